@@ -1,0 +1,87 @@
+"""The REST API (/api/v1): bearer API keys, JSON in and out, errors in one envelope."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, current_app, g, request
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException
+
+from app import db
+from app.api.errors import error_response
+from app.auth import service as auth
+from app.errors import DomainError, ValidationFailed
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@blueprint.before_request
+def authenticate():
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return error_response(401, "unauthorized", "send an API key: Authorization: Bearer <key>",
+                              headers={"WWW-Authenticate": "Bearer"})
+    key = auth.api_key_for(db.session, token.strip())
+    if key is None:
+        return error_response(401, "unauthorized", "the API key is unknown or revoked",
+                              headers={"WWW-Authenticate": "Bearer"})
+    g.api_key = key
+    g.workspace_id = key.workspace_id
+    g.actor = f"api_key:{key.prefix}"
+    return None
+
+
+def parse(model: type[BaseModel], *, optional: bool = False):
+    """The request's JSON validated against `model`, or ValidationFailed naming the field."""
+    raw = request.get_data(cache=True)
+    if len(raw) > current_app.config["MAX_JSON_BYTES"]:
+        raise PayloadTooLarge(f"the body is larger than {current_app.config['MAX_JSON_BYTES']} "
+                              "bytes")
+    if not raw.strip():
+        if optional:
+            return model()
+        raise BadJson("the request body is empty; send a JSON object")
+    if not request.mimetype == "application/json":
+        raise BadJson("send the body as JSON with Content-Type: application/json")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadJson(f"the body is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise BadJson("the body must be a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or None
+        message = ("unknown field" if first["type"] == "extra_forbidden" else first["msg"])
+        raise ValidationFailed(f"{field}: {message}" if field else message, field=field) from exc
+
+
+class BadJson(DomainError):
+    status = 400
+    code = "invalid_json"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "payload_too_large"
+
+
+@blueprint.errorhandler(DomainError)
+def domain_error(exc: DomainError):
+    db.session.rollback()
+    return error_response(exc.status, exc.code, exc.message, field=exc.field)
+
+
+@blueprint.errorhandler(HTTPException)
+def http_error(exc: HTTPException):
+    db.session.rollback()
+    codes = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+    return error_response(exc.code or 500, codes.get(exc.code, "bad_request"),
+                          exc.description or exc.name)
+
+
+from app.api import channels, posts  # noqa: E402,F401  (routes register on the blueprint)

@@ -1,0 +1,49 @@
+"""/api/v1/channels: connect with direct credentials, list, read, edit, delete."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import g, jsonify
+
+from app import db
+from app.api import blueprint, parse
+from app.api.schemas import ChannelCreate, ChannelUpdate
+from app.channels import service
+
+
+@blueprint.get("/channels")
+def list_channels():
+    return jsonify({"data": [service.channel_json(c)
+                             for c in service.list_channels(db.session, g.workspace_id)]})
+
+
+@blueprint.post("/channels")
+def create_channel():
+    body = parse(ChannelCreate)
+    creds, settings, expires = service.split_credentials(body.platform, body.model_dump())
+    channel = service.connect(db.session, g.workspace_id, g.actor, platform=body.platform,
+                              handle=body.handle or body.account_id or "",
+                              display_name=body.display_name or "", timezone=body.timezone,
+                              credentials=creds, settings=settings, token_expires_at=expires)
+    return jsonify(service.channel_json(channel)), 201
+
+
+@blueprint.get("/channels/<uuid:channel_id>")
+def get_channel(channel_id: uuid.UUID):
+    return jsonify(service.channel_json(service.get_channel(db.session, g.workspace_id,
+                                                            channel_id)))
+
+
+@blueprint.patch("/channels/<uuid:channel_id>")
+def update_channel(channel_id: uuid.UUID):
+    body = parse(ChannelUpdate)
+    channel = service.update_channel(db.session, g.workspace_id, channel_id, g.actor,
+                                     timezone=body.timezone, display_name=body.display_name)
+    return jsonify(service.channel_json(channel))
+
+
+@blueprint.delete("/channels/<uuid:channel_id>")
+def delete_channel(channel_id: uuid.UUID):
+    service.delete_channel(db.session, g.workspace_id, channel_id, g.actor)
+    return "", 204

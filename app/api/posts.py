@@ -1,0 +1,131 @@
+"""/api/v1/posts: create, list, read, edit, delete, and the lifecycle actions."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import datetime
+
+from flask import g, jsonify, request
+
+from app import db
+from app.api import blueprint, parse
+from app.api.schemas import PostCreate, PostUpdate, ScheduleBody
+from app.errors import ValidationFailed
+from app.posts import service
+from app.posts.lifecycle import PostState
+from app.posts.serialize import post_json
+from app.timeutil import parse_schedule
+
+
+def _one(post):
+    return jsonify(post_json(post, service.post_events(db.session, [post.id])[post.id]))
+
+
+def _parts(parts):
+    return None if parts is None else [p.model_dump(mode="json") for p in parts]
+
+
+@blueprint.post("/posts")
+def create_post():
+    body = parse(PostCreate)
+    post = service.create_post(
+        db.session, g.workspace_id, g.actor, channel_id=body.channel_id, text=body.text,
+        parts=_parts(body.parts), media_ids=body.media_ids, schedule_at=body.schedule_at,
+        timezone=body.timezone, options=body.options, group_id=body.group_id)
+    response = _one(post)
+    response.status_code = 201
+    return response
+
+
+def _cursor(value: str | None):
+    if not value:
+        return None
+    try:
+        stamp, _, ident = base64.urlsafe_b64decode(value.encode()).decode().partition("|")
+        return datetime.fromisoformat(stamp), uuid.UUID(ident)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationFailed("cursor is not one this API gave out", field="cursor") from exc
+
+
+def _query_time(name: str):
+    value = request.args.get(name)
+    return parse_schedule(value, "UTC", field=name) if value else None
+
+
+@blueprint.get("/posts")
+def list_posts():
+    state = request.args.get("state")
+    if state and state not in {s.value for s in PostState}:
+        raise ValidationFailed(f"state must be one of {', '.join(s.value for s in PostState)}",
+                               field="state")
+    try:
+        limit = min(max(int(request.args.get("limit", 50)), 1), 200)
+        channel_id = uuid.UUID(request.args["channel_id"]) if "channel_id" in request.args \
+            else None
+    except ValueError as exc:
+        raise ValidationFailed("limit must be a number and channel_id a UUID") from exc
+    posts = service.list_posts(db.session, g.workspace_id, state=state, channel_id=channel_id,
+                               start=_query_time("from"), end=_query_time("to"),
+                               after=_cursor(request.args.get("cursor")), limit=limit)
+    events = service.post_events(db.session, [p.id for p in posts])
+    next_cursor = None
+    if len(posts) == limit:
+        last = posts[-1]
+        next_cursor = base64.urlsafe_b64encode(
+            f"{last.created_at.isoformat()}|{last.id}".encode()).decode()
+    return jsonify({"data": [post_json(p, events[p.id]) for p in posts],
+                    "next_cursor": next_cursor})
+
+
+@blueprint.get("/posts/<uuid:post_id>")
+def get_post(post_id: uuid.UUID):
+    return _one(service.get_post(db.session, g.workspace_id, post_id))
+
+
+@blueprint.patch("/posts/<uuid:post_id>")
+def update_post(post_id: uuid.UUID):
+    body = parse(PostUpdate)
+    given = body.model_fields_set
+    changes = {name: getattr(body, name) for name in
+               ("text", "media_ids", "schedule_at", "timezone", "options") if name in given}
+    if "parts" in given:
+        changes["parts"] = _parts(body.parts)
+    post = service.update_post(db.session, g.workspace_id, post_id, g.actor, **changes)
+    return _one(post)
+
+
+@blueprint.delete("/posts/<uuid:post_id>")
+def delete_post(post_id: uuid.UUID):
+    service.delete_post(db.session, g.workspace_id, post_id, g.actor)
+    return "", 204
+
+
+def _with_timezone(body: ScheduleBody):
+    if body.schedule_at and body.timezone:
+        return parse_schedule(body.schedule_at, body.timezone)
+    return body.schedule_at
+
+
+@blueprint.post("/posts/<uuid:post_id>/schedule")
+def schedule_post(post_id: uuid.UUID):
+    body = parse(ScheduleBody, optional=True)
+    return _one(service.schedule(db.session, g.workspace_id, post_id, g.actor,
+                                 _with_timezone(body)))
+
+
+@blueprint.post("/posts/<uuid:post_id>/unschedule")
+def unschedule_post(post_id: uuid.UUID):
+    return _one(service.unschedule(db.session, g.workspace_id, post_id, g.actor))
+
+
+@blueprint.post("/posts/<uuid:post_id>/cancel")
+def cancel_post(post_id: uuid.UUID):
+    return _one(service.cancel(db.session, g.workspace_id, post_id, g.actor))
+
+
+@blueprint.post("/posts/<uuid:post_id>/retry")
+def retry_post(post_id: uuid.UUID):
+    body = parse(ScheduleBody, optional=True)
+    return _one(service.retry(db.session, g.workspace_id, post_id, g.actor,
+                              _with_timezone(body)))

@@ -1,0 +1,66 @@
+"""Request bodies of the REST API: one pydantic model each, strict about unknown fields."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.config import PLATFORMS
+
+Platform = Literal[PLATFORMS]  # type: ignore[valid-type]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_max_length=100_000)
+
+
+class ChannelCreate(Strict):
+    platform: Platform
+    handle: str | None = Field(None, max_length=255)
+    display_name: str | None = Field(None, max_length=255)
+    timezone: str | None = Field(None, max_length=64)
+    app_password: str | None = Field(None, max_length=255)
+    pds_url: str | None = Field(None, max_length=2048)
+    instance_url: str | None = Field(None, max_length=2048)
+    access_token: str | None = Field(None, max_length=8192)
+    refresh_token: str | None = Field(None, max_length=8192)
+    expires_at: datetime | None = None
+    account_id: str | None = Field(None, max_length=255)
+
+
+class ChannelUpdate(Strict):
+    timezone: str | None = Field(None, max_length=64)
+    display_name: str | None = Field(None, max_length=255)
+
+
+class PartIn(Strict):
+    text: str = ""
+    media_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
+
+
+class PostCreate(Strict):
+    channel_id: uuid.UUID
+    text: str | None = None
+    parts: list[PartIn] | None = Field(None, max_length=100)
+    media_ids: list[uuid.UUID] = Field(default_factory=list, max_length=35)
+    schedule_at: str | None = Field(None, max_length=64)
+    timezone: str | None = Field(None, max_length=64)
+    options: dict = Field(default_factory=dict)
+    group_id: uuid.UUID | None = None
+
+
+class PostUpdate(Strict):
+    text: str | None = None
+    parts: list[PartIn] | None = Field(None, max_length=100)
+    media_ids: list[uuid.UUID] | None = Field(None, max_length=35)
+    schedule_at: str | None = Field(None, max_length=64)
+    timezone: str | None = Field(None, max_length=64)
+    options: dict | None = None
+
+
+class ScheduleBody(Strict):
+    schedule_at: str | None = Field(None, max_length=64)
+    timezone: str | None = Field(None, max_length=64)

@@ -1,0 +1,161 @@
+"""Accounts: workspaces, users, passwords (argon2id) and API keys (stored as hashes)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import uuid
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.auth.models import ApiKey, Membership, User, Workspace
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.timeutil import zone
+
+hasher = PasswordHasher()  # argon2id with the library's current parameters
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD = 10
+# Verifying against this keeps the time of an unknown-email login like a wrong password's.
+_DUMMY_HASH = hasher.hash(secrets.token_hex(8))
+
+
+def has_users(sess: Session) -> bool:
+    return sess.scalar(sa.select(sa.exists().where(User.id.isnot(None))))
+
+
+def get_workspace(sess: Session, name: str) -> Workspace:
+    ws = sess.scalar(sa.select(Workspace).where(Workspace.name == name))
+    if ws is None:
+        raise NotFound(f"no workspace named {name!r}", field="workspace")
+    return ws
+
+
+def create_user(sess: Session, email: str, password: str, workspace_name: str, *,
+                role: str = "owner", timezone: str = "UTC", name: str = "") -> User:
+    """Create a user and add them to the workspace, creating it (as its owner) if new."""
+    email = (email or "").strip()
+    if not EMAIL.match(email):
+        raise ValidationFailed("enter a valid email address", field="email")
+    if len(password or "") < MIN_PASSWORD:
+        raise ValidationFailed(f"the password needs at least {MIN_PASSWORD} characters",
+                               field="password")
+    workspace_name = (workspace_name or "").strip()
+    if not workspace_name:
+        raise ValidationFailed("the workspace needs a name", field="workspace")
+    zone(timezone)
+    if sess.scalar(sa.select(User.id).where(sa.func.lower(User.email) == email.lower())):
+        raise Conflict("a user with this email already exists", field="email")
+    ws = sess.scalar(sa.select(Workspace).where(Workspace.name == workspace_name))
+    if ws is None:
+        ws = Workspace(name=workspace_name, timezone=timezone)
+        sess.add(ws)
+        role = "owner"
+    user = User(email=email, name=name, password_hash=hasher.hash(password))
+    sess.add(user)
+    sess.flush()
+    sess.add(Membership(user_id=user.id, workspace_id=ws.id, role=role))
+    audit.record(sess, ws.id, "system", "user.created", target_type="user",
+                 target_id=user.id, after={"email": email, "role": role})
+    sess.commit()
+    return user
+
+
+def authenticate(sess: Session, email: str, password: str) -> User | None:
+    """The user if the password matches (rehashing it when parameters changed), else None."""
+    user = sess.scalar(sa.select(User).where(sa.func.lower(User.email) ==
+                                             (email or "").strip().lower()))
+    try:
+        hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
+    except (VerificationError, InvalidHashError):
+        user = None
+    for membership in user.memberships if user else []:
+        audit.record(sess, membership.workspace_id, f"user:{user.id}", "login.succeeded",
+                     target_type="user", target_id=user.id)
+    if user is not None:
+        if hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = hasher.hash(password)
+        user.last_login_at = sa.func.now()
+    sess.commit()
+    return user
+
+
+def record_failed_login(sess: Session, email: str) -> None:
+    user = sess.scalar(sa.select(User).where(sa.func.lower(User.email) ==
+                                             (email or "").strip().lower()))
+    for membership in user.memberships if user else []:
+        audit.record(sess, membership.workspace_id, "anonymous", "login.failed",
+                     target_type="user", target_id=user.id)
+    sess.commit()
+
+
+def load_session_user(sess: Session, session_id: str) -> User | None:
+    """flask-login's loader: the id carries the session version so old cookies stop working."""
+    try:
+        user_id, version = session_id.split(":")
+        user = sess.get(User, uuid.UUID(user_id))
+    except (ValueError, AttributeError):
+        return None
+    return user if user and str(user.session_version) == version else None
+
+
+def change_password(sess: Session, user_id: uuid.UUID, current: str, new: str) -> None:
+    """Set a new password; every other session of this user ends."""
+    user = sess.get(User, user_id, with_for_update=True)
+    try:
+        hasher.verify(user.password_hash, current or "")
+    except (VerificationError, InvalidHashError) as exc:
+        raise ValidationFailed("the current password is wrong", field="current") from exc
+    if len(new or "") < MIN_PASSWORD:
+        raise ValidationFailed(f"the password needs at least {MIN_PASSWORD} characters",
+                               field="password")
+    user.password_hash = hasher.hash(new)
+    user.session_version += 1
+    sess.commit()
+
+
+def hash_key(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_key(sess: Session, workspace_id: uuid.UUID, actor: str, name: str = "",
+                   created_by: uuid.UUID | None = None) -> tuple[ApiKey, str]:
+    """A new key; its plaintext is returned once and never stored."""
+    token = "op_" + secrets.token_urlsafe(32)
+    key = ApiKey(workspace_id=workspace_id, name=name, prefix=token[:10],
+                 key_hash=hash_key(token), created_by=created_by)
+    sess.add(key)
+    sess.flush()
+    audit.record(sess, workspace_id, actor, "apikey.created", target_type="api_key",
+                 target_id=key.id, after={"prefix": key.prefix, "name": name})
+    sess.commit()
+    return key, token
+
+
+def revoke_api_key(sess: Session, workspace_id, key_id, actor: str) -> None:
+    key = sess.scalar(sa.select(ApiKey).where(ApiKey.id == key_id,
+                                              ApiKey.workspace_id == workspace_id))
+    if key is None:
+        raise NotFound("no such API key in this workspace")
+    if key.revoked_at is None:
+        key.revoked_at = sa.func.now()
+        audit.record(sess, workspace_id, actor, "apikey.revoked", target_type="api_key",
+                     target_id=key.id, before={"prefix": key.prefix})
+    sess.commit()
+
+
+def api_key_for(sess: Session, token: str) -> ApiKey | None:
+    key = sess.scalar(sa.select(ApiKey).where(ApiKey.key_hash == hash_key(token or ""),
+                                              ApiKey.revoked_at.is_(None)))
+    if key is not None:
+        sess.execute(sa.update(ApiKey).where(
+            ApiKey.id == key.id, sa.or_(ApiKey.last_used_at.is_(None),
+                                        ApiKey.last_used_at < sa.func.now() - sa.text(
+                                            "interval '1 minute'")))
+            .values(last_used_at=sa.func.now()))
+        sess.commit()
+    return key

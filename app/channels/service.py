@@ -1,0 +1,134 @@
+"""Channel use cases: connect with direct credentials, edit, disconnect, delete."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.channels.models import Channel
+from app.config import PLATFORMS
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.notifications import service as notifications
+from app.outbox import service as outbox
+from app.timeutil import iso, zone
+
+DEFAULT_PDS = "https://bsky.social"
+REQUIRED = {"bluesky": ("handle", "app_password"), "mastodon": ("instance_url", "access_token")}
+
+
+def channel_json(channel: Channel) -> dict:
+    """The read shape: never a credential."""
+    return {"id": str(channel.id), "platform": channel.platform, "handle": channel.handle,
+            "display_name": channel.display_name, "timezone": channel.timezone,
+            "status": channel.status, "status_reason": channel.status_reason,
+            "created_at": iso(channel.created_at)}
+
+
+def get_channel(sess: Session, workspace_id, channel_id, *, lock: bool = False) -> Channel:
+    query = sa.select(Channel).where(Channel.id == channel_id,
+                                     Channel.workspace_id == workspace_id)
+    channel = sess.scalar(query.with_for_update() if lock else query)
+    if channel is None:
+        raise NotFound("no such channel in this workspace")
+    return channel
+
+
+def list_channels(sess: Session, workspace_id) -> list[Channel]:
+    return list(sess.scalars(sa.select(Channel).where(Channel.workspace_id == workspace_id)
+                             .order_by(Channel.created_at, Channel.id)))
+
+
+def split_credentials(platform: str, data: dict) -> tuple[dict, dict, datetime | None]:
+    """(credentials, settings, token expiry) from a connect request, or ValidationFailed."""
+    if platform not in PLATFORMS:
+        raise ValidationFailed(f"platform must be one of {', '.join(PLATFORMS)}",
+                               field="platform")
+    for field in REQUIRED.get(platform, ("access_token",)):
+        if not data.get(field):
+            raise ValidationFailed(f"{field} is required for {platform}", field=field)
+    if platform == "bluesky":
+        return ({"identifier": data["handle"], "app_password": data["app_password"]},
+                {"pds_url": (data.get("pds_url") or DEFAULT_PDS).rstrip("/")}, None)
+    if platform == "mastodon":
+        return ({"access_token": data["access_token"]},
+                {"instance_url": data["instance_url"].rstrip("/")}, None)
+    creds = {"access_token": data["access_token"]}
+    if data.get("refresh_token"):
+        creds["refresh_token"] = data["refresh_token"]
+    settings = {"account_id": data["account_id"]} if data.get("account_id") else {}
+    return creds, settings, data.get("expires_at")
+
+
+def connect(sess: Session, workspace_id: uuid.UUID, actor: str, *, platform: str,
+            handle: str = "", display_name: str = "", timezone: str | None = None,
+            credentials: dict, settings: dict, token_expires_at: datetime | None = None
+            ) -> Channel:
+    """Store a connected channel (credentials encrypted) and audit it."""
+    tz_name = timezone or _workspace_timezone(sess, workspace_id)
+    zone(tz_name)
+    channel = Channel(id=uuid.uuid4(), workspace_id=workspace_id, platform=platform,
+                      handle=handle or "", display_name=display_name or handle or "",
+                      timezone=tz_name, settings=settings, token_expires_at=token_expires_at,
+                      status="connected")
+    channel.credentials = credentials
+    sess.add(channel)
+    sess.flush()
+    audit.record(sess, workspace_id, actor, "channel.connected", target_type="channel",
+                 target_id=channel.id, after=channel_json(channel))
+    sess.commit()
+    return channel
+
+
+def update_channel(sess: Session, workspace_id, channel_id, actor: str, *,
+                   timezone: str | None = None, display_name: str | None = None) -> Channel:
+    channel = get_channel(sess, workspace_id, channel_id, lock=True)
+    before = channel_json(channel)
+    if timezone is not None:
+        zone(timezone)
+        channel.timezone = timezone
+    if display_name is not None:
+        channel.display_name = display_name
+    sess.flush()
+    audit.record(sess, workspace_id, actor, "channel.updated", target_type="channel",
+                 target_id=channel.id, before=before, after=channel_json(channel))
+    sess.commit()
+    return channel
+
+
+def mark_disconnected(sess: Session, channel: Channel, reason: str, actor: str = "system"
+                      ) -> None:
+    """Flag a channel whose credentials no longer work; the caller commits."""
+    if channel.status == "disconnected":
+        return
+    channel.status, channel.status_reason = "disconnected", reason
+    sess.flush()
+    audit.record(sess, channel.workspace_id, actor, "channel.disconnected",
+                 target_type="channel", target_id=channel.id, after=channel_json(channel))
+    outbox.enqueue(sess, channel.workspace_id, "webhook", "channel.disconnected",
+                   {"channel": channel_json(channel)})
+    notifications.channel_disconnected(sess, channel)
+
+
+def delete_channel(sess: Session, workspace_id, channel_id, actor: str) -> None:
+    from app.posts.models import Post
+
+    channel = get_channel(sess, workspace_id, channel_id, lock=True)
+    busy = sess.scalar(sa.select(sa.func.count()).select_from(Post).where(
+        Post.channel_id == channel.id, Post.state.in_(("scheduled", "publishing"))))
+    if busy:
+        raise Conflict(f"{busy} post(s) are scheduled or publishing on this channel; "
+                       "cancel or move them first", field="channel_id")
+    audit.record(sess, workspace_id, actor, "channel.deleted", target_type="channel",
+                 target_id=channel.id, before=channel_json(channel))
+    sess.delete(channel)
+    sess.commit()
+
+
+def _workspace_timezone(sess: Session, workspace_id) -> str:
+    from app.auth.models import Workspace
+
+    return sess.scalar(sa.select(Workspace.timezone).where(Workspace.id == workspace_id)) or "UTC"

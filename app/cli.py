@@ -1,0 +1,133 @@
+"""The `openpost` command line (DESIGN.md §5)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+
+@click.group()
+def main() -> None:
+    """OpenPost: schedule posts and publish them on time, exactly once."""
+
+
+def _prepared_url() -> str:
+    """The database URL, with migrations applied (embedded server started when needed)."""
+    from app import db
+
+    url = db.database_url()
+    db.upgrade(url)
+    os.environ.setdefault("DATABASE_URL", url)
+    return url
+
+
+def _app():
+    from app import create_app
+
+    return create_app()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Web and scheduler in one process."""
+    from app.server import Gunicorn
+
+    _prepared_url()
+    click.echo(f"OpenPost on http://{host}:{port}  (Ctrl-C stops it)")
+
+    def post_worker_init(_worker):
+        from app import engine_hooks
+
+        engine_hooks.start_in_web_process()
+
+    Gunicorn(_app, {"bind": f"{host}:{port}", "workers": 1, "threads": 8,
+                    "worker_class": "gthread", "post_worker_init": post_worker_init,
+                    "accesslog": "-", "graceful_timeout": 30}).run()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+def web(host: str, port: int, workers: int) -> None:
+    """Web only (gunicorn); run `openpost worker` beside it."""
+    from app.server import Gunicorn
+
+    _prepared_url()
+    Gunicorn(_app, {"bind": f"{host}:{port}", "workers": workers, "threads": 4,
+                    "worker_class": "gthread", "accesslog": "-"}).run()
+
+
+@main.group(name="db")
+def db_group() -> None:
+    """Database maintenance."""
+
+
+@db_group.command()
+def upgrade() -> None:
+    """Apply migrations."""
+    _prepared_url()
+    click.echo("database is up to date")
+
+
+@main.group()
+def user() -> None:
+    """Users."""
+
+
+@user.command("create")
+@click.argument("email")
+@click.option("--workspace", required=True, help="created if it does not exist")
+@click.option("--password", help="prompted for when not given")
+@click.option("--role", type=click.Choice(["owner", "admin", "member"]), default="owner")
+@click.option("--timezone", default="UTC", show_default=True)
+def user_create(email: str, workspace: str, password: str | None, role: str,
+                timezone: str) -> None:
+    """Create a user (and the workspace)."""
+    from app import db
+    from app.auth import service
+    from app.errors import DomainError
+
+    _prepared_url()
+    _app()
+    if password is None:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        created = service.create_user(db.session, email, password, workspace, role=role,
+                                      timezone=timezone)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"created {created.email} in workspace {workspace}")
+
+
+@main.group()
+def apikey() -> None:
+    """API keys."""
+
+
+@apikey.command("create")
+@click.option("--workspace", required=True)
+@click.option("--name", default="", help="a label to recognise the key by")
+def apikey_create(workspace: str, name: str) -> None:
+    """Print a new API key once, alone on the last line."""
+    from app import db
+    from app.auth import service
+    from app.errors import DomainError
+
+    _prepared_url()
+    _app()
+    try:
+        ws = service.get_workspace(db.session, workspace)
+        key, token = service.create_api_key(db.session, ws.id, "cli", name=name)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"API key {key.prefix}… for workspace {workspace} (shown once):", err=True)
+    click.echo(token)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Configuration read from the environment (DESIGN.md §5 lists the variables)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PLATFORMS = ("x", "bluesky", "mastodon", "threads", "instagram", "facebook", "linkedin", "tiktok")
+
+
+def instance_path() -> Path:
+    path = Path(os.environ.get("OPENPOST_INSTANCE_PATH", Path.cwd() / "instance")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _persistent_secret(name: str, env: str, make) -> str:
+    """Use the environment's value, else one generated once and kept under instance/."""
+    value = os.environ.get(env)
+    if value:
+        return value
+    path = instance_path() / name
+    if not path.exists():
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def secret_key() -> str:
+    return _persistent_secret("secret.key", "OPENPOST_SECRET_KEY", lambda: secrets.token_hex(32))
+
+
+def encryption_keys() -> list[str]:
+    import base64
+
+    raw = _persistent_secret(
+        "encryption.keys",
+        "OPENPOST_ENCRYPTION_KEYS",
+        lambda: base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+    )
+    return [k.strip() for k in raw.split(",") if k.strip()]
+
+
+def platform_api_url(platform: str, default: str) -> str:
+    return os.environ.get(f"OPENPOST_{platform.upper()}_API_URL", default).rstrip("/")
+
+
+def allow_private_hosts() -> bool:
+    return os.environ.get("OPENPOST_ALLOW_PRIVATE_HOSTS", "").lower() in ("1", "true", "yes")
+
+
+def load() -> dict:
+    """The Flask config mapping for create_app."""
+    public_url = os.environ.get("OPENPOST_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+    secure = public_url.startswith("https://")
+    return {
+        "SECRET_KEY": secret_key(),
+        "PUBLIC_URL": public_url,
+        "SMTP_URL": os.environ.get("SMTP_URL", ""),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": secure,
+        "SESSION_COOKIE_NAME": "openpost_session",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": secure,
+        "MAX_CONTENT_LENGTH": int(os.environ.get("OPENPOST_MAX_BODY_BYTES", 64 * 1024 * 1024)),
+        "MAX_JSON_BYTES": int(os.environ.get("OPENPOST_MAX_JSON_BYTES", 1024 * 1024)),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_SSL_STRICT": secure,
+        "RUN_SCHEDULER": False,
+    }

@@ -1,0 +1,17 @@
+"""Imports every model so the metadata (and Alembic) sees the whole schema."""
+
+from app.audit.models import AuditEntry
+from app.auth.models import ApiKey, Membership, User, Workspace
+from app.channels.models import Channel
+from app.db import Base
+from app.media.models import Media
+from app.notifications.models import Notification
+from app.ops.models import IdempotentRequest, RateLimitBucket, WorkerHeartbeat
+from app.outbox.models import OutboxMessage
+from app.posts.models import Post, PostEvent
+from app.webhooks.models import WebhookDelivery, WebhookEndpoint
+
+__all__ = ["ApiKey", "AuditEntry", "Base", "Channel", "IdempotentRequest", "Media",
+           "Membership", "Notification", "OutboxMessage", "Post", "PostEvent",
+           "RateLimitBucket", "User", "WebhookDelivery", "WebhookEndpoint", "WorkerHeartbeat",
+           "Workspace"]

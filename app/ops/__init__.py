@@ -1,0 +1,1 @@
+"""Ops domain package."""

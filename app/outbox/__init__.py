@@ -1,0 +1,1 @@
+"""Outbox domain package."""

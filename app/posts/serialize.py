@@ -1,0 +1,56 @@
+"""The post's read shape (DESIGN.md §6), shared by the API and webhook payloads."""
+
+from __future__ import annotations
+
+from app.posts.models import Post, PostEvent
+from app.timeutil import iso
+
+
+def _parts(post: Post) -> list[dict] | None:
+    if post.parts is None:
+        return None
+    results = {r.get("index"): r for r in post.results or []}
+    out = []
+    for i, part in enumerate(post.parts):
+        result = results.get(i, {})
+        out.append({"text": part.get("text", ""), "media_ids": part.get("media_ids", []),
+                    "provider_post_id": result.get("provider_post_id"),
+                    "live_url": result.get("live_url")})
+    return out
+
+
+def post_summary(post: Post) -> dict:
+    return {
+        "id": str(post.id),
+        "channel_id": str(post.channel_id),
+        "group_id": str(post.group_id),
+        "state": post.state,
+        "schedule_at": iso(post.schedule_at),
+        "timezone": post.timezone,
+        "text": post.text,
+        "parts": _parts(post),
+        "media_ids": [str(m) for m in post.media_ids or []],
+        "options": post.options or {},
+        "live_url": post.live_url,
+        "provider_post_id": post.provider_post_id,
+        "results": post.results or [],
+        "warnings": post.warnings or [],
+        "attempts": post.attempts,
+        "next_attempt_at": iso(post.next_attempt_at),
+        "error": ({"code": post.error_code, "message": post.error_message}
+                  if post.error_code else None),
+        "published_at": iso(post.published_at),
+        "created_at": iso(post.created_at),
+        "updated_at": iso(post.updated_at),
+        "version": post.version,
+    }
+
+
+def event_json(event: PostEvent) -> dict:
+    return {"from": event.from_state, "to": event.to_state, "actor": event.actor,
+            "at": iso(event.created_at), "request_id": event.request_id,
+            "detail": event.detail or {}}
+
+
+def post_json(post: Post, events: list[PostEvent]) -> dict:
+    return dict(post_summary(post), events=[event_json(e) for e in events])

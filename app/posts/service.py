@@ -1,0 +1,237 @@
+"""Post use cases: create, edit, schedule, unschedule, cancel, retry, delete, list."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.channels.models import Channel
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.media.models import Media
+from app.posts.lifecycle import EDITABLE, PostState, transition
+from app.posts.models import Post, PostEvent
+from app.timeutil import parse_schedule, zone
+
+# A time this close behind the database clock counts as "now" (client clocks and latency).
+PAST_GRACE = timedelta(seconds=30)
+MAX_TEXT = 100_000
+MAX_PARTS = 100
+
+
+def db_now(sess: Session) -> datetime:
+    return sess.scalar(sa.select(sa.func.now()))
+
+
+def get_post(sess: Session, workspace_id: uuid.UUID, post_id: uuid.UUID, *,
+             lock: bool = False) -> Post:
+    query = sa.select(Post).where(Post.id == post_id, Post.workspace_id == workspace_id)
+    post = sess.scalar(query.with_for_update() if lock else query)
+    if post is None:
+        raise NotFound("no such post in this workspace")
+    return post
+
+
+def post_events(sess: Session, post_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[PostEvent]]:
+    """Events of several posts in one query, oldest first."""
+    grouped: dict[uuid.UUID, list[PostEvent]] = {pid: [] for pid in post_ids}
+    if post_ids:
+        rows = sess.scalars(sa.select(PostEvent).where(PostEvent.post_id.in_(post_ids))
+                            .order_by(PostEvent.id))
+        for event in rows:
+            grouped[event.post_id].append(event)
+    return grouped
+
+
+def channel_in_workspace(sess: Session, workspace_id: uuid.UUID, channel_id) -> Channel:
+    channel = sess.scalar(sa.select(Channel).where(Channel.id == channel_id,
+                                                   Channel.workspace_id == workspace_id))
+    if channel is None:
+        raise ValidationFailed("no such channel in this workspace", field="channel_id")
+    return channel
+
+
+def _content(sess: Session, workspace_id, text, parts, media_ids) -> tuple:
+    if (text is None) == (parts is None):
+        raise ValidationFailed("give either text or parts", field="text")
+    media_ids = [str(m) for m in media_ids or []]
+    if text is not None:
+        if not text.strip() and not media_ids:
+            raise ValidationFailed("text is empty", field="text")
+        if len(text) > MAX_TEXT:
+            raise ValidationFailed(f"text is longer than {MAX_TEXT} characters", field="text")
+    else:
+        if not parts:
+            raise ValidationFailed("parts is empty", field="parts")
+        if len(parts) > MAX_PARTS:
+            raise ValidationFailed(f"at most {MAX_PARTS} parts", field="parts")
+        parts = [{"text": p.get("text") or "", "media_ids": [str(m) for m in
+                                                            p.get("media_ids") or []]}
+                 for p in parts]
+        for i, part in enumerate(parts):
+            if not part["text"].strip() and not part["media_ids"]:
+                raise ValidationFailed(f"part {i + 1} has neither text nor media",
+                                       field=f"parts[{i}].text")
+    wanted = set(media_ids) | {m for p in parts or [] for m in p["media_ids"]}
+    if wanted:
+        found = set(map(str, sess.scalars(sa.select(Media.id).where(
+            Media.workspace_id == workspace_id, Media.id.in_([uuid.UUID(m) for m in wanted])))))
+        missing = sorted(wanted - found)
+        if missing:
+            raise ValidationFailed(f"no such media in this workspace: {missing[0]}",
+                                   field="media_ids")
+    return text, parts, media_ids
+
+
+def _schedule_time(sess: Session, value, tz_name: str) -> datetime:
+    when = value if isinstance(value, datetime) else parse_schedule(value, tz_name)
+    now = db_now(sess)
+    if when < now - PAST_GRACE:
+        raise ValidationFailed("schedule_at is in the past", field="schedule_at")
+    return max(when, now)
+
+
+def create_post(sess: Session, workspace_id: uuid.UUID, actor: str, *, channel_id,
+                text: str | None = None, parts: list[dict] | None = None, media_ids=(),
+                schedule_at=None, timezone: str | None = None, options: dict | None = None,
+                group_id: uuid.UUID | None = None) -> Post:
+    """A draft, or a scheduled post when schedule_at is given."""
+    channel = channel_in_workspace(sess, workspace_id, channel_id)
+    tz_name = timezone or channel.timezone
+    zone(tz_name)
+    text, parts, media_ids = _content(sess, workspace_id, text, parts, media_ids)
+    post = Post(id=uuid.uuid4(), workspace_id=workspace_id, channel_id=channel.id,
+                group_id=group_id or uuid.uuid4(), state=None, timezone=tz_name, text=text,
+                parts=parts, media_ids=media_ids, options=options or {}, created_by=actor,
+                results=[], warnings=[])
+    if schedule_at is not None:
+        post.schedule_at = _schedule_time(sess, schedule_at, tz_name)
+        _check_publishable(channel, post)
+    sess.add(post)
+    transition(sess, post, PostState.SCHEDULED if schedule_at is not None else PostState.DRAFT,
+               actor=actor)
+    sess.commit()
+    return post
+
+
+UNSET = object()
+
+
+def update_post(sess: Session, workspace_id, post_id, actor: str, *, text=UNSET, parts=UNSET,
+                media_ids=UNSET, schedule_at=UNSET, timezone=UNSET, options=UNSET) -> Post:
+    """Edit content or time of a draft, scheduled or failed post."""
+    post = get_post(sess, workspace_id, post_id, lock=True)
+    if post.state not in EDITABLE:
+        raise Conflict(f"a {post.state} post can no longer be edited", field="state")
+    channel = channel_in_workspace(sess, workspace_id, post.channel_id)
+    if timezone is not UNSET:
+        zone(timezone)
+        post.timezone = timezone
+    if text is not UNSET or parts is not UNSET or media_ids is not UNSET:
+        new_text = text if text is not UNSET else (None if parts is not UNSET else post.text)
+        new_parts = parts if parts is not UNSET else (None if text is not UNSET else post.parts)
+        new_media = media_ids if media_ids is not UNSET else post.media_ids
+        post.text, post.parts, post.media_ids = _content(sess, workspace_id, new_text,
+                                                         new_parts, new_media)
+    if options is not UNSET:
+        post.options = options or {}
+    if schedule_at is not UNSET:
+        if schedule_at is None:
+            if post.state == PostState.SCHEDULED:
+                raise ValidationFailed("use unschedule to turn a scheduled post into a draft",
+                                       field="schedule_at")
+            post.schedule_at = None
+        else:
+            post.schedule_at = _schedule_time(sess, schedule_at, post.timezone)
+    if post.state == PostState.SCHEDULED:
+        _check_publishable(channel, post)
+    sess.add(PostEvent(post_id=post.id, workspace_id=workspace_id, from_state=post.state,
+                       to_state=post.state, actor=actor, detail={"edited": True}))
+    sess.commit()
+    return post
+
+
+def schedule(sess: Session, workspace_id, post_id, actor: str, schedule_at=None) -> Post:
+    post = get_post(sess, workspace_id, post_id, lock=True)
+    channel = channel_in_workspace(sess, workspace_id, post.channel_id)
+    if post.state not in (PostState.DRAFT, PostState.FAILED):
+        raise Conflict(f"a {post.state} post cannot be scheduled", field="state")
+    if schedule_at is None and post.schedule_at is None:
+        raise ValidationFailed("schedule_at is required", field="schedule_at")
+    post.schedule_at = _schedule_time(sess, schedule_at or post.schedule_at, post.timezone)
+    _check_publishable(channel, post)
+    transition(sess, post, PostState.SCHEDULED, actor=actor)
+    sess.commit()
+    return post
+
+
+def unschedule(sess: Session, workspace_id, post_id, actor: str) -> Post:
+    post = get_post(sess, workspace_id, post_id, lock=True)
+    transition(sess, post, PostState.DRAFT, actor=actor)
+    sess.commit()
+    return post
+
+
+def cancel(sess: Session, workspace_id, post_id, actor: str) -> Post:
+    post = get_post(sess, workspace_id, post_id, lock=True)
+    transition(sess, post, PostState.CANCELED, actor=actor)
+    sess.commit()
+    return post
+
+
+def retry(sess: Session, workspace_id, post_id, actor: str, schedule_at=None) -> Post:
+    """A failed post goes back to scheduled: now, or at the time given."""
+    post = get_post(sess, workspace_id, post_id, lock=True)
+    if post.state != PostState.FAILED:
+        raise Conflict(f"only a failed post can be retried; this one is {post.state}",
+                       field="state")
+    channel = channel_in_workspace(sess, workspace_id, post.channel_id)
+    post.schedule_at = (_schedule_time(sess, schedule_at, post.timezone) if schedule_at
+                        else db_now(sess))
+    _check_publishable(channel, post)
+    transition(sess, post, PostState.SCHEDULED, actor=actor, detail={"retry": True})
+    sess.commit()
+    return post
+
+
+def delete_post(sess: Session, workspace_id, post_id, actor: str) -> None:
+    post = get_post(sess, workspace_id, post_id, lock=True)
+    if post.state not in (PostState.DRAFT, PostState.CANCELED, PostState.FAILED):
+        raise Conflict(f"a {post.state} post cannot be deleted; cancel it first"
+                       if post.state == PostState.SCHEDULED else
+                       f"a {post.state} post is kept for the record", field="state")
+    from app.audit import service as audit
+    from app.posts.serialize import post_summary
+
+    audit.record(sess, workspace_id, actor, "post.deleted", target_type="post",
+                 target_id=post.id, before=post_summary(post))
+    sess.delete(post)
+    sess.commit()
+
+
+def _check_publishable(channel: Channel, post: Post) -> None:
+    """Refuse at schedule time what the channel could not publish."""
+    if channel.status != "connected":
+        raise ValidationFailed(f"the channel is disconnected: {channel.status_reason or ''}"
+                               .rstrip(": "), field="channel_id")
+
+
+def list_posts(sess: Session, workspace_id, *, state: str | None = None, channel_id=None,
+               start: datetime | None = None, end: datetime | None = None,
+               after: tuple[datetime, uuid.UUID] | None = None, limit: int = 50) -> list[Post]:
+    """Newest first; `after` is the (created_at, id) of the last row of the previous page."""
+    query = sa.select(Post).where(Post.workspace_id == workspace_id)
+    if state:
+        query = query.where(Post.state == state)
+    if channel_id:
+        query = query.where(Post.channel_id == channel_id)
+    if start:
+        query = query.where(Post.schedule_at >= start)
+    if end:
+        query = query.where(Post.schedule_at < end)
+    if after:
+        query = query.where(sa.tuple_(Post.created_at, Post.id) < sa.tuple_(*after))
+    return list(sess.scalars(query.order_by(Post.created_at.desc(), Post.id.desc())
+                             .limit(limit)))

@@ -1,0 +1,72 @@
+"""Time at the edges: parse user-given schedule times and zones, render in local time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from app.errors import ValidationFailed
+
+
+def zone(name: str, field: str = "timezone") -> ZoneInfo:
+    if not isinstance(name, str) or not name or name not in _zones():
+        raise ValidationFailed(f"unknown timezone {name!r}: use an IANA name such as "
+                               "'Europe/Paris'", field=field)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationFailed(f"unknown timezone {name!r}", field=field) from exc
+
+
+_ZONES: set[str] | None = None
+
+
+def _zones() -> set[str]:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = available_timezones() | {"UTC"}
+    return _ZONES
+
+
+def localize(naive: datetime, tz: ZoneInfo, field: str = "schedule_at") -> datetime:
+    """Attach tz to a wall-clock time, refusing times that a DST change skips or repeats."""
+    early, late = naive.replace(tzinfo=tz, fold=0), naive.replace(tzinfo=tz, fold=1)
+    if early.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
+        raise ValidationFailed(
+            f"{naive:%Y-%m-%d %H:%M} does not exist in {tz.key} (clocks go forward); "
+            "choose another time", field=field)
+    if early.utcoffset() != late.utcoffset():
+        raise ValidationFailed(
+            f"{naive:%Y-%m-%d %H:%M} happens twice in {tz.key} (clocks go back); "
+            "give the time with a UTC offset to say which one", field=field)
+    return early.astimezone(UTC)
+
+
+def parse_schedule(value: str, tz_name: str | None, field: str = "schedule_at") -> datetime:
+    """ISO 8601 with an offset, or a local time read in tz_name. Returns an aware UTC time."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationFailed("must be an ISO 8601 date and time", field=field)
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValidationFailed(
+            f"{value!r} is not an ISO 8601 date and time (e.g. 2026-03-01T09:30:00+01:00)",
+            field=field) from exc
+    if parsed.tzinfo is not None:
+        return parsed.astimezone(UTC)
+    if not tz_name:
+        raise ValidationFailed("a time without a UTC offset needs a timezone", field=field)
+    return localize(parsed, zone(tz_name), field=field)
+
+
+def to_local(moment: datetime | None, tz_name: str) -> datetime | None:
+    if moment is None:
+        return None
+    return moment.astimezone(ZoneInfo(tz_name))
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None

@@ -1,0 +1,1 @@
+"""Webhooks domain package."""

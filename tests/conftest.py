@@ -1,0 +1,157 @@
+"""Fixtures: a real PostgreSQL (embedded, or TEST_DATABASE_URL), one rolled-back transaction
+per test, the Flask app and clients, and factories for workspaces, users, keys and channels."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("OPENPOST_ENCRYPTION_KEYS",
+                      base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+os.environ.setdefault("OPENPOST_SECRET_KEY", secrets.token_hex(16))
+os.environ.setdefault("OPENPOST_ALLOW_PRIVATE_HOSTS", "1")
+
+
+def _server_url() -> str:
+    """An admin URL on the server the suite uses."""
+    from app import db
+
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url.replace("postgresql://", "postgresql+psycopg://", 1)
+    return db.embedded_url(ROOT / ".test-pg", database="postgres")
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    """A fresh database for this run (so parallel runs never meet), migrated, then dropped."""
+    from app import db
+
+    os.environ["OPENPOST_INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
+    admin = _server_url()
+    name = f"openpost_test_{os.getpid()}_{secrets.token_hex(3)}"
+    base = sa.engine.make_url(admin)
+    admin_engine = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin_engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = base.set(database=name).render_as_string(hide_password=False)
+    db.upgrade(url)
+    yield url
+    with admin_engine.connect() as conn:
+        conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin_engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    from app import db
+
+    eng = db.make_engine(database_url, pool_size=5, max_overflow=10)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(database_url, engine):
+    from app import create_app
+
+    return create_app({"TESTING": True, "DATABASE_URL": database_url, "ENGINE": engine,
+                       "SERVER_NAME": "localhost"})
+
+
+@pytest.fixture
+def db(app, engine):
+    """The app's session joined to an outer transaction that is rolled back after the test."""
+    from app import db as appdb
+
+    connection = engine.connect()
+    outer = connection.begin()
+    appdb.configure_engine(connection, join_transaction_mode="create_savepoint")
+    yield appdb.session
+    appdb.session.remove()
+    outer.rollback()
+    connection.close()
+    appdb.configure_engine(engine)
+
+
+@pytest.fixture
+def client(app, db):
+    with app.test_client() as c:
+        yield c
+
+
+@pytest.fixture
+def make_user(db):
+    from app.auth import service
+
+    def make(email=None, workspace=None, password="correct horse battery", role="owner",
+             timezone="UTC"):
+        email = email or f"u{uuid.uuid4().hex[:8]}@example.com"
+        workspace = workspace or f"ws-{uuid.uuid4().hex[:8]}"
+        user = service.create_user(db, email, password, workspace, role=role, timezone=timezone)
+        return user
+    return make
+
+
+@pytest.fixture
+def workspace(make_user):
+    """(workspace id, owner) of a fresh workspace."""
+    user = make_user()
+    return user.memberships[0].workspace_id, user
+
+
+@pytest.fixture
+def make_api_key(db):
+    from app.auth import service
+
+    def make(workspace_id):
+        _key, token = service.create_api_key(db, workspace_id, "test")
+        return {"Authorization": f"Bearer {token}"}
+    return make
+
+
+@pytest.fixture
+def api(client, workspace, make_api_key):
+    """A client speaking JSON with the workspace's API key."""
+    headers = make_api_key(workspace[0])
+
+    class Api:
+        workspace_id = workspace[0]
+
+        def __getattr__(self, method):
+            def call(path, **kw):
+                return getattr(client, method)(f"/api/v1{path}",
+                                               headers={**headers, **kw.pop("headers", {})}, **kw)
+            return call
+    return Api()
+
+
+@pytest.fixture
+def make_channel(db):
+    from app.channels import service
+
+    def make(workspace_id, platform="mastodon", timezone="UTC", **settings):
+        return service.connect(db, workspace_id, "test", platform=platform,
+                               handle=f"@t{uuid.uuid4().hex[:6]}", timezone=timezone,
+                               credentials={"access_token": "secret-token"},
+                               settings=settings or {"instance_url": "https://m.example"})
+    return make
+
+
+def login(client, email, password="correct horse battery"):
+    """Sign in through the real form, CSRF token included."""
+    import re
+
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return client.post("/login", data={"email": email, "password": password,
+                                       "csrf_token": token})
