@@ -1,0 +1,71 @@
+"""The Publisher protocol and the values that cross it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import ClassVar, Protocol
+
+import httpx
+
+
+@dataclass
+class Part:
+    """One post of a thread (a single post is a thread of one)."""
+
+    text: str
+    media: list[dict] = field(default_factory=list)  # {"id", "content_type", "alt_text", ...}
+
+
+@dataclass
+class PartResult:
+    index: int
+    provider_post_id: str
+    live_url: str | None = None
+    extra: dict = field(default_factory=dict)  # e.g. Bluesky uri/cid for the reply chain
+
+
+@dataclass
+class PublishResult:
+    provider_post_id: str
+    live_url: str | None
+    parts: list[PartResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PublishJob:
+    """Everything a publisher needs for one attempt; callbacks persist progress at once."""
+
+    post_id: str
+    channel_id: str
+    platform: str
+    handle: str
+    settings: dict
+    credentials: dict
+    parts: list[Part]
+    options: dict
+    idempotency_key: str
+    done: list[PartResult]  # parts already published by earlier attempts: never re-posted
+    save_part: Callable[[PartResult], None]
+    save_credentials: Callable[[dict], None]
+    attempt: int = 1
+
+
+class Publisher(Protocol):
+    platform: ClassVar[str]
+
+    def __init__(self, client: httpx.Client) -> None: ...
+
+    def validate(self, parts: list[Part], settings: dict, options: dict) -> list[str]:
+        """Raise ValidationFailed if this cannot be published; return warnings otherwise."""
+        ...
+
+    def publish(self, job: PublishJob) -> PublishResult:
+        """Publish the parts not yet in job.done, or raise a PublishError."""
+        ...
+
+    def reconcile(self, job: PublishJob) -> PublishResult | None:
+        """After a lost attempt: the result if the platform shows the post, None if it surely
+        does not; raise OutcomeUnknown when it cannot tell."""
+        ...
