@@ -52,9 +52,11 @@ def register_blueprints(app: Flask) -> None:
     from app.api import blueprint as api
     from app.auth.views import bp as auth
     from app.auth.web_auth import csrf
+    from app.media.views import bp as media
     from app.posts.views import bp as posts
 
     app.register_blueprint(auth)
     app.register_blueprint(posts)
     app.register_blueprint(api)
+    app.register_blueprint(media)
     csrf.exempt(api)  # bearer-key authenticated, no cookies
