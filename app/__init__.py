@@ -52,9 +52,12 @@ def register_blueprints(app: Flask) -> None:
     from app.api import blueprint as api
     from app.auth.views import bp as auth
     from app.auth.web_auth import csrf
+    from app.ops import views as ops
     from app.posts.views import bp as posts
 
     app.register_blueprint(auth)
     app.register_blueprint(posts)
     app.register_blueprint(api)
     csrf.exempt(api)  # bearer-key authenticated, no cookies
+    app.register_blueprint(ops.bp)
+    ops.init_app(app)
