@@ -49,6 +49,7 @@ def setup_auth(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app import security
     from app.api import blueprint as api
     from app.auth.views import bp as auth
     from app.auth.web_auth import csrf
@@ -61,3 +62,4 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(api)  # bearer-key authenticated, no cookies
     app.register_blueprint(ops.bp)
     ops.init_app(app)
+    security.init_app(app)

@@ -1,0 +1,52 @@
+"""Fixed-window rate limits counted in PostgreSQL, so they hold across processes and machines."""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+SWEEP_ONE_IN = 500  # now and then a hit also deletes windows older than an hour
+
+_HIT = sa.text("""
+    INSERT INTO rate_limits (key, window_start, count)
+    VALUES (:key, to_timestamp(floor(extract(epoch FROM now()) / :w) * :w), 1)
+    ON CONFLICT (key, window_start) DO UPDATE SET count = rate_limits.count + 1
+    RETURNING count,
+              ceil(extract(epoch FROM window_start + make_interval(secs => :w) - now()))::int
+""")
+
+
+@dataclass(frozen=True)
+class Limit:
+    count: int
+    window_s: int
+
+    @classmethod
+    def from_env(cls, name: str, default: str) -> Limit:
+        """A limit written "COUNT/SECONDS", e.g. OPENPOST_API_RATE=600/60."""
+        text = os.environ.get(name, default)
+        try:
+            count, window = (int(x) for x in text.split("/"))
+        except ValueError as exc:
+            raise ValueError(f"{name} must look like 600/60 (requests/seconds), not {text!r}"
+                             ) from exc
+        return cls(count, window)
+
+
+def hit(sess: Session, key: str, limit: Limit) -> int | None:
+    """Count one request against `key`; None when allowed, else seconds until it is allowed.
+
+    Commits (the caller's session must hold nothing pending). The counter is not worth an
+    fsync, so this transaction commits asynchronously.
+    """
+    sess.execute(sa.text("SET LOCAL synchronous_commit = off"))
+    count, remaining = sess.execute(_HIT, {"key": key[:255], "w": limit.window_s}).one()
+    if random.randrange(SWEEP_ONE_IN) == 0:
+        sess.execute(sa.text("DELETE FROM rate_limits WHERE window_start < now() - "
+                             "interval '1 hour'"))
+    sess.commit()
+    return None if count <= limit.count else max(int(remaining), 1)
