@@ -53,6 +53,7 @@ def register_blueprints(app: Flask) -> None:
     from app.api import blueprint as api
     from app.auth.views import bp as auth
     from app.auth.web_auth import csrf
+    from app.exports import views as exports
     from app.ops import views as ops
     from app.posts.views import bp as posts
 
@@ -61,5 +62,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api)
     csrf.exempt(api)  # bearer-key authenticated, no cookies
     app.register_blueprint(ops.bp)
+    app.register_blueprint(exports.bp)
     ops.init_app(app)
     security.init_app(app)

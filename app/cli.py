@@ -129,5 +129,10 @@ def apikey_create(workspace: str, name: str) -> None:
     click.echo(token)
 
 
+from app.ops.cli import register as _register_ops  # noqa: E402
+
+_register_ops(main)
+
+
 if __name__ == "__main__":
     sys.exit(main())
