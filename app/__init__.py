@@ -49,7 +49,7 @@ def setup_auth(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import security
+    from app import fastjson, security
     from app.api import blueprint as api
     from app.auth.views import bp as auth
     from app.auth.web_auth import csrf
@@ -65,3 +65,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(exports.bp)
     ops.init_app(app)
     security.init_app(app)
+    fastjson.init_app(app)
