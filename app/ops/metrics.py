@@ -53,12 +53,23 @@ def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
-def mark_process_dead(pid: int) -> None:
-    """Call when a process exits (gunicorn's child_exit) so its live gauges are dropped."""
+def start_worker_exporter() -> int | None:
+    """Serve this worker's metrics on OPENPOST_WORKER_METRICS_PORT (for workers on machines
+    without `openpost web`); returns the port, or None when the variable is unset."""
+    port = int(os.environ.get("OPENPOST_WORKER_METRICS_PORT", "0") or 0)
+    if not port:
+        return None
+    from prometheus_client import start_http_server
+
+    registry = REGISTRY
     if multiprocess_dir():
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(pid)
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    start_http_server(port, addr=os.environ.get("OPENPOST_WORKER_METRICS_HOST", "127.0.0.1"),
+                      registry=registry)
+    return port
 
 
 class _ThisProcess:

@@ -134,3 +134,26 @@ def test_multiprocess_mode_sums_every_process(database_url, tmp_path):
     assert _sample(families, "openpost_publish_duration_seconds",
                    "openpost_publish_duration_seconds_count", platform="x") == 3
     assert "openpost_posts" in families
+
+
+EXPORTER = """
+import sys, time, urllib.request
+from app.ops import metrics
+metrics.count_failure("network_error")
+port = metrics.start_worker_exporter()
+print(urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode())
+"""
+
+
+def test_a_worker_can_serve_its_own_metrics():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, OPENPOST_WORKER_METRICS_PORT=str(port))
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    out = subprocess.run([sys.executable, "-c", EXPORTER], cwd=ROOT, env=env,  # noqa: S603
+                         check=True, timeout=60, capture_output=True, text=True).stdout
+    assert _sample(_families(out), "openpost_publish_failures", "openpost_publish_failures_total",
+                   code="network_error") == 1
