@@ -49,10 +49,13 @@ def setup_auth(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app import fastjson, security
     from app.api import blueprint as api
     from app.auth.views import bp as auth
     from app.auth.web_auth import csrf
+    from app.exports import views as exports
     from app.media.views import bp as media
+    from app.ops import views as ops
     from app.posts.views import bp as posts
 
     app.register_blueprint(auth)
@@ -60,3 +63,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api)
     app.register_blueprint(media)
     csrf.exempt(api)  # bearer-key authenticated, no cookies
+    app.register_blueprint(ops.bp)
+    app.register_blueprint(exports.bp)
+    ops.init_app(app)
+    security.init_app(app)
+    fastjson.init_app(app)

@@ -57,13 +57,15 @@ def serve(host: str, port: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
-def web(host: str, port: int, workers: int) -> None:
+@click.option("--threads", default=4, show_default=True, type=int, help="threads per worker")
+@click.option("--access-log/--no-access-log", default=True, show_default=True)
+def web(host: str, port: int, workers: int, threads: int, access_log: bool) -> None:
     """Web only (gunicorn); run `openpost worker` beside it."""
     from app.server import Gunicorn
 
     _prepared_url()
-    Gunicorn(_app, {"bind": f"{host}:{port}", "workers": workers, "threads": 4,
-                    "worker_class": "gthread", "accesslog": "-",
+    Gunicorn(_app, {"bind": f"{host}:{port}", "workers": workers, "threads": threads,
+                    "worker_class": "gthread", "accesslog": "-" if access_log else None,
                     "access_log_format": ACCESS_LOG}).run()
 
 
@@ -132,6 +134,11 @@ def apikey_create(workspace: str, name: str) -> None:
         raise click.ClickException(exc.message) from exc
     click.echo(f"API key {key.prefix}… for workspace {workspace} (shown once):", err=True)
     click.echo(token)
+
+
+from app.ops.cli import register as _register_ops  # noqa: E402
+
+_register_ops(main)
 
 
 if __name__ == "__main__":

@@ -6,12 +6,12 @@ from app.channels.models import Channel
 from app.db import Base
 from app.media.models import Media
 from app.notifications.models import Notification
-from app.ops.models import IdempotentRequest, RateLimitBucket, WorkerHeartbeat
+from app.ops.models import AlarmState, IdempotentRequest, RateLimitBucket, WorkerHeartbeat
 from app.outbox.models import OutboxMessage
 from app.posts.models import Post, PostEvent
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint
 
-__all__ = ["ApiKey", "AuditEntry", "Base", "Channel", "IdempotentRequest", "Media",
+__all__ = ["AlarmState", "ApiKey", "AuditEntry", "Base", "Channel", "IdempotentRequest", "Media",
            "Membership", "Notification", "OutboxMessage", "Post", "PostEvent",
            "RateLimitBucket", "User", "WebhookDelivery", "WebhookEndpoint", "WorkerHeartbeat",
            "Workspace"]

@@ -6,6 +6,7 @@ import hashlib
 import re
 import secrets
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -118,6 +119,13 @@ def change_password(sess: Session, user_id: uuid.UUID, current: str, new: str) -
     sess.commit()
 
 
+def end_sessions(sess: Session, user_id: uuid.UUID) -> None:
+    """Sign the user out everywhere: every cookie issued before now stops matching."""
+    sess.execute(sa.update(User).where(User.id == user_id)
+                 .values(session_version=User.session_version + 1))
+    sess.commit()
+
+
 def hash_key(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -151,7 +159,10 @@ def revoke_api_key(sess: Session, workspace_id, key_id, actor: str) -> None:
 def api_key_for(sess: Session, token: str) -> ApiKey | None:
     key = sess.scalar(sa.select(ApiKey).where(ApiKey.key_hash == hash_key(token or ""),
                                               ApiKey.revoked_at.is_(None)))
-    if key is not None:
+    # Writing last_used_at on every request would cost a write and a commit per API call;
+    # once a minute is enough to answer "is this key still used?".
+    if key is not None and (key.last_used_at is None
+                            or datetime.now(UTC) - key.last_used_at > timedelta(minutes=1)):
         sess.execute(sa.update(ApiKey).where(
             ApiKey.id == key.id, sa.or_(ApiKey.last_used_at.is_(None),
                                         ApiKey.last_used_at < sa.func.now() - sa.text(

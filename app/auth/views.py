@@ -37,6 +37,7 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    service.end_sessions(db.session, current_user.id)
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))

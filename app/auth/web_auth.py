@@ -62,6 +62,9 @@ def safe_next(target: str | None) -> str:
     if not target:
         return url_for("posts.index")
     parts = urlsplit(target)
+    # Browsers drop tabs and newlines from URLs, so "/\t/evil.example" would become "//evil…".
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return url_for("posts.index")
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
             or "\\" in target:
         return url_for("posts.index")

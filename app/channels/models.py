@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app import crypto
+from app import crypto, logs
 from app.config import PLATFORMS
 from app.db import Base
 
@@ -55,10 +55,13 @@ class Channel(Base):
         """Decrypted credentials (tokens, app passwords). Never serialised anywhere."""
         if not self.credentials_enc:
             return {}
-        return json.loads(crypto.decrypt(self.credentials_enc, self._aad()))
+        value = json.loads(crypto.decrypt(self.credentials_enc, self._aad()))
+        logs.register_credentials(value)
+        return value
 
     @credentials.setter
     def credentials(self, value: dict) -> None:
         if self.id is None:
             self.id = uuid.uuid4()
+        logs.register_credentials(value)
         self.credentials_enc = crypto.encrypt(json.dumps(value).encode(), self._aad())

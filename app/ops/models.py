@@ -37,6 +37,8 @@ class RateLimitBucket(Base):
     window_start: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), primary_key=True)
     count: Mapped[int] = mapped_column(default=0)
 
+    __table_args__ = (sa.Index("ix_rate_limits_window", "window_start"),)
+
 
 class IdempotentRequest(Base):
     """A POST answered once per (workspace, Idempotency-Key): a retry gets the same answer."""
@@ -51,3 +53,17 @@ class IdempotentRequest(Base):
     response: Mapped[dict | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
                                                  server_default=sa.func.now())
+
+
+class AlarmState(Base):
+    """The last known state of an alarm, so each incident alerts once across all processes."""
+
+    __tablename__ = "ops_alarms"
+
+    name: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    alarming: Mapped[bool] = mapped_column(default=False)
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    since: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    alerted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    recovered_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    checked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))

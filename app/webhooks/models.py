@@ -30,6 +30,10 @@ class WebhookEndpoint(Base):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
                                                  server_default=sa.func.now())
 
+    def _aad(self) -> str:
+        """Associated data binding secrets_enc to this endpoint (as channels bind theirs)."""
+        return f"{self.workspace_id}:webhook:{self.id}:secrets"
+
 
 class WebhookDelivery(Base):
     __tablename__ = "webhook_deliveries"

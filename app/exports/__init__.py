@@ -1,0 +1,1 @@
+"""Workspace export: posts, channels, media and the audit log as one zip."""

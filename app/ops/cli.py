@@ -1,0 +1,105 @@
+"""Operator commands: `openpost doctor`, `openpost export`, `openpost keys rotate`, `bench-web`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+def _setup():
+    """Migrated database and an app (so the session is bound), as the other commands do."""
+    from app.cli import _app, _prepared_url
+
+    _prepared_url()
+    return _app()
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="print the state as one JSON object")
+def doctor(as_json: bool) -> None:
+    """Is OpenPost publishing? Prints why not, and exits 1 when it is not."""
+    import json
+
+    from app import db
+    from app.ops import doctor as checks
+
+    _setup()
+    report = checks.run(db.session)
+    click.echo(json.dumps(report, default=str) if as_json else checks.render(report))
+    sys.exit(0 if report["ok"] else 1)
+
+
+@click.command("export")
+@click.option("--workspace", required=True)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True),
+              help="the zip to write (default: openpost-<workspace>-<date>.zip here)")
+def export_command(workspace: str, output: str | None) -> None:
+    """Export a workspace's posts, channels, media and audit log as one zip."""
+    import re
+    from datetime import UTC, datetime
+
+    from app import db
+    from app.auth import service as auth
+    from app.errors import DomainError
+    from app.exports import service
+
+    _setup()
+    try:
+        ws = auth.get_workspace(db.session, workspace)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", workspace).strip("-") or "workspace"
+    output = output or f"openpost-{slug}-{datetime.now(UTC):%Y%m%d-%H%M%S}.zip"
+    with open(output, "wb") as out:
+        manifest = service.write_export(db.session, ws.id, out, actor="cli",
+                                        read_media=service.media_reader())
+    counts = ", ".join(f"{n} {name}" for name, n in manifest["counts"].items())
+    click.echo(f"wrote {output}: {counts}, {manifest['media_files']} media file(s)")
+
+
+@click.group()
+def keys() -> None:
+    """Encryption keys for secrets at rest."""
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """Re-encrypt every channel credential and webhook secret with the newest key.
+
+    Put the new key first in OPENPOST_ENCRYPTION_KEYS (keep the old ones after it), run this,
+    then remove the old keys.
+    """
+    from app import db
+    from app.ops import keys as rotation
+
+    _setup()
+    try:
+        counts = rotation.rotate(db.session)
+    except rotation.RotationFailed as exc:
+        raise click.ClickException(str(exc)) from exc
+    left = rotation.pending(db.session)
+    click.echo("re-encrypted " + ", ".join(f"{n} {name}" for name, n in counts.items()))
+    if any(left.values()):
+        raise click.ClickException(f"still on an older key: {left}")
+    click.echo("every secret is on the newest key; older keys can be removed")
+
+
+@click.command("bench-web")
+@click.option("--seconds", default=10.0, show_default=True, help="how long to drive load")
+@click.option("--clients", default=16, show_default=True, help="concurrent connections")
+@click.option("--workers", default=None, type=int, help="gunicorn workers (default: 2 × cores)")
+@click.option("--threads", default=2, show_default=True, help="threads per gunicorn worker")
+@click.option("--posts", default=50, show_default=True, help="posts in the listed workspace")
+def bench_web(seconds: float, clients: int, workers: int | None, threads: int,
+              posts: int) -> None:
+    """Drive GET /api/v1/posts and the login page over loopback; prints one JSON line last."""
+    from app.ops import benchweb
+
+    benchweb.main(seconds=seconds, clients=clients, workers=workers, threads=threads,
+                  posts=posts)
+
+
+def register(main: click.Group) -> None:
+    for command in (doctor, export_command, keys, bench_web):
+        main.add_command(command)

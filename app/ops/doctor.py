@@ -1,0 +1,46 @@
+"""`openpost doctor`: the database, the migrations, the workers and the alarm, for a human."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app import db
+from app.ops import alarm
+from app.ops.models import WorkerHeartbeat
+from app.timeutil import iso
+
+
+def run(sess: Session) -> dict:
+    """Checks as data; runs the alarm check too, so an incident seen here is alerted."""
+    migrations = db.migrations_current(sess.connection())
+    sess.rollback()
+    status = alarm.check_and_alert(sess)
+    workers = [{"id": w.id, "host": w.host, "pid": w.pid, "version": w.version,
+                "last_tick_at": iso(w.last_tick_at), "stopped_at": iso(w.stopped_at),
+                "seconds_since_tick": round((status.now - w.last_tick_at).total_seconds(), 1),
+                "in_flight": w.in_flight, "posts_claimed": w.posts_claimed}
+               for w in sess.scalars(sa.select(WorkerHeartbeat)
+                                     .order_by(WorkerHeartbeat.last_tick_at.desc()).limit(20))]
+    sess.rollback()
+    return {"ok": migrations and not status.alarming, "database": "reachable",
+            "migrations_current": migrations, "workers": workers, "alarm": status.as_json()}
+
+
+def render(report: dict) -> str:
+    lines = ["database: reachable",
+             "migrations: " + ("current" if report["migrations_current"]
+                               else "BEHIND: run `openpost db upgrade`")]
+    live = report["alarm"]["live_workers"]
+    lines.append(f"workers: {live} live")
+    for w in report["workers"]:
+        state = "stopped" if w["stopped_at"] else f"ticked {w['seconds_since_tick']}s ago"
+        lines.append(f"  {w['id']} ({w['host']} pid {w['pid']}): {state}, "
+                     f"{w['in_flight']} in flight")
+    overdue = report["alarm"]["overdue_posts"]
+    lines.append(f"overdue posts: {overdue}")
+    if report["alarm"]["alarming"]:
+        lines.append("ALARM: posts are not being published: " + report["alarm"]["reason"])
+    else:
+        lines.append("publishing: ok")
+    return "\n".join(lines)

@@ -1,0 +1,98 @@
+"""`openpost doctor`, `export` and `keys rotate` as an operator runs them (real commits)."""
+
+import base64
+import json
+import os
+import secrets
+import subprocess
+import sys
+import uuid
+import zipfile
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def committed(engine, database_url):
+    """A session whose work is really committed, and everything it made removed afterwards."""
+    name = f"cli-{uuid.uuid4().hex[:8]}"
+    with Session(engine) as sess:
+        yield sess, name
+        sess.rollback()
+        for statement in ("DELETE FROM workers", "DELETE FROM ops_alarms",
+                          "DELETE FROM workspaces WHERE name = :n",
+                          "DELETE FROM users WHERE email LIKE :e"):
+            sess.execute(sa.text(statement), {"n": name, "e": f"{name}%"})
+        sess.commit()
+
+
+def openpost(database_url, *args, env=None, timeout=120):
+    full = dict(os.environ, DATABASE_URL=database_url, **(env or {}))
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT, env=full,  # noqa: S603
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def _heartbeat(sess, ago_s):
+    sess.execute(sa.text(
+        "INSERT INTO workers (id, host, pid, version, last_tick_at, posts_claimed, in_flight) "
+        "VALUES ('w-cli', 'h', 1, 't', now() - make_interval(secs => :a), 0, 0) "
+        "ON CONFLICT (id) DO UPDATE SET last_tick_at = EXCLUDED.last_tick_at"), {"a": ago_s})
+    sess.commit()
+
+
+def test_doctor_exits_1_and_says_why_then_0(committed, database_url):
+    sess, _name = committed
+    _heartbeat(sess, 300)
+    sick = openpost(database_url, "doctor")
+    assert sick.returncode == 1, sick.stderr
+    assert "ALARM: posts are not being published" in sick.stdout
+    assert "no worker has checked in since" in sick.stdout and "w-cli" in sick.stdout
+    assert sess.scalar(sa.text("SELECT alarming FROM ops_alarms")) is True
+    _heartbeat(sess, 0)
+    well = openpost(database_url, "doctor", "--json")
+    assert well.returncode == 0, well.stderr
+    report = json.loads(well.stdout.strip().splitlines()[-1])
+    assert report["ok"] and report["alarm"]["live_workers"] == 1 and report["migrations_current"]
+
+
+def test_export_command_writes_the_zip(committed, database_url, tmp_path):
+    from app.auth import service as auth
+
+    sess, name = committed
+    auth.create_user(sess, f"{name}@example.com", "correct horse battery", name)
+    target = tmp_path / "out.zip"
+    done = openpost(database_url, "export", "--workspace", name, "--output", str(target))
+    assert done.returncode == 0, done.stderr
+    assert "wrote" in done.stdout and "1 audit_log" in done.stdout
+    assert "manifest.json" in zipfile.ZipFile(target).namelist()
+    missing = openpost(database_url, "export", "--workspace", "no-such-workspace")
+    assert missing.returncode != 0 and "no workspace named" in missing.stderr
+
+
+def test_keys_rotate_command(committed, database_url):
+    from app.auth import service as auth
+    from app.channels import service as channels
+
+    sess, name = committed
+    user = auth.create_user(sess, f"{name}@example.com", "correct horse battery", name)
+    channel = channels.connect(sess, user.memberships[0].workspace_id, "test", platform="x",
+                               credentials={"access_token": "rotate-me-token"}, settings={})
+    old = os.environ["OPENPOST_ENCRYPTION_KEYS"]
+    new = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    done = openpost(database_url, "keys", "rotate", env={"OPENPOST_ENCRYPTION_KEYS": f"{new},{old}"})
+    assert done.returncode == 0, done.stderr
+    assert "older keys can be removed" in done.stdout
+    check = openpost(database_url, "keys", "rotate", env={"OPENPOST_ENCRYPTION_KEYS": new})
+    assert check.returncode == 0 and "re-encrypted 0 channels" in check.stdout
+    sess.expire_all()
+    os.environ["OPENPOST_ENCRYPTION_KEYS"] = new
+    try:
+        from app.channels.models import Channel
+
+        assert sess.get(Channel, channel.id).credentials == {"access_token": "rotate-me-token"}
+    finally:
+        os.environ["OPENPOST_ENCRYPTION_KEYS"] = old

@@ -1,0 +1,21 @@
+"""Fast JSON keeps the standard library's results, even where orjson alone would refuse."""
+
+from datetime import UTC, datetime
+
+
+def test_huge_integers_and_unicode_round_trip_through_the_api(api, make_channel):
+    channel = make_channel(api.workspace_id)
+    options = {"n": 2**70, "f": 1.5, "s": "été 🚀", "nested": [{"k": None}]}
+    created = api.post("/posts", json={"channel_id": str(channel.id), "text": "json",
+                                       "options": options})
+    assert created.status_code == 201
+    assert api.get(f"/posts/{created.json['id']}").json["options"] == options
+
+
+def test_datetimes_keep_flasks_format(app):
+    with app.app_context():
+        from flask import json
+
+        assert json.dumps({"at": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)}) == \
+            '{"at":"Fri, 02 Jan 2026 03:04:05 GMT"}'
+        assert json.loads(json.dumps({1: "non-string key"})) == {"1": "non-string key"}

@@ -1,0 +1,175 @@
+"""Workspace A's session and API key against workspace B's objects, on every route of the app.
+
+Every route needs one row in MATRIX; a new route without a row fails
+test_every_route_has_a_matrix_row with the line to add.
+  scoped(...)  — its URL names an object: with B's id, A gets 404 and B is unchanged.
+  refers(...)  — its body may name objects: with B's ids, A gets a 4xx and B is unchanged.
+  own(...)     — works on A's own data only: B's objects never show and B is unchanged.
+  public(...)  — no workspace data at all (health, static files, sign-in).
+Bodies may use "{post}", "{channel}", "{media}"… for B's ids; url= fills non-object args.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from tests.conftest import login
+from tests.security.world import ARG_OBJECTS, csrf_token, make_world, object_for, routes, snapshot
+
+
+@dataclass(frozen=True)
+class Row:
+    kind: str
+    json: dict | None = None
+    form: dict | None = None
+    url: dict = field(default_factory=dict)
+
+
+def scoped(json=None, form=None, **url):
+    return Row("scoped", json, form, url)
+
+
+def refers(json=None, form=None, **url):
+    return Row("refers", json, form, url)
+
+
+def own(json=None, form=None, **url):
+    return Row("own", json, form, url)
+
+
+def public(**url):
+    return Row("public", url=url)
+
+
+MATRIX: dict[str, Row] = {
+    "static": public(filename="app.css"),
+    "auth.login": public(),
+    "auth.setup": public(),
+    "auth.logout": own(),
+    "posts.index": own(),
+    "ops.healthz": public(),
+    "ops.readyz": public(),
+    "ops.prometheus_metrics": public(),
+    "ops.alarm_banner": own(),
+    "exports.index": own(),
+    "exports.download": own(),
+    "api.list_channels": own(),
+    "api.create_channel": own(json={"platform": "mastodon", "instance_url": "https://a.example",
+                                    "access_token": "a-token"}),
+    "api.get_channel": scoped(),
+    "api.update_channel": scoped(json={"display_name": "taken over"}),
+    "api.delete_channel": scoped(),
+    "api.list_posts": own(),
+    "api.create_post": refers(json={"channel_id": "{channel}", "text": "into B",
+                                    "media_ids": ["{media}"]}),
+    "api.get_post": scoped(),
+    "api.update_post": scoped(json={"text": "rewritten by A"}),
+    "api.delete_post": scoped(),
+    "api.schedule_post": scoped(json={"schedule_at": "2099-02-01T00:00:00Z"}),
+    "api.unschedule_post": scoped(),
+    "api.cancel_post": scoped(),
+    "api.retry_post": scoped(),
+}
+
+
+def _fill(value, world):
+    if isinstance(value, str):
+        for kind in set(ARG_OBJECTS.values()) - {"user"}:
+            value = value.replace("{" + kind + "}", str(world[kind]))
+        return value.replace("{user}", str(world["user_id"]))
+    if isinstance(value, list):
+        return [_fill(v, world) for v in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, world) for k, v in value.items()}
+    return value
+
+
+def _url(app, rule, row: Row, world: dict) -> str:
+    args = {}
+    for arg in rule.arguments:
+        args[arg] = row.url.get(arg, object_for(world, arg))
+        assert args[arg] is not None, (
+            f"{rule.rule}: argument {arg!r} is unknown: add \"{arg}\": \"<kind>\" to ARG_OBJECTS "
+            "in tests/security/world.py, or give it in the MATRIX row (e.g. scoped(name=...))")
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **args)
+
+
+def test_every_route_has_a_matrix_row(app):
+    missing = [f'    "{rule.endpoint}": scoped(),   # {sorted(rule.methods - {"HEAD", "OPTIONS"})} '
+               f"{rule.rule}" for rule in app.url_map.iter_rules() if rule.endpoint not in MATRIX]
+    assert not missing, (
+        "routes without an authorization matrix row; add one line each to MATRIX in "
+        "tests/security/test_authz_matrix.py (scoped / refers / own / public, see its "
+        "docstring):\n" + "\n".join(sorted(set(missing))))
+    stale = set(MATRIX) - {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert not stale, f"MATRIX rows for routes that no longer exist: {sorted(stale)}"
+
+
+@pytest.fixture
+def worlds(app, db, make_user, monkeypatch):
+    from tests.ops.test_alarm import _worker
+
+    monkeypatch.setitem(app.config, "RATE_LIMITS", False)  # the walk signs in once per route
+    _worker(db)  # a healthy installation: /readyz answers 200 and raises no alarm
+    return make_world(db, make_user, "ALPHA"), make_world(db, make_user, "BRAVO")
+
+
+def _call(app, client, method, url, row, a, b):
+    body = {"json": _fill(row.json, b)} if row.json is not None and method != "GET" else {}
+    if row.form is not None and method != "GET":
+        body = {"data": _fill(row.form, b)}
+    if url.startswith("/api/"):
+        return client.open(url, method=method, headers={"Authorization": f"Bearer {a['token']}"},
+                           **body)
+    login(client, a["user"].email)
+    headers = {"X-CSRFToken": csrf_token(client)}  # CSRF must not be what stops A here
+    return client.open(url, method=method, headers=headers, **body)
+
+
+def _check(row, answer, b, before, after) -> list[str]:
+    problems = []
+    if before != after:
+        changed = [k for k in before if before[k] != after[k]]
+        problems.append(f"changed workspace B's {changed}")
+    text = answer.get_data(as_text=True) if answer.mimetype != "application/zip" else ""
+    leaked = [m for m in (b["tag"], str(b["post"]), str(b["channel"]), str(b["media"]))
+              if m in text]
+    if leaked:
+        problems.append(f"showed B's {leaked}")
+    if row.kind == "scoped" and answer.status_code != 404:
+        problems.append(f"answered {answer.status_code}, not 404")
+    if row.kind == "refers" and not 400 <= answer.status_code < 500:
+        problems.append(f"answered {answer.status_code}, not a 4xx")
+    if answer.status_code >= 500:
+        problems.append(f"answered {answer.status_code}")
+    return problems
+
+
+def test_workspace_a_cannot_reach_workspace_b(app, db, worlds):
+    a, b = worlds
+    failures = []
+    for rule, method in routes(app):
+        row = MATRIX.get(rule.endpoint)
+        if row is None:
+            continue  # reported by test_every_route_has_a_matrix_row
+        url = _url(app, rule, row, b)
+        before = snapshot(db, b["workspace_id"])
+        client = app.test_client()
+        answer = _call(app, client, method, url, row, a, b)
+        db.rollback()
+        for problem in _check(row, answer, b, before, snapshot(db, b["workspace_id"])):
+            failures.append(f"{method} {url} ({rule.endpoint}): {problem}")
+    assert not failures, "\n".join(failures)
+
+
+def test_the_walk_would_notice_a_leak(app, db, worlds):
+    """Sanity: B's own key on B's post is not a 404, so the matrix really tells them apart."""
+    _a, b = worlds
+    answer = app.test_client().get(f"/api/v1/posts/{b['post']}",
+                                   headers={"Authorization": f"Bearer {b['token']}"})
+    assert answer.status_code == 200 and b["tag"] in answer.get_data(as_text=True)
