@@ -27,6 +27,8 @@ class WebhookEndpoint(Base):
     enabled: Mapped[bool] = mapped_column(default=True)
     disabled_reason: Mapped[str | None] = mapped_column(sa.Text)
     failing_since: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Lease held while one of its deliveries is in flight: per-endpoint concurrency 1.
+    busy_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
                                                  server_default=sa.func.now())
 
@@ -49,6 +51,9 @@ class WebhookDelivery(Base):
                                                              server_default=sa.func.now())
     last_status_code: Mapped[int | None] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+    last_response: Mapped[str | None] = mapped_column(sa.Text)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    duration_ms: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
                                                  server_default=sa.func.now())
     delivered_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
@@ -58,4 +63,6 @@ class WebhookDelivery(Base):
         sa.Index("ix_deliveries_due", "next_attempt_at",
                  postgresql_where=sa.text("status = 'pending'")),
         sa.Index("ix_deliveries_endpoint", "endpoint_id", "created_at"),
+        sa.Index("ix_deliveries_endpoint_due", "endpoint_id", "next_attempt_at",
+                 postgresql_where=sa.text("status = 'pending'")),
     )
