@@ -75,3 +75,48 @@ def committed(app, engine):
     with engine.begin() as conn:
         conn.execute(sa.delete(Workspace).where(Workspace.id == workspace_id))
         conn.execute(sa.text("DELETE FROM users WHERE id = :u"), {"u": user.id})
+
+
+@pytest.fixture
+def new_draft():
+    """Create a draft post (committed), which announces post.draft through the outbox."""
+    from app import db
+    from app.channels import service as channels
+    from app.posts import service as posts
+
+    channels_made = {}
+
+    def make(workspace_id, text="hello"):
+        sess = db.session()
+        if workspace_id not in channels_made:
+            channels_made[workspace_id] = channels.connect(
+                sess, workspace_id, "test", platform="mastodon", handle="@t",
+                credentials={"access_token": "channel-secret-token"},
+                settings={"instance_url": "https://m.example"}).id
+        post = posts.create_post(sess, workspace_id, "test",
+                                 channel_id=channels_made[workspace_id], text=text)
+        db.session.remove()
+        return post
+    return make
+
+
+@pytest.fixture
+def make_endpoint():
+    from app import db
+    from app.webhooks import service
+
+    def make(workspace_id, url, events=None):
+        endpoint, secret = service.create_endpoint(db.session(), workspace_id, "test", url=url,
+                                                   events=events)
+        db.session.remove()
+        return endpoint, secret
+    return make
+
+
+def db_now():
+    from app import db
+
+    try:
+        return db.session().scalar(sa.select(sa.func.now()))
+    finally:
+        db.session.remove()
