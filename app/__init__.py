@@ -50,11 +50,15 @@ def setup_auth(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.api import blueprint as api
+    from app.audit.views import bp as audit
     from app.auth.views import bp as auth
     from app.auth.web_auth import csrf
     from app.posts.views import bp as posts
+    from app.webhooks.views import bp as webhooks
 
     app.register_blueprint(auth)
     app.register_blueprint(posts)
     app.register_blueprint(api)
+    app.register_blueprint(webhooks)
+    app.register_blueprint(audit)
     csrf.exempt(api)  # bearer-key authenticated, no cookies
