@@ -28,6 +28,10 @@ class UnsafeDestination(ValueError):
     """The URL is malformed or points at an address OpenPost must not reach."""
 
 
+class Unresolvable(UnsafeDestination):
+    """The host name has no address (now): nothing can be sent to it."""
+
+
 @dataclass(frozen=True)
 class Destination:
     url: str
@@ -92,9 +96,9 @@ def check_url(url: str) -> Destination:
         try:
             addresses = [ipaddress.ip_address(a.split("%")[0]) for a in resolve(host, port)]
         except OSError as exc:
-            raise UnsafeDestination(f"{host} does not resolve: {exc}") from exc
+            raise Unresolvable(f"{host} does not resolve: {exc}") from exc
     if not addresses:
-        raise UnsafeDestination(f"{host} does not resolve")
+        raise Unresolvable(f"{host} does not resolve")
     if not config.allow_private_hosts():
         for ip in addresses:
             reason = refusal(ip)

@@ -73,6 +73,8 @@ def _validated_url(url: str) -> str:
     url = (url or "").strip()
     try:
         net.check_url(url)
+    except net.Unresolvable:
+        pass  # may resolve later (new DNS record); every delivery checks again
     except net.UnsafeDestination as exc:
         raise ValidationFailed(str(exc), field="url") from exc
     return url
