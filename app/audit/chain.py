@@ -83,7 +83,7 @@ def verify_workspace(sess: Session, workspace_id: uuid.UUID | None) -> tuple[int
                 else AuditEntry.workspace_id == workspace_id)
     expected_seq, prev = 1, None
     query = sa.select(AuditEntry).where(ws_match, AuditEntry.seq.isnot(None)) \
-        .order_by(AuditEntry.seq).execution_options(yield_per=1000)
+        .order_by(AuditEntry.seq).execution_options(yield_per=1000, populate_existing=True)
     for entry in sess.scalars(query):
         if entry.seq != expected_seq:
             return expected_seq - 1, Break(workspace_id, None, expected_seq,
