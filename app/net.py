@@ -120,6 +120,14 @@ def host_header(dest: Destination) -> str:
     return name if dest.port == default else f"{name}:{dest.port}"
 
 
+def client() -> httpx.Client:
+    """A client fit for `send`: no pooled connections (a connection opened with one name's SNI
+    must not carry another name's request to the same address), no proxies from the
+    environment (they would connect elsewhere than the checked address), no redirects."""
+    return httpx.Client(limits=httpx.Limits(max_keepalive_connections=0), trust_env=False,
+                        follow_redirects=False)
+
+
 def send(client: httpx.Client, method: str, url: str, *, headers: dict | None = None,
          content: bytes | None = None, timeout: float = 10.0) -> httpx.Response:
     """One request to a vetted, pinned address; redirects come back as they are."""

@@ -91,7 +91,8 @@ def signing_payload(row: OutboxMessage) -> dict:
 
 
 def claim(sess: Session, now: datetime | None = None) -> Job | None:
-    """Lease one idle endpoint and its oldest due delivery; commit before any HTTP."""
+    """Lease one idle endpoint (least recently served first) and its oldest due delivery;
+    commit before any HTTP."""
     now = current_time(sess, now)
     due = sa.select(WebhookDelivery.id).where(
         WebhookDelivery.endpoint_id == WebhookEndpoint.id, WebhookDelivery.status == "pending",
@@ -99,7 +100,8 @@ def claim(sess: Session, now: datetime | None = None) -> Job | None:
     endpoint = sess.scalar(sa.select(WebhookEndpoint).where(
         WebhookEndpoint.enabled.is_(True),
         sa.or_(WebhookEndpoint.busy_until.is_(None), WebhookEndpoint.busy_until <= now),
-        due.exists()).limit(1).with_for_update(skip_locked=True))
+        due.exists()).order_by(WebhookEndpoint.busy_until.asc().nulls_first()).limit(1)
+        .with_for_update(skip_locked=True))
     if endpoint is None:
         sess.rollback()
         return None
@@ -158,7 +160,7 @@ def record(sess: Session, job: Job, outcome: Outcome, now: datetime | None = Non
     if endpoint is None or delivery is None:
         sess.rollback()
         return
-    endpoint.busy_until = None
+    endpoint.busy_until = now  # free again; also orders endpoints least recently served first
     delivery.last_status_code, delivery.last_error = outcome.status_code, outcome.error
     delivery.last_response, delivery.duration_ms = outcome.response, outcome.duration_ms
     if outcome.error is None:
@@ -210,7 +212,7 @@ def deliver_due(now: datetime | None = None, *, threads: int = 8, budget: float 
     finally:
         db.session.remove()
     own = client is None
-    client = client or httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+    client = client or net.client()
     deadline = time.monotonic() + budget
     try:
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="webhook") as pool:

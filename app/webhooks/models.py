@@ -27,7 +27,8 @@ class WebhookEndpoint(Base):
     enabled: Mapped[bool] = mapped_column(default=True)
     disabled_reason: Mapped[str | None] = mapped_column(sa.Text)
     failing_since: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
-    # Lease held while one of its deliveries is in flight: per-endpoint concurrency 1.
+    # In the future: the lease of a delivery in flight (per-endpoint concurrency 1);
+    # in the past: when it was last served (claims go least recently served first).
     busy_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
                                                  server_default=sa.func.now())
