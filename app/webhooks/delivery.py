@@ -21,11 +21,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app import db, net
+from app.audit import service as audit
 from app.notifications import service as notifications
 from app.outbox.models import OutboxMessage
 from app.webhooks import signing
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint
-from app.webhooks.service import active_secrets, redacted_url
+from app.webhooks.service import active_secrets, endpoint_json, redacted_url
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +183,11 @@ def record(sess: Session, job: Job, outcome: Outcome, now: datetime | None = Non
 
 
 def _disable(sess: Session, endpoint: WebhookEndpoint, reason: str) -> None:
+    before = endpoint_json(endpoint)
     endpoint.enabled, endpoint.disabled_reason = False, reason
+    audit.record(sess, endpoint.workspace_id, "system", "webhook.disabled",
+                 target_type="webhook", target_id=endpoint.id, before=before,
+                 after=endpoint_json(endpoint))
     notifications.notify(sess, endpoint.workspace_id, "webhook_disabled",
                          f"Webhook to {redacted_url(endpoint.url)} disabled", reason,
                          email=True)

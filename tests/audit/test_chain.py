@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -104,6 +105,23 @@ def test_post_transitions_are_audited_with_actor_and_request_id(api, db, make_ch
                                                         ("post.canceled", "req-audit-0002")]
     assert rows[1].before == {"state": "draft"} and rows[1].after["state"] == "canceled"
     assert rows[1].actor.startswith("api_key:")
+
+
+def test_publish_is_audited_with_its_live_url(db, workspace, make_channel):
+    from app.posts import service as posts
+    from app.posts.lifecycle import PostState, transition
+
+    ws, _ = workspace
+    post = posts.create_post(db, ws, "test", channel_id=make_channel(ws).id, text="x",
+                             schedule_at=datetime.now(UTC).isoformat())
+    transition(db, post, PostState.PUBLISHING, actor="worker:w1")
+    post.live_url, post.provider_post_id = "https://m.example/@t/1", "1"
+    transition(db, post, PostState.PUBLISHED, actor="worker:w1")
+    db.commit()
+    published = db.scalar(sa.select(AuditEntry).where(AuditEntry.target_id == str(post.id),
+                                                      AuditEntry.action == "post.published"))
+    assert published.actor == "worker:w1" and published.before == {"state": "publishing"}
+    assert published.after["live_url"] == "https://m.example/@t/1"
 
 
 def run_verify(database_url, *args):

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from standardwebhooks.webhooks import Webhook
 
 from app import db
+from app.audit.models import AuditEntry
 from app.notifications.models import Notification
 from app.outbox.models import OutboxMessage
 from app.webhooks import delivery
@@ -110,6 +111,9 @@ def test_410_disables_at_once(committed, receiver, make_endpoint, new_draft):
     assert not endpoint.enabled and "410" in endpoint.disabled_reason
     assert rows(Notification, Notification.workspace_id == ws,
                 Notification.kind == "webhook_disabled")
+    [audited] = rows(AuditEntry, AuditEntry.workspace_id == ws,
+                     AuditEntry.action == "webhook.disabled")
+    assert audited.before["enabled"] is True and audited.after["enabled"] is False
 
 
 def test_success_after_failures_clears_the_failing_clock(committed, receiver, make_endpoint,

@@ -45,7 +45,12 @@ BEGIN
             'post', NEW.post_id::text, NEW.request_id,
             CASE WHEN NEW.from_state IS NULL THEN NULL
                  ELSE jsonb_build_object('state', NEW.from_state) END,
-            jsonb_build_object('state', NEW.to_state) || COALESCE(NEW.detail, '{}'::jsonb),
+            jsonb_build_object('state', NEW.to_state) || COALESCE(NEW.detail, '{}'::jsonb)
+                || CASE WHEN NEW.to_state = 'published' THEN
+                       (SELECT jsonb_build_object('live_url', p.live_url,
+                                                  'provider_post_id', p.provider_post_id)
+                        FROM posts p WHERE p.id = NEW.post_id)
+                   ELSE '{}'::jsonb END,
             NEW.created_at);
     RETURN NULL;
 END
