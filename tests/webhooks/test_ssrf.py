@@ -107,3 +107,10 @@ def test_redirects_are_returned_not_followed(monkeypatch, receiver):
         response = net.send(client, "POST", f"{outer.url}/hook", content=b"{}")
     assert response.status_code == 302
     assert inner.requests == []
+
+
+@pytest.mark.parametrize("host", ["2130706433", "0x7f000001", "017700000001", "127.1",
+                                  "localhost"])
+def test_odd_spellings_of_loopback_are_resolved_then_refused(host):
+    with pytest.raises(net.UnsafeDestination, match="loopback"):
+        net.check_url(f"http://{host}/hook")
