@@ -51,17 +51,21 @@ def setup_auth(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app import fastjson, security
     from app.api import blueprint as api
+    from app.audit.views import bp as audit
     from app.auth.views import bp as auth
     from app.auth.web_auth import csrf
     from app.exports import views as exports
     from app.media.views import bp as media
     from app.ops import views as ops
     from app.posts.views import bp as posts
+    from app.webhooks.views import bp as webhooks
 
     app.register_blueprint(auth)
     app.register_blueprint(posts)
     app.register_blueprint(api)
     app.register_blueprint(media)
+    app.register_blueprint(webhooks)
+    app.register_blueprint(audit)
     csrf.exempt(api)  # bearer-key authenticated, no cookies
     app.register_blueprint(ops.bp)
     app.register_blueprint(exports.bp)

@@ -139,6 +139,56 @@ def apikey_create(workspace: str, name: str) -> None:
 from app.ops.cli import register as _register_ops  # noqa: E402
 
 _register_ops(main)
+@main.group()
+def outbox() -> None:
+    """Webhook and email delivery from the outbox."""
+
+
+@outbox.command("deliver")
+@click.option("--once", is_flag=True, help="one pass, then exit (default: every second)")
+def outbox_deliver(once: bool) -> None:
+    """Deliver due webhooks and alert emails, and seal new audit entries."""
+    import json
+    import time
+
+    from jobs.outbox import run_outbox_once
+
+    _prepared_url()
+    _app()
+    while True:
+        click.echo(json.dumps(run_outbox_once()))
+        if once:
+            return
+        time.sleep(1)
+
+
+@main.group()
+def audit() -> None:
+    """The audit log."""
+
+
+@audit.command("verify")
+@click.option("--workspace", help="only this workspace's chain (default: every chain)")
+def audit_verify(workspace: str | None) -> None:
+    """Check the hash chain; name the first broken link and exit non-zero."""
+    from app import db
+    from app.audit import chain
+    from app.auth import service
+    from app.errors import DomainError
+
+    _prepared_url()
+    _app()
+    try:
+        ws_id = service.get_workspace(db.session, workspace).id if workspace else None
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    while chain.seal(db.session()):
+        pass
+    checked, problem = chain.verify(db.session, ws_id, every=ws_id is None)
+    if problem:
+        click.echo(f"audit chain broken: {problem}", err=True)
+        sys.exit(1)
+    click.echo(f"audit chain intact: {checked} entries verified")
 
 
 if __name__ == "__main__":

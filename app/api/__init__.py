@@ -20,6 +20,10 @@ log = logging.getLogger(__name__)
 
 @blueprint.before_request
 def authenticate():
+    if request.endpoint == "api.openapi":
+        return None  # the API's description is public
+    if any("\x00" in v for v in request.args.values()):
+        raise BadJson("query parameters must not contain NUL characters")
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -53,6 +57,8 @@ def parse(model: type[BaseModel], *, optional: bool = False):
         raise BadJson(f"the body is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise BadJson("the body must be a JSON object")
+    if _has_nul(data):
+        raise BadJson("the body must not contain NUL characters (\\u0000)")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -60,6 +66,17 @@ def parse(model: type[BaseModel], *, optional: bool = False):
         field = ".".join(str(p) for p in first["loc"]) or None
         message = ("unknown field" if first["type"] == "extra_forbidden" else first["msg"])
         raise ValidationFailed(f"{field}: {message}" if field else message, field=field) from exc
+
+
+def _has_nul(value) -> bool:
+    """PostgreSQL text and jsonb cannot hold NUL; refuse it up front instead of failing later."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 class BadJson(DomainError):
@@ -87,4 +104,5 @@ def http_error(exc: HTTPException):
                           exc.description or exc.name)
 
 
-from app.api import channels, media, posts  # noqa: E402,F401  (routes register on the blueprint)
+# Route modules register on the blueprint when imported.
+from app.api import audit, channels, media, openapi, posts, webhooks  # noqa: E402,F401

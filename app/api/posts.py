@@ -9,7 +9,7 @@ from datetime import datetime
 from flask import g, jsonify, request
 
 from app import db
-from app.api import blueprint, parse
+from app.api import blueprint, idempotency, parse
 from app.api.schemas import PostCreate, PostUpdate, ScheduleBody
 from app.errors import ValidationFailed
 from app.posts import service
@@ -28,14 +28,22 @@ def _parts(parts):
 
 @blueprint.post("/posts")
 def create_post():
+    """Create a post; with an Idempotency-Key header, a retried request creates nothing new."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        body, status = _create_post(db.session)
+        return jsonify(body), status
+    body, status, headers = idempotency.once(g.workspace_id, key, _create_post)
+    return jsonify(body), status, headers
+
+
+def _create_post(sess):
     body = parse(PostCreate)
     post = service.create_post(
-        db.session, g.workspace_id, g.actor, channel_id=body.channel_id, text=body.text,
+        sess, g.workspace_id, g.actor, channel_id=body.channel_id, text=body.text,
         parts=_parts(body.parts), media_ids=body.media_ids, schedule_at=body.schedule_at,
         timezone=body.timezone, options=body.options, group_id=body.group_id)
-    response = _one(post)
-    response.status_code = 201
-    return response
+    return post_json(post, service.post_events(sess, [post.id])[post.id]), 201
 
 
 def _cursor(value: str | None):

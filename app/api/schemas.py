@@ -64,3 +64,14 @@ class PostUpdate(Strict):
 class ScheduleBody(Strict):
     schedule_at: str | None = Field(None, max_length=64)
     timezone: str | None = Field(None, max_length=64)
+
+
+WebhookEvent = Literal["post.draft", "post.scheduled", "post.publishing", "post.published",
+                       "post.failed", "post.canceled", "channel.disconnected"]
+
+
+class WebhookCreate(Strict):
+    url: str = Field(max_length=2048, description="http(s) URL that receives the events")
+    events: list[WebhookEvent] = Field(default_factory=list, max_length=7,
+                                       description="event filter; empty means every event")
+    description: str = Field("", max_length=255)

@@ -27,7 +27,13 @@ class AuditEntry(Base):
     after: Mapped[dict | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
                                                  server_default=sa.func.now())
+    # Set when the entry is sealed into its workspace's chain (app/audit/chain.py).
+    seq: Mapped[int | None] = mapped_column(sa.BigInteger)
     prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
     hash: Mapped[str | None] = mapped_column(sa.String(64))
 
-    __table_args__ = (sa.Index("ix_audit_ws", "workspace_id", "id"),)
+    __table_args__ = (
+        sa.Index("ix_audit_ws", "workspace_id", "id"),
+        sa.Index("ix_audit_unsealed", "id", postgresql_where=sa.text("hash IS NULL")),
+        sa.Index("ix_audit_ws_created", "workspace_id", "created_at"),
+    )

@@ -47,3 +47,42 @@ def unread_count(sess: Session, workspace_id: uuid.UUID, user_id: uuid.UUID) -> 
     return sess.scalar(sa.select(sa.func.count()).select_from(Notification).where(
         Notification.workspace_id == workspace_id, Notification.user_id == user_id,
         Notification.read_at.is_(None))) or 0
+
+
+def notification_json(note: Notification) -> dict:
+    from app.timeutil import iso
+
+    return {"id": str(note.id), "kind": note.kind, "title": note.title, "body": note.body,
+            "post_id": str(note.post_id) if note.post_id else None,
+            "channel_id": str(note.channel_id) if note.channel_id else None,
+            "read": note.read_at is not None, "created_at": iso(note.created_at)}
+
+
+def list_for_user(sess: Session, workspace_id: uuid.UUID, user_id: uuid.UUID, *,
+                  unread: bool = False, after=None, limit: int = 50) -> list[Notification]:
+    """Newest first; `after` is the (created_at, id) of the previous page's last row."""
+    query = sa.select(Notification).where(Notification.workspace_id == workspace_id,
+                                          Notification.user_id == user_id)
+    if unread:
+        query = query.where(Notification.read_at.is_(None))
+    if after:
+        query = query.where(sa.tuple_(Notification.created_at, Notification.id)
+                            < sa.tuple_(*after))
+    return list(sess.scalars(query.order_by(Notification.created_at.desc(),
+                                            Notification.id.desc()).limit(limit)))
+
+
+def mark_read(sess: Session, workspace_id: uuid.UUID, user_id: uuid.UUID,
+              notification_id: uuid.UUID | None = None) -> int:
+    """Mark one notification (or, without an id, all of them) read; returns how many changed."""
+    from app.errors import NotFound
+
+    where = [Notification.workspace_id == workspace_id, Notification.user_id == user_id]
+    if notification_id is not None:
+        where.append(Notification.id == notification_id)
+        if sess.scalar(sa.select(Notification.id).where(*where)) is None:
+            raise NotFound("no such notification")
+    changed = sess.execute(sa.update(Notification).where(*where, Notification.read_at.is_(None))
+                           .values(read_at=sa.func.now())).rowcount
+    sess.commit()
+    return changed

@@ -27,6 +27,9 @@ class WebhookEndpoint(Base):
     enabled: Mapped[bool] = mapped_column(default=True)
     disabled_reason: Mapped[str | None] = mapped_column(sa.Text)
     failing_since: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # In the future: the lease of a delivery in flight (per-endpoint concurrency 1);
+    # in the past: when it was last served (claims go least recently served first).
+    busy_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
                                                  server_default=sa.func.now())
 
@@ -53,6 +56,9 @@ class WebhookDelivery(Base):
                                                              server_default=sa.func.now())
     last_status_code: Mapped[int | None] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+    last_response: Mapped[str | None] = mapped_column(sa.Text)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    duration_ms: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
                                                  server_default=sa.func.now())
     delivered_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
@@ -62,4 +68,6 @@ class WebhookDelivery(Base):
         sa.Index("ix_deliveries_due", "next_attempt_at",
                  postgresql_where=sa.text("status = 'pending'")),
         sa.Index("ix_deliveries_endpoint", "endpoint_id", "created_at"),
+        sa.Index("ix_deliveries_endpoint_due", "endpoint_id", "next_attempt_at",
+                 postgresql_where=sa.text("status = 'pending'")),
     )

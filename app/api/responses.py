@@ -1,0 +1,163 @@
+"""Response shapes of the REST API, for the OpenAPI document (the code builds the same JSON)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    request_id: str | None
+    field: str | None = None
+
+
+class Error(BaseModel):
+    error: ErrorBody
+
+
+class Channel(BaseModel):
+    id: str
+    platform: str
+    handle: str
+    display_name: str
+    timezone: str
+    status: Literal["connected", "disconnected"]
+    status_reason: str | None
+    created_at: str | None
+
+
+class ChannelList(BaseModel):
+    data: list[Channel]
+
+
+class PostError(BaseModel):
+    code: str
+    message: str | None
+
+
+class PartOut(BaseModel):
+    text: str
+    media_ids: list[str]
+    provider_post_id: str | None
+    live_url: str | None
+
+
+class PostEventOut(BaseModel):
+    from_: str | None = Field(alias="from")
+    to: str
+    actor: str
+    at: str | None
+    request_id: str | None
+    detail: dict[str, Any]
+
+
+class Post(BaseModel):
+    id: str
+    channel_id: str
+    group_id: str
+    state: Literal["draft", "scheduled", "publishing", "published", "failed", "canceled"]
+    schedule_at: str | None
+    timezone: str
+    text: str | None
+    parts: list[PartOut] | None
+    media_ids: list[str]
+    options: dict[str, Any]
+    live_url: str | None
+    provider_post_id: str | None
+    results: list[dict[str, Any]]
+    warnings: list[Any]
+    attempts: int
+    next_attempt_at: str | None
+    error: PostError | None
+    published_at: str | None
+    created_at: str | None
+    updated_at: str | None
+    version: int
+    events: list[PostEventOut]
+
+
+class PostList(BaseModel):
+    data: list[Post]
+    next_cursor: str | None
+
+
+class Webhook(BaseModel):
+    id: str
+    url: str = Field(description="query values and credentials are masked")
+    description: str
+    events: list[str]
+    enabled: bool
+    disabled_reason: str | None
+    failing_since: str | None
+    created_at: str | None
+
+
+class WebhookCreated(Webhook):
+    secret: str = Field(description="the whsec_ signing secret; shown only in this response")
+
+
+class WebhookList(BaseModel):
+    data: list[Webhook]
+    next_cursor: str | None
+
+
+class Delivery(BaseModel):
+    id: str
+    endpoint_id: str
+    event_id: str = Field(description="the webhook-id header, the same on every attempt")
+    event_type: str
+    status: Literal["pending", "succeeded", "failed"]
+    attempts: int
+    next_attempt_at: str | None
+    response_status: int | None
+    error: str | None
+    duration_ms: int | None
+    last_attempt_at: str | None
+    delivered_at: str | None
+    created_at: str | None
+
+
+class DeliveryList(BaseModel):
+    data: list[Delivery]
+    next_cursor: str | None
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at: str | None
+    actor: str
+    action: str
+    target_type: str | None
+    target_id: str | None
+    request_id: str | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    hash: str | None = Field(description="null until the entry is sealed into the chain")
+
+
+class AuditList(BaseModel):
+    data: list[AuditEntry]
+    next_cursor: str | None
+
+
+class Notification(BaseModel):
+    id: str
+    kind: str
+    title: str
+    body: str
+    post_id: str | None
+    channel_id: str | None
+    read: bool
+    created_at: str | None
+
+
+class NotificationList(BaseModel):
+    data: list[Notification]
+    next_cursor: str | None
+
+
+class Marked(BaseModel):
+    marked_read: int

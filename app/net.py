@@ -1,0 +1,138 @@
+"""Outbound HTTP to user-chosen URLs (webhooks, media fetches) without reaching internal hosts.
+
+A destination's name is resolved once; every address it resolves to must be public (an
+IPv6 form that embeds an IPv4 address is judged by that address too), and the request then
+connects to the checked address while keeping the name in the Host header and TLS SNI, so a
+second, different DNS answer cannot redirect it. Redirects are never followed.
+OPENPOST_ALLOW_PRIVATE_HOSTS lifts the address check for development and tests only.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from app import config
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+CGNAT = ipaddress.ip_network("100.64.0.0/10")
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+class UnsafeDestination(ValueError):
+    """The URL is malformed or points at an address OpenPost must not reach."""
+
+
+class Unresolvable(UnsafeDestination):
+    """The host name has no address (now): nothing can be sent to it."""
+
+
+@dataclass(frozen=True)
+class Destination:
+    url: str
+    host: str
+    port: int
+    address: IPAddress
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to (tests replace this to script DNS answers)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped:
+        return ip.ipv4_mapped
+    if any(ip in net for net in NAT64):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip.sixtofour:
+        return ip.sixtofour
+    if ip.teredo:
+        return ip.teredo[1]
+    return None
+
+
+def refusal(ip: IPAddress) -> str | None:
+    """Why `ip` may not be contacted, or None when it is a public address."""
+    if ip in METADATA:
+        return "a cloud metadata address"
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = _embedded_ipv4(ip)
+        if inner is not None:
+            reason = refusal(inner)
+            return f"an IPv6 form of {inner}, {reason}" if reason else None
+    checks = (("loopback", ip.is_loopback), ("unspecified", ip.is_unspecified),
+              ("link-local", ip.is_link_local), ("multicast", ip.is_multicast),
+              ("carrier-grade NAT", isinstance(ip, ipaddress.IPv4Address) and ip in CGNAT),
+              ("private", ip.is_private), ("reserved", ip.is_reserved),
+              ("not globally routable", not ip.is_global))
+    for name, hit in checks:
+        if hit:
+            return f"a {name} address"
+    return None
+
+
+def check_url(url: str) -> Destination:
+    """Parse, resolve once and vet `url`; raise UnsafeDestination naming the problem."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        raise UnsafeDestination(f"the URL is not valid: {exc}") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UnsafeDestination("the URL must start with http:// or https:// and name a host")
+    if parts.username or parts.password:
+        raise UnsafeDestination("the URL must not carry a user name or password")
+    host = parts.hostname
+    try:
+        addresses = [ipaddress.ip_address(host)]
+    except ValueError:
+        try:
+            addresses = [ipaddress.ip_address(a.split("%")[0]) for a in resolve(host, port)]
+        except OSError as exc:
+            raise Unresolvable(f"{host} does not resolve: {exc}") from exc
+    if not addresses:
+        raise Unresolvable(f"{host} does not resolve")
+    if not config.allow_private_hosts():
+        for ip in addresses:
+            reason = refusal(ip)
+            if reason:
+                raise UnsafeDestination(f"{host} resolves to {ip}, {reason}; refused")
+    return Destination(url=url, host=host, port=port, address=addresses[0])
+
+
+def pinned_url(dest: Destination) -> str:
+    """The URL with its host replaced by the checked address."""
+    parts = urlsplit(dest.url)
+    literal = f"[{dest.address}]" if dest.address.version == 6 else str(dest.address)
+    return urlunsplit((parts.scheme, f"{literal}:{dest.port}", parts.path or "/", parts.query, ""))
+
+
+def host_header(dest: Destination) -> str:
+    default = 443 if dest.url.startswith("https:") else 80
+    name = f"[{dest.host}]" if ":" in dest.host else dest.host
+    return name if dest.port == default else f"{name}:{dest.port}"
+
+
+def client() -> httpx.Client:
+    """A client fit for `send`: no pooled connections (a connection opened with one name's SNI
+    must not carry another name's request to the same address), no proxies from the
+    environment (they would connect elsewhere than the checked address), no redirects."""
+    return httpx.Client(limits=httpx.Limits(max_keepalive_connections=0), trust_env=False,
+                        follow_redirects=False)
+
+
+def send(client: httpx.Client, method: str, url: str, *, headers: dict | None = None,
+         content: bytes | None = None, timeout: float = 10.0) -> httpx.Response:
+    """One request to a vetted, pinned address; redirects come back as they are."""
+    dest = check_url(url)
+    request_headers = {**(headers or {}), "Host": host_header(dest)}
+    return client.request(method, pinned_url(dest), headers=request_headers, content=content,
+                          timeout=timeout, follow_redirects=False,
+                          extensions={"sni_hostname": dest.host})

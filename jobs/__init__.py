@@ -1,0 +1,1 @@
+"""Work that runs in worker processes, woken by the scheduler."""

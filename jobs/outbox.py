@@ -1,0 +1,53 @@
+"""The outbox tick: deliver due webhooks, send due alert emails, seal new audit entries.
+
+The engine's scheduler calls `run_outbox_once()` every second in each worker process (or each
+duty on its own schedule, so a slow webhook pass never holds up emails or sealing); schedule
+them with max_instances=1 and coalesce=True. Several processes may run them at once: every
+duty claims its rows with FOR UPDATE SKIP LOCKED or an advisory lock. A webhook pass takes at
+most WEBHOOK_BUDGET seconds to start new deliveries, plus one delivery's timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from app import db
+from app.audit import chain
+from app.notifications import alerts
+from app.webhooks import delivery
+
+log = logging.getLogger(__name__)
+WEBHOOK_BUDGET = 10.0
+
+
+def deliver_webhooks_once(now: datetime | None = None) -> int:
+    return delivery.deliver_due(now, budget=WEBHOOK_BUDGET)
+
+
+def send_emails_once(now: datetime | None = None) -> int:
+    return alerts.send_due(now)
+
+
+def seal_audit_once(now: datetime | None = None) -> int:
+    try:
+        return chain.seal(db.session())
+    finally:
+        db.session.remove()
+
+
+DUTIES = (("webhook_attempts", deliver_webhooks_once), ("emails_sent", send_emails_once),
+          ("audit_sealed", seal_audit_once))
+
+
+def run_outbox_once(now: datetime | None = None) -> dict:
+    """One pass of every duty; a failing duty is logged and never stops the others."""
+    done = {}
+    for name, duty in DUTIES:
+        try:
+            done[name] = duty(now)
+        except Exception:
+            log.exception("outbox duty %s failed; it runs again next tick", name)
+            db.session.remove()
+            done[name] = 0
+    return done

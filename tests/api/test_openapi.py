@@ -1,0 +1,49 @@
+"""The OpenAPI document is generated from the live models, and the API survives fuzzing by it."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from app.api import schemas
+from app.api.openapi import document
+
+
+def test_document_is_public_and_built_from_the_request_models(client):
+    answer = client.get("/api/v1/openapi.json")
+    assert answer.status_code == 200
+    doc = answer.get_json()
+    assert doc["openapi"].startswith("3.1")
+    post_body = doc["paths"]["/posts"]["post"]["requestBody"]["content"]["application/json"]
+    name = post_body["schema"]["$ref"].rsplit("/", 1)[1]
+    generated = doc["components"]["schemas"][name]
+    assert set(generated["properties"]) == set(schemas.PostCreate.model_fields)
+    assert generated["additionalProperties"] is False
+    hook = doc["components"]["schemas"]["WebhookCreate"]["properties"]["events"]
+    assert "channel.disconnected" in str(hook)
+    assert doc == document()
+    for path in ("/webhooks", "/webhooks/{id}", "/webhooks/{id}/deliveries", "/audit-log",
+                 "/notifications", "/channels", "/posts/{id}/cancel"):
+        assert path in doc["paths"], path
+
+
+@pytest.fixture
+def auth_headers(workspace, make_api_key, make_channel):
+    make_channel(workspace[0])
+    return make_api_key(workspace[0])
+
+
+# The same document the app serves (test_document_is_public... checks they agree).
+schema = schemathesis.openapi.from_dict(document())
+
+
+@schema.parametrize()
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.filter_too_much])
+def test_no_server_errors_and_answers_match_the_document(case, app, auth_headers):
+    response = case.call(app=app, headers=auth_headers)
+    case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
