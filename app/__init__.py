@@ -50,11 +50,18 @@ def setup_auth(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.api import blueprint as api
+    from app.auth.settings_views import bp as settings
     from app.auth.views import bp as auth
     from app.auth.web_auth import csrf
+    from app.channels.pages import bp as channel_pages
+    from app.notifications.views import bp as notifications
     from app.posts.views import bp as posts
+    from app.posts.views_calendar import bp as calendar
+    from app.posts.views_compose import bp as compose
 
     app.register_blueprint(auth)
     app.register_blueprint(posts)
+    for dashboard in (calendar, compose, channel_pages, notifications, settings):
+        app.register_blueprint(dashboard)
     app.register_blueprint(api)
     csrf.exempt(api)  # bearer-key authenticated, no cookies

@@ -47,3 +47,31 @@ def unread_count(sess: Session, workspace_id: uuid.UUID, user_id: uuid.UUID) -> 
     return sess.scalar(sa.select(sa.func.count()).select_from(Notification).where(
         Notification.workspace_id == workspace_id, Notification.user_id == user_id,
         Notification.read_at.is_(None))) or 0
+
+
+def list_notifications(sess: Session, workspace_id, user_id, limit: int = 100) -> list:
+    """This person's notifications in this workspace, newest first."""
+    return list(sess.scalars(sa.select(Notification).where(
+        Notification.workspace_id == workspace_id, Notification.user_id == user_id)
+        .order_by(Notification.created_at.desc(), Notification.id).limit(limit)))
+
+
+def mark_read(sess: Session, workspace_id, user_id, notification_id) -> None:
+    """Only the owner of a notification can mark it; anyone else's id is not found."""
+    from app.errors import NotFound
+
+    found = sess.execute(sa.update(Notification).where(
+        Notification.id == notification_id, Notification.workspace_id == workspace_id,
+        Notification.user_id == user_id).values(
+        read_at=sa.func.coalesce(Notification.read_at, sa.func.now()))).rowcount
+    if not found:
+        sess.rollback()
+        raise NotFound("no such notification")
+    sess.commit()
+
+
+def mark_all_read(sess: Session, workspace_id, user_id) -> None:
+    sess.execute(sa.update(Notification).where(
+        Notification.workspace_id == workspace_id, Notification.user_id == user_id,
+        Notification.read_at.is_(None)).values(read_at=sa.func.now()))
+    sess.commit()
