@@ -13,10 +13,10 @@ from tests.conftest import login
 class Session:
     """A signed-in test client that sends the CSRF token the page gave it, as htmx does."""
 
-    def __init__(self, client, user):
+    def __init__(self, client, user, workspace_id):
         self.client = client
         self.user = user
-        self.workspace_id = user.memberships[0].workspace_id
+        self.workspace_id = workspace_id
         page = client.get("/").get_data(as_text=True)
         self.token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
 
@@ -32,9 +32,9 @@ class Session:
 
 @pytest.fixture
 def signed_in(client, workspace):
-    _workspace_id, user = workspace
+    workspace_id, user = workspace
     assert login(client, user.email).status_code == 302
-    return Session(client, user)
+    return Session(client, user, workspace_id)
 
 
 @pytest.fixture
