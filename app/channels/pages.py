@@ -46,11 +46,11 @@ def index():
                   sandbox_url=connect_url(SANDBOX))
 
 
-def _row(channel: Channel, error: str | None = None, status: int = 200):
+def _row(channel: Channel, error: str | None = None, status: int = 200, field: str = "actions"):
     if not htmx:
         return redirect(url_for("channel_pages.index"))
     return render("channels/index.html", "channels/_row.html", status=status, channel=channel,
-                  error=error, zones=timezone_names())
+                  error=error, error_field=field, zones=timezone_names())
 
 
 @bp.post("/<uuid:channel_id>/timezone")
@@ -66,7 +66,7 @@ def set_timezone(channel_id: uuid.UUID):
             raise
         db.session.rollback()
         return _row(service.get_channel(db.session, workspace_id, channel_id), exc.message,
-                    exc.status)
+                    exc.status, field="timezone")
     return _row(channel)
 
 
