@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 
-from flask import Blueprint, request
+from flask import Blueprint, request, url_for
 from flask_login import login_required
 
 from app import db
@@ -60,7 +60,14 @@ def _render(state: dict, message: str | None = None, error: str | None = None, s
                   **{**state, "anchor": anchor}, days=days, cells=cells, totals=totals,
                   previous=previous, following=following, message=message, error=error,
                   channel_map={c.id: c for c in state["channels"]},
-                  weeks=[days[i:i + 7] for i in range(0, len(days), 7)], today=today)
+                  weeks=[days[i:i + 7] for i in range(0, len(days), 7)], today=today,
+                  post_url=_post_url_prefix())
+
+
+def _post_url_prefix() -> str:
+    """A chip's link is this plus the post id (hundreds of chips: one url_for, not hundreds)."""
+    zero = uuid.UUID(int=0)
+    return url_for("posts.detail", post_id=zero).removesuffix(str(zero))
 
 
 @bp.get("")

@@ -56,7 +56,7 @@ def live_server(browser_db, tmp_path_factory):
     env = {**os.environ, "DATABASE_URL": url,
            "OPENPOST_INSTANCE_PATH": str(tmp_path_factory.mktemp("browser-instance"))}
     log = (tmp_path_factory.mktemp("browser-log") / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "web", "--host", "127.0.0.1",
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "web", "--host", "127.0.0.1",  # noqa: S603
                              "--port", str(port), "--workers", "1"], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
