@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from functools import cache
+from zoneinfo import available_timezones
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, redirect, request, url_for
@@ -13,14 +15,13 @@ from app.auth.web_auth import actor, current_workspace_id, require_setup_done, r
 from app.channels import service
 from app.channels.models import Channel
 from app.errors import DomainError
-from app.timeutil import _zones
 from app.web import htmx, render
 
 bp = Blueprint("channel_pages", __name__, url_prefix="/channels")
 SANDBOX = "sandbox"
 
 
-def connect_url(platform: str, channel_id=None) -> str:
+def connect_url(platform: str) -> str:
     """The connect flow's address; its blueprint may not be installed yet, so fall back to the path."""
     if "channels.connect" in current_app.view_functions:
         return url_for("channels.connect", platform=platform)
@@ -33,8 +34,10 @@ def disconnected_channels(sess, workspace_id) -> list[Channel]:
         .order_by(Channel.created_at)))
 
 
+@cache
 def timezone_names() -> list[str]:
-    return sorted(_zones())
+    """IANA names offered in timezone fields (typing any other is refused on save)."""
+    return sorted(available_timezones() | {"UTC"})
 
 
 @bp.get("")

@@ -35,7 +35,8 @@ def _out_of_band(response: Response) -> Response:
     """htmx answers also refresh the bell and the banners, so they never go stale."""
     if (not htmx or request.endpoint in ("notifications.bell", "static")
             or not current_user.is_authenticated or request.path.startswith("/api/")
-            or response.mimetype != "text/html" or response.direct_passthrough):
+            or response.mimetype != "text/html" or response.direct_passthrough
+            or 300 <= response.status_code < 400):
         return response
     extra = render_template("notifications/_regions_oob.html", oob=True)
     response.set_data(response.get_data() + extra.encode())

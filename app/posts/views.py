@@ -20,6 +20,14 @@ from app.web import htmx, render
 
 bp = Blueprint("posts", __name__)
 LIST_LIMIT = 100
+# Shapes beside the state's name, so a state never reads by colour alone.
+STATE_ICONS = {"draft": "✎", "scheduled": "◷", "publishing": "↻", "published": "✓", "failed": "✕",
+               "canceled": "⊘"}
+
+
+@bp.app_template_filter("state_icon")
+def state_icon(state: str) -> str:
+    return STATE_ICONS.get(state, "")
 
 
 def _day(name: str) -> date | None:
