@@ -99,6 +99,7 @@ def test_compose_a_thread_with_server_counted_previews_and_schedule_it(page, liv
     page.locator("#part-text-0").fill("x" * 510)
     page.locator("#previews .counter", has_text="10 over the limit").wait_for()
     page.locator("#part-text-0").fill("Big news 🎉 today")
+    page.locator("#previews .counter", has_text="Part 1: 16 / 500").wait_for()
     when = (datetime.now(ZoneInfo(TZ)) + timedelta(days=2)).replace(hour=10, minute=0)
     page.fill("#schedule_at", when.strftime("%Y-%m-%dT%H:%M"))
     shot(page, "02-composer")
@@ -146,6 +147,13 @@ def test_drag_a_post_on_the_calendar_to_reschedule_it(page, live_server):
     assert page.locator(f'td[data-day="{target.date().isoformat()}"] #chip-{post.id}').count() == 1
     assert _post(engine, post.id).schedule_at == target
     shot(page, "05-calendar-month")
+    # In the week view a slot sets the hour too; the minutes stay.
+    page.goto(f"{base}/calendar?view=week&date={target.date().isoformat()}")
+    slot = f'td[data-day="{target.date().isoformat()}"][data-hour="14"]'
+    page.drag_and_drop(f"#chip-{post.id}", slot)
+    page.locator("#calendar .alert-ok", has_text="Moved to").wait_for()
+    assert page.locator(f"{slot} #chip-{post.id}").count() == 1
+    assert _post(engine, post.id).schedule_at == target.replace(hour=14)
     # A published post stays where it is, and the page says why.
     from app.posts.models import Post
 
@@ -194,9 +202,12 @@ def test_channels_banner_and_settings_pages(page, live_server):
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_role("button", name="Disconnect").click()
     page.locator("#banners .banner-bad").wait_for()  # arrives out of band, no reload
+    assert page.get_by_role("link", name="Reconnect").first.get_attribute("href") == \
+        "/channels/connect/mastodon"
+    shot(page, "07-channels")
     page.goto(base + "/calendar")
     assert "Disconnected:" in page.locator("#banners").inner_text()
-    shot(page, "07-channels")
+    shot(page, "07-disconnected-banner")
     page.goto(base + "/settings/api-keys")
     page.fill("#key-name", "ci")
     page.get_by_role("button", name="Create key").click()
