@@ -133,8 +133,9 @@ def test_badge_follows_the_worker_to_published_without_a_reload(page, live_serve
 def test_drag_a_post_on_the_calendar_to_reschedule_it(page, live_server):
     base, engine = live_server
     tz = ZoneInfo(TZ)
-    start = (datetime.now(tz) + timedelta(days=3)).replace(hour=9, minute=30, second=0,
-                                                           microsecond=0)
+    # The 10th and 12th of next month: both always in the future and on one month's grid.
+    start = (datetime.now(tz).replace(day=1) + timedelta(days=32)).replace(
+        day=10, hour=9, minute=30, second=0, microsecond=0)
     post = _schedule(engine, "drag me", start)
     target = start + timedelta(days=2)
     page.goto(f"{base}/calendar?view=week&date={start.date().isoformat()}")
@@ -161,7 +162,9 @@ def test_drag_a_post_on_the_calendar_to_reschedule_it(page, live_server):
         published = sess.scalar(sa.select(Post.id).where(Post.state == "published"))
         published_day = sess.get(Post, published).schedule_at.astimezone(tz).date()
     page.goto(f"{base}/calendar?date={published_day.isoformat()}")
-    other_day = (published_day + timedelta(days=1)).isoformat()
+    step = timedelta(days=1 if (published_day + timedelta(days=1)).month == published_day.month
+                     else -1)
+    other_day = (published_day + step).isoformat()
     page.drag_and_drop(f"#chip-{published}", f'td[data-day="{other_day}"]')
     refusal = page.locator("#calendar .alert-error")
     refusal.wait_for()
