@@ -40,6 +40,18 @@ def _day(name: str) -> date | None:
         raise ValidationFailed(f"{name} must be a date like 2026-03-01", field=name) from exc
 
 
+def _cursor() -> tuple[datetime, uuid.UUID] | None:
+    """`after` is "<created_at>|<id>" of the last row shown: the next page starts below it."""
+    value = request.args.get("after", "").strip()
+    if not value:
+        return None
+    stamp, _, ident = value.partition("|")
+    try:
+        return datetime.fromisoformat(stamp), uuid.UUID(ident)
+    except ValueError as exc:
+        raise ValidationFailed("after is not a position this list gave out", field="after") from exc
+
+
 def _filters(tz_name: str) -> dict:
     """The list's filters from the query string; a bad value is refused, not ignored."""
     state = request.args.get("state", "").strip() or None
@@ -54,7 +66,7 @@ def _filters(tz_name: str) -> dict:
             raise ValidationFailed("channel is not a channel id", field="channel") from exc
     tz = zone(tz_name)
     start, end = _day("from"), _day("to")
-    return {"state": state, "channel_id": channel_id,
+    return {"state": state, "channel_id": channel_id, "after": _cursor(),
             "start": datetime.combine(start, time(), tz).astimezone(UTC) if start else None,
             "end": (datetime.combine(end + timedelta(days=1), time(), tz).astimezone(UTC)
                     if end else None)}
@@ -70,7 +82,18 @@ def index():
     posts = service.list_posts(db.session, workspace_id, limit=LIST_LIMIT, **_filters(tz_name))
     return render("posts/index.html", "posts/_list.html", posts=posts, channels=channels,
                   args=request.args, states=[s.value for s in PostState], tz_name=tz_name,
-                  limit=LIST_LIMIT, sandbox_url=connect_url(SANDBOX))
+                  sandbox_url=connect_url(SANDBOX), **_page_links(posts))
+
+
+def _page_links(posts: list) -> dict:
+    """The next page (when this one is full) and the way back to the first."""
+    kept = {k: v for k, v in request.args.items() if k != "after" and v}
+    older = None
+    if len(posts) >= LIST_LIMIT:
+        last = posts[-1]
+        older = url_for("posts.index", **kept, after=f"{last.created_at.isoformat()}|{last.id}")
+    newest = url_for("posts.index", **kept) if request.args.get("after") else None
+    return {"older_url": older, "newest_url": newest}
 
 
 @bp.get("/posts/<uuid:post_id>")

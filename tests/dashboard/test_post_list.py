@@ -147,3 +147,22 @@ def test_post_page_shows_a_past_time_next_to_the_field(signed_in, db, make_chann
     assert 'id="schedule_at-error"' in answer.get_data(as_text=True)
     db.expire_all()
     assert db.get(Post, post.id).schedule_at == before
+
+
+def test_a_long_list_pages_on_with_the_filters_kept(signed_in, make_channel, make_post,
+                                                    monkeypatch):
+    from app.posts import views
+
+    monkeypatch.setattr(views, "LIST_LIMIT", 3)
+    channel = make_channel(signed_in.workspace_id)
+    made = [make_post(channel, text=f"numbered {i}") for i in range(5)]
+    make_post(channel, "failed", text="not scheduled")
+    first = signed_in.get("/?state=scheduled").get_data(as_text=True)
+    older = re.search(r'<a href="([^"]+)" hx-get="[^"]+" hx-target="#post-list"', first).group(1)
+    assert "state=scheduled" in older
+    second = signed_in.get(older.replace("&amp;", "&")).get_data(as_text=True)
+    seen = {p.id for p in made if f"post-{p.id}" in first} | {p.id for p in made
+                                                               if f"post-{p.id}" in second}
+    assert seen == {p.id for p in made} and "not scheduled" not in first + second
+    assert "Newest posts" in second and "Older posts" not in second
+    assert signed_in.get("/?after=garbage").status_code == 422
