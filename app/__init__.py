@@ -52,16 +52,23 @@ def register_blueprints(app: Flask) -> None:
     from app import fastjson, security
     from app.api import blueprint as api
     from app.audit.views import bp as audit
+    from app.auth.settings_views import bp as settings
     from app.auth.views import bp as auth
     from app.auth.web_auth import csrf
+    from app.channels.pages import bp as channel_pages
     from app.exports import views as exports
     from app.media.views import bp as media
+    from app.notifications.views import bp as notifications
     from app.ops import views as ops
     from app.posts.views import bp as posts
+    from app.posts.views_calendar import bp as calendar
+    from app.posts.views_compose import bp as compose
     from app.webhooks.views import bp as webhooks
 
     app.register_blueprint(auth)
     app.register_blueprint(posts)
+    for dashboard in (calendar, compose, channel_pages, notifications, settings):
+        app.register_blueprint(dashboard)
     app.register_blueprint(api)
     app.register_blueprint(media)
     app.register_blueprint(webhooks)

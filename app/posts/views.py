@@ -1,17 +1,75 @@
-"""Dashboard pages for posts."""
+"""Dashboard pages for posts: the filtered list, one post, and its lifecycle actions."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import Blueprint, redirect, request, url_for
 from flask_login import login_required
 
 from app import db
-from app.auth.web_auth import current_workspace_id, require_setup_done
-from app.channels.service import list_channels
-from app.posts import service
-from app.web import render
+from app.auth.web_auth import actor, current_membership, current_workspace_id, require_setup_done
+from app.channels.pages import SANDBOX, connect_url
+from app.channels.service import get_channel, list_channels
+from app.errors import DomainError, ValidationFailed
+from app.posts import calendar, service
+from app.posts.lifecycle import PostState
+from app.timeutil import parse_schedule, zone
+from app.web import htmx, render
 
 bp = Blueprint("posts", __name__)
+LIST_LIMIT = 100
+# Shapes beside the state's name, so a state never reads by colour alone.
+STATE_ICONS = {"draft": "✎", "scheduled": "◷", "publishing": "↻", "published": "✓", "failed": "✕",
+               "canceled": "⊘"}
+
+
+@bp.app_template_filter("state_icon")
+def state_icon(state: str) -> str:
+    return STATE_ICONS.get(state, "")
+
+
+def _day(name: str) -> date | None:
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValidationFailed(f"{name} must be a date like 2026-03-01", field=name) from exc
+
+
+def _cursor() -> tuple[datetime, uuid.UUID] | None:
+    """`after` is "<created_at>|<id>" of the last row shown: the next page starts below it."""
+    value = request.args.get("after", "").strip()
+    if not value:
+        return None
+    stamp, _, ident = value.partition("|")
+    try:
+        return datetime.fromisoformat(stamp), uuid.UUID(ident)
+    except ValueError as exc:
+        raise ValidationFailed("after is not a position this list gave out", field="after") from exc
+
+
+def _filters(tz_name: str) -> dict:
+    """The list's filters from the query string; a bad value is refused, not ignored."""
+    state = request.args.get("state", "").strip() or None
+    if state and state not in {s.value for s in PostState}:
+        raise ValidationFailed(f"state must be one of {', '.join(s.value for s in PostState)}",
+                               field="state")
+    channel_id = request.args.get("channel", "").strip() or None
+    if channel_id:
+        try:
+            channel_id = uuid.UUID(channel_id)
+        except ValueError as exc:
+            raise ValidationFailed("channel is not a channel id", field="channel") from exc
+    tz = zone(tz_name)
+    start, end = _day("from"), _day("to")
+    return {"state": state, "channel_id": channel_id, "after": _cursor(),
+            "start": datetime.combine(start, time(), tz).astimezone(UTC) if start else None,
+            "end": (datetime.combine(end + timedelta(days=1), time(), tz).astimezone(UTC)
+                    if end else None)}
 
 
 @bp.get("/")
@@ -19,6 +77,93 @@ bp = Blueprint("posts", __name__)
 @login_required
 def index():
     workspace_id = current_workspace_id()
+    tz_name = current_membership().workspace.timezone
     channels = {c.id: c for c in list_channels(db.session, workspace_id)}
-    posts = service.list_posts(db.session, workspace_id, limit=100)
-    return render("posts/index.html", posts=posts, channels=channels)
+    posts = service.list_posts(db.session, workspace_id, limit=LIST_LIMIT, **_filters(tz_name))
+    return render("posts/index.html", "posts/_list.html", posts=posts, channels=channels,
+                  args=request.args, states=[s.value for s in PostState], tz_name=tz_name,
+                  sandbox_url=connect_url(SANDBOX), **_page_links(posts))
+
+
+def _page_links(posts: list) -> dict:
+    """The next page (when this one is full) and the way back to the first."""
+    kept = {k: v for k, v in request.args.items() if k != "after" and v}
+    older = None
+    if len(posts) >= LIST_LIMIT:
+        last = posts[-1]
+        older = url_for("posts.index", **kept, after=f"{last.created_at.isoformat()}|{last.id}")
+    newest = url_for("posts.index", **kept) if request.args.get("after") else None
+    return {"older_url": older, "newest_url": newest}
+
+
+@bp.get("/posts/<uuid:post_id>")
+@login_required
+def detail(post_id: uuid.UUID, errors: dict | None = None, status: int = 200):
+    workspace_id = current_workspace_id()
+    post = service.get_post(db.session, workspace_id, post_id)
+    channel = get_channel(db.session, workspace_id, post.channel_id)
+    events = service.post_events(db.session, [post.id])[post.id]
+    return render("posts/detail.html", status=status, post=post, channel=channel, events=events,
+                  errors=errors or {}, form=request.form,
+                  workspace_tz=current_membership().workspace.timezone)
+
+
+@bp.get("/posts/<uuid:post_id>/status")
+@login_required
+def status(post_id: uuid.UUID):
+    post = service.get_post(db.session, current_workspace_id(), post_id)
+    return render("posts/_status.html", "posts/_status.html", post=post)
+
+
+def _acted(post_id: uuid.UUID, action) -> object:
+    """Run a lifecycle action; htmx gets the status cell back, a form post the post page."""
+    try:
+        post = action(db.session, current_workspace_id(), post_id, actor())
+        error = None
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        db.session.rollback()
+        post, error = service.get_post(db.session, current_workspace_id(), post_id), exc
+    if not htmx:
+        if error:
+            return detail(post_id, errors={"form": error.message}, status=error.status)
+        return redirect(url_for("posts.detail", post_id=post_id))
+    return render("posts/_status.html", "posts/_status.html", status=error.status if error else 200,
+                  post=post, error=error.message if error else None)
+
+
+@bp.post("/posts/<uuid:post_id>/retry")
+@login_required
+def retry(post_id: uuid.UUID):
+    return _acted(post_id, service.retry)
+
+
+@bp.post("/posts/<uuid:post_id>/cancel")
+@login_required
+def cancel(post_id: uuid.UUID):
+    return _acted(post_id, service.cancel)
+
+
+@bp.post("/posts/<uuid:post_id>/unschedule")
+@login_required
+def unschedule(post_id: uuid.UUID):
+    return _acted(post_id, service.unschedule)
+
+
+@bp.post("/posts/<uuid:post_id>/reschedule")
+@login_required
+def reschedule(post_id: uuid.UUID):
+    workspace_id = current_workspace_id()
+    post = service.get_post(db.session, workspace_id, post_id)
+    try:
+        tz_name = request.form.get("timezone", "").strip() or post.timezone
+        zone(tz_name)
+        when = parse_schedule(request.form.get("schedule_at", ""), tz_name)
+        calendar.move(db.session, workspace_id, post_id, actor(), when)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        db.session.rollback()
+        return detail(post_id, errors={exc.field or "form": exc.message}, status=exc.status)
+    return redirect(url_for("posts.detail", post_id=post_id))

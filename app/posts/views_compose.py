@@ -1,0 +1,82 @@
+"""The composer: one text (or thread) for several channels, live previews counted on the server."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, request, url_for
+from flask_login import login_required
+
+from app import db
+from app.auth.web_auth import actor, current_membership, current_workspace_id, require_setup_done
+from app.channels.pages import SANDBOX, connect_url, timezone_names
+from app.channels.service import list_channels
+from app.errors import DomainError
+from app.posts import compose
+from app.web import render
+
+bp = Blueprint("compose", __name__, url_prefix="/compose")
+
+
+def _draft_from_form() -> compose.Draft:
+    form = request.form
+    return compose.Draft(
+        channel_ids=form.getlist("channel_id"),
+        parts=form.getlist("part") or [""],
+        overrides={k.removeprefix("override-"): v for k, v in form.items()
+                   if k.startswith("override-")},
+        schedule_at=form.get("schedule_at", ""),
+        timezone=form.get("timezone", "").strip() or current_membership().workspace.timezone)
+
+
+def _page(draft: compose.Draft, errors: dict | None = None, status: int = 200,
+          fragment: str = "compose/_composer.html"):
+    channels = list_channels(db.session, current_workspace_id())
+    chosen = [c for c in channels if str(c.id) in draft.channel_ids]
+    return render("compose/index.html", fragment, status=status, draft=draft,
+                  channels=channels, previews=compose.previews(chosen, draft),
+                  errors=errors or {}, zones=timezone_names(), sandbox_url=connect_url(SANDBOX))
+
+
+@bp.get("")
+@require_setup_done
+@login_required
+def new():
+    draft = compose.Draft(timezone=current_membership().workspace.timezone,
+                          channel_ids=request.args.getlist("channel_id"))
+    return _page(draft)
+
+
+@bp.post("/preview")
+@login_required
+def preview():
+    """Counters for each chosen channel; the browser never counts."""
+    return _page(_draft_from_form(), fragment="compose/_previews.html")
+
+
+@bp.post("/editor")
+@login_required
+def editor():
+    """Add, remove or reorder a thread's parts; answers the whole composer."""
+    draft = _draft_from_form()
+    try:
+        draft.parts = compose.edit_parts(draft.parts, request.form.get("op", ""))
+    except DomainError as exc:
+        return _page(draft, {exc.field or "form": exc.message}, exc.status)
+    return _page(draft)
+
+
+@bp.post("")
+@login_required
+def create():
+    draft = _draft_from_form()
+    action = request.form.get("action", "")
+    try:
+        posts = compose.create_group(db.session, current_workspace_id(), actor(), draft, action)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        db.session.rollback()
+        return _page(draft, {exc.field or "form": exc.message}, exc.status,
+                     fragment="compose/_composer.html")
+    verb = {"draft": "Saved as draft", "schedule": "Scheduled", "now": "Publishing now"}[action]
+    flash(f"{verb}: {len(posts)} post{'s' if len(posts) != 1 else ''}.")
+    return redirect(url_for("posts.index"))

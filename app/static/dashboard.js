@@ -1,0 +1,47 @@
+// Calendar drag and drop: dropping a post chip on a day or hour slot submits the move form.
+(function () {
+  "use strict";
+
+  function dropTarget(event) {
+    return event.target.closest ? event.target.closest("#calendar [data-day]") : null;
+  }
+
+  document.addEventListener("dragstart", function (event) {
+    var chip = event.target.closest ? event.target.closest("#calendar .chip") : null;
+    if (!chip) { return; }
+    event.dataTransfer.setData("text/plain", chip.dataset.postId);
+    event.dataTransfer.effectAllowed = "move";
+    chip.classList.add("dragging");
+  });
+
+  document.addEventListener("dragend", function (event) {
+    if (event.target.classList) { event.target.classList.remove("dragging"); }
+  });
+
+  document.addEventListener("dragover", function (event) {
+    var cell = dropTarget(event);
+    if (!cell) { return; }
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "move";
+    cell.classList.add("drop-here");
+  });
+
+  document.addEventListener("dragleave", function (event) {
+    var cell = dropTarget(event);
+    if (cell && !cell.contains(event.relatedTarget)) { cell.classList.remove("drop-here"); }
+  });
+
+  document.addEventListener("drop", function (event) {
+    var cell = dropTarget(event);
+    if (!cell) { return; }
+    event.preventDefault();
+    cell.classList.remove("drop-here");
+    var postId = event.dataTransfer.getData("text/plain");
+    var form = document.getElementById("move-form");
+    if (!postId || !form) { return; }
+    form.elements.post_id.value = postId;
+    form.elements.day.value = cell.dataset.day;
+    form.elements.hour.value = cell.dataset.hour || "";
+    form.requestSubmit();
+  });
+})();

@@ -1,0 +1,113 @@
+"""A real OpenPost web server on a random loopback port, its own database, and a real Chromium."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import ROOT, _server_url
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def browser_db():
+    """A database of its own: the server commits for real, and the first-run page needs it empty."""
+    from app import db
+
+    admin = sa.engine.make_url(_server_url())
+    name = f"openpost_browser_{os.getpid()}_{secrets.token_hex(3)}"
+    admin_engine = sa.create_engine(admin.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin_engine.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = admin.set(database=name).render_as_string(hide_password=False)
+    db.upgrade(url)
+    engine = db.make_engine(url)
+    yield url, engine
+    engine.dispose()
+    with admin_engine.connect() as conn:
+        conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin_engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def live_server(browser_db, tmp_path_factory):
+    """`openpost web` (gunicorn) in a subprocess; no publishing engine runs beside it."""
+    url, engine = browser_db
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": url,
+           "OPENPOST_INSTANCE_PATH": str(tmp_path_factory.mktemp("browser-instance"))}
+    log = (tmp_path_factory.mktemp("browser-log") / "server.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "app.cli", "web", "--host", "127.0.0.1",  # noqa: S603
+                             "--port", str(port), "--workers", "1"], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/login", timeout=1).status_code < 500:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the web server did not start; see {log.name}")
+            time.sleep(0.2)
+        yield base, engine
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip(f"browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--no-sandbox", "--disable-background-networking", "--disable-gpu"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, live_server):
+    # Tall enough that a drag never scrolls: Chromium drops a drag that scrolls mid-way.
+    context = browser.new_context(viewport={"width": 1280, "height": 1600})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.script_errors = errors
+    yield page
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
