@@ -26,8 +26,10 @@ class Notification(Base):
     channel_id: Mapped[uuid.UUID | None] = mapped_column(
         sa.ForeignKey("channels.id", ondelete="SET NULL"))
     read_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # The wall clock, not the transaction's start: several notifications made in one
+    # transaction still list in the order they were made.
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
-                                                 server_default=sa.func.now())
+                                                 server_default=sa.func.clock_timestamp())
 
     __table_args__ = (
         sa.Index("ix_notifications_user", "user_id", "workspace_id", "created_at"),

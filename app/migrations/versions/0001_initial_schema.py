@@ -258,7 +258,7 @@ def upgrade() -> None:
     sa.Column('post_id', sa.Uuid(), nullable=True),
     sa.Column('channel_id', sa.Uuid(), nullable=True),
     sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('clock_timestamp()'), nullable=False),
     sa.ForeignKeyConstraint(['channel_id'], ['channels.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['post_id'], ['posts.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
