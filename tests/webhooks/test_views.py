@@ -66,5 +66,5 @@ def test_internal_url_is_refused_with_the_reason(client, workspace, monkeypatch)
 def test_nav_links_for_owners(client, workspace):
     _ws, owner = workspace
     login(client, owner.email)
-    home = client.get("/").get_data(as_text=True)
-    assert 'href="/settings/webhooks"' in home and 'href="/settings/audit-log"' in home
+    settings = client.get("/settings/members").get_data(as_text=True)
+    assert 'href="/settings/webhooks"' in settings and 'href="/settings/audit-log"' in settings
