@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from app.channels.models import Channel
 from app.errors import Conflict, NotFound, ValidationFailed
@@ -216,6 +216,9 @@ def _check_publishable(channel: Channel, post: Post) -> None:
     if channel.status != "connected":
         raise ValidationFailed(f"the channel is disconnected: {channel.status_reason or ''}"
                                .rstrip(": "), field="channel_id")
+    from app.channels.compose import check_publishable
+
+    post.warnings = check_publishable(object_session(channel), channel, post)
 
 
 def list_posts(sess: Session, workspace_id, *, state: str | None = None, channel_id=None,
