@@ -27,11 +27,16 @@ TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 DEFAULT_RATE_WAIT = timedelta(minutes=1)
 
 
+def make_client() -> httpx.Client:
+    """The client the engine hands to publishers: bounded timeouts, no redirects followed."""
+    return httpx.Client(timeout=TIMEOUT, follow_redirects=False,
+                        headers={"User-Agent": "OpenPost"})
+
+
 def send(client: httpx.Client, method: str, url: str, *, platform: str, post_id: str | None = None,
          **kw) -> httpx.Response:
     """Send one request; transport failures become NetworkError (sent=True when the platform may
     have acted on it), the response comes back unclassified."""
-    kw.setdefault("timeout", TIMEOUT)
     started = time.monotonic()
     try:
         response = client.request(method, url, **kw)
