@@ -60,7 +60,7 @@ def _log(platform, post_id, method, url, outcome, started) -> None:
 def retry_at(headers: httpx.Headers, now: datetime | None = None) -> datetime:
     """When a rate limit resets, from whichever header the platform uses."""
     now = now or datetime.now(UTC)
-    for name in ("x-rate-limit-reset", "ratelimit-reset"):
+    for name in ("x-rate-limit-reset", "ratelimit-reset", "x-ratelimit-reset"):
         value = headers.get(name)
         if value and value.strip().isdigit():
             number = int(value)

@@ -31,7 +31,7 @@ THROTTLE_WAIT = timedelta(minutes=15)
 
 
 def api_url() -> str:
-    return platform_api_url("threads", "https://graph.threads.net") + "/v1.0"
+    return platform_api_url("threads", "https://graph.threads.net")
 
 
 def graph_error(response: httpx.Response) -> PublishError:
@@ -58,9 +58,10 @@ class ThreadsPublisher(ThreadPublisher):
     poll_interval = 1.0
     poll_timeout = 300.0
 
-    def _call(self, job: PublishJob, method: str, path: str, **params) -> dict:
+    def _call(self, job: PublishJob, method: str, path: str, *, versioned: bool = True,
+              **params) -> dict:
         params["access_token"] = job.credentials["access_token"]
-        response = self.send(job, method, f"{api_url()}{path}",
+        response = self.send(job, method, f"{api_url()}{'/v1.0' if versioned else ''}{path}",
                              **({"params": params} if method == "GET" else {"data": params}))
         if response.status_code != 200:
             raise graph_error(response)
@@ -72,7 +73,8 @@ class ThreadsPublisher(ThreadPublisher):
             return
         if float(expires) <= time.time():
             raise AuthRevoked("threads: the access token expired; reconnect the channel")
-        body = self._call(job, "GET", "/refresh_access_token", grant_type="th_refresh_token")
+        body = self._call(job, "GET", "/refresh_access_token", versioned=False,
+                          grant_type="th_refresh_token")
         new = {**job.credentials, "access_token": body["access_token"],
                "expires_at": int(time.time()) + int(body.get("expires_in", 5_184_000))}
         job.save_credentials(new)

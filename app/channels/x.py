@@ -31,10 +31,10 @@ def message_of(response: httpx.Response) -> str:
     """X's own words: problem+json `detail`/`title`, or `errors[0].message`, or OAuth errors."""
     body = json_or_empty(response)
     errors = body.get("errors") or []
+    if errors and isinstance(errors[0], dict) and (errors[0].get("message") or errors[0].get("detail")):
+        return str(errors[0].get("message") or errors[0].get("detail"))
     if body.get("detail") or body.get("title"):
         return str(body.get("detail") or body.get("title"))
-    if errors and isinstance(errors[0], dict):
-        return str(errors[0].get("message") or errors[0].get("detail") or "")
     return str(body.get("error_description") or body.get("error") or response.text[:300])
 
 

@@ -32,7 +32,8 @@ def add_fault():
         return json_response({"error": f"give platform ({', '.join(FAKES)}), op and kind "
                                        f"({', '.join(FAULT_KINDS)})"}, 400)
     state().add_fault(Fault(body["platform"], body["op"], body["kind"], int(body.get("count", 1)),
-                            int(body.get("reset_in", 60)), float(body.get("delay", 2.0))))
+                            int(body.get("reset_in", 60)), float(body.get("delay", 2.0)),
+                            int(body.get("after", 0))))
     return json_response({"ok": True}, 201)
 
 

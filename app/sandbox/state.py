@@ -29,6 +29,7 @@ class Fault:
     remaining: int = 1
     reset_in: int = 60
     delay: float = 2.0
+    after: int = 0  # let this many matching requests through first
 
 
 class State:
@@ -99,6 +100,9 @@ class State:
         with self.lock:
             for fault in self.faults:
                 if fault.platform == platform and fault.op in (op, "*") and fault.remaining > 0:
+                    if fault.after > 0:
+                        fault.after -= 1
+                        return None
                     fault.remaining -= 1
                     if fault.remaining == 0:
                         self.faults.remove(fault)
