@@ -19,6 +19,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     setup_requests(app)
     setup_auth(app)
     register_blueprints(app)
+    setup_sandbox(app)
     return app
 
 
@@ -48,13 +49,33 @@ def setup_auth(app: Flask) -> None:
     web_auth.init_app(app)
 
 
+def setup_sandbox(app: Flask) -> None:
+    """The fake platforms under /sandbox, so a new user can try publishing without an account
+    (OPENPOST_SANDBOX=off removes them)."""
+    import os
+
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    from app.sandbox import create_sandbox
+
+    if os.environ.get("OPENPOST_SANDBOX", "on").lower() in ("off", "0", "false", "no"):
+        return
+    sandbox = create_sandbox()
+    app.extensions["sandbox"] = sandbox
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/sandbox": sandbox})
+
+
 def register_blueprints(app: Flask) -> None:
     from app.api import blueprint as api
     from app.auth.views import bp as auth
     from app.auth.web_auth import csrf
+    from app.channels.views import bp as channels
+    from app.media.public import bp as media_public
     from app.posts.views import bp as posts
 
     app.register_blueprint(auth)
     app.register_blueprint(posts)
     app.register_blueprint(api)
+    app.register_blueprint(channels)
+    app.register_blueprint(media_public)
     csrf.exempt(api)  # bearer-key authenticated, no cookies

@@ -129,5 +129,23 @@ def apikey_create(workspace: str, name: str) -> None:
     click.echo(token)
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8025, show_default=True, type=int)
+def sandbox(host: str, port: int) -> None:
+    """Serve the spec-faithful fake platforms (X, Bluesky, Mastodon, Threads)."""
+    from app.sandbox.server import SandboxServer
+
+    server = SandboxServer(host, port, quiet=False)
+    click.echo(f"sandbox on {server.url}: /x, /bluesky/xrpc, /mastodon, /threads, /_control "
+               f"(e.g. OPENPOST_X_API_URL={server.url}/x)  Ctrl-C stops it")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server.server_close()
+
+
 if __name__ == "__main__":
     sys.exit(main())

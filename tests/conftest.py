@@ -172,3 +172,16 @@ def sandbox(sandbox_server):
     """The sandbox, emptied for this test."""
     sandbox_server.state.reset()
     return sandbox_server
+
+
+@pytest.fixture
+def platforms(sandbox, monkeypatch):
+    """platforms("x") -> a fresh sandbox account; X and Threads base URLs point at the sandbox."""
+    import httpx
+
+    from tests.channels.accounts import Platform
+
+    monkeypatch.setenv("OPENPOST_X_API_URL", f"{sandbox.url}/x")
+    monkeypatch.setenv("OPENPOST_THREADS_API_URL", f"{sandbox.url}/threads")
+    with httpx.Client(timeout=5.0) as http:
+        yield lambda name: Platform(sandbox, name, http)

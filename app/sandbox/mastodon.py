@@ -39,7 +39,7 @@ ERRORS = {
 
 
 def base_url() -> str:
-    return request.host_url.rstrip("/") + bp.url_prefix
+    return request.url_root.rstrip("/") + bp.url_prefix
 
 
 def new_account(username: str = "sandbox") -> tuple[dict, str]:

@@ -1,10 +1,6 @@
-"""Fixtures for publisher tests: sandbox accounts per platform and a helper to queue faults."""
+"""Sandbox accounts per platform, as a connected channel would hold them, and fault helpers."""
 
 from __future__ import annotations
-
-import pytest
-
-from tests.channels.jobs import client as make_client
 
 PLATFORMS = ("x", "bluesky", "mastodon", "threads")
 
@@ -61,17 +57,3 @@ class Platform:
         found = self.http.get(f"{self.sandbox.url}/_control/requests",
                               params={"platform": self.name}).json()["data"]
         return [r for r in found if op is None or r["op"] == op]
-
-
-@pytest.fixture
-def http():
-    with make_client() as c:
-        yield c
-
-
-@pytest.fixture
-def platforms(sandbox, http, monkeypatch):
-    """platforms("x") -> a fresh sandbox account; X and Threads base URLs point at the sandbox."""
-    monkeypatch.setenv("OPENPOST_X_API_URL", f"{sandbox.url}/x")
-    monkeypatch.setenv("OPENPOST_THREADS_API_URL", f"{sandbox.url}/threads")
-    return lambda name: Platform(sandbox, name, http)
