@@ -46,9 +46,10 @@ class ThreadPublisher:
         planned = plan_parts(self.platform, settings, parts, options)
         rules = text.rules_for(self.platform, settings, options)
         many = len(planned) > 1
-        if len(parts) == 1 and many and options.get("auto_thread") is False:
-            raise ValidationFailed(f"the text is {text.problem(rules, parts[0].text)} on "
-                                   f"{self.name} and auto_thread is off", field="text")
+        too_long = len(parts) == 1 and text.problem(rules, parts[0].text.strip())
+        if too_long and options.get("auto_thread") is False:
+            raise ValidationFailed(f"the text is {too_long} on {self.name} and auto_thread is "
+                                   "off", field="text")
         if len(planned) > MAX_THREAD:
             raise ValidationFailed(f"the thread would have {len(planned)} parts; at most "
                                    f"{MAX_THREAD}", field="text")
