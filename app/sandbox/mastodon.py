@@ -204,6 +204,7 @@ def upload_media():
 
 
 @bp.get("/api/v1/media/<media_id>")
+@faulty("mastodon", "media_status", ERRORS, _token)
 def get_media(media_id: str):
     media = state().bucket("mastodon", "media").get(media_id)
     if media is None:
