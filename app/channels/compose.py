@@ -1,4 +1,4 @@
-"""From a stored post to the parts a publisher works on, and the schedule-time check."""
+"""From a stored post to a publish job, and the schedule-time check."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.channels.base import Part
+from app.channels.base import Part, PartResult, PublishJob
 from app.channels.registry import PUBLISHERS
 from app.errors import ValidationFailed
 from app.media.models import Media
@@ -38,3 +38,18 @@ def check_publishable(sess: Session, channel, post) -> list[str]:
         raise ValidationFailed(f"publishing to {channel.platform} is not available yet; "
                                "keep the post as a draft", field="channel_id")
     return cls(None).validate(post_parts(sess, post), channel.settings or {}, post.options or {})
+
+
+def job_for(sess: Session, post, channel, *, save_part, save_credentials, attempt: int = 1
+            ) -> PublishJob:
+    """The publish job of a claimed post; `post.results` are the parts earlier attempts saved."""
+    done = [PartResult(index=r["index"], provider_post_id=r.get("provider_post_id") or "",
+                       live_url=r.get("live_url"), extra=r.get("extra") or {})
+            for r in post.results or []]
+    return PublishJob(post_id=str(post.id), channel_id=str(channel.id), platform=channel.platform,
+                      handle=channel.handle, settings=dict(channel.settings or {}),
+                      credentials=channel.credentials, parts=post_parts(sess, post),
+                      options=dict(post.options or {}),
+                      idempotency_key=post.idempotency_key or str(post.id), done=done,
+                      save_part=save_part, save_credentials=save_credentials, attempt=attempt,
+                      schedule_at=post.schedule_at)
