@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 import time
+from datetime import UTC, datetime
 
 import grapheme
 from flask import Blueprint, request
 
+from app.channels.bluesky import tid
 from app.sandbox.core import bearer, faulty, json_response, rate_reset, state
 
 bp = Blueprint("sandbox_bluesky", __name__, url_prefix="/bluesky/xrpc")
@@ -125,7 +128,8 @@ def create_record():
     body = request.get_json(silent=True) or {}
     if body.get("repo") not in (token.account, state().account("bluesky", token.account)["handle"]):
         return xrpc_error(400, "InvalidRequest", "Input/repo must be the authenticated account")
-    rkey = body.get("rkey") or state().next_id()
+    # Without a caller's key the PDS makes a TID of the current time.
+    rkey = body.get("rkey") or tid(secrets.token_hex(8), 0, datetime.now(UTC))
     if body.get("collection") == POST and not TID.match(rkey):
         return xrpc_error(400, "InvalidRequest", "Invalid rkey: must be a TID")
     problem = _check_record(body.get("record") or {})

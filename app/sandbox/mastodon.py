@@ -61,9 +61,17 @@ def _account():
 
 
 def _account_json(account: dict) -> dict:
-    return {"id": account["id"], "username": account["username"], "acct": account["username"],
-            "display_name": account["username"].title(),
-            "url": f"{base_url()}/@{account['username']}"}
+    """An Account with every field the API documents as always present."""
+    name, url = account["username"], f"{base_url()}/@{account['username']}"
+    avatar = f"{base_url()}/avatars/original/missing.png"
+    return {"id": account["id"], "username": name, "acct": name, "display_name": name.title(),
+            "url": url, "uri": f"{base_url()}/users/{name}", "locked": False, "bot": False,
+            "group": False, "indexable": False, "created_at": "2026-01-01T00:00:00.000Z",
+            "note": "", "avatar": avatar, "avatar_static": avatar, "header": avatar,
+            "header_static": avatar, "followers_count": 0, "following_count": 0,
+            "statuses_count": len([s for s in state().posts.get("mastodon", [])
+                                   if s["account"] == account["id"]]),
+            "emojis": [], "fields": []}
 
 
 @bp.post("/api/v1/apps")
@@ -134,14 +142,27 @@ def instance():
                                   "video_size_limit": 103809024}}})
 
 
+def _media_json(media_id: str, ready: bool = True) -> dict:
+    media = state().bucket("mastodon", "media").get(media_id, {})
+    return {"id": media_id, "type": "image", "description": media.get("description"),
+            "url": f"{base_url()}/media/{media_id}" if ready else None,
+            "preview_url": f"{base_url()}/media/{media_id}/small" if ready else None,
+            "remote_url": None, "blurhash": None, "meta": {}}
+
+
 def _status_json(status: dict) -> dict:
+    """A Status with every field the API documents as always present."""
     return {"id": status["id"], "created_at": status["created_at"],
-            "in_reply_to_id": status["reply_to"], "visibility": status["visibility"],
+            "in_reply_to_id": status["reply_to"], "in_reply_to_account_id":
+                status["account"] if status["reply_to"] else None,
+            "visibility": status["visibility"], "sensitive": bool(status.get("sensitive")),
             "uri": f"{base_url()}/users/{status['username']}/statuses/{status['id']}",
             "url": f"{base_url()}/@{status['username']}/{status['id']}",
             "content": f"<p>{html.escape(status['text'])}</p>", "spoiler_text": status["spoiler"],
-            "media_attachments": [{"id": m} for m in status["media_ids"]],
-            "account": {"id": status["account"], "username": status["username"]}}
+            "media_attachments": [_media_json(m) for m in status["media_ids"]],
+            "account": _account_json(state().account("mastodon", status["account"])),
+            "mentions": [], "tags": [], "emojis": [], "reblogs_count": 0,
+            "favourites_count": 0, "replies_count": 0, "language": status.get("language")}
 
 
 @bp.post("/api/v1/statuses")
@@ -167,6 +188,7 @@ def create_status():
                   "text": text, "spoiler": spoiler, "reply_to": body.get("in_reply_to_id"),
                   "visibility": body.get("visibility", "public"),
                   "media_ids": body.get("media_ids") or [], "idempotency_key": key,
+                  "sensitive": body.get("sensitive"), "language": body.get("language"),
                   "created_at": _iso(time.time())}
         state().record("mastodon", status)
         if key:
@@ -198,9 +220,7 @@ def upload_media():
     slow = state().bucket("mastodon", "settings").get("processing", False)
     state().bucket("mastodon", "media")[media_id] = {"polls_left": PROCESSING_POLLS if slow else 0,
                                                      "description": request.form.get("description")}
-    body = {"id": media_id, "type": "image", "url": None if slow else f"{base_url()}/media/{media_id}",
-            "description": request.form.get("description")}
-    return json_response(body, 202 if slow else 200)
+    return json_response(_media_json(media_id, ready=not slow), 202 if slow else 200)
 
 
 @bp.get("/api/v1/media/<media_id>")
@@ -211,5 +231,5 @@ def get_media(media_id: str):
         return json_response({"error": "Record not found"}, 404)
     if media["polls_left"] > 0:
         media["polls_left"] -= 1
-        return json_response({"id": media_id, "type": "image", "url": None}, 206)
-    return json_response({"id": media_id, "type": "image", "url": f"{base_url()}/media/{media_id}"})
+        return json_response(_media_json(media_id, ready=False), 206)
+    return json_response(_media_json(media_id))

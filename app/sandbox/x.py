@@ -127,8 +127,8 @@ def create_tweet():
     state().record("x", {"id": tweet_id, "account": user["id"], "text": text,
                          "reply_to": reply_to,
                          "media_ids": (body.get("media") or {}).get("media_ids", [])})
-    return json_response({"data": {"id": tweet_id, "text": text,
-                                   "edit_history_tweet_ids": [tweet_id]}}, 201, _rate_headers())
+    return json_response({"data": {"id": tweet_id, "text": text, "edit_history_tweet_ids": [tweet_id],
+                                   "edit_history_post_ids": [tweet_id]}}, 201, _rate_headers())
 
 
 @bp.post("/2/media/upload")

@@ -21,9 +21,9 @@ TOO_LONG_MESSAGE = {
 }
 
 
-def publish(p, text="Hello from the tests", **kw):
+def publish(p, text="Hello from the tests", timeout=5.0, **kw):
     job, recorder = make_job(p.name, p.settings, p.credentials, text, handle=p.handle, **kw)
-    with client(kw.pop("timeout", 5.0)) as http:
+    with client(timeout) as http:
         return get_publisher(p.name, http).publish(job), recorder
 
 
@@ -136,3 +136,25 @@ def test_unreachable_platform_is_a_network_error(platforms, name, monkeypatch):
     with pytest.raises(errors.NetworkError) as caught:
         publish(p)
     assert caught.value.sent is False
+
+
+@pytest.mark.parametrize("name, error", [
+    ("x", errors.OutcomeUnknown),  # no idempotency on X: a post may exist
+    ("bluesky", errors.NetworkError),  # getRecord says it does not: retry with the same key
+    ("mastodon", errors.NetworkError),  # the same Idempotency-Key makes the retry safe
+    ("threads", errors.NetworkError),  # only a container may exist, never a post
+])
+def test_a_platform_that_does_not_answer_in_time(platforms, name, error):
+    p = platforms(name)
+    p.fault(CREATE_OP[name], "timeout", delay=1.5)
+    with pytest.raises(error):
+        publish(p, timeout=0.5)
+    assert p.posts() == []
+
+
+def test_threads_token_past_its_expiry_disconnects_without_a_call(platforms):
+    p = platforms("threads")
+    p.credentials["expires_at"] = int(time.time()) - 60
+    with pytest.raises(errors.AuthRevoked, match="expired"):
+        publish(p)
+    assert p.requests() == []

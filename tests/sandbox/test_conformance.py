@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 
+import httpx
 import pytest
 from PIL import Image
 
@@ -100,3 +101,50 @@ def test_the_signed_media_link_serves_the_file_and_refuses_a_forged_one(client, 
     served = client.get("/" + path)
     assert served.status_code == 200 and served.mimetype == "image/jpeg"
     assert client.get("/" + path[:-3] + "abc").status_code == 404
+
+
+def test_sandbox_answers_follow_the_specs(platforms, photo, sandbox):
+    """The fakes answer with the shapes the official specs document."""
+    x = platforms("x")
+    answer = httpx.post(f"{sandbox.url}/x/2/tweets", json={"text": "shape"},
+                        headers={"Authorization": f"Bearer {x.token}"})
+    assert answer.status_code == 201
+    assert openapi_errors("x-openapi.json", "/components/schemas/CreatePostsResponse",
+                          answer.json()) == []
+
+    m = platforms("mastodon")
+    auth = {"Authorization": f"Bearer {m.token}"}
+    status = httpx.post(f"{sandbox.url}/mastodon/api/v1/statuses", json={"status": "shape"},
+                        headers=auth).json()
+    assert openapi_errors("mastodon-openapi.json", "/components/schemas/Status", status) == []
+    upload = httpx.post(f"{sandbox.url}/mastodon/api/v2/media", headers=auth,
+                        files={"file": ("a.png", _png(), "image/png")}).json()
+    assert openapi_errors("mastodon-openapi.json", "/components/schemas/MediaAttachment",
+                          upload) == []
+
+    b = platforms("bluesky")
+    created = httpx.post(f"{sandbox.url}/bluesky/xrpc/com.atproto.repo.createRecord",
+                         headers={"Authorization": f"Bearer {b.token}"},
+                         json={"repo": b.account["did"], "collection": "app.bsky.feed.post",
+                               "record": {"$type": "app.bsky.feed.post", "text": "shape",
+                                          "createdAt": "2026-01-01T00:00:00Z"}}).json()
+    assert {"uri", "cid"} <= set(created)
+    session = httpx.post(f"{sandbox.url}/bluesky/xrpc/com.atproto.server.createSession",
+                         json={"identifier": b.handle, "password": b.account["password"]}).json()
+    required = _lexicon_output("com/atproto/server/createSession")["required"]
+    assert set(required) <= set(session)
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _lexicon_output(path: str) -> dict:
+    import json
+
+    from tests.sandbox.specs import require
+
+    return json.loads(require(f"bluesky-lexicons/{path}.json").read_text())["defs"]["main"][
+        "output"]["schema"]
