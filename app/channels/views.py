@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
 
 from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 from flask_login import login_required
 
-from app import db
+from app import crypto, db
 from app.auth.web_auth import actor, current_workspace_id, roles_required
 from app.channels import oauth, service
 from app.channels.connect import Verified, verify_bluesky, verify_mastodon
@@ -69,8 +71,23 @@ def connect(platform: str):
     except ValidationFailed as exc:
         return _form(platform, exc.message, 422)
     pending["workspace_id"] = str(current_workspace_id())
-    session[PENDING] = pending
+    session[PENDING] = _seal(pending)
     return redirect(target)
+
+
+def _seal(pending: dict) -> str:
+    """The session cookie is signed, not secret: the PKCE verifier and a Mastodon app's client
+    secret travel encrypted."""
+    return base64.urlsafe_b64encode(crypto.encrypt(json.dumps(pending).encode(), PENDING)).decode()
+
+
+def _unseal(value: str | None) -> dict | None:
+    if not value:
+        return None
+    try:
+        return json.loads(crypto.decrypt(base64.urlsafe_b64decode(value), PENDING))
+    except (ValueError, crypto.DecryptionFailed):
+        return None
 
 
 @bp.get("/callback/<platform>")
@@ -78,7 +95,7 @@ def connect(platform: str):
 @roles_required("owner", "admin")
 def callback(platform: str):
     _known(platform)
-    pending = session.pop(PENDING, None)
+    pending = _unseal(session.pop(PENDING, None))
     if pending and pending.get("workspace_id") != str(current_workspace_id()):
         pending = None
     try:

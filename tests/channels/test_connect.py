@@ -100,6 +100,8 @@ def test_callback_with_a_wrong_state_is_refused(owner, db, platforms, monkeypatc
     platforms("x")
     monkeypatch.setenv("OPENPOST_X_CLIENT_ID", "client-1")
     started = owner.post("/channels/connect/x", data={"csrf_token": _csrf(owner, "/channels/connect/x")})
+    with owner.session_transaction() as browser_session:
+        assert "verifier" not in str(dict(browser_session)), "the PKCE verifier is not readable"
     path, args = _follow_platform(started.location)
     refused = owner.get(path, query_string={**args, "state": "forged"})
     assert refused.status_code == 400
