@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import grapheme
 from twitter_text import parse_tweet
+from twitter_text.config import config as twitter_config
+from twitter_text.extract_urls import extract_urls_with_indices
+from twitter_text.get_character_weight import get_character_weight
 
 URL = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]'»”]", re.IGNORECASE)
 # Mastodon counts a remote mention "@user@domain" as "@user".
@@ -26,10 +30,38 @@ class Rules:
     count: Callable[[str], int]
     unit: str = "characters"
     max_bytes: int | None = None
+    # A cheap per-word guess of `count`, to start the splitter's search near the answer.
+    estimate: Callable[[str], int] | None = None
+
+
+# No emoji starts below U+00A9, and (C) and (R) are the only ones before U+2000. Text without
+# such characters is weighed with twitter-text's own URL extractor and weights, without its
+# emoji scan (most of its running time); anything else goes through parse_tweet itself.
+_MAYBE_EMOJI = re.compile("[\u00a9\u00ae\u2000-\U0010ffff]")
+_X = twitter_config["defaults"]
 
 
 def x_length(text: str) -> int:
-    return parse_tweet(text).weightedLength
+    if _MAYBE_EMOJI.search(text):
+        return parse_tweet(text).weightedLength
+    normalized = re.sub(r"\r\n|\r", "\n", unicodedata.normalize("NFC", text))
+    urls = {e["indices"][0]: e["indices"][1] for e in extract_urls_with_indices(normalized)}
+    total, index = 0, 0
+    while index < len(normalized):
+        if index in urls:
+            total += _X["transformed_url_length"] * _X["scale"]
+            index = urls[index]
+            continue
+        total += get_character_weight(normalized[index], _X)
+        index += 1
+    return int(total / _X["scale"])
+
+
+def _x_estimate(word: str) -> int:
+    """Plain ASCII words weigh one per character; anything else asks the real parser."""
+    if word.isascii() and "." not in word and ":" not in word:
+        return len(word)
+    return x_length(word)
 
 
 def bluesky_length(text: str) -> int:
@@ -50,7 +82,7 @@ def threads_length(text: str) -> int:
 def rules_for(platform: str, settings: dict | None = None, options: dict | None = None) -> Rules:
     settings, options = settings or {}, options or {}
     if platform == "x":
-        return Rules("x", 280, x_length)
+        return Rules("x", 280, x_length, estimate=_x_estimate)
     if platform == "bluesky":
         return Rules("bluesky", 300, bluesky_length, "graphemes", max_bytes=3000)
     if platform == "mastodon":
@@ -97,28 +129,46 @@ def _hard_split(rules: Rules, word: str, room: Callable[[str], bool]) -> list[st
     return pieces + ([current] if current else [])
 
 
-def _longest(tokens: list[str], start: int, room: Callable[[str], bool]) -> int:
+def _longest(tokens: list[str], start: int, room: Callable[[str], bool], guess: int) -> int:
     """The largest end such that tokens[start:end] fits (start when not even one does).
-    Adding a whole word never shortens a text, so a galloping binary search holds."""
+    Adding a whole word never shortens a text, so a galloping binary search from the
+    estimated end holds, and usually settles in two or three exact counts."""
     def ok(end: int) -> bool:
         return room("".join(tokens[start:end]).strip())
 
     if not ok(start + 1):
         return start
-    low, step = start + 1, 1
-    while low + step <= len(tokens) and ok(low + step):
-        low, step = low + step, step * 2
-    high = min(low + step, len(tokens) + 1)
+    guess, step = min(max(guess, start + 1), len(tokens)), 1
+    if ok(guess):
+        low = guess
+        while low + step <= len(tokens) and ok(low + step):
+            low, step = low + step, step * 2
+        high = min(low + step, len(tokens) + 1)
+    else:
+        high = guess
+        while high - step > start + 1 and not ok(high - step):
+            high, step = high - step, step * 2
+        low = max(high - step, start + 1)
     while high - low > 1:
         mid = (low + high) // 2
         low, high = (mid, high) if ok(mid) else (low, mid)
     return low
 
 
-def _pack(rules: Rules, text: str, room: Callable[[str], bool]) -> list[str]:
+def _guess(rules: Rules, tokens: list[str], start: int, budget: int) -> int:
+    estimate, total, end = rules.estimate or rules.count, 0, start
+    while end < len(tokens):
+        total += estimate(tokens[end])
+        if total > budget:
+            break
+        end += 1
+    return end
+
+
+def _pack(rules: Rules, text: str, room: Callable[[str], bool], reserve: int = 0) -> list[str]:
     tokens, parts, i = _tokens(text), [], 0
     while i < len(tokens):
-        end = _longest(tokens, i, room)
+        end = _longest(tokens, i, room, _guess(rules, tokens, i, rules.limit - reserve))
         if end == i:
             word = tokens[i]
             pieces = _hard_split(rules, word.strip(), room)
@@ -151,7 +201,7 @@ def split(rules: Rules, text: str, numbering: bool = False) -> list[str]:
     total = 9
     while True:
         suffix = f"\n\n{total}/{total}"
-        parts = _pack(rules, text, lambda t, s=suffix: fits(rules, t + s))
+        parts = _pack(rules, text, lambda t, s=suffix: fits(rules, t + s), len(suffix))
         if len(str(len(parts))) <= len(str(total)):
             return [f"{p}\n\n{i}/{len(parts)}" for i, p in enumerate(parts, 1)]
         total = 10 ** len(str(len(parts))) - 1
