@@ -158,3 +158,47 @@ def test_threads_token_past_its_expiry_disconnects_without_a_call(platforms):
     with pytest.raises(errors.AuthRevoked, match="expired"):
         publish(p)
     assert p.requests() == []
+
+
+def test_x_new_token_pair_is_saved_before_it_is_used(platforms):
+    p = platforms("x")
+    p.token_action("expire")
+    seen_at_save: list[bool] = []
+    job, recorder = make_job("x", p.settings, p.credentials, "saved first", handle=p.handle)
+
+    def save(creds):
+        used = any(r["headers"].get("authorization") == f"Bearer {creds['access_token']}"
+                   for r in p.requests())
+        seen_at_save.append(used)
+        recorder.save_credentials(creds)
+
+    job.save_credentials = save
+    with client() as http:
+        get_publisher("x", http).publish(job)
+    assert seen_at_save == [False]
+    assert any(r["headers"].get("authorization") == f"Bearer {recorder.credentials[0]['access_token']}"
+               for r in p.requests("create"))
+
+
+def test_x_dead_refresh_token_disconnects(platforms):
+    p = platforms("x")
+    p.token_action("expire")
+    # Somebody else already rotated it: single use means it is dead now.
+    p.http.post(f"{p.sandbox.url}/x/2/oauth2/token",
+                data={"grant_type": "refresh_token", "refresh_token": p.credentials["refresh_token"]})
+    with pytest.raises(errors.AuthRevoked, match="refresh token was refused"):
+        publish(p)
+    assert p.posts() == []
+
+
+def test_bluesky_record_keys_are_valid_tids_stable_per_key_and_part():
+    import re
+
+    from app.channels.bluesky import tid
+
+    when = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    keys = [tid("post-key", i, when) for i in range(3)]
+    assert all(re.fullmatch(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}", k) for k in keys)
+    assert keys == [tid("post-key", i, when) for i in range(3)]
+    assert len(set(keys)) == 3 and keys == sorted(keys)
+    assert tid("other-key", 0, when) != keys[0]
