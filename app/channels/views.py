@@ -12,6 +12,7 @@ from flask_login import login_required
 from app import crypto, db
 from app.auth.web_auth import actor, current_workspace_id, roles_required
 from app.channels import oauth, service
+from app.channels.common import NAMES
 from app.channels.connect import Verified, verify_bluesky, verify_mastodon
 from app.channels.http import make_client
 from app.channels.registry import PUBLISHERS
@@ -19,7 +20,6 @@ from app.errors import ValidationFailed
 from app.web import render
 
 bp = Blueprint("channels", __name__, url_prefix="/channels")
-NAMES = {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon", "threads": "Threads"}
 PENDING = "channel_oauth"
 
 
