@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import grapheme
-from twitter_text import parse_tweet
 from twitter_text.config import config as twitter_config
 from twitter_text.extract_urls import extract_urls_with_indices
 from twitter_text.get_character_weight import get_character_weight
+from twitter_text.regexp.emoji import emoji as EMOJI
 
 URL = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]'»”]", re.IGNORECASE)
 # Mastodon counts a remote mention "@user@domain" as "@user".
@@ -34,26 +34,34 @@ class Rules:
     estimate: Callable[[str], int] | None = None
 
 
-# No emoji starts below U+00A9, and (C) and (R) are the only ones before U+2000. Text without
-# such characters is weighed with twitter-text's own URL extractor and weights, without its
-# emoji scan (most of its running time); anything else goes through parse_tweet itself.
-_MAYBE_EMOJI = re.compile("[\u00a9\u00ae\u2000-\U0010ffff]")
+# twitter-text's parse_tweet runs its (slow) emoji pattern over the whole text on every call.
+# Emoji are made only of the characters below, so the same pattern runs over those runs alone;
+# URLs and weights come from twitter-text too. A property test holds this equal to parse_tweet.
+_EMOJI_RUN = re.compile("[#*0-9\u00a9\u00ae\u2000-\U0010ffff]+")
 _X = twitter_config["defaults"]
 
 
+def _emoji_spans(text: str) -> dict[int, int]:
+    spans = {}
+    for run in _EMOJI_RUN.finditer(text):
+        for match in EMOJI.finditer(run.group(0)):
+            spans[run.start() + match.start()] = run.start() + match.end()
+    return spans
+
+
 def x_length(text: str) -> int:
-    if _MAYBE_EMOJI.search(text):
-        return parse_tweet(text).weightedLength
+    """X's weighted length (twitter-text v3): URLs 23, emoji and CJK 2, NFC first."""
     normalized = re.sub(r"\r\n|\r", "\n", unicodedata.normalize("NFC", text))
     urls = {e["indices"][0]: e["indices"][1] for e in extract_urls_with_indices(normalized)}
+    emoji = _emoji_spans(normalized)
     total, index = 0, 0
     while index < len(normalized):
         if index in urls:
-            total += _X["transformed_url_length"] * _X["scale"]
-            index = urls[index]
-            continue
-        total += get_character_weight(normalized[index], _X)
-        index += 1
+            total, index = total + _X["transformed_url_length"] * _X["scale"], urls[index]
+        elif index in emoji:
+            total, index = total + _X["default_weight"], emoji[index]
+        else:
+            total, index = total + get_character_weight(normalized[index], _X), index + 1
     return int(total / _X["scale"])
 
 

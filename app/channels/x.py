@@ -67,6 +67,16 @@ class XPublisher(ThreadPublisher):
     platform = "x"
     image_limits = images.ImageLimits(4, 5 * 1024 * 1024, ("JPEG", "PNG", "WEBP", "GIF"), 1000)
 
+    def extra_checks(self, parts, settings, options) -> list[str]:
+        for i, part in enumerate(parts, 1):
+            gifs = [m for m in part.media if m.get("content_type") == "image/gif"]
+            if gifs and len(part.media) > 1:
+                from app.errors import ValidationFailed
+
+                raise ValidationFailed(f"part {i}: X takes one GIF alone, or up to 4 photos",
+                                       field="media_ids")
+        return []
+
     def _authed(self, job: PublishJob, method: str, url: str, **kw) -> httpx.Response:
         """One request with the user token; an expired token is refreshed and tried once more."""
         expires = job.credentials.get("expires_at")
