@@ -181,6 +181,8 @@ class BlueskyPublisher(ThreadPublisher):
         return found
 
     def publish(self, job: PublishJob) -> PublishResult:
+        if not job.credentials.get("access_jwt"):
+            self._renew(job)  # the session names the repo (DID) the records go to
         warnings: list[str] = []
         return self.run_thread(
             job, lambda i, part, prev, root: self._post_part(job, i, part, prev, root, warnings),
@@ -188,6 +190,8 @@ class BlueskyPublisher(ThreadPublisher):
 
     def reconcile(self, job: PublishJob) -> PublishResult | None:
         """Look every missing part up by its record key; save the ones that exist."""
+        if not job.credentials.get("access_jwt"):
+            self._renew(job)
         planned = plan_parts(self.platform, job.settings, job.parts, job.options)
         done = {r.index: r for r in job.done if r.provider_post_id}
         for index in range(len(planned)):

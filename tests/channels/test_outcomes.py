@@ -202,3 +202,12 @@ def test_bluesky_record_keys_are_valid_tids_stable_per_key_and_part():
     assert keys == [tid("post-key", i, when) for i in range(3)]
     assert len(set(keys)) == 3 and keys == sorted(keys)
     assert tid("other-key", 0, when) != keys[0]
+
+
+def test_bluesky_channel_with_only_an_app_password_logs_in_first(platforms):
+    p = platforms("bluesky")
+    p.credentials = {"identifier": p.handle, "app_password": p.account["password"]}
+    p.settings = {"pds_url": p.settings["pds_url"]}
+    result, recorder = publish(p)
+    assert p.posts()[0]["id"] == result.provider_post_id
+    assert recorder.credentials[0]["did"] == p.account["did"]
