@@ -16,7 +16,6 @@ from app.channels.errors import (
     MediaRejected,
     NetworkError,
     OutcomeUnknown,
-    PlatformRejected,
     PlatformUnavailable,
     PublishError,
     RateLimited,
@@ -48,8 +47,7 @@ def graph_error(response: httpx.Response) -> PublishError:
         return PlatformUnavailable(text, status=response.status_code)
     if code == 100 or response.status_code == 400:
         return InvalidContent(text, status=response.status_code, body=response.text[:2000])
-    return classify(response, "threads", message) if response.status_code != 400 \
-        else PlatformRejected(text, status=400)
+    return classify(response, "threads", message)
 
 
 class ThreadsPublisher(ThreadPublisher):
