@@ -66,7 +66,7 @@ class BlueskyPublisher(ThreadPublisher):
         job.save_credentials(new)
         job.credentials = new
 
-    def _renew(self, job: PublishJob) -> None:
+    def renew(self, job: PublishJob) -> None:
         """refreshSession (the refresh token rotates), else a new session from the app password."""
         creds = job.credentials
         if creds.get("refresh_jwt"):
@@ -83,7 +83,7 @@ class BlueskyPublisher(ThreadPublisher):
 
     def _authed(self, job: PublishJob, method: str, path: str, **kw) -> httpx.Response:
         if not job.credentials.get("access_jwt"):
-            self._renew(job)
+            self.renew(job)
         for attempt in (1, 2):
             headers = {**kw.pop("headers", {}),
                        "Authorization": f"Bearer {job.credentials['access_jwt']}"}
@@ -92,7 +92,7 @@ class BlueskyPublisher(ThreadPublisher):
             expired = response.status_code == 400 and json_or_empty(response).get("error") in (
                 "ExpiredToken", "InvalidToken")
             if (expired or response.status_code == 401) and attempt == 1:
-                self._renew(job)
+                self.renew(job)
                 continue
             if expired or response.status_code == 401:
                 raise AuthRevoked(f"bluesky: {message_of(response)}", status=response.status_code)
@@ -182,7 +182,7 @@ class BlueskyPublisher(ThreadPublisher):
 
     def publish(self, job: PublishJob) -> PublishResult:
         if not job.credentials.get("access_jwt"):
-            self._renew(job)  # the session names the repo (DID) the records go to
+            self.renew(job)  # the session names the repo (DID) the records go to
         warnings: list[str] = []
         return self.run_thread(
             job, lambda i, part, prev, root: self._post_part(job, i, part, prev, root, warnings),
@@ -191,7 +191,7 @@ class BlueskyPublisher(ThreadPublisher):
     def reconcile(self, job: PublishJob) -> PublishResult | None:
         """Look every missing part up by its record key; save the ones that exist."""
         if not job.credentials.get("access_jwt"):
-            self._renew(job)
+            self.renew(job)
         planned = plan_parts(self.platform, job.settings, job.parts, job.options)
         done = {r.index: r for r in job.done if r.provider_post_id}
         for index in range(len(planned)):

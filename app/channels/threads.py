@@ -65,7 +65,7 @@ class ThreadsPublisher(ThreadPublisher):
             raise graph_error(response)
         return response.json()
 
-    def _refresh_if_due(self, job: PublishJob) -> None:
+    def refresh_if_due(self, job: PublishJob) -> None:
         expires = job.credentials.get("expires_at")
         if not expires or float(expires) - time.time() > REFRESH_WITHIN:
             return
@@ -153,7 +153,7 @@ class ThreadsPublisher(ThreadPublisher):
         return self._finish(job, index, media_id, container)
 
     def publish(self, job: PublishJob) -> PublishResult:
-        self._refresh_if_due(job)
+        self.refresh_if_due(job)
         return self.run_thread(job, lambda i, part, prev, _root: self._post_part(job, i, part, prev))
 
     def reconcile(self, job: PublishJob) -> PublishResult | None:
