@@ -19,6 +19,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     setup_requests(app)
     setup_auth(app)
     register_blueprints(app)
+    setup_sandbox(app)
     return app
 
 
@@ -48,6 +49,22 @@ def setup_auth(app: Flask) -> None:
     web_auth.init_app(app)
 
 
+def setup_sandbox(app: Flask) -> None:
+    """The fake platforms under /sandbox, so a new user can try publishing without an account
+    (OPENPOST_SANDBOX=off removes them)."""
+    import os
+
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    from app.sandbox import create_sandbox
+
+    if os.environ.get("OPENPOST_SANDBOX", "on").lower() in ("off", "0", "false", "no"):
+        return
+    sandbox = create_sandbox()
+    app.extensions["sandbox"] = sandbox
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/sandbox": sandbox})
+
+
 def register_blueprints(app: Flask) -> None:
     from app import fastjson, security
     from app.api import blueprint as api
@@ -56,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from app.auth.views import bp as auth
     from app.auth.web_auth import csrf
     from app.channels.pages import bp as channel_pages
+    from app.channels.views import bp as channels
     from app.exports import views as exports
     from app.media.views import bp as media
     from app.notifications.views import bp as notifications
@@ -73,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(media)
     app.register_blueprint(webhooks)
     app.register_blueprint(audit)
+    app.register_blueprint(channels)
     csrf.exempt(api)  # bearer-key authenticated, no cookies
     app.register_blueprint(ops.bp)
     app.register_blueprint(exports.bp)

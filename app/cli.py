@@ -136,9 +136,6 @@ def apikey_create(workspace: str, name: str) -> None:
     click.echo(token)
 
 
-from app.ops.cli import register as _register_ops  # noqa: E402
-
-_register_ops(main)
 @main.group()
 def outbox() -> None:
     """Webhook and email delivery from the outbox."""
@@ -189,7 +186,27 @@ def audit_verify(workspace: str | None) -> None:
         click.echo(f"audit chain broken: {problem}", err=True)
         sys.exit(1)
     click.echo(f"audit chain intact: {checked} entries verified")
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8025, show_default=True, type=int)
+def sandbox(host: str, port: int) -> None:
+    """Serve the spec-faithful fake platforms (X, Bluesky, Mastodon, Threads)."""
+    from app.sandbox.server import SandboxServer
 
+    server = SandboxServer(host, port, quiet=False)
+    click.echo(f"sandbox on {server.url}: /x, /bluesky/xrpc, /mastodon, /threads, /_control "
+               f"(e.g. OPENPOST_X_API_URL={server.url}/x)  Ctrl-C stops it")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server.server_close()
+
+
+from app.ops.cli import register as _register_ops  # noqa: E402
+
+_register_ops(main)
 
 if __name__ == "__main__":
     sys.exit(main())

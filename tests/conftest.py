@@ -177,3 +177,33 @@ def login(client, email, password="correct horse battery"):
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     return client.post("/login", data={"email": email, "password": password,
                                        "csrf_token": token})
+
+
+@pytest.fixture(scope="session")
+def sandbox_server():
+    """The platform fakes on a random loopback port, for the whole run."""
+    from app.sandbox.server import SandboxServer
+
+    server = SandboxServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sandbox(sandbox_server):
+    """The sandbox, emptied for this test."""
+    sandbox_server.state.reset()
+    return sandbox_server
+
+
+@pytest.fixture
+def platforms(sandbox, monkeypatch):
+    """platforms("x") -> a fresh sandbox account; X and Threads base URLs point at the sandbox."""
+    import httpx
+
+    from tests.channels.accounts import Platform
+
+    monkeypatch.setenv("OPENPOST_X_API_URL", f"{sandbox.url}/x")
+    monkeypatch.setenv("OPENPOST_THREADS_API_URL", f"{sandbox.url}/threads")
+    with httpx.Client(timeout=5.0) as http:
+        yield lambda name: Platform(sandbox, name, http)

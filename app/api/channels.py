@@ -10,6 +10,7 @@ from app import db
 from app.api import blueprint, parse
 from app.api.schemas import ChannelCreate, ChannelUpdate
 from app.channels import service
+from app.channels.connect import verify_direct
 
 
 @blueprint.get("/channels")
@@ -22,9 +23,13 @@ def list_channels():
 def create_channel():
     body = parse(ChannelCreate)
     creds, settings, expires = service.split_credentials(body.platform, body.model_dump())
+    handle, display_name = body.handle or body.account_id or "", body.display_name or ""
+    verified = verify_direct(body.platform, creds, settings)
+    if verified is not None:
+        creds, settings = verified.credentials, verified.settings
+        handle, display_name = verified.handle, display_name or verified.display_name
     channel = service.connect(db.session, g.workspace_id, g.actor, platform=body.platform,
-                              handle=body.handle or body.account_id or "",
-                              display_name=body.display_name or "", timezone=body.timezone,
+                              handle=handle, display_name=display_name, timezone=body.timezone,
                               credentials=creds, settings=settings, token_expires_at=expires)
     return jsonify(service.channel_json(channel)), 201
 

@@ -43,7 +43,7 @@ def describe_media(media_id: uuid.UUID):
     if not isinstance(body, dict) or set(body) != {"alt_text"} or \
             not isinstance(body["alt_text"], str):
         raise ValidationFailed("send {\"alt_text\": \"...\"}", field="alt_text")
-    return jsonify(_json(service.describe(db.session, g.workspace_id, media_id, g.actor,
+    return jsonify(_json(service.set_alt_text(db.session, g.workspace_id, media_id, g.actor,
                                           body["alt_text"])))
 
 

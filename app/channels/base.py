@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import ClassVar, Protocol
 
 import httpx
@@ -46,10 +47,15 @@ class PublishJob:
     parts: list[Part]
     options: dict
     idempotency_key: str
-    done: list[PartResult]  # parts already published by earlier attempts: never re-posted
+    # Parts already published by earlier attempts: never re-posted. A result with an empty
+    # provider_post_id is a step on the way (a Threads container id in `extra`), not a post.
+    done: list[PartResult]
+    # Persist at once, replacing any earlier result with the same index.
     save_part: Callable[[PartResult], None]
     save_credentials: Callable[[dict], None]
     attempt: int = 1
+    # The post's schedule time: stable across retries, it dates Bluesky record keys.
+    schedule_at: datetime | None = None
 
 
 class Publisher(Protocol):

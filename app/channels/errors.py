@@ -3,6 +3,7 @@
     PublishError
     ├── RetryableError            try again after a backoff (spends one of the 3 retries)
     │   ├── NetworkError          connection failed or timed out          -> network_error
+    │   │                         (`sent` is True when the request may have reached the platform)
     │   ├── PlatformUnavailable   the platform answered 5xx                -> platform_error
     │   └── RateLimited           429 / throttled; `retry_at` is the reset -> rate_limited
     │                             (waiting for the reset does not spend a retry)
@@ -37,6 +38,10 @@ class RetryableError(PublishError):
 
 class NetworkError(RetryableError):
     code = "network_error"
+
+    def __init__(self, message: str, *, sent: bool = False, **kw):
+        super().__init__(message, **kw)
+        self.sent = sent
 
 
 class PlatformUnavailable(RetryableError):
@@ -77,3 +82,11 @@ class OutcomeUnknown(PermanentError):
 
 class TokenExpired(Exception):
     """The access token is expired (refresh and try once more)."""
+
+    def __init__(self, message: str = "the access token has expired"):
+        super().__init__(message)
+        self.message = message
+
+
+class UnsupportedPlatform(LookupError):
+    """No publisher is available for this platform yet."""

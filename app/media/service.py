@@ -73,7 +73,7 @@ def list_media(sess: Session, workspace_id, limit: int = 50, before=None) -> lis
                              .limit(limit)))
 
 
-def describe(sess: Session, workspace_id, media_id, actor: str, alt_text: str) -> Media:
+def set_alt_text(sess: Session, workspace_id, media_id, actor: str, alt_text: str) -> Media:
     media = get_media(sess, workspace_id, media_id)
     if len(alt_text) > 1500:
         raise ValidationFailed("alt text can be at most 1500 characters", field="alt_text")
@@ -108,14 +108,26 @@ def original_bytes(media: Media) -> bytes:
     return storage().get(str(media.workspace_id), media.storage_key)
 
 
+def describe(media: Media) -> dict:
+    """The media entry of a publish job's part (plain values, safe to pass to a publisher)."""
+    return {"id": str(media.id), "workspace_id": str(media.workspace_id),
+            "content_type": media.content_type, "alt_text": media.alt_text or "",
+            "storage_key": media.storage_key, "size_bytes": media.size_bytes,
+            "width": media.width, "height": media.height, "duration_ms": media.duration_ms}
+
+
+def read_bytes(item: dict) -> bytes:
+    """The original bytes of a media entry made by describe()."""
+    return storage().get(item["workspace_id"], item["storage_key"])
+
+
 def check_for_platform(media_list: list[Media], platform: str) -> None:
-    """Refuse at schedule time what no conversion could make acceptable to the platform."""
+    """Refuse at schedule time what no conversion could make acceptable to the platform.
+
+    (How many images a post may carry is the publisher's own check.)"""
     images = [m for m in media_list if m.content_type.startswith("image/")]
     videos = [m for m in media_list if m.content_type.startswith("video/")]
     image_spec, video_spec = specs.IMAGES[platform], specs.VIDEOS[platform]
-    if len(images) > image_spec.max_count:
-        raise ValidationFailed(f"{platform} takes at most {image_spec.max_count} images in a "
-                               f"post; this one has {len(images)}", field="media_ids")
     if videos and (len(videos) > 1 or images):
         raise ValidationFailed(f"{platform} takes one video alone in a post", field="media_ids")
     for media in videos:

@@ -1,4 +1,6 @@
-"""Expiring signed URLs for media, scoped to their workspace, for platforms that pull by URL."""
+"""Expiring signed URLs for media, scoped to their workspace, for platforms that pull by URL.
+
+No Flask context needed: workers sign links too."""
 
 from __future__ import annotations
 
@@ -7,15 +9,14 @@ import hmac
 import time
 from urllib.parse import urlencode
 
-from flask import current_app
-
+from app import config
 from app.errors import Forbidden
 
 DEFAULT_TTL = 3600
 
 
 def _signature(workspace_id: str, media_id: str, expires: int, variant: str) -> str:
-    key = current_app.config["SECRET_KEY"].encode()
+    key = config.secret_key().encode()
     message = f"media|{workspace_id}|{media_id}|{expires}|{variant}".encode()
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
@@ -27,7 +28,7 @@ def signed_url(workspace_id, media_id, variant: str = "", ttl: int = DEFAULT_TTL
                                                                   str(media_id), expires, variant)}
     if variant:
         query["v"] = variant
-    return f"{current_app.config['PUBLIC_URL']}/m/{media_id}?{urlencode(query)}"
+    return f"{config.public_url()}/m/{media_id}?{urlencode(query)}"
 
 
 def verify(media_id, args, now: float | None = None) -> tuple[str, str]:

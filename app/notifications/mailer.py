@@ -11,6 +11,8 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from app import config
+
 TIMEOUT = 30
 
 
@@ -48,12 +50,8 @@ def settings(url: str | None = None) -> SmtpSettings:
                         security=security, sender=query.get("from") or f"openpost@{host}")
 
 
-def public_url() -> str:
-    return os.environ.get("OPENPOST_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
-
-
 def link_for(alert: dict) -> str:
-    base = public_url()
+    base = config.public_url()
     if alert.get("post_id"):
         return f"{base}/posts/{alert['post_id']}"
     if alert.get("channel_id"):

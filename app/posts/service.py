@@ -216,7 +216,10 @@ def _check_publishable(sess: Session, channel: Channel, post: Post) -> None:
     if channel.status != "connected":
         raise ValidationFailed(f"the channel is disconnected: {channel.status_reason or ''}"
                                .rstrip(": "), field="channel_id")
+    from app.channels.compose import check_publishable
+
     _check_media(sess, channel, post)
+    post.warnings = check_publishable(sess, channel, post)
 
 
 def _check_media(sess: Session, channel: Channel, post: Post) -> None:

@@ -1,33 +1,39 @@
 """The channels API: connect with direct credentials, never echo a secret, edit, delete."""
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
 from app.channels.models import Channel
 
 
-def test_connect_mastodon_and_read_without_secrets(api, db):
+def test_connect_mastodon_and_read_without_secrets(api, db, sandbox):
+    made = httpx.post(f"{sandbox.url}/_control/accounts", json={"platform": "mastodon"}).json()
+    token = made["access_token"]
     answer = api.post("/channels", json={"platform": "mastodon", "instance_url":
-                                         "https://social.example/", "access_token": "tok-123",
-                                         "handle": "@me", "timezone": "Asia/Tokyo"})
+                                         f"{sandbox.url}/mastodon/", "access_token": token,
+                                         "timezone": "Asia/Tokyo"})
     assert answer.status_code == 201
     body = answer.get_json()
     assert set(body) >= {"id", "platform", "handle", "display_name", "timezone", "status",
                          "status_reason"}
-    assert "tok-123" not in answer.get_data(as_text=True)
+    assert token not in answer.get_data(as_text=True)
     listed = api.get("/channels").get_data(as_text=True)
-    assert body["id"] in listed and "tok-123" not in listed
+    assert body["id"] in listed and token not in listed
+    assert body["handle"].startswith("@sandbox@127.0.0.1")
     stored = db.scalars(sa.select(Channel).where(Channel.id == body["id"])).one()
-    assert b"tok-123" not in stored.credentials_enc
-    assert stored.credentials == {"access_token": "tok-123"}
-    assert stored.settings == {"instance_url": "https://social.example"}
+    assert token.encode() not in stored.credentials_enc
+    assert stored.credentials == {"access_token": token}
+    assert stored.settings["instance_url"] == f"{sandbox.url}/mastodon"
+    assert stored.settings["max_characters"] == 500
 
 
-def test_bluesky_defaults_to_public_pds(api, db):
-    body = api.post("/channels", json={"platform": "bluesky", "handle": "me.bsky.social",
-                                       "app_password": "abcd-efgh-ijkl-mnop"}).get_json()
-    stored = db.get(Channel, __import__("uuid").UUID(body["id"]))
-    assert stored.settings["pds_url"] == "https://bsky.social"
+def test_bluesky_defaults_to_public_pds():
+    from app.channels.service import split_credentials
+
+    _creds, settings, _ = split_credentials("bluesky", {"handle": "me.bsky.social",
+                                                        "app_password": "abcd-efgh-ijkl-mnop"})
+    assert settings["pds_url"] == "https://bsky.social"
 
 
 @pytest.mark.parametrize("body,field", [

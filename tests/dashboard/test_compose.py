@@ -23,15 +23,20 @@ def _counter(html: str, channel_id) -> list[str]:
                                                     block.group(0), re.S)]
 
 
-def test_preview_counts_graphemes_against_each_platforms_limit(signed_in, make_channel):
+def test_preview_counts_by_each_platforms_own_rules(signed_in, make_channel):
     x = make_channel(signed_in.workspace_id, platform="x")
     masto = make_channel(signed_in.workspace_id, max_characters=1000,
                          instance_url="https://m.example")
-    text = "👍🏽" * 10 + "a" * 275  # a skin-toned emoji is one grapheme
-    html = signed_in.post("/compose/preview", {"channel_id": [x.id, masto.id],
+    linkedin = make_channel(signed_in.workspace_id, platform="linkedin")
+    text = "👍🏽 " * 10 + "a" * 260  # a skin-toned emoji is one grapheme, but weighs 2 on X
+    html = signed_in.post("/compose/preview", {"channel_id": [x.id, masto.id, linkedin.id],
                                                "part": text}).get_data(as_text=True)
-    assert _counter(html, x.id) == ["285 / 280 <strong>— 5 over the limit</strong>"]
-    assert _counter(html, masto.id) == ["285 / 1000 <span>— fits</span>"]
+    assert _counter(html, masto.id) == ["280 / 1000 <span>— fits</span>"]
+    x_parts = _counter(html, x.id)  # 290 weighted: X gets it as a thread of two
+    assert len(x_parts) == 2 and all("— fits" in c for c in x_parts)
+    long = signed_in.post("/compose/preview", {"channel_id": linkedin.id,
+                                               "part": "b" * 3005}).get_data(as_text=True)
+    assert _counter(long, linkedin.id) == ["3005 / 3000 <strong>— 5 over the limit</strong>"]
 
 
 def test_preview_uses_the_channel_override_and_each_thread_part(signed_in, make_channel):
@@ -95,7 +100,7 @@ def _refused(signed_in, db, data, field_id, message):
 
 
 def test_errors_appear_next_to_their_field_and_nothing_is_created(signed_in, db, make_channel):
-    x = make_channel(signed_in.workspace_id, platform="x")
+    make_channel(signed_in.workspace_id, platform="x")  # a channel not chosen changes nothing
     ok = make_channel(signed_in.workspace_id)
     _refused(signed_in, db, {"part": "hi", "action": "draft"}, "channel_id",
              "choose at least one channel")
@@ -105,11 +110,12 @@ def test_errors_appear_next_to_their_field_and_nothing_is_created(signed_in, db,
     _refused(signed_in, db, {"channel_id": ok.id, "part": "hi", "action": "schedule",
                              "schedule_at": "2031-01-01T10:00", "timezone": "Mars/Base"},
              "timezone", "unknown timezone")
-    _refused(signed_in, db, {"channel_id": [ok.id, x.id], "part": ["fine", "y" * 281],
-                             "action": "now"}, "parts-1-text", "281 characters; the limit is 280")
-    _refused(signed_in, db, {"channel_id": [ok.id, x.id], "part": "fine",
-                             f"override-{x.id}": "z" * 300, "action": "now"},
-             f"override-{x.id}", "limit is 280")
+    linkedin = make_channel(signed_in.workspace_id, platform="linkedin")
+    _refused(signed_in, db, {"channel_id": [ok.id, linkedin.id], "part": ["fine", "y" * 3001],
+                             "action": "now"}, "parts-1-text", "3001 characters; the limit is 500")
+    _refused(signed_in, db, {"channel_id": [ok.id, linkedin.id], "part": "fine",
+                             f"override-{linkedin.id}": "z" * 3100, "action": "now"},
+             f"override-{linkedin.id}", "limit is 3000")
     _refused(signed_in, db, {"channel_id": ok.id, "part": ["one", "  "], "action": "draft"},
              "parts-1-text", "part 2 is empty")
 

@@ -1,0 +1,114 @@
+"""The one HTTP layer of the publishers: timeouts, request logging, response classification."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+from app.channels.errors import (
+    AuthRevoked,
+    InvalidContent,
+    NetworkError,
+    PlatformRejected,
+    PlatformUnavailable,
+    PublishError,
+    RateLimited,
+)
+from app.logs import request_id_var
+
+log = logging.getLogger("app.channels.http")
+TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+# Without a reset header the engine still needs a time to wait for.
+DEFAULT_RATE_WAIT = timedelta(minutes=1)
+
+
+def make_client() -> httpx.Client:
+    """The client the engine hands to publishers: bounded timeouts, no redirects followed."""
+    return httpx.Client(timeout=TIMEOUT, follow_redirects=False,
+                        headers={"User-Agent": "OpenPost"})
+
+
+def send(client: httpx.Client, method: str, url: str, *, platform: str, post_id: str | None = None,
+         **kw) -> httpx.Response:
+    """Send one request; transport failures become NetworkError (sent=True when the platform may
+    have acted on it), the response comes back unclassified."""
+    started = time.monotonic()
+    try:
+        response = client.request(method, url, **kw)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        _log(platform, post_id, method, url, f"failed: {exc.__class__.__name__}", started)
+        raise NetworkError(f"{platform}: could not connect ({exc.__class__.__name__})") from exc
+    except httpx.TransportError as exc:
+        _log(platform, post_id, method, url, f"failed: {exc.__class__.__name__}", started)
+        raise NetworkError(f"{platform}: no answer ({exc.__class__.__name__})", sent=True) from exc
+    _log(platform, post_id, method, url, str(response.status_code), started)
+    return response
+
+
+def _log(platform, post_id, method, url, outcome, started) -> None:
+    # The log filter adds the request id of the web request; a worker has none, so name it too.
+    log.info("%s %s %s -> %s in %.0f ms post=%s request=%s", platform, method,
+             httpx.URL(url).copy_with(query=None), outcome, (time.monotonic() - started) * 1000,
+             post_id or "-", request_id_var.get() or "-")
+
+
+def retry_at(headers: httpx.Headers, now: datetime | None = None) -> datetime:
+    """When a rate limit resets, from whichever header the platform uses."""
+    now = now or datetime.now(UTC)
+    for name in ("x-rate-limit-reset", "ratelimit-reset", "x-ratelimit-reset"):
+        value = headers.get(name)
+        if value and value.strip().isdigit():
+            number = int(value)
+            # RateLimit-Reset is epoch seconds on Bluesky; the IETF draft uses delta seconds.
+            return (datetime.fromtimestamp(number, UTC) if number > 10**9
+                    else now + timedelta(seconds=number))
+        if value:
+            try:
+                stamp = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+                return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+            except ValueError:
+                pass
+    value = headers.get("retry-after")
+    if value:
+        if value.strip().isdigit():
+            return now + timedelta(seconds=int(value))
+        try:
+            return parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            pass
+    return now + DEFAULT_RATE_WAIT
+
+
+def json_or_empty(response: httpx.Response) -> dict:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def classify(response: httpx.Response, platform: str, message: str) -> PublishError:
+    """The error for a failed response (the caller has handled platform-specific cases)."""
+    status, body = response.status_code, response.text[:2000]
+    text = f"{platform}: {message}" if message else f"{platform}: HTTP {status}"
+    if status == 429:
+        return RateLimited(text, retry_at=retry_at(response.headers), status=status, body=body)
+    if status >= 500:
+        return PlatformUnavailable(text, status=status, body=body)
+    if status == 401:
+        return AuthRevoked(text, status=status, body=body)
+    if status in (413, 422):
+        return InvalidContent(text, status=status, body=body)
+    return PlatformRejected(text, status=status, body=body)
+
+
+def check(response: httpx.Response, platform: str, message_of: Callable[[httpx.Response], str],
+          ok=(200, 201, 202)) -> httpx.Response:
+    if response.status_code in ok:
+        return response
+    raise classify(response, platform, message_of(response))

@@ -1,0 +1,34 @@
+"""The explicit publisher registry: platform name -> Publisher class."""
+
+from __future__ import annotations
+
+import httpx
+
+from app.channels.base import Publisher
+from app.channels.bluesky import BlueskyPublisher
+from app.channels.errors import UnsupportedPlatform
+from app.channels.mastodon import MastodonPublisher
+from app.channels.threads import ThreadsPublisher
+from app.channels.x import XPublisher
+from app.config import PLATFORMS
+
+PUBLISHERS: dict[str, type[Publisher]] = {
+    "x": XPublisher,
+    "bluesky": BlueskyPublisher,
+    "mastodon": MastodonPublisher,
+    "threads": ThreadsPublisher,
+}
+
+
+def supported(platform: str) -> bool:
+    return platform in PUBLISHERS
+
+
+def get_publisher(platform: str, client: httpx.Client) -> Publisher:
+    try:
+        cls = PUBLISHERS[platform]
+    except KeyError:
+        if platform in PLATFORMS:
+            raise UnsupportedPlatform(f"publishing to {platform} is not available yet") from None
+        raise UnsupportedPlatform(f"unknown platform {platform!r}") from None
+    return cls(client)

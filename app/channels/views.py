@@ -1,0 +1,136 @@
+"""Dashboard flows that connect a channel: forms, OAuth redirects and callbacks, the sandbox."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+
+from flask import Blueprint, abort, current_app, redirect, request, session, url_for
+from flask_login import login_required
+
+from app import crypto, db
+from app.auth.web_auth import actor, current_workspace_id, roles_required
+from app.channels import oauth, service
+from app.channels.common import NAMES
+from app.channels.connect import Verified, verify_bluesky, verify_mastodon
+from app.channels.http import make_client
+from app.channels.registry import PUBLISHERS
+from app.errors import ValidationFailed
+from app.web import render
+
+bp = Blueprint("channels", __name__, url_prefix="/channels")
+PENDING = "channel_oauth"
+
+
+def _form(platform: str, error: str | None = None, status: int = 200):
+    return render("channels/connect.html", platform=platform, name=NAMES[platform], error=error,
+                  form=request.form, status=status)
+
+
+def _store(platform: str, verified: Verified):
+    channel = service.connect(db.session, current_workspace_id(), actor(), platform=platform,
+                              handle=verified.handle, display_name=verified.display_name,
+                              credentials=verified.credentials, settings=verified.settings,
+                              token_expires_at=verified.token_expires_at)
+    return render("channels/connected.html", channel=channel, name=NAMES[platform])
+
+
+def _known(platform: str) -> None:
+    if platform not in PUBLISHERS:
+        abort(404, description=f"connecting {platform} channels is not available yet")
+
+
+@bp.get("/connect/<platform>")
+@login_required
+@roles_required("owner", "admin")
+def connect_form(platform: str):
+    _known(platform)
+    return _form(platform)
+
+
+@bp.post("/connect/<platform>")
+@login_required
+@roles_required("owner", "admin")
+def connect(platform: str):
+    _known(platform)
+    form = request.form
+    try:
+        with make_client() as client:
+            if platform == "bluesky":
+                return _store(platform, verify_bluesky(
+                    client, form.get("handle", "").strip(), form.get("app_password", "").strip(),
+                    form.get("pds_url", "").strip() or service.DEFAULT_PDS))
+            if platform == "mastodon" and form.get("access_token", "").strip():
+                return _store(platform, verify_mastodon(client, form.get("instance_url", "").strip(),
+                                                        form["access_token"].strip()))
+            target, pending = oauth.start(client, platform,
+                                          url_for("channels.callback", platform=platform,
+                                                  _external=True),
+                                          form.get("instance_url", "").strip() or None)
+    except ValidationFailed as exc:
+        return _form(platform, exc.message, 422)
+    pending["workspace_id"] = str(current_workspace_id())
+    session[PENDING] = _seal(pending)
+    return redirect(target)
+
+
+def _seal(pending: dict) -> str:
+    """The session cookie is signed, not secret: the PKCE verifier and a Mastodon app's client
+    secret travel encrypted."""
+    return base64.urlsafe_b64encode(crypto.encrypt(json.dumps(pending).encode(), PENDING)).decode()
+
+
+def _unseal(value: str | None) -> dict | None:
+    if not value:
+        return None
+    try:
+        return json.loads(crypto.decrypt(base64.urlsafe_b64decode(value), PENDING))
+    except (ValueError, crypto.DecryptionFailed):
+        return None
+
+
+@bp.get("/callback/<platform>")
+@login_required
+@roles_required("owner", "admin")
+def callback(platform: str):
+    _known(platform)
+    pending = _unseal(session.pop(PENDING, None))
+    if pending and pending.get("workspace_id") != str(current_workspace_id()):
+        pending = None
+    try:
+        with make_client() as client:
+            verified = oauth.finish(client, platform, pending, request.args.to_dict())
+    except ValidationFailed as exc:
+        return _form(platform, exc.message, 400 if exc.field == "state" else 422)
+    return _store(platform, verified)
+
+
+@bp.post("/connect/sandbox")
+@login_required
+@roles_required("owner", "admin")
+def connect_sandbox():
+    """A Mastodon or Bluesky channel on the sandbox mounted under /sandbox: no account needed."""
+    from app.sandbox import bluesky as fake_bluesky
+    from app.sandbox import mastodon as fake_mastodon
+
+    sandbox = current_app.extensions.get("sandbox")
+    if sandbox is None:
+        abort(404, description="the sandbox is switched off on this server")
+    base = f"{current_app.config['PUBLIC_URL']}/sandbox"
+    platform = request.form.get("platform", "mastodon")
+    with sandbox.app_context():
+        if platform == "bluesky":
+            account = fake_bluesky.new_account(f"demo-{secrets.token_hex(4)}.sandbox",
+                                               secrets.token_urlsafe(12))
+            verified = Verified({"identifier": account["handle"], "app_password": account["password"]},
+                                {"pds_url": f"{base}/bluesky", "did": account["did"], "sandbox": True},
+                                account["handle"], "Sandbox (Bluesky)")
+        else:
+            account, token = fake_mastodon.new_account("demo")
+            verified = Verified({"access_token": token},
+                                {"instance_url": f"{base}/mastodon", "account_id": account["id"],
+                                 "max_characters": fake_mastodon.MAX_CHARACTERS, "sandbox": True},
+                                "@demo@sandbox", "Sandbox (Mastodon)")
+            platform = "mastodon"
+    return _store(platform, verified)

@@ -1,0 +1,147 @@
+"""X (API v2): posts and reply chains, image upload, rotating OAuth 2 refresh tokens."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import httpx
+
+from app.channels import images
+from app.channels.base import Part, PartResult, PublishJob, PublishResult
+from app.channels.common import ThreadPublisher, plan_parts
+from app.channels.errors import (
+    AuthRevoked,
+    InvalidContent,
+    NetworkError,
+    OutcomeUnknown,
+)
+from app.channels.http import check, json_or_empty
+from app.config import platform_api_url
+
+# Refresh a little before the expiry X gave, so a slow request does not cross it.
+REFRESH_MARGIN = 120
+
+
+def api_url() -> str:
+    return platform_api_url("x", "https://api.x.com")
+
+
+def message_of(response: httpx.Response) -> str:
+    """X's own words: problem+json `detail`/`title`, or `errors[0].message`, or OAuth errors."""
+    body = json_or_empty(response)
+    errors = body.get("errors") or []
+    if errors and isinstance(errors[0], dict) and (errors[0].get("message") or errors[0].get("detail")):
+        return str(errors[0].get("message") or errors[0].get("detail"))
+    if body.get("detail") or body.get("title"):
+        return str(body.get("detail") or body.get("title"))
+    return str(body.get("error_description") or body.get("error") or response.text[:300])
+
+
+def refresh(client: httpx.Client, job: PublishJob) -> None:
+    """Trade the refresh token for a new pair and save it before anything uses it: X refresh
+    tokens are single-use, so a pair that is not saved at once is lost for good."""
+    from app.channels.http import send
+
+    creds = job.credentials
+    if not creds.get("refresh_token"):
+        raise AuthRevoked("x: the access token expired and there is no refresh token; reconnect")
+    secret = os.environ.get("OPENPOST_X_CLIENT_SECRET")
+    response = send(client, "POST", f"{api_url()}/2/oauth2/token", platform="x",
+                    post_id=job.post_id,
+                    data={"grant_type": "refresh_token", "refresh_token": creds["refresh_token"],
+                          "client_id": os.environ.get("OPENPOST_X_CLIENT_ID", "")},
+                    auth=(os.environ.get("OPENPOST_X_CLIENT_ID", ""), secret) if secret else None)
+    if response.status_code in (400, 401):
+        raise AuthRevoked(f"x: the refresh token was refused ({message_of(response)}); reconnect",
+                          status=response.status_code, body=response.text[:2000])
+    body = check(response, "x", message_of).json()
+    new = {**creds, "access_token": body["access_token"],
+           "refresh_token": body.get("refresh_token", creds["refresh_token"]),
+           "expires_at": int(time.time()) + int(body.get("expires_in", 7200))}
+    job.save_credentials(new)
+    job.credentials = new
+
+
+class XPublisher(ThreadPublisher):
+    platform = "x"
+    image_limits = images.ImageLimits(4, 5 * 1024 * 1024, ("JPEG", "PNG", "WEBP", "GIF"), 1000)
+
+    def extra_checks(self, parts, settings, options) -> list[str]:
+        for i, part in enumerate(parts, 1):
+            gifs = [m for m in part.media if m.get("content_type") == "image/gif"]
+            if gifs and len(part.media) > 1:
+                from app.errors import ValidationFailed
+
+                raise ValidationFailed(f"part {i}: X takes one GIF alone, or up to 4 photos",
+                                       field="media_ids")
+        return []
+
+    def _authed(self, job: PublishJob, method: str, url: str, **kw) -> httpx.Response:
+        """One request with the user token; an expired token is refreshed and tried once more."""
+        expires = job.credentials.get("expires_at")
+        if expires and float(expires) < time.time() + REFRESH_MARGIN:
+            refresh(self.client, job)
+        for attempt in (1, 2):
+            headers = {"Authorization": f"Bearer {job.credentials['access_token']}"}
+            response = self.send(job, method, url, headers=headers, **kw)
+            if response.status_code == 401 and attempt == 1 \
+                    and job.credentials.get("refresh_token"):
+                refresh(self.client, job)
+                continue
+            return response
+        return response
+
+    def _upload(self, job: PublishJob, item: dict) -> str:
+        prepared = self.load_media(item, job.settings)
+        category = "tweet_gif" if prepared.content_type == "image/gif" else "tweet_image"
+        response = self._authed(job, "POST", f"{api_url()}/2/media/upload",
+                                files={"media": ("media", prepared.data, prepared.content_type)},
+                                data={"media_category": category})
+        media_id = check(response, "x", message_of).json()["data"]["id"]
+        if item.get("alt_text"):
+            meta = self._authed(job, "POST", f"{api_url()}/2/media/metadata",
+                                json={"id": media_id,
+                                      "metadata": {"alt_text": {"text": item["alt_text"]}}})
+            check(meta, "x", message_of)
+        return media_id
+
+    def _post_part(self, job: PublishJob, index: int, part: Part,
+                   previous: PartResult | None) -> PartResult:
+        body: dict = {"text": part.text}
+        if part.media:
+            body["media"] = {"media_ids": [self._upload(job, m) for m in part.media]}
+        if previous:
+            body["reply"] = {"in_reply_to_tweet_id": previous.provider_post_id}
+        try:
+            response = self._authed(job, "POST", f"{api_url()}/2/tweets", json=body)
+        except NetworkError as exc:
+            if exc.sent:
+                # X has no idempotency: a post whose answer was lost may exist.
+                raise OutcomeUnknown(f"x: part {index + 1} was sent but no answer came back "
+                                     f"({exc.message}); check the account before retrying") from exc
+            raise
+        if response.status_code == 403 and "duplicate" in message_of(response).lower():
+            error = OutcomeUnknown if job.attempt > 1 else InvalidContent
+            raise error(f"x: {message_of(response)}", status=403, body=response.text[:2000])
+        if response.status_code == 400:
+            raise InvalidContent(f"x: {message_of(response)}", status=400,
+                                 body=response.text[:2000])
+        tweet_id = check(response, "x", message_of).json()["data"]["id"]
+        username = (job.handle or "i").lstrip("@")
+        return PartResult(index=index, provider_post_id=tweet_id,
+                          live_url=f"https://x.com/{username}/status/{tweet_id}")
+
+    def publish(self, job: PublishJob) -> PublishResult:
+        return self.run_thread(job, lambda i, part, prev, _root: self._post_part(job, i, part, prev))
+
+    def reconcile(self, job: PublishJob) -> PublishResult | None:
+        """X cannot be searched for our own post without risk: settled only when every part is
+        already recorded."""
+        planned = plan_parts(self.platform, job.settings, job.parts, job.options)
+        done = {r.index: r for r in job.done if r.provider_post_id}
+        if len(done) >= len(planned):
+            return self.result(list(done.values()))
+        raise OutcomeUnknown(f"x: {len(planned) - len(done)} part(s) may or may not have been "
+                             "published; check the account, then retry or cancel")
+

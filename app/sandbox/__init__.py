@@ -1,0 +1,18 @@
+"""Spec-faithful fakes of the platforms' publishing APIs, for tests, demos and staging."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.sandbox.state import State
+
+
+def create_sandbox(state: State | None = None) -> Flask:
+    """A WSGI app serving every fake under /<platform>/… and the control endpoint."""
+    from app.sandbox import bluesky, control, mastodon, threads, x
+
+    sandbox = Flask("openpost_sandbox")
+    sandbox.extensions["sandbox_state"] = state or State()
+    for module in (x, bluesky, mastodon, threads, control):
+        sandbox.register_blueprint(module.bp)
+    return sandbox

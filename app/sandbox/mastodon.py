@@ -1,0 +1,235 @@
+"""Fake Mastodon instance: app registration and OAuth (PKCE), statuses with Idempotency-Key,
+media that processes (202, then 206 until ready), instance limits, ISO 8601 rate-limit resets."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import secrets
+import time
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+from flask import Blueprint, redirect, request
+
+from app.channels.text import mastodon_length
+from app.sandbox.core import bearer, faulty, json_response, rate_reset, state
+
+bp = Blueprint("sandbox_mastodon", __name__, url_prefix="/mastodon")
+MAX_CHARACTERS = 500
+# How many GETs of a processing upload answer 206 before it is ready.
+PROCESSING_POLLS = 2
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _rate_headers(reset: float, remaining: int = 299) -> dict:
+    return {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": _iso(reset)}
+
+
+ERRORS = {
+    "5xx": lambda f: json_response({"error": "Service Unavailable"}, 503),
+    "429": lambda f: json_response({"error": "Too many requests"}, 429,
+                                   _rate_headers(rate_reset(f), 0)),
+}
+
+
+def base_url() -> str:
+    return request.url_root.rstrip("/") + bp.url_prefix
+
+
+def new_account(username: str = "sandbox") -> tuple[dict, str]:
+    account = state().add_account("mastodon", state().next_id(), username=username)
+    return account, state().mint("mastodon", account["id"])
+
+
+def _token():
+    return state().token("mastodon", bearer())
+
+
+def _account():
+    token = _token()
+    if token is None:
+        return None, json_response({"error": "The access token is invalid"}, 401)
+    if token.revoked:
+        return None, json_response({"error": "The access token was revoked"}, 401)
+    return state().account("mastodon", token.account), None
+
+
+def _account_json(account: dict) -> dict:
+    """An Account with every field the API documents as always present."""
+    name, url = account["username"], f"{base_url()}/@{account['username']}"
+    avatar = f"{base_url()}/avatars/original/missing.png"
+    return {"id": account["id"], "username": name, "acct": name, "display_name": name.title(),
+            "url": url, "uri": f"{base_url()}/users/{name}", "locked": False, "bot": False,
+            "group": False, "indexable": False, "created_at": "2026-01-01T00:00:00.000Z",
+            "note": "", "avatar": avatar, "avatar_static": avatar, "header": avatar,
+            "header_static": avatar, "followers_count": 0, "following_count": 0,
+            "statuses_count": len([s for s in state().posts.get("mastodon", [])
+                                   if s["account"] == account["id"]]),
+            "emojis": [], "fields": []}
+
+
+@bp.post("/api/v1/apps")
+def register_app():
+    form = request.get_json(silent=True) or request.form.to_dict()
+    if not form.get("client_name") or not form.get("redirect_uris"):
+        return json_response({"error": "Validation failed: Application name can't be blank"}, 422)
+    app = {"client_id": secrets.token_urlsafe(16), "client_secret": secrets.token_urlsafe(24),
+           "redirect_uri": form["redirect_uris"], "name": form["client_name"]}
+    state().bucket("mastodon", "apps")[app["client_id"]] = app
+    return json_response({"id": state().next_id(), "name": app["name"], "website": None,
+                          "redirect_uri": app["redirect_uri"], "client_id": app["client_id"],
+                          "client_secret": app["client_secret"], "vapid_key": ""})
+
+
+@bp.get("/oauth/authorize")
+def authorize():
+    args = request.args
+    app = state().bucket("mastodon", "apps").get(args.get("client_id", ""))
+    if app is None or args.get("redirect_uri") != app["redirect_uri"]:
+        return json_response({"error": "invalid_client"}, 401)
+    code = secrets.token_urlsafe(16)
+    account, _ = new_account()
+    state().codes[code] = {"challenge": args.get("code_challenge"), "account": account["id"],
+                           "client_id": app["client_id"], "redirect_uri": app["redirect_uri"]}
+    return redirect(f"{app['redirect_uri']}?{urlencode({'code': code, 'state': args.get('state', '')})}")
+
+
+@bp.post("/oauth/token")
+def oauth_token():
+    form = request.get_json(silent=True) or request.form.to_dict()
+    grant = state().codes.pop(form.get("code", ""), None)
+    app = state().bucket("mastodon", "apps").get(form.get("client_id", ""))
+    if not grant or not app or app["client_secret"] != form.get("client_secret") \
+            or grant["redirect_uri"] != form.get("redirect_uri"):
+        return json_response({"error": "invalid_grant", "error_description": "The provided "
+                              "authorization grant is invalid, expired, revoked, does not match "
+                              "the redirection URI used in the authorization request, or was "
+                              "issued to another client."}, 400)
+    if grant["challenge"]:
+        digest = base64.urlsafe_b64encode(hashlib.sha256(
+            form.get("code_verifier", "").encode()).digest()).rstrip(b"=").decode()
+        if digest != grant["challenge"]:
+            return json_response({"error": "invalid_grant"}, 400)
+    return json_response({"access_token": state().mint("mastodon", grant["account"]),
+                          "token_type": "Bearer", "scope": "read write",
+                          "created_at": int(time.time())})
+
+
+@bp.get("/api/v1/accounts/verify_credentials")
+@faulty("mastodon", "verify", ERRORS, _token)
+def verify_credentials():
+    account, error = _account()
+    return error or json_response(_account_json(account))
+
+
+@bp.get("/api/v2/instance")
+def instance():
+    return json_response({
+        "domain": request.host, "title": "OpenPost sandbox", "version": "4.3.0",
+        "configuration": {
+            "urls": {"streaming": None},
+            "statuses": {"max_characters": MAX_CHARACTERS, "max_media_attachments": 4,
+                         "characters_reserved_per_url": 23},
+            "media_attachments": {"supported_mime_types": ["image/jpeg", "image/png", "image/gif",
+                                                           "image/webp"],
+                                  "image_size_limit": 16777216, "image_matrix_limit": 33177600,
+                                  "video_size_limit": 103809024}}})
+
+
+def _media_json(media_id: str, ready: bool = True) -> dict:
+    media = state().bucket("mastodon", "media").get(media_id, {})
+    return {"id": media_id, "type": "image", "description": media.get("description"),
+            "url": f"{base_url()}/media/{media_id}" if ready else None,
+            "preview_url": f"{base_url()}/media/{media_id}/small" if ready else None,
+            "remote_url": None, "blurhash": None, "meta": {}}
+
+
+def _status_json(status: dict) -> dict:
+    """A Status with every field the API documents as always present."""
+    return {"id": status["id"], "created_at": status["created_at"],
+            "in_reply_to_id": status["reply_to"], "in_reply_to_account_id":
+                status["account"] if status["reply_to"] else None,
+            "visibility": status["visibility"], "sensitive": bool(status.get("sensitive")),
+            "uri": f"{base_url()}/users/{status['username']}/statuses/{status['id']}",
+            "url": f"{base_url()}/@{status['username']}/{status['id']}",
+            "content": f"<p>{html.escape(status['text'])}</p>", "spoiler_text": status["spoiler"],
+            "media_attachments": [_media_json(m) for m in status["media_ids"]],
+            "account": _account_json(state().account("mastodon", status["account"])),
+            "mentions": [], "tags": [], "emojis": [], "reblogs_count": 0,
+            "favourites_count": 0, "replies_count": 0, "language": status.get("language")}
+
+
+@bp.post("/api/v1/statuses")
+@faulty("mastodon", "create", ERRORS, _token)
+def create_status():
+    account, error = _account()
+    if error:
+        return error
+    body = request.get_json(silent=True) or request.form.to_dict()
+    text, spoiler = body.get("status") or "", body.get("spoiler_text") or ""
+    key = request.headers.get("Idempotency-Key")
+    seen = state().bucket("mastodon", "idempotency")
+    with state().lock:
+        earlier = seen.get((account["id"], key)) if key else None
+        if earlier and earlier["at"] > time.time() - 3600:
+            return json_response(_status_json(earlier["status"]), headers=_rate_headers(time.time() + 300))
+        if mastodon_length(text) + mastodon_length(spoiler) > MAX_CHARACTERS:
+            return json_response({"error": f"Validation failed: Text character limit of "
+                                           f"{MAX_CHARACTERS} exceeded"}, 422)
+        if not text and not body.get("media_ids"):
+            return json_response({"error": "Validation failed: Text can't be blank"}, 422)
+        status = {"id": state().next_id(), "account": account["id"], "username": account["username"],
+                  "text": text, "spoiler": spoiler, "reply_to": body.get("in_reply_to_id"),
+                  "visibility": body.get("visibility", "public"),
+                  "media_ids": body.get("media_ids") or [], "idempotency_key": key,
+                  "sensitive": body.get("sensitive"), "language": body.get("language"),
+                  "created_at": _iso(time.time())}
+        state().record("mastodon", status)
+        if key:
+            seen[(account["id"], key)] = {"status": status, "at": time.time()}
+    return json_response(_status_json(status), headers=_rate_headers(time.time() + 300))
+
+
+@bp.get("/api/v1/accounts/<account_id>/statuses")
+def account_statuses(account_id: str):
+    _account_, error = _account()
+    if error:
+        return error
+    mine = [s for s in state().posts.get("mastodon", []) if s["account"] == account_id]
+    return json_response([_status_json(s) for s in reversed(mine)][: int(request.args.get("limit", 20))])
+
+
+@bp.post("/api/v2/media")
+@faulty("mastodon", "upload", ERRORS, _token)
+def upload_media():
+    _account_, error = _account()
+    if error:
+        return error
+    upload = request.files.get("file")
+    if upload is None:
+        return json_response({"error": "Validation failed: File can't be blank"}, 422)
+    if upload.mimetype not in ("image/jpeg", "image/png", "image/gif", "image/webp"):
+        return json_response({"error": "Validation failed: File content type is invalid"}, 422)
+    media_id = state().next_id()
+    slow = state().bucket("mastodon", "settings").get("processing", False)
+    state().bucket("mastodon", "media")[media_id] = {"polls_left": PROCESSING_POLLS if slow else 0,
+                                                     "description": request.form.get("description")}
+    return json_response(_media_json(media_id, ready=not slow), 202 if slow else 200)
+
+
+@bp.get("/api/v1/media/<media_id>")
+@faulty("mastodon", "media_status", ERRORS, _token)
+def get_media(media_id: str):
+    media = state().bucket("mastodon", "media").get(media_id)
+    if media is None:
+        return json_response({"error": "Record not found"}, 404)
+    if media["polls_left"] > 0:
+        media["polls_left"] -= 1
+        return json_response(_media_json(media_id, ready=False), 206)
+    return json_response(_media_json(media_id))

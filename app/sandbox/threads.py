@@ -1,0 +1,180 @@
+"""Fake Threads Graph API: containers then publish, container status, permalinks, long-lived
+tokens (exchange and refresh), Graph error bodies (190 auth, 4/17/32/613 throttling)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from urllib.parse import urlencode
+
+from flask import Blueprint, redirect, request
+
+from app.channels.text import threads_length
+from app.sandbox.core import faulty, json_response, state
+
+bp = Blueprint("sandbox_threads", __name__, url_prefix="/threads")
+SHORT_LIFETIME, LONG_LIFETIME = 3600, 60 * 86_400
+IMAGE_POLLS = 1
+
+
+def graph_error(message: str, code: int, status: int = 400, subcode: int | None = None,
+                kind: str = "OAuthException"):
+    error = {"message": message, "type": kind, "code": code, "fbtrace_id": secrets.token_hex(8)}
+    if subcode:
+        error["error_subcode"] = subcode
+    return json_response({"error": error}, status)
+
+
+ERRORS = {
+    "5xx": lambda f: graph_error("An unexpected error has occurred. Please retry your request "
+                                 "later.", 2, 500, kind="OAuthException"),
+    "429": lambda f: graph_error("Application request limit reached", 4, 400),
+}
+
+
+def _param(name: str) -> str | None:
+    return request.values.get(name)
+
+
+def _token():
+    return state().token("threads", _param("access_token"))
+
+
+def _user():
+    token = _token()
+    if token is None or token.revoked:
+        return None, graph_error("Error validating access token: The user has not authorized "
+                                 "application.", 190, subcode=458)
+    if token.expires_at and token.expires_at < time.time():
+        return None, graph_error("Error validating access token: Session has expired.", 190,
+                                 subcode=463)
+    return state().account("threads", token.account), None
+
+
+def new_account(username: str = "sandbox") -> tuple[dict, str]:
+    account = state().add_account("threads", state().next_id(), username=username)
+    return account, state().mint("threads", account["id"], lifetime=LONG_LIFETIME)
+
+
+@bp.get("/oauth/authorize")
+def authorize():
+    code = secrets.token_urlsafe(16)
+    account, _ = new_account()
+    state().codes[code] = {"account": account["id"], "redirect_uri": request.args.get("redirect_uri")}
+    query = urlencode({"code": code, "state": request.args.get("state", "")})
+    return redirect(f"{request.args.get('redirect_uri')}?{query}")
+
+
+@bp.post("/oauth/access_token")
+def access_token():
+    grant = state().codes.pop(request.form.get("code", ""), None)
+    if grant is None or grant["redirect_uri"] != request.form.get("redirect_uri"):
+        return graph_error("Invalid verification code format.", 100, kind="OAuthException")
+    return json_response({"access_token": state().mint("threads", grant["account"],
+                                                       lifetime=SHORT_LIFETIME),
+                          "user_id": int(grant["account"])})
+
+
+@bp.get("/access_token")
+def exchange():
+    user, error = _user()
+    if error:
+        return error
+    return json_response({"access_token": state().mint("threads", user["id"], lifetime=LONG_LIFETIME),
+                          "token_type": "bearer", "expires_in": LONG_LIFETIME})
+
+
+@bp.get("/refresh_access_token")
+@faulty("threads", "refresh", ERRORS, _token)
+def refresh():
+    user, error = _user()
+    if error:
+        return error
+    if time.time() - _token().issued_at < 86_400 and not state().bucket("threads", "settings").get(
+            "allow_young_refresh"):
+        return graph_error("The access token must be at least 24 hours old to be refreshed.", 190)
+    return json_response({"access_token": state().mint("threads", user["id"], lifetime=LONG_LIFETIME),
+                          "token_type": "bearer", "expires_in": LONG_LIFETIME})
+
+
+@bp.get("/v1.0/me")
+def me():
+    user, error = _user()
+    return error or json_response({"id": user["id"], "username": user["username"]})
+
+
+@bp.post("/v1.0/<uid>/threads")
+@faulty("threads", "container", ERRORS, _token)
+def create_container(uid: str):
+    user, error = _user()
+    if error:
+        return error
+    if user["id"] != uid:
+        return graph_error("Unsupported post request.", 100, kind="GraphMethodException")
+    kind, text = _param("media_type"), _param("text") or ""
+    if kind not in ("TEXT", "IMAGE", "CAROUSEL", "VIDEO"):
+        return graph_error("The parameter media_type is required.", 100)
+    if threads_length(text) > 500:
+        return graph_error("Param text must be at most 500 characters long.", 100)
+    if kind == "IMAGE" and not (_param("image_url") or "").startswith(("http://", "https://")):
+        return graph_error("The parameter image_url is required.", 100)
+    container = {"id": state().next_id(), "owner": uid, "media_type": kind, "text": text,
+                 "reply_to": _param("reply_to_id"), "children": _param("children"),
+                 "image_url": _param("image_url"), "carousel_item": _param("is_carousel_item"),
+                 "polls_left": IMAGE_POLLS if kind != "TEXT" else 0, "status": "IN_PROGRESS"
+                 if kind != "TEXT" else "FINISHED"}
+    state().bucket("threads", "containers")[container["id"]] = container
+    return json_response({"id": container["id"]})
+
+
+@bp.post("/v1.0/<uid>/threads_publish")
+@faulty("threads", "publish", ERRORS, _token)
+def publish(uid: str):
+    user, error = _user()
+    if error:
+        return error
+    container = state().bucket("threads", "containers").get(_param("creation_id") or "")
+    if container is None or container["owner"] != uid:
+        return graph_error("Invalid parameter", 100, subcode=4279009)
+    with state().lock:
+        if container["status"] == "PUBLISHED":
+            return graph_error("The media has already been published.", 100, subcode=2207008)
+        if container["status"] != "FINISHED":
+            return graph_error("The media is not ready for publishing, please wait for a "
+                               "moment", 9007, subcode=2207027)
+        media_id = state().next_id()
+        container["status"], container["media_id"] = "PUBLISHED", media_id
+    state().record("threads", {"id": media_id, "account": uid, "text": container["text"],
+                               "reply_to": container["reply_to"], "container": container["id"],
+                               "permalink": f"https://www.threads.net/@{user['username']}/post/{media_id}"})
+    return json_response({"id": media_id})
+
+
+@bp.get("/v1.0/<uid>/threads")
+def list_threads(uid: str):
+    _user_, error = _user()
+    if error:
+        return error
+    mine = [p for p in state().posts.get("threads", []) if p["account"] == uid]
+    return json_response({"data": [{"id": p["id"], "text": p["text"], "permalink": p["permalink"]}
+                                   for p in reversed(mine)][: int(_param("limit") or 25)]})
+
+
+@bp.get("/v1.0/<object_id>")
+@faulty("threads", "status", ERRORS, _token)
+def get_object(object_id: str):
+    _user_, error = _user()
+    if error:
+        return error
+    container = state().bucket("threads", "containers").get(object_id)
+    if container is not None:
+        if container["status"] == "IN_PROGRESS":
+            container["polls_left"] -= 1
+            if container["polls_left"] < 0:
+                container["status"] = "FINISHED"
+        return json_response({"id": object_id, "status": container["status"]})
+    post = next((p for p in state().posts.get("threads", []) if p["id"] == object_id), None)
+    if post is None:
+        return graph_error(f"Unsupported get request. Object with ID '{object_id}' does not exist",
+                           100, kind="GraphMethodException")
+    return json_response({"id": object_id, "permalink": post["permalink"], "text": post["text"]})
