@@ -45,6 +45,8 @@ def _known(platform: str) -> None:
 @login_required
 @roles_required("owner", "admin")
 def connect_form(platform: str):
+    if platform == "sandbox":
+        return render("channels/sandbox.html")
     _known(platform)
     return _form(platform)
 

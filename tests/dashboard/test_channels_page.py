@@ -88,3 +88,23 @@ def test_channel_actions_need_the_csrf_token(signed_in, db, make_channel):
     assert signed_in.post(f"/channels/{channel.id}/disconnect", csrf=False).status_code == 400
     db.expire_all()
     assert db.get(Channel, channel.id).status == "connected"
+
+
+def test_try_the_sandbox_link_leads_to_a_connected_channel(client, workspace, db):
+    import re
+
+    from app.channels.models import Channel
+    from tests.conftest import login
+
+    login(client, workspace[1].email)
+    listing = client.get("/channels").get_data(as_text=True)
+    link = re.search(r'href="([^"]+)">Try the sandbox', listing).group(1)
+    page = client.get(link)
+    assert page.status_code == 200 and "Connect a sandbox Mastodon channel" in page.get_data(
+        as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
+    done = client.post("/channels/connect/sandbox", data={"csrf_token": token,
+                                                           "platform": "mastodon"})
+    assert done.status_code == 200
+    channel = db.query(Channel).filter_by(workspace_id=workspace[0]).one()
+    assert channel.platform == "mastodon" and channel.status == "connected"
