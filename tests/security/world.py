@@ -62,10 +62,14 @@ def make_world(db, make_user, tag: str) -> dict:
     }
 
 
+# URL arguments that name no object, with a value the walks use.
+PLAIN_ARGS = {"platform": "mastodon", "fmt": "csv"}
+
+
 def object_for(world: dict, arg: str):
     kind = ARG_OBJECTS.get(arg)
     if kind is None:
-        return None
+        return PLAIN_ARGS.get(arg)
     return world["user_id"] if kind == "user" else world[kind]
 
 
