@@ -55,7 +55,7 @@ def link_for(alert: dict) -> str:
     if alert.get("post_id"):
         return f"{base}/posts/{alert['post_id']}"
     if alert.get("channel_id"):
-        return f"{base}/channels/{alert['channel_id']}"
+        return f"{base}/channels#channel-{alert['channel_id']}"  # its row on the channels page
     return f"{base}/"
 
 
