@@ -17,9 +17,11 @@ def limit_for(channel) -> int:
     return LIMITS[channel.platform]
 
 
-def preview_for(channel, content: str | list[str], options: dict | None = None) -> list[dict]:
-    """One entry per part: {text, count, limit, ok}. `content` is a text or a list of part texts."""
-    parts = [content] if isinstance(content, str) else list(content)
+def preview_for(channel, content: str | list, options: dict | None = None) -> list[dict]:
+    """One entry per part: {text, count, limit, ok}. `content` is a text, or parts given as
+    texts or as {"text": ...} dicts."""
+    parts = [content] if isinstance(content, str) else [
+        p.get("text", "") if isinstance(p, dict) else p for p in content]
     limit = limit_for(channel)
     preview = []
     for text in parts:
