@@ -53,7 +53,8 @@ def add_member():
                                   role=form.get("role", "member"))
     except DomainError as exc:
         db.session.rollback()
-        return _members_page({exc.field or "form": exc.message}, exc.status)
+        field = exc.field if exc.field in ("email", "password", "role") else "form"
+        return _members_page({field: exc.message}, exc.status)
     return _members_page(added=user.email)
 
 

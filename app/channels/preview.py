@@ -11,16 +11,20 @@ from app.channels import text as rules
 LIMITS = {"instagram": 2200, "facebook": 63206, "linkedin": 3000, "tiktok": 2200}
 
 
-def preview_for(channel, content: str | list[str], options: dict | None = None) -> list[dict]:
+def preview_for(channel, content: str | list, options: dict | None = None) -> list[dict]:
     """One entry per part as it will be published: {text, count, limit, ok}.
 
-    `content` is a text (split into a thread where the platform has threads) or part texts."""
-    parts = [content] if isinstance(content, str) else list(content)
+    `content` is a text (split into a thread where the platform has threads), or parts given as
+    texts or as {"text": ...} dicts."""
+    parts = [content] if isinstance(content, str) else [
+        p.get("text", "") if isinstance(p, dict) else p for p in content]
     settings = channel.settings or {}
     try:
         if len(parts) == 1:
-            return rules.preview(channel.platform, settings, text=parts[0], options=options)
-        return rules.preview(channel.platform, settings, parts=parts, options=options)
+            shown = rules.preview(channel.platform, settings, text=parts[0], options=options)
+        else:
+            shown = rules.preview(channel.platform, settings, parts=parts, options=options)
+        return [dict(p, ok=p["ok"] and p["count"] > 0) for p in shown]  # empty is not a post
     except LookupError:
         limit = LIMITS[channel.platform]
         return [{"text": t or "", "count": grapheme.length(t or ""), "limit": limit,

@@ -87,6 +87,11 @@ def threads_length(text: str) -> int:
     return sum(len(g.encode()) if THREADS_EMOJI.search(g) else 1 for g in grapheme.graphemes(text))
 
 
+def _positive_int(value, default: int) -> int:
+    """A limit an instance announced, or the default when it announced nonsense."""
+    return value if isinstance(value, int) and value > 0 else default
+
+
 def rules_for(platform: str, settings: dict | None = None, options: dict | None = None) -> Rules:
     settings, options = settings or {}, options or {}
     if platform == "x":
@@ -94,10 +99,10 @@ def rules_for(platform: str, settings: dict | None = None, options: dict | None 
     if platform == "bluesky":
         return Rules("bluesky", 300, bluesky_length, "graphemes", max_bytes=3000)
     if platform == "mastodon":
-        per_url = int(settings.get("characters_reserved_per_url") or 23)
+        per_url = _positive_int(settings.get("characters_reserved_per_url"), 23)
         # Mastodon counts the content warning against the same limit.
         spoiler = mastodon_length(options.get("spoiler_text") or "", per_url)
-        return Rules("mastodon", int(settings.get("max_characters") or 500),
+        return Rules("mastodon", _positive_int(settings.get("max_characters"), 500),
                      lambda t: mastodon_length(t, per_url) + spoiler)
     if platform == "threads":
         return Rules("threads", 500, threads_length)

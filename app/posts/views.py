@@ -103,8 +103,9 @@ def detail(post_id: uuid.UUID, errors: dict | None = None, status: int = 200):
     post = service.get_post(db.session, workspace_id, post_id)
     channel = get_channel(db.session, workspace_id, post.channel_id)
     events = service.post_events(db.session, [post.id])[post.id]
+    part_urls = {r.get("index"): r["live_url"] for r in post.results or [] if r.get("live_url")}
     return render("posts/detail.html", status=status, post=post, channel=channel, events=events,
-                  errors=errors or {}, form=request.form,
+                  errors=errors or {}, form=request.form, part_urls=part_urls,
                   workspace_tz=current_membership().workspace.timezone)
 
 

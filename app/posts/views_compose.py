@@ -36,6 +36,14 @@ def _page(draft: compose.Draft, errors: dict | None = None, status: int = 200,
                   errors=errors or {}, zones=timezone_names(), sandbox_url=connect_url(SANDBOX))
 
 
+def _slot(field: str | None, draft: compose.Draft) -> str:
+    """The field an error shows beside; one the form has no place for goes on top."""
+    known = {"channel_id", "schedule_at", "timezone", "action", "op"}
+    known |= {f"parts[{i}].text" for i in range(len(draft.parts))}
+    known |= {f"override-{c}" for c in draft.channel_ids}
+    return field if field in known else "form"
+
+
 @bp.get("")
 @require_setup_done
 @login_required
@@ -75,7 +83,7 @@ def create():
         if exc.status == 404:
             raise
         db.session.rollback()
-        return _page(draft, {exc.field or "form": exc.message}, exc.status,
+        return _page(draft, {_slot(exc.field, draft): exc.message}, exc.status,
                      fragment="compose/_composer.html")
     verb = {"draft": "Saved as draft", "schedule": "Scheduled", "now": "Publishing now"}[action]
     flash(f"{verb}: {len(posts)} post{'s' if len(posts) != 1 else ''}.")

@@ -166,3 +166,18 @@ def test_a_long_list_pages_on_with_the_filters_kept(signed_in, make_channel, mak
     assert seen == {p.id for p in made} and "not scheduled" not in first + second
     assert "Newest posts" in second and "Older posts" not in second
     assert signed_in.get("/?after=garbage").status_code == 422
+
+
+def test_post_page_shows_each_published_parts_link(signed_in, db, make_channel, make_post):
+    from app.posts import service
+
+    channel = make_channel(signed_in.workspace_id)
+    post = service.create_post(db, signed_in.workspace_id, "test", channel_id=channel.id,
+                               parts=[{"text": "one"}, {"text": "two"}])
+    post = db.get(Post, post.id)
+    post.results = [{"index": 0, "live_url": "https://m.example/@me/1"},
+                    {"index": 1, "live_url": "https://m.example/@me/2"}]
+    db.commit()
+    html = signed_in.get(f"/posts/{post.id}").get_data(as_text=True)
+    assert 'href="https://m.example/@me/2" rel="noopener" target="_blank">Part 2 live' in html
+    assert "draft" in html and 'aria-current="page">Posts' in html

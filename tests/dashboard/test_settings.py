@@ -70,3 +70,11 @@ def test_another_workspaces_key_cannot_be_revoked(signed_in, db, make_user):
     assert signed_in.post(f"/settings/api-keys/{key.id}/revoke").status_code == 404
     db.expire_all()
     assert db.get(ApiKey, key.id).revoked_at is None
+
+
+def test_an_existing_email_is_refused_at_its_field(signed_in, db):
+    answer = signed_in.post("/settings/members", {"email": signed_in.user.email.upper(),
+                                                  "password": "long enough pw", "role": "member"},
+                            htmx=False)
+    assert answer.status_code == 409
+    assert "already exists" in answer.get_data(as_text=True).split('id="m-email-error"')[1][:200]

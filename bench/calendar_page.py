@@ -1,6 +1,6 @@
 """Dashboard benchmark: calendar and post list with many posts in one month, and the badge poll.
 
-Run: python bench/calendar.py [--posts 10000] [--runs 30] [--polls 300]
+Run: python bench/calendar_page.py [--posts 10000] [--runs 30] [--polls 300]
 Uses a throwaway database on the server DATABASE_URL points at (or the embedded one), seeds it,
 times the pages in-process (server time, no network), prints one JSON line last, drops the data.
 """
