@@ -83,3 +83,16 @@ def test_rotation_returns_a_new_secret(api):
     hook = api.post("/webhooks", json={"url": "https://93.184.216.34/"}).get_json()
     rotated = api.post(f"/webhooks/{hook['id']}/rotate-secret").get_json()
     assert rotated["secret"].startswith("whsec_") and rotated["secret"] != hook["secret"]
+
+
+def test_channels_filter_by_platform_and_status(api, db, make_channel):
+    from app.channels import service as channels
+
+    kept = make_channel(api.workspace_id)
+    gone = make_channel(api.workspace_id)
+    channels.mark_disconnected(db, gone, "revoked")
+    db.commit()
+    connected = api.get("/channels?status=connected&platform=mastodon").get_json()["data"]
+    assert [c["id"] for c in connected] == [str(kept.id)]
+    assert api.get("/channels?platform=myspace").status_code == 422
+    assert api.get("/audit-log?action=%00").status_code == 422
