@@ -201,12 +201,28 @@ def _work(client: httpx.Client, now: datetime | None, deadline: float) -> int:
         while time.monotonic() < deadline:
             job = claim(db.session(), now)
             if job is None:
-                break
+                # Other threads' claims may have held the rows for a moment (SKIP LOCKED):
+                # stop only when no idle endpoint has work left.
+                if not claimable(db.session(), now):
+                    break
+                time.sleep(0.01)
+                continue
             record(db.session(), job, post(client, job), now)
             done += 1
     finally:
         db.session.remove()
     return done
+
+
+def claimable(sess: Session, now: datetime | None) -> bool:
+    """Whether some enabled endpoint that is not busy has a delivery due."""
+    now = current_time(sess, now)
+    found = sess.scalar(sa.select(sa.exists().where(
+        WebhookDelivery.endpoint_id == WebhookEndpoint.id, WebhookDelivery.status == "pending",
+        WebhookDelivery.next_attempt_at <= now, WebhookEndpoint.enabled.is_(True),
+        sa.or_(WebhookEndpoint.busy_until.is_(None), WebhookEndpoint.busy_until <= now))))
+    sess.rollback()
+    return bool(found)
 
 
 def endpoints_due(sess: Session, now: datetime | None, most: int) -> int:
