@@ -153,7 +153,9 @@ def outbox_deliver(once: bool) -> None:
     _prepared_url()
     _app()
     while True:
-        click.echo(json.dumps(run_outbox_once()))
+        done = run_outbox_once()
+        if once or any(done.values()):
+            click.echo(json.dumps(done))
         if once:
             return
         time.sleep(1)

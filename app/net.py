@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -107,32 +107,40 @@ def check_url(url: str) -> Destination:
     return Destination(url=url, host=host, port=port, address=addresses[0])
 
 
-def pinned_url(dest: Destination) -> str:
-    """The URL with its host replaced by the checked address."""
-    parts = urlsplit(dest.url)
-    literal = f"[{dest.address}]" if dest.address.version == 6 else str(dest.address)
-    return urlunsplit((parts.scheme, f"{literal}:{dest.port}", parts.path or "/", parts.query, ""))
-
-
 def host_header(dest: Destination) -> str:
     default = 443 if dest.url.startswith("https:") else 80
     name = f"[{dest.host}]" if ":" in dest.host else dest.host
     return name if dest.port == default else f"{name}:{dest.port}"
 
 
-def client() -> httpx.Client:
-    """A client fit for `send`: no pooled connections (a connection opened with one name's SNI
-    must not carry another name's request to the same address), no proxies from the
-    environment (they would connect elsewhere than the checked address), no redirects."""
-    return httpx.Client(limits=httpx.Limits(max_keepalive_connections=0), trust_env=False,
-                        follow_redirects=False)
+class GuardedTransport(httpx.BaseTransport):
+    """Vets every request's destination (each redirect hop too, should a caller follow them)
+    and sends it to the checked address, keeping the name in the Host header and TLS SNI."""
+
+    def __init__(self, **kwargs):
+        self._inner = httpx.HTTPTransport(**kwargs)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        dest = check_url(str(request.url))
+        request.url = request.url.copy_with(host=str(dest.address))
+        request.headers["Host"] = host_header(dest)
+        request.extensions = {**request.extensions, "sni_hostname": dest.host}
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def client(**kwargs) -> httpx.Client:
+    """A client for user-chosen URLs. It keeps no idle connections (one opened with a name's
+    SNI must not carry another name's request to the same address), ignores proxy settings
+    (a proxy would connect elsewhere than the checked address) and follows no redirects."""
+    transport = GuardedTransport(limits=httpx.Limits(max_keepalive_connections=0))
+    return httpx.Client(transport=transport, trust_env=False, follow_redirects=False, **kwargs)
 
 
 def send(client: httpx.Client, method: str, url: str, *, headers: dict | None = None,
          content: bytes | None = None, timeout: float = 10.0) -> httpx.Response:
-    """One request to a vetted, pinned address; redirects come back as they are."""
-    dest = check_url(url)
-    request_headers = {**(headers or {}), "Host": host_header(dest)}
-    return client.request(method, pinned_url(dest), headers=request_headers, content=content,
-                          timeout=timeout, follow_redirects=False,
-                          extensions={"sni_hostname": dest.host})
+    """One request through a `client()`; vetting happens in its transport, before connecting."""
+    return client.request(method, url, headers=headers, content=content, timeout=timeout,
+                          follow_redirects=False)

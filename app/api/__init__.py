@@ -23,7 +23,7 @@ def authenticate():
     if request.endpoint == "api.openapi":
         return None  # the API's description is public
     if any("\x00" in v for v in request.args.values()):
-        raise BadJson("query parameters must not contain NUL characters")
+        raise ValidationFailed("query parameters must not contain NUL characters")
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():

@@ -10,7 +10,6 @@ from flask import g, jsonify, request
 from app import db
 from app.api import blueprint, paging
 from app.audit import service as audit
-from app.audit.views import before_id, filters
 from app.auth.models import ApiKey, Membership
 from app.notifications import service as notifications
 
@@ -18,8 +17,8 @@ from app.notifications import service as notifications
 @blueprint.get("/audit-log")
 def audit_log():
     size = paging.limit()
-    entries = audit.list_entries(db.session, g.workspace_id, **filters(request.args),
-                                 before_id=before_id(request.args), limit=size)
+    entries = audit.list_entries(db.session, g.workspace_id, **audit.filters(request.args),
+                                 before_id=audit.before_id(request.args), limit=size)
     return jsonify({"data": [audit.entry_json(e) for e in entries],
                     "next_cursor": str(entries[-1].id) if len(entries) == size else None})
 

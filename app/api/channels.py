@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import uuid
 
-from flask import g, jsonify
+from flask import g, jsonify, request
 
 from app import db
 from app.api import blueprint, parse
 from app.api.schemas import ChannelCreate, ChannelUpdate
 from app.channels import service
 from app.channels.connect import verify_direct
+from app.config import PLATFORMS
+from app.errors import ValidationFailed
 
 
 @blueprint.get("/channels")
 def list_channels():
-    return jsonify({"data": [service.channel_json(c)
-                             for c in service.list_channels(db.session, g.workspace_id)]})
+    """Every channel of the workspace (a handful: no paging), optionally by platform or status."""
+    platform, status = request.args.get("platform"), request.args.get("status")
+    if platform and platform not in PLATFORMS:
+        raise ValidationFailed(f"platform must be one of {', '.join(PLATFORMS)}", field="platform")
+    if status and status not in ("connected", "disconnected"):
+        raise ValidationFailed("status must be connected or disconnected", field="status")
+    channels = [c for c in service.list_channels(db.session, g.workspace_id)
+                if (not platform or c.platform == platform) and (not status or c.status == status)]
+    return jsonify({"data": [service.channel_json(c) for c in channels]})
 
 
 @blueprint.post("/channels")

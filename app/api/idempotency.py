@@ -55,8 +55,9 @@ def once(workspace_id, key: str, handler) -> tuple[dict, int, dict]:
         if row.request_hash != digest:
             raise KeyReused("this Idempotency-Key was already used with a different request; "
                             "send a new key for a new request", field="Idempotency-Key")
+        answer = (row.response, row.status_code, {"Idempotent-Replayed": "true"})
         sess.rollback()
-        return row.response, row.status_code, {"Idempotent-Replayed": "true"}
+        return answer
     inner = Session(bind=sess.connection(), join_transaction_mode="create_savepoint",
                     expire_on_commit=False)
     try:

@@ -17,6 +17,7 @@ from app import __version__
 from app.api import blueprint
 from app.api import responses as out
 from app.api import schemas as inp
+from app.config import PLATFORMS
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,10 @@ AUDIT_QUERY = (("action", STRING, "exact action, or a prefix ending in a dot"),
                LIMIT, ("cursor", STRING, "next_cursor of the previous page"))
 
 ROUTES = (
-    Route("get", "/channels", "List channels", out.ChannelList),
+    Route("get", "/channels", "List channels", out.ChannelList,
+          query=(("platform", {"type": "string", "enum": list(PLATFORMS)}, "only this platform"),
+                 ("status", {"type": "string", "enum": ["connected", "disconnected"]},
+                  "only channels in this status"))),
     Route("post", "/channels", "Connect a channel with direct credentials", out.Channel, 201,
           inp.ChannelCreate),
     Route("get", "/channels/{id}", "Read a channel", out.Channel),

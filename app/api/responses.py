@@ -4,21 +4,27 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
-class ErrorBody(BaseModel):
+class Out(BaseModel):
+    """Strict: a field the code sends but this document lacks fails the conformance tests."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorBody(Out):
     code: str
     message: str
     request_id: str | None
     field: str | None = None
 
 
-class Error(BaseModel):
+class Error(Out):
     error: ErrorBody
 
 
-class Channel(BaseModel):
+class Channel(Out):
     id: str
     platform: str
     handle: str
@@ -29,23 +35,23 @@ class Channel(BaseModel):
     created_at: str | None
 
 
-class ChannelList(BaseModel):
+class ChannelList(Out):
     data: list[Channel]
 
 
-class PostError(BaseModel):
+class PostError(Out):
     code: str
     message: str | None
 
 
-class PartOut(BaseModel):
+class PartOut(Out):
     text: str
     media_ids: list[str]
     provider_post_id: str | None
     live_url: str | None
 
 
-class PostEventOut(BaseModel):
+class PostEventOut(Out):
     from_: str | None = Field(alias="from")
     to: str
     actor: str
@@ -54,7 +60,7 @@ class PostEventOut(BaseModel):
     detail: dict[str, Any]
 
 
-class Post(BaseModel):
+class Post(Out):
     id: str
     channel_id: str
     group_id: str
@@ -79,12 +85,12 @@ class Post(BaseModel):
     events: list[PostEventOut]
 
 
-class PostList(BaseModel):
+class PostList(Out):
     data: list[Post]
     next_cursor: str | None
 
 
-class Webhook(BaseModel):
+class Webhook(Out):
     id: str
     url: str = Field(description="query values and credentials are masked")
     description: str
@@ -99,12 +105,12 @@ class WebhookCreated(Webhook):
     secret: str = Field(description="the whsec_ signing secret; shown only in this response")
 
 
-class WebhookList(BaseModel):
+class WebhookList(Out):
     data: list[Webhook]
     next_cursor: str | None
 
 
-class Delivery(BaseModel):
+class Delivery(Out):
     id: str
     endpoint_id: str
     event_id: str = Field(description="the webhook-id header, the same on every attempt")
@@ -120,12 +126,12 @@ class Delivery(BaseModel):
     created_at: str | None
 
 
-class DeliveryList(BaseModel):
+class DeliveryList(Out):
     data: list[Delivery]
     next_cursor: str | None
 
 
-class AuditEntry(BaseModel):
+class AuditEntry(Out):
     id: int
     at: str | None
     actor: str
@@ -138,12 +144,12 @@ class AuditEntry(BaseModel):
     hash: str | None = Field(description="null until the entry is sealed into the chain")
 
 
-class AuditList(BaseModel):
+class AuditList(Out):
     data: list[AuditEntry]
     next_cursor: str | None
 
 
-class Notification(BaseModel):
+class Notification(Out):
     id: str
     kind: str
     title: str
@@ -154,10 +160,10 @@ class Notification(BaseModel):
     created_at: str | None
 
 
-class NotificationList(BaseModel):
+class NotificationList(Out):
     data: list[Notification]
     next_cursor: str | None
 
 
-class Marked(BaseModel):
+class Marked(Out):
     marked_read: int

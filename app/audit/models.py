@@ -36,4 +36,7 @@ class AuditEntry(Base):
         sa.Index("ix_audit_ws", "workspace_id", "id"),
         sa.Index("ix_audit_unsealed", "id", postgresql_where=sa.text("hash IS NULL")),
         sa.Index("ix_audit_ws_created", "workspace_id", "created_at"),
+        # One gapless chain per workspace (entries without a workspace form their own).
+        sa.Index("uq_audit_ws_seq", "workspace_id", "seq", unique=True,
+                 postgresql_where=sa.text("seq IS NOT NULL"), postgresql_nulls_not_distinct=True),
     )

@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEntry
+from app.errors import ValidationFailed
 from app.logs import request_id_var
-from app.timeutil import iso
+from app.timeutil import iso, parse_schedule
 
 
 def record(sess: Session, workspace_id: uuid.UUID | None, actor: str, action: str, *,
@@ -49,6 +50,29 @@ def list_entries(sess: Session, workspace_id: uuid.UUID, *, action: str | None =
     if before_id:
         query = query.where(AuditEntry.id < before_id)
     return list(sess.scalars(query.order_by(AuditEntry.id.desc()).limit(limit)))
+
+
+def filters(args) -> dict:
+    """The filter fields of a query string, validated: action, actor, from, to (ISO 8601)."""
+    def moment(name):
+        value = (args.get(name) or "").strip()
+        if not value:
+            return None
+        if len(value) == 10:  # a bare date from <input type=date>
+            value += "T00:00:00"
+        return parse_schedule(value, "UTC", field=name)
+    return {"action": (args.get("action") or "").strip() or None,
+            "actor": (args.get("actor") or "").strip() or None,
+            "start": moment("from"), "end": moment("to")}
+
+
+def before_id(args) -> int | None:
+    value = args.get("before") or args.get("cursor")
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ValidationFailed("the cursor is not one this page gave out", field="cursor")
+    return int(value)
 
 
 CSV_FIELDS = ("id", "at", "actor", "action", "target_type", "target_id", "request_id",

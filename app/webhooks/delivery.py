@@ -201,7 +201,12 @@ def _work(client: httpx.Client, now: datetime | None, deadline: float) -> int:
         while time.monotonic() < deadline:
             job = claim(db.session(), now)
             if job is None:
-                break
+                # Other threads' claims may have held the rows for a moment (SKIP LOCKED):
+                # stop only when no idle endpoint has work left.
+                if not claimable(db.session(), now):
+                    break
+                time.sleep(0.01)
+                continue
             record(db.session(), job, post(client, job), now)
             done += 1
     finally:
@@ -209,13 +214,37 @@ def _work(client: httpx.Client, now: datetime | None, deadline: float) -> int:
     return done
 
 
+def claimable(sess: Session, now: datetime | None) -> bool:
+    """Whether some enabled endpoint that is not busy has a delivery due."""
+    now = current_time(sess, now)
+    found = sess.scalar(sa.select(sa.exists().where(
+        WebhookDelivery.endpoint_id == WebhookEndpoint.id, WebhookDelivery.status == "pending",
+        WebhookDelivery.next_attempt_at <= now, WebhookEndpoint.enabled.is_(True),
+        sa.or_(WebhookEndpoint.busy_until.is_(None), WebhookEndpoint.busy_until <= now))))
+    sess.rollback()
+    return bool(found)
+
+
+def endpoints_due(sess: Session, now: datetime | None, most: int) -> int:
+    """How many endpoints (up to `most`) have a delivery due: that many threads are useful."""
+    now = current_time(sess, now)
+    due = sa.select(WebhookDelivery.endpoint_id).where(
+        WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now) \
+        .distinct().limit(most).subquery()
+    return sess.scalar(sa.select(sa.func.count()).select_from(due)) or 0
+
+
 def deliver_due(now: datetime | None = None, *, threads: int = 8, budget: float = 30.0,
                 client: httpx.Client | None = None) -> int:
     """Fan out, then deliver what is due with a bounded pool; returns attempts made."""
     try:
         fan_out(db.session(), now)
+        busy = endpoints_due(db.session(), now, threads)
     finally:
         db.session.remove()
+    if not busy:
+        return 0
+    threads = min(threads, busy)
     own = client is None
     client = client or net.client()
     deadline = time.monotonic() + budget

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
 from app.notifications import service
+from app.notifications.models import Notification
 
 
 def test_list_and_mark_read(api, db, workspace):
     ws, _owner = workspace
     for i in range(3):
         service.notify(db, ws, "post_failed", f"failure {i}", "details")
+        # One test is one transaction, where now() stands still: space them out by hand.
+        db.execute(sa.update(Notification).where(Notification.title == f"failure {i}")
+                   .values(created_at=datetime(2026, 1, 1, 12, i, tzinfo=UTC)))
     db.commit()
     listed = api.get("/notifications").get_json()["data"]
     assert [n["title"] for n in listed] == ["failure 2", "failure 1", "failure 0"]

@@ -47,3 +47,30 @@ schema = schemathesis.openapi.from_dict(document())
 def test_no_server_errors_and_answers_match_the_document(case, app, auth_headers):
     response = case.call(app=app, headers=auth_headers)
     case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
+
+
+def test_real_answers_match_the_documented_shapes(api, db, make_channel):
+    from app.api import responses
+    from app.notifications import service as notifications
+    from app.webhooks import delivery
+
+    channel = make_channel(api.workspace_id)
+    responses.Channel.model_validate(api.get(f"/channels/{channel.id}").get_json())
+    responses.ChannelList.model_validate(api.get("/channels").get_json())
+    post = api.post("/posts", json={"channel_id": str(channel.id), "parts": [{"text": "a"}],
+                                    "schedule_at": "2099-01-01T10:00:00+00:00"}).get_json()
+    responses.Post.model_validate(post)
+    responses.PostList.model_validate(api.get("/posts").get_json())
+    hook = api.post("/webhooks", json={"url": "https://93.184.216.34/"}).get_json()
+    responses.WebhookCreated.model_validate(hook)
+    responses.WebhookList.model_validate(api.get("/webhooks").get_json())
+    api.post(f"/posts/{post['id']}/cancel")
+    delivery.fan_out(db)
+    responses.DeliveryList.model_validate(
+        api.get(f"/webhooks/{hook['id']}/deliveries").get_json())
+    responses.AuditList.model_validate(api.get("/audit-log").get_json())
+    notifications.notify(db, api.workspace_id, "post_failed", "t", post_id=post["id"])
+    db.commit()
+    listed = api.get("/notifications").get_json()
+    responses.NotificationList.model_validate(listed)
+    assert listed["data"] and api.get("/audit-log").get_json()["data"]

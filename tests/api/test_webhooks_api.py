@@ -83,3 +83,44 @@ def test_rotation_returns_a_new_secret(api):
     hook = api.post("/webhooks", json={"url": "https://93.184.216.34/"}).get_json()
     rotated = api.post(f"/webhooks/{hook['id']}/rotate-secret").get_json()
     assert rotated["secret"].startswith("whsec_") and rotated["secret"] != hook["secret"]
+
+
+def test_channels_filter_by_platform_and_status(api, db, make_channel):
+    from app.channels import service as channels
+
+    kept = make_channel(api.workspace_id)
+    gone = make_channel(api.workspace_id)
+    channels.mark_disconnected(db, gone, "revoked")
+    db.commit()
+    connected = api.get("/channels?status=connected&platform=mastodon").get_json()["data"]
+    assert [c["id"] for c in connected] == [str(kept.id)]
+    assert api.get("/channels?platform=myspace").status_code == 422
+    assert api.get("/audit-log?action=%00").status_code == 422
+
+
+def test_disabled_endpoint_refuses_resend_until_enabled(api, db, make_channel):
+    hook = api.post("/webhooks", json={"url": "https://93.184.216.34/"}).get_json()
+    api.post("/posts", json={"channel_id": str(make_channel(api.workspace_id).id), "text": "x"})
+    delivery_job.fan_out(db)
+    [row] = api.get(f"/webhooks/{hook['id']}/deliveries").get_json()["data"]
+    endpoint = db.get(WebhookEndpoint, hook["id"])
+    endpoint.enabled, endpoint.disabled_reason = False, "the endpoint answered 410 Gone"
+    db.commit()
+    refused = api.post(f"/webhooks/{hook['id']}/deliveries/{row['id']}/resend")
+    assert refused.status_code == 409 and "enable" in refused.get_json()["error"]["message"]
+    enabled = api.post(f"/webhooks/{hook['id']}/enable").get_json()
+    assert enabled["enabled"] is True and enabled["disabled_reason"] is None
+    assert api.post(f"/webhooks/{hook['id']}/deliveries/{row['id']}/resend").status_code == 202
+
+
+def test_old_secret_stops_signing_a_day_after_rotation(api, db):
+    from datetime import UTC, datetime, timedelta
+
+    from app.webhooks import service
+
+    hook = api.post("/webhooks", json={"url": "https://93.184.216.34/"}).get_json()
+    new = api.post(f"/webhooks/{hook['id']}/rotate-secret").get_json()["secret"]
+    endpoint = db.get(WebhookEndpoint, hook["id"])
+    now = datetime.now(UTC)
+    assert service.active_secrets(endpoint, now) == [new, hook["secret"]]
+    assert service.active_secrets(endpoint, now + timedelta(hours=25)) == [new]

@@ -156,3 +156,22 @@ def test_mail_server_outage_delays_alerts_and_loses_none(committed, smtp, new_dr
     sent = {m.get_body(("plain",)).get_content() for _r, m in smtp.inbox.messages}
     assert all(any(str(d.id) in body for body in sent) for d in drafts)
     assert alerts.send_due(now + timedelta(hours=2)) == 0  # and nothing twice
+
+
+def test_disconnected_channel_emails_with_a_link_to_the_channel(committed, smtp, new_draft):
+    from app.channels import service as channels
+    from app.channels.models import Channel
+
+    ws, owner = committed
+    new_draft(ws)
+    sess = db.session()
+    channel = sess.scalar(sa.select(Channel).where(Channel.workspace_id == ws))
+    channels.mark_disconnected(sess, channel, "the token was revoked")
+    sess.commit()
+    db.session.remove()
+    assert alerts.send_due() == 1
+    [(rcpts, msg)] = smtp.inbox.messages
+    assert rcpts == [owner.email] and "disconnected" in msg["Subject"]
+    text = msg.get_body(("plain",)).get_content()
+    assert "the token was revoked" in text
+    assert f"https://openpost.example.com/channels/{channel.id}" in text

@@ -224,3 +224,18 @@ def test_resend_posts_the_same_event_again(committed, receiver, make_endpoint, n
     first, second = (json.loads(r["body"]) for r in server.requests)
     assert first == second
     assert server.requests[0]["headers"]["webhook-id"] == server.requests[1]["headers"]["webhook-id"]
+
+
+def test_destination_now_internal_is_refused_and_retried_later(committed, receiver,
+                                                               make_endpoint, new_draft,
+                                                               monkeypatch):
+    ws, _ = committed
+    server = receiver()
+    make_endpoint(ws, server.url)  # accepted while private hosts were allowed
+    new_draft(ws)
+    monkeypatch.delenv("OPENPOST_ALLOW_PRIVATE_HOSTS")
+    delivery.deliver_due()
+    [attempt] = rows(WebhookDelivery, WebhookDelivery.workspace_id == ws)
+    assert attempt.status == "pending" and attempt.last_status_code is None
+    assert attempt.last_error.startswith("refused:") and "loopback" in attempt.last_error
+    assert server.requests == []

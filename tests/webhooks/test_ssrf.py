@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 
-import httpx
 import pytest
 
 from app import net
@@ -90,7 +89,7 @@ def test_request_goes_to_the_checked_address_with_the_name_as_host(monkeypatch, 
     answers = iter([["127.0.0.1"], ["10.9.9.9"]])
     calls = []
     monkeypatch.setattr(net, "resolve", lambda host, p: calls.append(host) or next(answers))
-    with httpx.Client() as client:
+    with net.client() as client:
         response = net.send(client, "POST", f"http://hooks.example.test:{port}/in?a=1",
                             content=b"{}")
     assert response.status_code == 200
@@ -103,7 +102,7 @@ def test_redirects_are_returned_not_followed(monkeypatch, receiver):
     monkeypatch.setenv("OPENPOST_ALLOW_PRIVATE_HOSTS", "1")
     inner, outer = receiver(), receiver()
     outer.respond = lambda req: (302, {"Location": f"{inner.url}/admin"}, b"")
-    with httpx.Client() as client:
+    with net.client() as client:
         response = net.send(client, "POST", f"{outer.url}/hook", content=b"{}")
     assert response.status_code == 302
     assert inner.requests == []
@@ -114,3 +113,16 @@ def test_redirects_are_returned_not_followed(monkeypatch, receiver):
 def test_odd_spellings_of_loopback_are_resolved_then_refused(host):
     with pytest.raises(net.UnsafeDestination, match="loopback"):
         net.check_url(f"http://{host}/hook")
+
+
+def test_a_followed_redirect_to_an_internal_host_is_refused_before_connecting(monkeypatch,
+                                                                            receiver):
+    # Let this test's own server count as public; everything else keeps the real policy.
+    real_refusal = net.refusal
+    monkeypatch.setattr(net, "refusal", lambda ip: None if str(ip) == "127.0.0.1"
+                        else real_refusal(ip))
+    outer = receiver()
+    outer.respond = lambda req: (302, {"Location": "http://10.0.0.1/admin"}, b"")
+    with net.client() as client, pytest.raises(net.UnsafeDestination, match="10.0.0.1"):
+        client.post(f"{outer.url}/hook", content=b"{}", follow_redirects=True)
+    assert len(outer.requests) == 1

@@ -64,8 +64,9 @@ def upgrade() -> None:
     op.add_column("audit_log", sa.Column("seq", sa.BigInteger(), nullable=True))
     op.create_index("ix_audit_unsealed", "audit_log", ["id"],
                     postgresql_where=sa.text("hash IS NULL"))
-    op.create_index("uq_audit_ws_seq", "audit_log", [sa.text("coalesce(workspace_id, "
-                    "'00000000-0000-0000-0000-000000000000'::uuid)"), "seq"], unique=True)
+    op.create_index("uq_audit_ws_seq", "audit_log", ["workspace_id", "seq"], unique=True,
+                    postgresql_where=sa.text("seq IS NOT NULL"),
+                    postgresql_nulls_not_distinct=True)
     op.create_index("ix_audit_ws_created", "audit_log", ["workspace_id", "created_at"])
     op.execute(APPEND_ONLY)
     op.execute(POST_EVENTS_TO_AUDIT)
@@ -78,12 +79,9 @@ def upgrade() -> None:
     op.create_index("ix_deliveries_endpoint_due", "webhook_deliveries",
                     ["endpoint_id", "next_attempt_at"],
                     postgresql_where=sa.text("status = 'pending'"))
-    op.create_index("ix_outbox_ws_pending", "outbox", ["workspace_id", "id"],
-                    postgresql_where=sa.text("processed_at IS NULL"))
 
 
 def downgrade() -> None:
-    op.drop_index("ix_outbox_ws_pending", table_name="outbox")
     op.drop_index("ix_deliveries_endpoint_due", table_name="webhook_deliveries")
     op.drop_column("webhook_deliveries", "duration_ms")
     op.drop_column("webhook_deliveries", "last_response")
