@@ -43,11 +43,11 @@ def _emails(db, kind):
 
 def test_no_worker_alarms_and_says_why(db):
     status = alarm.status(db)
-    assert status.alarming and "no worker has ever run" in status.reason
+    assert status.alarming and "No worker has ever run" in status.reason
     _worker(db, ago_s=0)
     assert not alarm.status(db).alarming
     _worker(db, ago_s=90)
-    assert "no worker has checked in since" in alarm.status(db).reason
+    assert "No worker has checked in since" in alarm.status(db).reason
 
 
 def test_cleanly_stopped_worker_is_not_alive(db):
@@ -75,7 +75,7 @@ def test_alerts_once_per_incident_and_once_on_recovery(db, workspace, make_chann
     assert _alerts(db, "scheduler_alarm") == 2  # one per member of the one workspace
     assert _emails(db, "scheduler_alarm") == 1  # one email, to the owner
     email = db.scalar(sa.select(OutboxMessage).where(OutboxMessage.event_type == "scheduler_alarm"))
-    assert email.payload["to"] == [owner.email] and "no worker" in email.payload["body"]
+    assert email.payload["to"] == [owner.email] and "No worker" in email.payload["body"]
     assert alarm.remembered(db).alarming
     _worker(db, ago_s=0)
     alarm.check_and_alert(db)
@@ -95,7 +95,7 @@ def test_banner_on_every_page_with_reason(client, db, workspace, make_channel):
     assert 'id="ops-alarm"' in page and "not being published" not in page
     _overdue_post(db, ws, make_channel(ws))
     page = client.get("/").get_data(as_text=True)
-    assert "Posts are not being published." in page and "1 scheduled post(s) are overdue" in page
+    assert "Posts are not being published." in page and "1 scheduled post is overdue" in page
     fragment = client.get("/ops/alarm", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert fragment.strip().startswith('<div id="ops-alarm"') and "overdue" in fragment
 

@@ -50,7 +50,7 @@ def test_doctor_exits_1_and_says_why_then_0(committed, database_url):
     sick = openpost(database_url, "doctor")
     assert sick.returncode == 1, sick.stderr
     assert "ALARM: posts are not being published" in sick.stdout
-    assert "no worker has checked in since" in sick.stdout and "w-cli" in sick.stdout
+    assert "No worker has checked in since" in sick.stdout and "w-cli" in sick.stdout
     assert sess.scalar(sa.text("SELECT alarming FROM ops_alarms")) is True
     _heartbeat(sess, 0)
     well = openpost(database_url, "doctor", "--json")

@@ -24,7 +24,7 @@ def test_readyz_is_503_without_a_live_worker(client, db):
     body = answer.json
     assert body["status"] == "unavailable" and body["checks"]["database"]["ok"]
     assert body["checks"]["migrations"]["ok"] and not body["checks"]["workers"]["ok"]
-    assert "no worker" in body["alarm"]["reason"]
+    assert "No worker" in body["alarm"]["reason"]
 
 
 def test_readyz_ok_with_a_live_worker_then_503_on_an_overdue_post(client, db, workspace,
