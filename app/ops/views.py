@@ -28,13 +28,26 @@ def init_app(app: Flask) -> None:
     app.context_processor(_alarm_context)
 
 
+class _LazyStatus:
+    """The alarm status, read from the database only if the page actually shows the banner
+    (context processors also run for every small htmx partial)."""
+
+    def __init__(self):
+        self._status: alarm.Status | None = None
+
+    def __getattr__(self, name: str):
+        if self._status is None:
+            from app.auth.web_auth import current_workspace_id
+
+            self._status = alarm.status(db.session, current_workspace_id())
+        return getattr(self._status, name)
+
+
 def _alarm_context() -> dict:
     """`ops_alarm` for the banner on every signed-in page (this workspace's overdue posts)."""
     if request.path.startswith("/api/") or not current_user.is_authenticated:
         return {}
-    from app.auth.web_auth import current_workspace_id
-
-    return {"ops_alarm": alarm.status(db.session, current_workspace_id())}
+    return {"ops_alarm": _LazyStatus()}
 
 
 @bp.get("/healthz")
