@@ -90,7 +90,8 @@ def _ready_answer(checks: dict, status: alarm.Status | None = None):
 
 
 def _maybe_check_alarm() -> None:
-    """Raise the alert from here too: when every worker is dead, nobody else can."""
+    """Raise the alert from web processes too (readiness probes, open dashboards): when every
+    worker is dead, nobody else can. At most once per CHECK_EVERY_S per process."""
     if not _check_lock.acquire(blocking=False):
         return
     try:
@@ -121,5 +122,8 @@ def prometheus_metrics():
 @bp.get("/ops/alarm")
 @login_required
 def alarm_banner():
-    """The banner alone, polled by the banner itself so it appears and clears without a reload."""
+    """The banner alone, polled by the banner itself so it appears and clears without a reload.
+
+    An open dashboard is also a reason to run the (throttled) alarm check from here."""
+    _maybe_check_alarm()
     return render("ops/_alarm.html")
