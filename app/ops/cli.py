@@ -28,6 +28,7 @@ def doctor(as_json: bool) -> None:
     from app import create_app, db
     from app.ops import doctor as checks
 
+    os.environ.setdefault("OPENPOST_LOG_LEVEL", "CRITICAL")  # the report is the output
     try:
         os.environ.setdefault("DATABASE_URL", db.database_url())
         create_app()
