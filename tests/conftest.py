@@ -155,3 +155,13 @@ def login(client, email, password="correct horse battery"):
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     return client.post("/login", data={"email": email, "password": password,
                                        "csrf_token": token})
+
+
+@pytest.fixture
+def quiet_ops(db):
+    """No worker heartbeats, no overdue post and no remembered alarm from anything committed
+    before this test (inside its rolled-back transaction), so alarm tests start from zero."""
+    db.execute(sa.text("DELETE FROM workers"))
+    db.execute(sa.text("DELETE FROM ops_alarms"))
+    db.execute(sa.text("DELETE FROM posts WHERE state = 'scheduled' AND schedule_at < now()"))
+    return db

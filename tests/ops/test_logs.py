@@ -88,7 +88,7 @@ def test_log_context_adds_fields_and_nests(captured):
     assert "post_id" not in after
 
 
-def test_a_line_logged_during_a_request_carries_its_id(captured, client, db):
+def test_a_line_logged_during_a_request_carries_its_id(captured, quiet_ops, client, db):
     from app.ops import views
 
     views._last_check["at"] = 0  # let /readyz run the alarm check, which logs the alarm

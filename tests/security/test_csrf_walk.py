@@ -24,7 +24,7 @@ def _url(app, rule, world):
         return url_for(rule.endpoint, **args)
 
 
-def test_no_state_change_without_a_csrf_token(app, db, make_user, monkeypatch):
+def test_no_state_change_without_a_csrf_token(app, quiet_ops, db, make_user, monkeypatch):
     from tests.ops.test_alarm import _worker
 
     monkeypatch.setitem(app.config, "RATE_LIMITS", False)
