@@ -207,3 +207,13 @@ def platforms(sandbox, monkeypatch):
     monkeypatch.setenv("OPENPOST_THREADS_API_URL", f"{sandbox.url}/threads")
     with httpx.Client(timeout=5.0) as http:
         yield lambda name: Platform(sandbox, name, http)
+
+
+@pytest.fixture
+def quiet_ops(db):
+    """No worker heartbeats, no overdue post and no remembered alarm from anything committed
+    before this test (inside its rolled-back transaction), so alarm tests start from zero."""
+    db.execute(sa.text("DELETE FROM workers"))
+    db.execute(sa.text("DELETE FROM ops_alarms"))
+    db.execute(sa.text("DELETE FROM posts WHERE state = 'scheduled' AND schedule_at < now()"))
+    return db

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -39,14 +39,15 @@ class Status:
         reasons = []
         if self.live_workers == 0:
             if self.last_tick_at is None:
-                reasons.append("no worker has ever run: start `openpost worker` "
-                               "(or use `openpost serve`)")
+                reasons.append('No worker has ever run: start "openpost worker" '
+                               '(or use "openpost serve")')
             else:
-                reasons.append(f"no worker has checked in since {iso(self.last_tick_at)}: "
+                reasons.append(f"No worker has checked in since {_when(self.last_tick_at)}: "
                                "the workers are stopped or have lost the database")
         if self.overdue:
-            reasons.append(f"{self.overdue} scheduled post(s) are overdue, the oldest due at "
-                           f"{iso(self.oldest_due)}")
+            posts = "1 scheduled post is" if self.overdue == 1 else \
+                f"{self.overdue} scheduled posts are"
+            reasons.append(f"{posts} overdue, the oldest due at {_when(self.oldest_due)}")
         return reasons
 
     @property
@@ -57,6 +58,10 @@ class Status:
         return {"alarming": self.alarming, "reason": self.reason,
                 "live_workers": self.live_workers, "last_tick_at": iso(self.last_tick_at),
                 "overdue_posts": self.overdue, "oldest_due_at": iso(self.oldest_due)}
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "never"
 
 
 def _overdue_filter(workspace_id: uuid.UUID | None):
@@ -137,7 +142,7 @@ def _workspace_reasons(current: Status, overdue: int, oldest: datetime | None) -
     """The reasons as one workspace should read them (its own overdue posts only)."""
     scoped = Status(now=current.now, live_workers=current.live_workers,
                     last_tick_at=current.last_tick_at, overdue=overdue, oldest_due=oldest)
-    return scoped.reasons or ["posts of other workspaces are overdue: publishing is stuck"]
+    return scoped.reasons or ["Posts of other workspaces are overdue: publishing is stuck"]
 
 
 def remembered(sess: Session) -> AlarmState | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import multiprocessing
@@ -78,6 +79,35 @@ def _start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
     raise click.ClickException("the web server did not come up within 60 s")
 
 
+def _cpu_seconds(pids: list[int]) -> float | None:
+    """User + system CPU the processes have used (Linux /proc), or None where unavailable."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / tick if pids and Path("/proc").is_dir() else None
+
+
+def _server_pids(server: subprocess.Popen) -> list[int]:
+    """The gunicorn master, its workers, and the PostgreSQL backends serving this database."""
+    import sqlalchemy as sa
+
+    from app import db
+
+    pids = [server.pid]
+    with contextlib.suppress(OSError):
+        pids += [int(p) for p in Path(f"/proc/{server.pid}/task/{server.pid}/children")
+                 .read_text().split()]
+    pids += list(db.session.scalars(sa.text(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+        "AND pid <> pg_backend_pid()")))
+    db.session.rollback()
+    return pids
+
+
 def _drive(args) -> list[tuple[str, float, bool]]:
     """One client process: `threads` keep-alive connections until the deadline."""
     port, token, deadline, threads = args
@@ -131,9 +161,10 @@ def main(*, seconds: float, clients: int, workers: int | None, threads: int, pos
         warmup = time.time() + 1.0
         with multiprocessing.get_context("spawn").Pool(procs) as pool:
             pool.map(_drive, [(port, token, warmup, n) for n in per])
-            started = time.time()
+            pids = _server_pids(server)
+            cpu_before, started = _cpu_seconds(pids), time.time()
             parts = pool.map(_drive, [(port, token, started + seconds, n) for n in per])
-        elapsed = time.time() - started
+        elapsed, cpu_after = time.time() - started, _cpu_seconds(pids)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -142,6 +173,12 @@ def main(*, seconds: float, clients: int, workers: int | None, threads: int, pos
     report = {"bench": "web", "seconds": round(elapsed, 2), "clients": clients,
               "gunicorn_workers": workers, "threads": threads, "posts_listed": min(posts, 50),
               **_figures(samples, elapsed),
+              # CPU of gunicorn and its database backends per request: on a busy machine the
+              # request rate says little, this says what the server costs.
+              "server_cpu_ms_per_request": round((cpu_after - cpu_before) * 1000
+                                                 / max(len(samples), 1), 2)
+              if cpu_before is not None else None,
+              "load_average_1m": round(os.getloadavg()[0], 2),
               "api_posts": _figures([s for s in samples if s[0] == "api"], elapsed),
               "login_page": _figures([s for s in samples if s[0] == "login"], elapsed)}
     click.echo(f"GET /api/v1/posts: {report['api_posts']}")

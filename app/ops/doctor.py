@@ -11,10 +11,18 @@ from app.ops.models import WorkerHeartbeat
 from app.timeutil import iso
 
 
+def unreachable(exc: Exception) -> dict:
+    """The report when the database cannot be read at all (down, or never migrated)."""
+    return {"ok": False, "database": f"unreachable: {type(exc).__name__}",
+            "error": str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__}
+
+
 def run(sess: Session) -> dict:
     """Checks as data; runs the alarm check too, so an incident seen here is alerted."""
     migrations = db.migrations_current(sess.connection())
     sess.rollback()
+    if not migrations:
+        return {"ok": False, "database": "reachable", "migrations_current": False}
     status = alarm.check_and_alert(sess)
     workers = [{"id": w.id, "host": w.host, "pid": w.pid, "version": w.version,
                 "last_tick_at": iso(w.last_tick_at), "stopped_at": iso(w.stopped_at),
@@ -28,9 +36,13 @@ def run(sess: Session) -> dict:
 
 
 def render(report: dict) -> str:
+    if report["database"] != "reachable":
+        return f"database: {report['database']} ({report['error']})"
     lines = ["database: reachable",
              "migrations: " + ("current" if report["migrations_current"]
                                else "BEHIND: run `openpost db upgrade`")]
+    if not report["migrations_current"]:
+        return "\n".join(lines)
     live = report["alarm"]["live_workers"]
     lines.append(f"workers: {live} live")
     for w in report["workers"]:

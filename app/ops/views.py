@@ -28,13 +28,26 @@ def init_app(app: Flask) -> None:
     app.context_processor(_alarm_context)
 
 
+class _LazyStatus:
+    """The alarm status, read from the database only if the page actually shows the banner
+    (context processors also run for every small htmx partial)."""
+
+    def __init__(self):
+        self._status: alarm.Status | None = None
+
+    def __getattr__(self, name: str):
+        if self._status is None:
+            from app.auth.web_auth import current_workspace_id
+
+            self._status = alarm.status(db.session, current_workspace_id())
+        return getattr(self._status, name)
+
+
 def _alarm_context() -> dict:
     """`ops_alarm` for the banner on every signed-in page (this workspace's overdue posts)."""
     if request.path.startswith("/api/") or not current_user.is_authenticated:
         return {}
-    from app.auth.web_auth import current_workspace_id
-
-    return {"ops_alarm": alarm.status(db.session, current_workspace_id())}
+    return {"ops_alarm": _LazyStatus()}
 
 
 @bp.get("/healthz")
@@ -77,7 +90,8 @@ def _ready_answer(checks: dict, status: alarm.Status | None = None):
 
 
 def _maybe_check_alarm() -> None:
-    """Raise the alert from here too: when every worker is dead, nobody else can."""
+    """Raise the alert from web processes too (readiness probes, open dashboards): when every
+    worker is dead, nobody else can. At most once per CHECK_EVERY_S per process."""
     if not _check_lock.acquire(blocking=False):
         return
     try:
@@ -108,5 +122,8 @@ def prometheus_metrics():
 @bp.get("/ops/alarm")
 @login_required
 def alarm_banner():
-    """The banner alone, polled by the banner itself so it appears and clears without a reload."""
+    """The banner alone, polled by the banner itself so it appears and clears without a reload.
+
+    An open dashboard is also a reason to run the (throttled) alarm check from here."""
+    _maybe_check_alarm()
     return render("ops/_alarm.html")

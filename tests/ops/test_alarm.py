@@ -41,21 +41,21 @@ def _emails(db, kind):
                      .where(OutboxMessage.kind == "email", OutboxMessage.event_type == kind))
 
 
-def test_no_worker_alarms_and_says_why(db):
+def test_no_worker_alarms_and_says_why(quiet_ops, db):
     status = alarm.status(db)
-    assert status.alarming and "no worker has ever run" in status.reason
+    assert status.alarming and "No worker has ever run" in status.reason
     _worker(db, ago_s=0)
     assert not alarm.status(db).alarming
     _worker(db, ago_s=90)
-    assert "no worker has checked in since" in alarm.status(db).reason
+    assert "No worker has checked in since" in alarm.status(db).reason
 
 
-def test_cleanly_stopped_worker_is_not_alive(db):
+def test_cleanly_stopped_worker_is_not_alive(quiet_ops, db):
     _worker(db, stopped=True)
     assert alarm.status(db).live_workers == 0
 
 
-def test_overdue_post_alarms_even_with_a_live_worker(db, workspace, make_channel):
+def test_overdue_post_alarms_even_with_a_live_worker(quiet_ops, db, workspace, make_channel):
     _worker(db)
     ws, _owner = workspace
     _overdue_post(db, ws, make_channel(ws), seconds=30)
@@ -65,7 +65,7 @@ def test_overdue_post_alarms_even_with_a_live_worker(db, workspace, make_channel
     assert status.alarming and status.overdue == 1 and "overdue" in status.reason
 
 
-def test_alerts_once_per_incident_and_once_on_recovery(db, workspace, make_channel, make_user):
+def test_alerts_once_per_incident_and_once_on_recovery(quiet_ops, db, workspace, make_channel, make_user):
     ws, owner = workspace
     make_user(workspace=owner.memberships[0].workspace.name, role="member")
     _worker(db, ago_s=200)
@@ -75,7 +75,7 @@ def test_alerts_once_per_incident_and_once_on_recovery(db, workspace, make_chann
     assert _alerts(db, "scheduler_alarm") == 2  # one per member of the one workspace
     assert _emails(db, "scheduler_alarm") == 1  # one email, to the owner
     email = db.scalar(sa.select(OutboxMessage).where(OutboxMessage.event_type == "scheduler_alarm"))
-    assert email.payload["to"] == [owner.email] and "no worker" in email.payload["body"]
+    assert email.payload["to"] == [owner.email] and "No worker" in email.payload["body"]
     assert alarm.remembered(db).alarming
     _worker(db, ago_s=0)
     alarm.check_and_alert(db)
@@ -87,7 +87,7 @@ def test_alerts_once_per_incident_and_once_on_recovery(db, workspace, make_chann
     assert _emails(db, "scheduler_alarm") == 2  # a new incident alerts again
 
 
-def test_banner_on_every_page_with_reason(client, db, workspace, make_channel):
+def test_banner_on_every_page_with_reason(quiet_ops, client, db, workspace, make_channel):
     ws, owner = workspace
     login(client, owner.email)
     _worker(db)
@@ -95,12 +95,12 @@ def test_banner_on_every_page_with_reason(client, db, workspace, make_channel):
     assert 'id="ops-alarm"' in page and "not being published" not in page
     _overdue_post(db, ws, make_channel(ws))
     page = client.get("/").get_data(as_text=True)
-    assert "Posts are not being published." in page and "1 scheduled post(s) are overdue" in page
+    assert "Posts are not being published." in page and "1 scheduled post is overdue" in page
     fragment = client.get("/ops/alarm", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert fragment.strip().startswith('<div id="ops-alarm"') and "overdue" in fragment
 
 
-def test_banner_counts_only_this_workspace(client, db, make_user, make_channel):
+def test_banner_counts_only_this_workspace(quiet_ops, client, db, make_user, make_channel):
     mine, theirs = make_user(), make_user()
     _worker(db)
     ws = theirs.memberships[0].workspace_id
@@ -109,7 +109,7 @@ def test_banner_counts_only_this_workspace(client, db, make_user, make_channel):
     assert "not being published" not in client.get("/").get_data(as_text=True)
 
 
-def test_banner_not_shown_to_signed_out_visitors(client, db, make_user):
+def test_banner_not_shown_to_signed_out_visitors(quiet_ops, client, db, make_user):
     make_user()
     page = client.get("/login").get_data(as_text=True)
     assert not re.search(r'id="ops-alarm"', page)

@@ -50,7 +50,7 @@ def test_doctor_exits_1_and_says_why_then_0(committed, database_url):
     sick = openpost(database_url, "doctor")
     assert sick.returncode == 1, sick.stderr
     assert "ALARM: posts are not being published" in sick.stdout
-    assert "no worker has checked in since" in sick.stdout and "w-cli" in sick.stdout
+    assert "No worker has checked in since" in sick.stdout and "w-cli" in sick.stdout
     assert sess.scalar(sa.text("SELECT alarming FROM ops_alarms")) is True
     _heartbeat(sess, 0)
     well = openpost(database_url, "doctor", "--json")
@@ -96,3 +96,24 @@ def test_keys_rotate_command(committed, database_url):
         assert sess.get(Channel, channel.id).credentials == {"access_token": "rotate-me-token"}
     finally:
         os.environ["OPENPOST_ENCRYPTION_KEYS"] = old
+
+
+def test_doctor_reports_migrations_behind_without_applying_them(committed, database_url):
+    sess, _name = committed
+    _heartbeat(sess, 0)
+    sess.execute(sa.text("DELETE FROM alembic_version WHERE version_num = '0006_ops'"))
+    sess.commit()
+    try:
+        behind = openpost(database_url, "doctor")
+        assert behind.returncode == 1
+        assert "migrations: BEHIND: run `openpost db upgrade`" in behind.stdout
+        assert sess.scalar(sa.text("SELECT count(*) FROM alembic_version "
+                                   "WHERE version_num = '0006_ops'")) == 0
+    finally:
+        sess.execute(sa.text("INSERT INTO alembic_version VALUES ('0006_ops')"))
+        sess.commit()
+
+
+def test_doctor_when_the_database_is_down(database_url):
+    down = openpost("postgresql+psycopg://nobody@127.0.0.1:1/none", "doctor")
+    assert down.returncode == 1 and "database: unreachable: OperationalError" in down.stdout

@@ -18,16 +18,16 @@ def test_healthz_needs_no_login(client):
     assert answer.status_code == 200 and answer.json == {"status": "ok"}
 
 
-def test_readyz_is_503_without_a_live_worker(client, db):
+def test_readyz_is_503_without_a_live_worker(quiet_ops, client, db):
     answer = client.get("/readyz")
     assert answer.status_code == 503
     body = answer.json
     assert body["status"] == "unavailable" and body["checks"]["database"]["ok"]
     assert body["checks"]["migrations"]["ok"] and not body["checks"]["workers"]["ok"]
-    assert "no worker" in body["alarm"]["reason"]
+    assert "No worker" in body["alarm"]["reason"]
 
 
-def test_readyz_ok_with_a_live_worker_then_503_on_an_overdue_post(client, db, workspace,
+def test_readyz_ok_with_a_live_worker_then_503_on_an_overdue_post(quiet_ops, client, db, workspace,
                                                                    make_channel):
     _worker(db)
     answer = client.get("/readyz")
@@ -43,7 +43,7 @@ def test_readyz_ok_with_a_live_worker_then_503_on_an_overdue_post(client, db, wo
     assert "overdue" in answer.json["alarm"]["reason"]
 
 
-def test_readyz_503_when_migrations_are_behind(client, db):
+def test_readyz_503_when_migrations_are_behind(quiet_ops, client, db):
     _worker(db)
     db.execute(sa.text("DELETE FROM alembic_version WHERE version_num = '0006_ops'"))
     answer = client.get("/readyz")
@@ -75,7 +75,7 @@ def _sample(families, family, name, **labels):
                 if s.name == name and all(s.labels.get(k) == v for k, v in labels.items()))
 
 
-def test_metrics_page(client, db, workspace, make_channel):
+def test_metrics_page(quiet_ops, client, db, workspace, make_channel):
     ws, _ = workspace
     _overdue_post(db, ws, make_channel(ws))
     platform, code = f"p-{uuid.uuid4().hex[:6]}", f"c-{uuid.uuid4().hex[:6]}"

@@ -88,7 +88,7 @@ def test_log_context_adds_fields_and_nests(captured):
     assert "post_id" not in after
 
 
-def test_a_line_logged_during_a_request_carries_its_id(captured, client, db):
+def test_a_line_logged_during_a_request_carries_its_id(captured, quiet_ops, client, db):
     from app.ops import views
 
     views._last_check["at"] = 0  # let /readyz run the alarm check, which logs the alarm
@@ -106,3 +106,39 @@ def test_plain_format_redacts_too():
                                None)
     handler.handle(record)
     assert "op_abc123def456" not in stream.getvalue() and logs.MASK in stream.getvalue()
+
+
+def test_the_web_servers_access_log_masks_secrets_in_urls(database_url, tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from tests.conftest import ROOT
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log_path = tmp_path / "web.log"
+    env = dict(os.environ, DATABASE_URL=database_url)
+    with open(log_path, "w") as out:
+        server = subprocess.Popen([sys.executable, "-m", "app.cli", "web", "--port", str(port),  # noqa: S603
+                                   "--workers", "1"], cwd=ROOT, env=env, stdout=out, stderr=out)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    url = f"http://127.0.0.1:{port}/healthz?access_token={SECRETS[0]}&password={SECRETS[4]}"
+                    urllib.request.urlopen(url, timeout=2).read()  # noqa: S310
+                    break
+                except OSError:
+                    time.sleep(0.3)
+            time.sleep(0.5)
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    text = log_path.read_text()
+    assert "GET /healthz?access_token=" in text and logs.MASK in text
+    assert SECRETS[0] not in text and SECRETS[4] not in text

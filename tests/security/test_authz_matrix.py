@@ -171,7 +171,7 @@ def test_every_route_has_a_matrix_row(app):
 
 
 @pytest.fixture
-def worlds(app, db, make_user, monkeypatch):
+def worlds(app, quiet_ops, db, make_user, monkeypatch):
     from tests.ops.test_alarm import _worker
 
     monkeypatch.setitem(app.config, "RATE_LIMITS", False)  # the walk signs in once per route
