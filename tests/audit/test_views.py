@@ -13,14 +13,20 @@ from app.auth import service as auth
 from tests.conftest import login
 
 
-def test_no_secret_ever_reaches_the_audit_log(api, client, db, workspace):
+def test_no_secret_ever_reaches_the_audit_log(api, client, db, workspace, sandbox):
+    import httpx
+
     ws, owner = workspace
-    secrets = ["SECRET-CHANNEL-TOKEN-123", "SECRET-APP-PASSWORD-321", "SECRET-URL-TOKEN-456",
+    masto = httpx.post(f"{sandbox.url}/_control/accounts", json={"platform": "mastodon"}).json()
+    bsky = httpx.post(f"{sandbox.url}/_control/accounts",
+                      json={"platform": "bluesky", "password": "SECRET-APP-PASSWORD-321"}).json()
+    secrets = [masto["access_token"], bsky["password"], "SECRET-URL-TOKEN-456",
                "WRONG-PASSWORD-789", "correct horse battery"]
-    api.post("/channels", json={"platform": "mastodon", "instance_url": "https://m.example",
-                                "access_token": secrets[0]})
-    api.post("/channels", json={"platform": "bluesky", "handle": "me.bsky.social",
-                                "app_password": secrets[1]})
+    for connect in ({"platform": "mastodon", "instance_url": f"{sandbox.url}/mastodon",
+                     "access_token": secrets[0]},
+                    {"platform": "bluesky", "handle": bsky["handle"], "app_password": secrets[1],
+                     "pds_url": f"{sandbox.url}/bluesky"}):
+        assert api.post("/channels", json=connect).status_code == 201
     hook = api.post("/webhooks", json={"url": f"https://hooks.example.com/in?token={secrets[2]}"})
     secrets.append(hook.get_json()["secret"])
     secrets.append(api.post(f"/webhooks/{hook.get_json()['id']}/rotate-secret").get_json()["secret"])
