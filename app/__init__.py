@@ -70,12 +70,12 @@ def register_blueprints(app: Flask) -> None:
     from app.auth.views import bp as auth
     from app.auth.web_auth import csrf
     from app.channels.views import bp as channels
-    from app.media.public import bp as media_public
+    from app.media.views import bp as media
     from app.posts.views import bp as posts
 
     app.register_blueprint(auth)
     app.register_blueprint(posts)
     app.register_blueprint(api)
     app.register_blueprint(channels)
-    app.register_blueprint(media_public)
+    app.register_blueprint(media)
     csrf.exempt(api)  # bearer-key authenticated, no cookies

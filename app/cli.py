@@ -7,6 +7,9 @@ import sys
 
 import click
 
+# gunicorn's access line, with the request id our app put on the response.
+ACCESS_LOG = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms [%({x-op-request-id}o)s]'
+
 
 @click.group()
 def main() -> None:
@@ -46,7 +49,8 @@ def serve(host: str, port: int) -> None:
 
     Gunicorn(_app, {"bind": f"{host}:{port}", "workers": 1, "threads": 8,
                     "worker_class": "gthread", "post_worker_init": post_worker_init,
-                    "accesslog": "-", "graceful_timeout": 30}).run()
+                    "accesslog": "-", "access_log_format": ACCESS_LOG,
+                    "graceful_timeout": 30}).run()
 
 
 @main.command()
@@ -59,7 +63,8 @@ def web(host: str, port: int, workers: int) -> None:
 
     _prepared_url()
     Gunicorn(_app, {"bind": f"{host}:{port}", "workers": workers, "threads": 4,
-                    "worker_class": "gthread", "accesslog": "-"}).run()
+                    "worker_class": "gthread", "accesslog": "-",
+                    "access_log_format": ACCESS_LOG}).run()
 
 
 @main.group(name="db")

@@ -50,13 +50,17 @@ def allow_private_hosts() -> bool:
     return os.environ.get("OPENPOST_ALLOW_PRIVATE_HOSTS", "").lower() in ("1", "true", "yes")
 
 
+def public_url() -> str:
+    return os.environ.get("OPENPOST_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
 def load() -> dict:
     """The Flask config mapping for create_app."""
-    public_url = os.environ.get("OPENPOST_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
-    secure = public_url.startswith("https://")
+    public_url_ = public_url()
+    secure = public_url_.startswith("https://")
     return {
         "SECRET_KEY": secret_key(),
-        "PUBLIC_URL": public_url,
+        "PUBLIC_URL": public_url_,
         "SMTP_URL": os.environ.get("SMTP_URL", ""),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

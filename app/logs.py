@@ -42,8 +42,20 @@ class PlainFormatter(logging.Formatter):
         return line + ("".join(f" {k}={v}" for k, v in ctx.items()) if ctx else "")
 
 
+_base_factory = logging.getLogRecordFactory()
+
+
+def _record_factory(*args, **kwargs) -> logging.LogRecord:
+    """Every record, whichever handler gets it, carries the request id and log context."""
+    record = _base_factory(*args, **kwargs)
+    record.request_id = request_id_var.get() or "-"
+    record.context = context_var.get() or {}
+    return record
+
+
 def setup(level: str | None = None) -> None:
     """Configure the root logger once per process (OPENPOST_LOG_FORMAT=json|plain)."""
+    logging.setLogRecordFactory(_record_factory)
     root = logging.getLogger()
     if any(isinstance(h.filters[0] if h.filters else None, ContextFilter) for h in root.handlers):
         return

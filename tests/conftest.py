@@ -29,26 +29,48 @@ def _server_url() -> str:
     return db.embedded_url(ROOT / ".test-pg", database="postgres")
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
-    """A fresh database for this run (so parallel runs never meet), migrated, then dropped."""
-    from app import db
+class ScratchDatabases:
+    """Creates migrated databases on the test server and drops them all at the end."""
 
+    def __init__(self):
+        self.base = sa.engine.make_url(_server_url())
+        self.admin = sa.create_engine(self.base.set(database="postgres"),
+                                      isolation_level="AUTOCOMMIT")
+        self.names: list[str] = []
+
+    def create(self, migrate: bool = True) -> str:
+        from app import db
+
+        name = f"openpost_test_{os.getpid()}_{secrets.token_hex(3)}"
+        with self.admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        self.names.append(name)
+        url = self.base.set(database=name).render_as_string(hide_password=False)
+        if migrate:
+            db.upgrade(url)
+        return url
+
+    def drop_all(self) -> None:
+        with self.admin.connect() as conn:
+            for name in self.names:
+                conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                     "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
+                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def scratch_databases(tmp_path_factory):
     os.environ["OPENPOST_INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
-    admin = _server_url()
-    name = f"openpost_test_{os.getpid()}_{secrets.token_hex(3)}"
-    base = sa.engine.make_url(admin)
-    admin_engine = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin_engine.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    db.upgrade(url)
-    yield url
-    with admin_engine.connect() as conn:
-        conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                             "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin_engine.dispose()
+    scratch = ScratchDatabases()
+    yield scratch
+    scratch.drop_all()
+
+
+@pytest.fixture(scope="session")
+def database_url(scratch_databases):
+    """A fresh database for this run (so parallel runs never meet), migrated, then dropped."""
+    return scratch_databases.create()
 
 
 @pytest.fixture(scope="session")

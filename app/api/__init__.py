@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from flask import Blueprint, current_app, g, request
 from pydantic import BaseModel, ValidationError
@@ -14,6 +15,7 @@ from app.auth import service as auth
 from app.errors import DomainError, ValidationFailed
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+log = logging.getLogger(__name__)
 
 
 @blueprint.before_request
@@ -73,6 +75,7 @@ class PayloadTooLarge(DomainError):
 @blueprint.errorhandler(DomainError)
 def domain_error(exc: DomainError):
     db.session.rollback()
+    log.info("refused %s %s: %s %s", request.method, request.path, exc.code, exc.message)
     return error_response(exc.status, exc.code, exc.message, field=exc.field)
 
 
@@ -84,4 +87,4 @@ def http_error(exc: HTTPException):
                           exc.description or exc.name)
 
 
-from app.api import channels, posts  # noqa: E402,F401  (routes register on the blueprint)
+from app.api import channels, media, posts  # noqa: E402,F401  (routes register on the blueprint)

@@ -101,4 +101,4 @@ class ThreadPublisher:
     def load_media(self, item: dict, settings: dict) -> images.Prepared:
         from app.media.service import read_bytes
 
-        return images.prepare(read_bytes(item["storage_key"]), self.image_limits_for(settings))
+        return images.prepare(read_bytes(item), self.image_limits_for(settings))

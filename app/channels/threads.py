@@ -81,9 +81,10 @@ class ThreadsPublisher(ThreadPublisher):
         job.credentials = new
 
     def _image_url(self, job: PublishJob, item: dict) -> str:
-        from app.media.public import public_url
+        from app.media.signing import signed_url
 
-        return public_url(item)
+        # Meta fetches the file when the container is created; two days covers retries.
+        return signed_url(item["workspace_id"], item["id"], ttl=2 * 86_400)
 
     def _container(self, job: PublishJob, part: Part, previous: PartResult | None) -> str:
         uid = job.settings["account_id"]

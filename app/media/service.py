@@ -1,55 +1,146 @@
-"""Media use cases: accept an upload (checked, measured, stored) and hand its bytes back."""
+"""Media use cases: upload (checked from the bytes), read, describe, delete, platform renditions."""
 
 from __future__ import annotations
 
 import hashlib
-import io
+import logging
 import uuid
 
-from PIL import Image, UnidentifiedImageError
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.errors import ValidationFailed
+from app.audit import service as audit
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.media import convert, sniff, specs
 from app.media.models import Media
-from app.media.storage import store
+from app.media.storage import storage
+from app.timeutil import iso
 
-MAX_BYTES = 64 * 1024 * 1024
-IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
+log = logging.getLogger(__name__)
+MAX_IMAGE_BYTES = 50 * 1024 * 1024
 
 
-def save_upload(sess: Session, workspace_id: uuid.UUID, filename: str, data: bytes, *,
-                alt_text: str = "") -> Media:
-    """Store an image; the type comes from its bytes, never from the name or the client."""
-    if not data:
-        raise ValidationFailed("the file is empty", field="file")
-    if len(data) > MAX_BYTES:
-        raise ValidationFailed(f"the file is larger than {MAX_BYTES // 2**20} MB", field="file")
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            kind, (width, height) = image.format, image.size
-    except (UnidentifiedImageError, OSError) as exc:
-        raise ValidationFailed("the file is not an image this server can read", field="file") from exc
-    if kind not in IMAGE_TYPES:
-        raise ValidationFailed(f"{kind} images are not supported; use JPEG, PNG, GIF or WebP",
+def media_json(media: Media, url: str | None = None) -> dict:
+    return {"id": str(media.id), "filename": media.filename, "content_type": media.content_type,
+            "size_bytes": media.size_bytes, "width": media.width, "height": media.height,
+            "duration_ms": media.duration_ms, "alt_text": media.alt_text,
+            "status": media.status, "progress": media.progress,
+            "renditions": {k: {"status": v.get("status"), "progress": v.get("progress"),
+                               "error": v.get("error")}
+                           for k, v in (media.renditions or {}).items()},
+            "url": url, "created_at": iso(media.created_at)}
+
+
+def upload(sess: Session, workspace_id: uuid.UUID, actor: str, filename: str, data: bytes,
+           alt_text: str = "") -> Media:
+    """Store a file after checking what it really is; refuse damaged or unsupported files."""
+    found = sniff.probe(data)
+    if found.kind == "image" and len(data) > MAX_IMAGE_BYTES:
+        raise ValidationFailed(f"images can be at most {MAX_IMAGE_BYTES // 2**20} MB",
                                field="file")
-    media_id = uuid.uuid4()
-    key = f"{workspace_id}/{media_id}"
-    store().put(key, data)
-    media = Media(id=media_id, workspace_id=workspace_id, filename=filename[:255],
-                  content_type=IMAGE_TYPES[kind], size_bytes=len(data),
-                  sha256=hashlib.sha256(data).hexdigest(), storage_key=key, width=width,
-                  height=height, alt_text=alt_text, status="ready", progress=100)
+    if len(alt_text) > 1500:
+        raise ValidationFailed("alt text can be at most 1500 characters", field="alt_text")
+    media = Media(id=uuid.uuid4(), workspace_id=workspace_id, filename=filename[:255],
+                  content_type=found.content_type, size_bytes=len(data),
+                  sha256=hashlib.sha256(data).hexdigest(), storage_key="", width=found.width,
+                  height=found.height, duration_ms=found.duration_ms, alt_text=alt_text,
+                  status="ready", progress=100,
+                  renditions={}, )
+    media.storage_key = str(media.id)
+    storage().put(str(workspace_id), media.storage_key, data)
     sess.add(media)
     sess.flush()
+    audit.record(sess, workspace_id, actor, "media.uploaded", target_type="media",
+                 target_id=media.id, after={"content_type": media.content_type,
+                                            "size_bytes": media.size_bytes})
+    sess.commit()
     return media
 
 
-def read_bytes(storage_key: str) -> bytes:
-    return store().get(storage_key)
+def get_media(sess: Session, workspace_id, media_id) -> Media:
+    media = sess.scalar(sa.select(Media).where(Media.id == media_id,
+                                               Media.workspace_id == workspace_id))
+    if media is None:
+        raise NotFound("no such media in this workspace")
+    return media
+
+
+def list_media(sess: Session, workspace_id, limit: int = 50, before=None) -> list[Media]:
+    query = sa.select(Media).where(Media.workspace_id == workspace_id)
+    if before is not None:
+        query = query.where(sa.tuple_(Media.created_at, Media.id) < sa.tuple_(*before))
+    return list(sess.scalars(query.order_by(Media.created_at.desc(), Media.id.desc())
+                             .limit(limit)))
+
+
+def set_alt_text(sess: Session, workspace_id, media_id, actor: str, alt_text: str) -> Media:
+    media = get_media(sess, workspace_id, media_id)
+    if len(alt_text) > 1500:
+        raise ValidationFailed("alt text can be at most 1500 characters", field="alt_text")
+    media.alt_text = alt_text
+    sess.commit()
+    return media
+
+
+def delete_media(sess: Session, workspace_id, media_id, actor: str) -> None:
+    from app.posts.models import Post
+
+    media = get_media(sess, workspace_id, media_id)
+    ref = str(media.id)
+    in_use = sess.scalar(sa.select(sa.func.count()).select_from(Post).where(
+        Post.workspace_id == workspace_id, Post.state.in_(("scheduled", "publishing")),
+        sa.or_(Post.media_ids.contains([ref]),
+               sa.func.jsonb_path_exists(Post.parts, sa.text("'$[*].media_ids[*] ? (@ == $m)'"),
+                                         sa.func.jsonb_build_object("m", ref)))))
+    if in_use:
+        raise Conflict("a scheduled post uses this file; remove it from the post first",
+                       field="media_id")
+    for key in [media.storage_key, *(r.get("key") for r in (media.renditions or {}).values())]:
+        if key:
+            storage().delete(str(workspace_id), key)
+    audit.record(sess, workspace_id, actor, "media.deleted", target_type="media",
+                 target_id=media.id)
+    sess.delete(media)
+    sess.commit()
+
+
+def original_bytes(media: Media) -> bytes:
+    return storage().get(str(media.workspace_id), media.storage_key)
 
 
 def describe(media: Media) -> dict:
-    """The media entry of a publish job's part."""
-    return {"id": str(media.id), "content_type": media.content_type,
-            "alt_text": media.alt_text or "", "storage_key": media.storage_key,
-            "size_bytes": media.size_bytes, "width": media.width, "height": media.height}
+    """The media entry of a publish job's part (plain values, safe to pass to a publisher)."""
+    return {"id": str(media.id), "workspace_id": str(media.workspace_id),
+            "content_type": media.content_type, "alt_text": media.alt_text or "",
+            "storage_key": media.storage_key, "size_bytes": media.size_bytes,
+            "width": media.width, "height": media.height, "duration_ms": media.duration_ms}
+
+
+def read_bytes(item: dict) -> bytes:
+    """The original bytes of a media entry made by describe()."""
+    return storage().get(item["workspace_id"], item["storage_key"])
+
+
+def check_for_platform(media_list: list[Media], platform: str) -> None:
+    """Refuse at schedule time what no conversion could make acceptable to the platform."""
+    images = [m for m in media_list if m.content_type.startswith("image/")]
+    videos = [m for m in media_list if m.content_type.startswith("video/")]
+    image_spec, video_spec = specs.IMAGES[platform], specs.VIDEOS[platform]
+    if len(images) > image_spec.max_count:
+        raise ValidationFailed(f"{platform} takes at most {image_spec.max_count} images in a "
+                               f"post; this one has {len(images)}", field="media_ids")
+    if videos and (len(videos) > 1 or images):
+        raise ValidationFailed(f"{platform} takes one video alone in a post", field="media_ids")
+    for media in videos:
+        probe = sniff.Probe(media.content_type, "video", media.width or 0, media.height or 1,
+                            duration_ms=media.duration_ms)
+        problems = convert.video_problems(probe, video_spec, platform)
+        if problems:
+            raise ValidationFailed("; ".join(problems), field="media_ids")
+    for media in images:
+        aspect = (media.width or 1) / (media.height or 1)
+        low, high = image_spec.min_aspect, image_spec.max_aspect
+        if low and aspect < low - 0.005 or high and aspect > high + 0.005:
+            raise ValidationFailed(f"{platform} takes images with an aspect ratio from "
+                                   f"{low:.2f} to {high:.2f}; {media.filename or media.id} is "
+                                   f"{aspect:.2f}", field="media_ids")

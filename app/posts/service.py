@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from app.channels.models import Channel
 from app.errors import Conflict, NotFound, ValidationFailed
@@ -108,7 +108,7 @@ def create_post(sess: Session, workspace_id: uuid.UUID, actor: str, *, channel_i
                 results=[], warnings=[])
     if schedule_at is not None:
         post.schedule_at = _schedule_time(sess, schedule_at, tz_name)
-        _check_publishable(channel, post)
+        _check_publishable(sess, channel, post)
     sess.add(post)
     transition(sess, post, PostState.SCHEDULED if schedule_at is not None else PostState.DRAFT,
                actor=actor)
@@ -146,7 +146,7 @@ def update_post(sess: Session, workspace_id, post_id, actor: str, *, text=UNSET,
         else:
             post.schedule_at = _schedule_time(sess, schedule_at, post.timezone)
     if post.state == PostState.SCHEDULED:
-        _check_publishable(channel, post)
+        _check_publishable(sess, channel, post)
     sess.add(PostEvent(post_id=post.id, workspace_id=workspace_id, from_state=post.state,
                        to_state=post.state, actor=actor, detail={"edited": True}))
     sess.commit()
@@ -161,7 +161,7 @@ def schedule(sess: Session, workspace_id, post_id, actor: str, schedule_at=None)
     if schedule_at is None and post.schedule_at is None:
         raise ValidationFailed("schedule_at is required", field="schedule_at")
     post.schedule_at = _schedule_time(sess, schedule_at or post.schedule_at, post.timezone)
-    _check_publishable(channel, post)
+    _check_publishable(sess, channel, post)
     transition(sess, post, PostState.SCHEDULED, actor=actor)
     sess.commit()
     return post
@@ -190,7 +190,7 @@ def retry(sess: Session, workspace_id, post_id, actor: str, schedule_at=None) ->
     channel = channel_in_workspace(sess, workspace_id, post.channel_id)
     post.schedule_at = (_schedule_time(sess, schedule_at, post.timezone) if schedule_at
                         else db_now(sess))
-    _check_publishable(channel, post)
+    _check_publishable(sess, channel, post)
     transition(sess, post, PostState.SCHEDULED, actor=actor, detail={"retry": True})
     sess.commit()
     return post
@@ -211,14 +211,28 @@ def delete_post(sess: Session, workspace_id, post_id, actor: str) -> None:
     sess.commit()
 
 
-def _check_publishable(channel: Channel, post: Post) -> None:
+def _check_publishable(sess: Session, channel: Channel, post: Post) -> None:
     """Refuse at schedule time what the channel could not publish."""
     if channel.status != "connected":
         raise ValidationFailed(f"the channel is disconnected: {channel.status_reason or ''}"
                                .rstrip(": "), field="channel_id")
     from app.channels.compose import check_publishable
 
-    post.warnings = check_publishable(object_session(channel), channel, post)
+    _check_media(sess, channel, post)
+    post.warnings = check_publishable(sess, channel, post)
+
+
+def _check_media(sess: Session, channel: Channel, post: Post) -> None:
+    from app.media.service import check_for_platform
+
+    groups = [post.media_ids or []] + [p.get("media_ids") or [] for p in post.parts or []]
+    wanted = {uuid.UUID(m) for group in groups for m in group}
+    if not wanted:
+        return
+    found = {str(m.id): m for m in sess.scalars(sa.select(Media).where(Media.id.in_(wanted)))}
+    for group in groups:
+        if group:
+            check_for_platform([found[m] for m in group], channel.platform)
 
 
 def list_posts(sess: Session, workspace_id, *, state: str | None = None, channel_id=None,

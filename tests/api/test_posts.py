@@ -189,3 +189,19 @@ def test_missing_or_revoked_key_is_401(client, workspace, make_api_key, db):
 def test_unknown_route_answers_json_404(api):
     answer = api.get("/nothing-here")
     assert answer.status_code == 404 and answer.get_json()["error"]["code"] == "not_found"
+
+
+def test_log_lines_of_a_request_carry_its_request_id(api, channel, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO)
+    logging.getLogger("app.test").info("before")
+    answer = api.post("/posts", json={"channel_id": str(channel.id), "text": "x",
+                                      "schedule_at": "1999-01-01T00:00:00Z"},
+                      headers={"x-op-request-id": "client-chosen-id-1"})
+    assert answer.headers["x-op-request-id"] == "client-chosen-id-1"
+    assert answer.get_json()["error"]["request_id"] == "client-chosen-id-1"
+    outside = [r for r in caplog.records if r.getMessage() == "before"]
+    assert outside and outside[0].request_id == "-"
+    refused = [r for r in caplog.records if "schedule_at is in the past" in r.getMessage()]
+    assert refused and refused[0].request_id == "client-chosen-id-1"
