@@ -21,7 +21,7 @@ def fetch(pub: TikTokPublisher, job: PublishJob, publish_id: str) -> dict:
 
 
 def _forget(job: PublishJob) -> None:
-    remember(job, publish_id=None, upload_url=None, chunks_done=0, uploaded=False)
+    remember(job, publish_id=None, upload_url=None, uploaded=False)
 
 
 def resume(pub: TikTokPublisher, job: PublishJob) -> str | None:
@@ -33,18 +33,26 @@ def resume(pub: TikTokPublisher, job: PublishJob) -> str | None:
         return None
     status = fetch(pub, job, publish_id)
     if status.get("status") == "FAILED":
-        if saved.get("uploaded"):
+        if _arrived(saved, status):
             raise MediaRejected(f"tiktok: the post failed ({status.get('fail_reason')})")
         _forget(job)
         return None
-    if not saved.get("uploaded"):
+    if not _arrived(saved, status):
         data, _ = rendition(job.parts[0].media[0], "tiktok")
         try:
-            upload(pub, job, data)
+            upload(pub, job, data, int(status.get("uploaded_bytes") or 0))
         except PermanentError:
             _forget(job)  # the upload link expired: a new init starts a clean upload
             return None
     return publish_id
+
+
+def _arrived(saved: dict, status: dict) -> bool:
+    """Whether TikTok has the whole file (a photo post pulls its own)."""
+    if saved.get("uploaded"):
+        return True
+    size = saved.get("size")
+    return bool(size) and int(status.get("uploaded_bytes") or 0) >= int(size)
 
 
 def video(pub: TikTokPublisher, job: PublishJob, info: dict) -> str:
@@ -63,17 +71,18 @@ def video(pub: TikTokPublisher, job: PublishJob, info: dict) -> str:
                             "total_chunk_count": count}}
     made = pub.api(job, "/post/publish/video/init/", body)
     remember(job, publish_id=made["publish_id"], upload_url=made["upload_url"], chunk_size=chunk,
-             chunks_done=0, uploaded=False)
-    upload(pub, job, data)
+             size=size, uploaded=False)
+    upload(pub, job, data, 0)
     return made["publish_id"]
 
 
-def upload(pub: TikTokPublisher, job: PublishJob, data: bytes) -> None:
-    """The chunks not yet sent, one at a time and in order; each one counted as it lands."""
+def upload(pub: TikTokPublisher, job: PublishJob, data: bytes, received: int) -> None:
+    """The chunks TikTok has not received yet (it reports the bytes it has), one at a time and
+    in order."""
     saved = progress(job)
-    bounds = chunks(len(data), int(saved["chunk_size"]))
-    for index in range(int(saved.get("chunks_done") or 0), len(bounds)):
-        first, last = bounds[index]
+    for first, last in chunks(len(data), int(saved["chunk_size"])):
+        if last < received:
+            continue
         response = pub.send(job, "PUT", saved["upload_url"], content=data[first:last + 1],
                             headers={"Content-Type": "video/mp4",
                                      "Content-Range": f"bytes {first}-{last}/{len(data)}"})
@@ -81,7 +90,6 @@ def upload(pub: TikTokPublisher, job: PublishJob, data: bytes) -> None:
             from app.channels.tiktok import error_of
 
             raise error_of(response)
-        remember(job, chunks_done=index + 1)
     remember(job, uploaded=True)
 
 
@@ -120,6 +128,6 @@ def reconcile(pub: TikTokPublisher, job: PublishJob) -> PublishResult | None:
                                  "check the account, then retry or cancel")
         return None
     status = fetch(pub, job, publish_id)
-    if status.get("status") == "FAILED" or not saved.get("uploaded"):
+    if status.get("status") == "FAILED" or not _arrived(saved, status):
         return None
     return pub.settle(job, wait(pub, job, publish_id))

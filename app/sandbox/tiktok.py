@@ -181,7 +181,8 @@ def video_init():
 @faulty("tiktok", "upload", ERRORS)
 def upload(publish_id: str):
     item = state().bucket("tiktok", "publishes").get(publish_id)
-    if item is None or item["status"] != "PROCESSING_UPLOAD" or "size" not in item:
+    if item is None or item["status"] != "PROCESSING_UPLOAD" or "size" not in item \
+            or item.get("complete"):
         return reply(code="invalid_params", message="upload URL not found or expired", status=404)
     match = RANGE.match(request.headers.get("Content-Range", ""))
     data = request.get_data()
@@ -194,7 +195,7 @@ def upload(publish_id: str):
         item["received"] += len(data)
         if item["received"] < item["size"]:
             return json_response({}, 206)
-        item["status"] = "PROCESSING_DOWNLOAD"
+        item["complete"] = True  # still PROCESSING_UPLOAD until TikTok has processed it
     return json_response({}, 201)
 
 
@@ -219,12 +220,14 @@ def content_init():
     item = _new_publish(user, "p", body, images=images, mode=body.get("post_mode"))
     item["status"] = "FAILED" if failed else "PROCESSING_DOWNLOAD"
     item["fail_reason"] = "photo_pull_failed" if failed else ""
+    item["complete"] = True
     return reply({"publish_id": item["id"]})
 
 
 def _advance(item: dict) -> None:
     """Processing finishes after a few polls; then the post exists, exactly once."""
-    if item["status"] != "PROCESSING_DOWNLOAD" or step(item, "DONE") != "DONE":
+    if not item.get("complete") or item["status"] not in ("PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD") \
+            or step(item, "DONE") != "DONE":
         return
     with state().lock:
         public = item["post_info"].get("privacy_level") == "PUBLIC_TO_EVERYONE"
