@@ -21,19 +21,23 @@ HASHTAG = re.compile(r"(?:^|(?<=\s))#\w+", re.UNICODE)
 MENTION = re.compile(r"(?:^|(?<=\s))@[\w.]+", re.UNICODE)
 
 
-def progress(job: PublishJob) -> dict:
-    """What earlier attempts saved on the way (upload and container ids), or {}."""
-    step = next((r for r in job.done if r.index == 0 and not r.provider_post_id), None)
+def progress(job: PublishJob, index: int = 0) -> dict:
+    """What earlier attempts saved on the way to part `index` (upload and container ids), or {}."""
+    step = next((r for r in job.done if r.index == index and not r.provider_post_id), None)
     return dict(step.extra) if step else {}
 
 
-def remember(job: PublishJob, **values) -> dict:
+def remember_at(job: PublishJob, index: int, **values) -> dict:
     """Save progress at once (merged with what is there), before the next step can fail."""
-    extra = {**progress(job), **values}
-    step = PartResult(index=0, provider_post_id="", extra=extra)
+    extra = {**progress(job, index), **values}
+    step = PartResult(index=index, provider_post_id="", extra=extra)
     job.save_part(step)
-    job.done[:] = [r for r in job.done if r.index != 0] + [step]
+    job.done[:] = [r for r in job.done if r.index != index] + [step]
     return extra
+
+
+def remember(job: PublishJob, **values) -> dict:
+    return remember_at(job, 0, **values)
 
 
 def finished(job: PublishJob) -> PublishResult | None:

@@ -1,0 +1,31 @@
+"""Schedule-time media checks for thread posts: images as before, plus one video alone on the
+platforms whose publishers upload video (X chunked, Bluesky as a blob)."""
+
+from __future__ import annotations
+
+from app.channels import images
+from app.channels.media_io import is_video
+from app.errors import ValidationFailed
+from app.media import convert, sniff, specs
+
+VIDEO_PLATFORMS = ("x", "bluesky")
+
+
+def check(name: str, platform: str, limits: images.ImageLimits, media: list[dict],
+          where: str) -> None:
+    videos = [m for m in media if is_video(m)]
+    if not videos or platform not in VIDEO_PLATFORMS:
+        return images.check(name, limits, media, where)
+    if len(media) > 1:
+        raise ValidationFailed(f"{where}: {name} takes one video alone", field="media_ids")
+    item = videos[0]
+    alt = item.get("alt_text") or ""
+    if limits.max_alt and len(alt) > limits.max_alt:
+        raise ValidationFailed(f"{where}: alt text is {len(alt)}/{limits.max_alt} characters "
+                               f"on {name}", field="media_ids")
+    probe = sniff.Probe(item["content_type"], "video", item.get("width") or 0,
+                        item.get("height") or 1, duration_ms=item.get("duration_ms"))
+    problems = convert.video_problems(probe, specs.VIDEOS[platform], name)
+    if problems:
+        raise ValidationFailed(f"{where}: " + "; ".join(problems), field="media_ids")
+    return None
