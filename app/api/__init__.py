@@ -87,4 +87,4 @@ def http_error(exc: HTTPException):
                           exc.description or exc.name)
 
 
-from app.api import channels, media, posts  # noqa: E402,F401  (routes register on the blueprint)
+from app.api import channel_options, channels, media, posts  # noqa: E402,F401  (routes register on the blueprint)
