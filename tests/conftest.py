@@ -207,3 +207,6 @@ def platforms(sandbox, monkeypatch):
     monkeypatch.setenv("OPENPOST_THREADS_API_URL", f"{sandbox.url}/threads")
     with httpx.Client(timeout=5.0) as http:
         yield lambda name: Platform(sandbox, name, http)
+
+
+from tests.channels.social_accounts import social, stored  # noqa: E402,F401  (fixtures)

@@ -25,7 +25,6 @@ class InstagramPublisher(SocialPublisher):
     name = "Instagram"
     caption_limit = 2200
     needs_media = True
-    mixed_carousel = True
     max_hashtags = 30
 
     def _call(self, job: PublishJob, method: str, path: str, **params) -> dict:

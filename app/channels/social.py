@@ -53,8 +53,6 @@ class SocialPublisher(ABC):
     name: ClassVar[str]
     caption_limit: ClassVar[int]
     needs_media: ClassVar[bool] = False
-    mixed_carousel: ClassVar[bool] = False
-    min_carousel: ClassVar[int] = 2
     max_hashtags: ClassVar[int | None] = None
     max_alt: ClassVar[int] = 1000
 
@@ -92,7 +90,7 @@ class SocialPublisher(ABC):
         videos = [m for m in media if is_video(m)]
         images = [m for m in media if not is_video(m)]
         image_spec, video_spec = specs.IMAGES[self.platform], specs.VIDEOS[self.platform]
-        if videos and not self.mixed_carousel and (len(videos) > 1 or images):
+        if videos and self.platform not in specs.MIXED_CAROUSELS and (len(videos) > 1 or images):
             raise ValidationFailed(f"{self.name} takes one video alone in a post",
                                    field="media_ids")
         if len(media) > image_spec.max_count:

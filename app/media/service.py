@@ -126,10 +126,13 @@ def check_for_platform(media_list: list[Media], platform: str) -> None:
     images = [m for m in media_list if m.content_type.startswith("image/")]
     videos = [m for m in media_list if m.content_type.startswith("video/")]
     image_spec, video_spec = specs.IMAGES[platform], specs.VIDEOS[platform]
-    if len(images) > image_spec.max_count:
-        raise ValidationFailed(f"{platform} takes at most {image_spec.max_count} images in a "
-                               f"post; this one has {len(images)}", field="media_ids")
-    if videos and (len(videos) > 1 or images):
+    mixed = platform in specs.MIXED_CAROUSELS
+    counted = len(media_list) if mixed else len(images)
+    if counted > image_spec.max_count:
+        raise ValidationFailed(f"{platform} takes at most {image_spec.max_count} "
+                               f"{'items' if mixed else 'images'} in a post; this one has "
+                               f"{counted}", field="media_ids")
+    if videos and not mixed and (len(videos) > 1 or images):
         raise ValidationFailed(f"{platform} takes one video alone in a post", field="media_ids")
     for media in videos:
         probe = sniff.Probe(media.content_type, "video", media.width or 0, media.height or 1,

@@ -127,3 +127,14 @@ def test_tiktok_private_post_has_no_public_link(social, stored):
     result, _ = p.run("Just me", [clip(stored)], options={"privacy_level": "SELF_ONLY"})
     assert len(p.posts()) == 1
     assert result.live_url is None and "privately" in result.warnings[0]
+
+
+def test_instagram_carousel_mixing_a_video_waits_for_every_child(social, stored):
+    p = social("instagram")
+    p.configure(video_polls=2)
+    p.run("Mixed", [stored(jpeg(1080, 1080), "a.jpg"), clip(stored)])
+    [post] = p.posts()
+    containers = p.sandbox.state.bucket("instagram", "containers")
+    kinds = sorted(containers[c]["media_type"] for c in post["children"])
+    assert kinds == ["IMAGE", "VIDEO"]
+    assert all(containers[c]["status"] == "FINISHED" for c in post["children"])

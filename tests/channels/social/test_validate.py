@@ -119,3 +119,24 @@ def test_linkedin_multi_image_schedules(api, make_channel, tmp_path):
         assert answer.status_code == 201, answer.get_json()
     finally:
         storage.use(None)
+
+
+def test_instagram_carousel_mixing_a_video_and_photos_schedules(api, make_channel, tmp_path):
+    from app.media import storage
+
+    storage.use(storage.LocalStorage(tmp_path))
+    try:
+        channel_id = str(make_channel(api.workspace_id, platform="instagram", account_id="1").id)
+        media = [upload(api, jpeg(1080, 1080), "a.jpg"),
+                 upload(api, video(seconds=3.0, fps=25), "v.mp4")]
+        answer = api.post("/posts", json={"channel_id": channel_id, "text": "Mixed",
+                                          "media_ids": media, "schedule_at": future()})
+        assert answer.status_code == 201, answer.get_json()
+        too_many = [upload(api, jpeg(1080, 1080), f"{i}.jpg") for i in range(10)]
+        refused = api.post("/posts", json={"channel_id": channel_id, "text": "Eleven",
+                                           "media_ids": media[1:] + too_many,
+                                           "schedule_at": future()})
+        assert refused.status_code == 422
+        assert "at most 10 items" in refused.get_json()["error"]["message"]
+    finally:
+        storage.use(None)
