@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from app.channels.base import PublishJob, PublishResult
-from app.channels.errors import MediaRejected, OutcomeUnknown, PermanentError
+from app.channels.errors import MediaRejected, NetworkError, OutcomeUnknown, PermanentError
 from app.channels.media_io import chunks, rendition, rendition_url
 from app.channels.social import progress, remember
 
@@ -103,7 +103,13 @@ def photos(pub: TikTokPublisher, job: PublishJob, info: dict) -> str:
                             "photo_images": urls}}
     # TikTok pulls the photos once init succeeds: a lost answer may still become a post.
     remember(job, init_sent=True)
-    made = pub.api(job, "/post/publish/content/init/", body)
+    try:
+        made = pub.api(job, "/post/publish/content/init/", body)
+    except NetworkError as exc:
+        if exc.sent:
+            raise OutcomeUnknown(f"tiktok: the photo post was sent but no answer came back "
+                                 f"({exc.message}); check the account before retrying") from exc
+        raise
     remember(job, publish_id=made["publish_id"], uploaded=True)
     return made["publish_id"]
 

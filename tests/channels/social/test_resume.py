@@ -188,3 +188,39 @@ def test_instagram_lost_publish_answer_is_settled_by_container_status(social, st
     result, _ = p.run("Once", media, recorder=recorder, attempt=2,
                       tweak=lambda pub: setattr(pub.client, "timeout", 0.5))
     assert len(p.posts()) == 1 and result.provider_post_id == p.posts()[0]["id"]
+
+
+def test_tiktok_lost_photo_post_answer_is_an_unknown_outcome(social, stored):
+    p = social("tiktok")
+    p.fault("photo_init", "lost", delay=1.5)
+    media, recorder = [stored(jpeg(1080, 1350), "a.jpg")], Recorder()
+    with pytest.raises(errors.OutcomeUnknown):
+        p.run("Lost", media, recorder=recorder,
+              tweak=lambda pub: setattr(pub.client, "timeout", 0.5))
+    with pytest.raises(errors.OutcomeUnknown):
+        p.run("Lost", media, recorder=recorder, method="reconcile")
+
+
+def test_polling_gives_up_after_its_deadline_and_the_retry_reuses_the_container(social, stored):
+    from app.channels.polling import Poller
+
+    p = social("instagram")
+    p.configure(video_polls=50)
+    media, recorder = [clip(stored)], Recorder()
+    slept: list[float] = []
+    clock = [0.0]
+
+    def sleep(seconds):
+        slept.append(seconds)
+        clock[0] += seconds
+
+    def short(pub):
+        pub.poller = Poller(timeout=60, first=2, factor=2, sleep=sleep, clock=lambda: clock[0])
+    with pytest.raises(errors.PlatformUnavailable) as caught:
+        p.run("Slow reel", media, recorder=recorder, tweak=short)
+    assert "still processing" in caught.value.message
+    assert slept == sorted(slept) and slept[0] == 2 and sum(slept) <= 60, "backoff, bounded"
+    for container in p.sandbox.state.bucket("instagram", "containers").values():
+        container["polls_left"] = 0  # Instagram has finished processing meanwhile
+    p.run("Slow reel", media, recorder=recorder, attempt=2)
+    assert len(p.requests("container")) == 1 and len(p.posts()) == 1
