@@ -44,9 +44,9 @@ class FacebookPublisher(SocialPublisher):
         photos = list(progress(job).get("photos") or [])
         for item in job.parts[0].media[len(photos):]:
             data, content_type = rendition(item, "facebook")
+            alt = {"alt_text_custom": item["alt_text"]} if item.get("alt_text") else {}
             photo = self._call(job, "POST", f"/{self.page(job)}/photos", published="false",
-                               alt_text_custom=item.get("alt_text") or "",
-                               files={"source": ("photo", data, content_type)})
+                               files={"source": ("photo", data, content_type)}, **alt)
             photos.append(photo["id"])
             remember(job, photos=photos)
         return photos

@@ -63,8 +63,10 @@ class InstagramPublisher(SocialPublisher):
             kind = "VIDEO" if params.get("is_carousel_item") else "REELS"
             return self._call(job, "POST", f"/{uid}/media", media_type=kind,
                               video_url=rendition_url(item, "instagram"), **params)["id"]
+        if item.get("alt_text"):
+            params["alt_text"] = item["alt_text"]
         return self._call(job, "POST", f"/{uid}/media", image_url=rendition_url(item, "instagram"),
-                          alt_text=item.get("alt_text") or "", **params)["id"]
+                          **params)["id"]
 
     def _children(self, job: PublishJob) -> list[str]:
         """Carousel items, kept as they are made; a retry reuses the ones still usable."""
