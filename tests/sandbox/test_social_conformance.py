@@ -124,3 +124,43 @@ def test_facebook_fake_attaches_only_unpublished_photos_of_the_page(social):
         "access_token": token})
     assert refused.status_code == 400 and "not an unpublished photo" in \
         refused.json()["error"]["message"]
+
+
+@pytest.fixture
+def live_openpost(app, db, monkeypatch):
+    """OpenPost itself served on a loopback port, so a fake platform can fetch signed links."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=False)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("OPENPOST_PUBLIC_URL", f"http://127.0.0.1:{server.server_port}")
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_instagram_downloads_the_reel_from_openpost(social, stored, live_openpost):
+    p = social("instagram")
+    p.configure(fetch_media=True)
+    publish(p, "A fetched reel", [stored(video(seconds=3.0, fps=25, size=(160, 120)), "v.mp4")])
+    [pulled] = p.sandbox.state.bucket("instagram", "pulled").values()
+    assert pulled["content_type"] == "video/mp4" and pulled["bytes"] > 1000
+    assert len(p.posts()) == 1
+
+
+def test_unreachable_public_url_is_a_media_error_naming_the_fetch(social, stored, monkeypatch):
+    from app.channels.errors import MediaRejected
+
+    monkeypatch.setenv("OPENPOST_PUBLIC_URL", "http://127.0.0.1:9")
+    p = social("instagram")
+    p.configure(fetch_media=True)
+    with pytest.raises(MediaRejected) as caught:
+        publish(p, "Nobody can fetch this", [stored(jpeg(1080, 1080))])
+    assert "could not be fetched" in caught.value.message
+    assert p.posts() == []
