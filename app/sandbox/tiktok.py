@@ -18,6 +18,7 @@ ACCESS_LIFETIME, REFRESH_LIFETIME = 2 * 3600, 180 * 86_400
 MIN_CHUNK, MAX_CHUNK = 5 * 1024 * 1024, 64 * 1024 * 1024
 RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
 PRIVACY = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]
+INIT_PER_MINUTE = 6
 
 
 def reply(data: dict | None = None, code: str = "ok", message: str = "", status: int = 200,
@@ -145,6 +146,18 @@ def _chunk_problem(source: dict) -> str | None:
     return None
 
 
+def _init_limited():
+    """TikTok allows 6 init calls a minute per access token."""
+    now = time.time()
+    with state().lock:
+        calls = state().bucket("tiktok", "init_calls").setdefault(bearer() or "", [])
+        calls[:] = [t for t in calls if t > now - 60] + [now]
+        if len(calls) <= INIT_PER_MINUTE:
+            return None
+    return reply(code="rate_limit_exceeded", status=429, message="API rate limit exceeded",
+                 headers={"x-ratelimit-reset": str(int(min(calls)) + 60)})
+
+
 def _new_publish(user: dict, kind: str, body: dict, **extra) -> dict:
     publish_id = f"{kind}_pub_{'file' if kind == 'v' else 'url'}~v2-1.{state().next_id()}"
     item = {"id": publish_id, "owner": user["id"], "status": "PROCESSING_UPLOAD", "received": 0,
@@ -160,6 +173,9 @@ def video_init():
     user, problem = _user()
     if problem:
         return problem
+    limited = _init_limited()
+    if limited:
+        return limited
     body = request.get_json(silent=True) or {}
     source = body.get("source_info") or {}
     bad = _post_info_problem(user, body.get("post_info") or {})
@@ -205,6 +221,9 @@ def content_init():
     user, problem = _user()
     if problem:
         return problem
+    limited = _init_limited()
+    if limited:
+        return limited
     body = request.get_json(silent=True) or {}
     source = body.get("source_info") or {}
     images = source.get("photo_images") or []

@@ -164,3 +164,14 @@ def test_unreachable_public_url_is_a_media_error_naming_the_fetch(social, stored
         publish(p, "Nobody can fetch this", [stored(jpeg(1080, 1080))])
     assert "could not be fetched" in caught.value.message
     assert p.posts() == []
+
+
+def test_tiktok_fake_limits_init_calls_to_six_a_minute(social):
+    p = social("tiktok")
+    auth = {"Authorization": f"Bearer {p.credentials['access_token']}"}
+    body = {"post_info": {"privacy_level": "SELF_ONLY", "title": "t"},
+            "source_info": {"source": "FILE_UPLOAD", "video_size": 40, "chunk_size": 40,
+                            "total_chunk_count": 1}}
+    codes = [p.http.post(f"{p.sandbox.url}/tiktok/v2/post/publish/video/init/", headers=auth,
+                         json=body).status_code for _ in range(7)]
+    assert codes == [200] * 6 + [429]
