@@ -43,7 +43,7 @@ IMAGES = {
 }
 
 # Carousels that may mix images and videos (counted together against max_count).
-MIXED_CAROUSELS = ("instagram",)
+MIXED_CAROUSELS = ("instagram", "threads")
 
 VIDEOS = {
     "x": VideoSpec(512 * MB, 0.5, 140, 1280, 1024, max_fps=60, min_aspect=1 / 3, max_aspect=3),

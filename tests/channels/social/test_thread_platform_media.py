@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.channels import errors
+from app.channels.base import Part
 from app.channels.polling import instant
 from app.channels.registry import get_publisher
 from app.errors import ValidationFailed
@@ -52,8 +53,6 @@ def test_bluesky_four_images_with_alt_text(platforms, stored):
 
 @pytest.mark.parametrize("name", ["x", "bluesky"])
 def test_a_fifth_image_is_refused_at_schedule_time(name, stored, db):
-    from app.channels.base import Part
-
     media = four(stored) + [stored(jpeg(64, 64), "5.jpg")]
     with pytest.raises(ValidationFailed) as caught:
         get_publisher(name, None).validate([Part("Five", media)], {}, {})
@@ -99,8 +98,6 @@ def test_x_video_failing_processing_is_a_media_error(platforms, stored):
 
 
 def test_x_video_too_long_is_refused_at_schedule_time():
-    from app.channels.base import Part
-
     item = {"id": "v", "content_type": "video/mp4", "width": 160, "height": 120,
             "duration_ms": 150_000}
     with pytest.raises(ValidationFailed) as caught:
@@ -132,8 +129,31 @@ def test_threads_carousel_of_three(platforms, stored):
 
 
 def test_threads_carousel_over_twenty_is_refused(stored, db):
-    from app.channels.base import Part
-
     media = [{"id": str(i), "content_type": "image/jpeg"} for i in range(21)]
     with pytest.raises(ValidationFailed):
         get_publisher("threads", None).validate([Part("Too many", media)], {}, {})
+
+
+def test_threads_carousel_mixing_a_video_waits_for_each_item(platforms, stored):
+    p = platforms("threads")
+    media = [stored(jpeg(800, 800), "a.jpg", alt="A square"),
+             stored(video(seconds=2.0, fps=25, size=(160, 120)), "v.mp4")]
+    assert get_publisher("threads", None).validate([Part("Mixed", media)], {}, {}) == []
+    run(p, "Mixed", media)
+    [post] = p.posts()
+    containers = p.sandbox.state.bucket("threads", "containers")
+    children = containers[post["container"]]["children"].split(",")
+    assert [containers[c]["media_type"] for c in children] == ["IMAGE", "VIDEO"]
+    assert all(containers[c]["status"] == "FINISHED" for c in children)
+    assert containers[children[0]]["image_url"].split("?")[1].count("v=threads") == 1
+
+
+def test_threads_carousel_resumes_with_the_items_already_made(platforms, stored):
+    p = platforms("threads")
+    media, recorder = [stored(jpeg(800, 800), f"{i}.jpg") for i in range(3)], Recorder()
+    p.fault("container", "5xx", after=2)
+    with pytest.raises(errors.PlatformUnavailable):
+        run(p, "Three", media, recorder=recorder)
+    run(p, "Three", media, recorder=recorder, attempt=2)
+    assert len(p.requests("container")) == 5  # 2 items, the failed third and its retry, the carousel
+    assert len(p.posts()) == 1
