@@ -8,7 +8,7 @@ import os
 
 from app.channels import graph
 from app.channels.base import PublishJob, PublishResult
-from app.channels.errors import MediaRejected, NetworkError, OutcomeUnknown, PublishError
+from app.channels.errors import AuthRevoked, MediaRejected, NetworkError, OutcomeUnknown, PublishError
 from app.channels.media_io import is_video, rendition
 from app.channels.social import SocialPublisher, finished, progress, remember
 from app.config import platform_api_url
@@ -73,6 +73,15 @@ class FacebookPublisher(SocialPublisher):
         return self.result(job, post_id, link)
 
     def _upload(self, job: PublishJob, data: bytes, content_type: str) -> str:
+        try:
+            return self._resumable(job, data, content_type)
+        except AuthRevoked as exc:
+            # Uploads need the 60-day user token, not the page token that posts text.
+            raise AuthRevoked(f"{exc.message} (the sign-in used for video uploads has expired "
+                              "or was revoked; reconnect the page to post videos)",
+                              status=exc.status, body=exc.body) from exc
+
+    def _resumable(self, job: PublishJob, data: bytes, content_type: str) -> str:
         """Resumable Upload API: a session, then the bytes from the offset Meta reports."""
         saved = progress(job)
         if saved.get("handle"):
@@ -86,8 +95,10 @@ class FacebookPublisher(SocialPublisher):
             except PublishError:
                 session = None  # expired or unknown: start a new session
         if not session:
-            session = self._call(job, "POST", f"/{app_id}/uploads", file_name="video.mp4",
-                                 file_length=len(data), file_type=content_type)["id"]
+            session = graph.call(self.client, job, "facebook", "POST",
+                                 f"{api_url()}/{graph.VERSION}/{app_id}/uploads", token=token,
+                                 file_name="video.mp4", file_length=len(data),
+                                 file_type=content_type)["id"]
             remember(job, upload_session=session)
         while True:
             body = self._oauth(job, "POST", session, token, offset=offset,

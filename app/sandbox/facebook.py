@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from urllib.parse import urlencode
 
 from flask import Blueprint, redirect, request
@@ -39,6 +40,9 @@ def _who():
         return None, graph_error("Error validating access token: The session has been "
                                  "invalidated because the user changed their password.", 190,
                                  subcode=460)
+    if token.expires_at and token.expires_at < time.time():
+        return None, graph_error("Error validating access token: Session has expired.", 190,
+                                 subcode=463)
     return state().account("facebook", token.account), None
 
 
@@ -50,8 +54,11 @@ def new_page(name: str = "Sandbox Page") -> tuple[dict, str]:
 
 def control_account(body: dict) -> dict:
     page, token = new_page(body.get("name") or "Sandbox Page")
+    user = state().add_account("facebook", state().next_id(), name="Sandbox User", kind="user",
+                               pages=[page["id"]])
     return {"access_token": token, "account_id": page["id"], "page_id": page["id"],
-            "username": page["name"], "app_id": APP_ID}
+            "username": page["name"], "app_id": APP_ID,
+            "user_access_token": state().mint("facebook", user["id"], lifetime=60 * 86_400)}
 
 
 @bp.get("/dialog/oauth")
@@ -159,9 +166,11 @@ def feed(page_id: str):
 @bp.post(f"{V}/<app_id>/uploads")
 @faulty("facebook", "session", ERRORS, _token)
 def start_upload(app_id: str):
-    _who_, error = _who()
+    who, error = _who()
     if error:
         return error
+    if who.get("kind") != "user":
+        return graph_error("(#200) Uploads need a user access token of an app user", 200, 403)
     length = _value("file_length") or ""
     if app_id != APP_ID or not length.isdigit() or not _value("file_type"):
         return graph_error("(#100) file_length, file_type and a valid app id are required", 100)

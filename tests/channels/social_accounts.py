@@ -30,6 +30,7 @@ class Social(Platform):
         self.settings = {"account_id": made["account_id"]}
         if name == "facebook":
             self.settings |= {"page_id": made["page_id"], "app_id": made["app_id"]}
+            self.credentials["user_access_token"] = made["user_access_token"]
         if name == "linkedin":
             self.settings["author_urn"] = made["author_urn"]
         if name == "tiktok":

@@ -224,3 +224,13 @@ def test_polling_gives_up_after_its_deadline_and_the_retry_reuses_the_container(
         container["polls_left"] = 0  # Instagram has finished processing meanwhile
     p.run("Slow reel", media, recorder=recorder, attempt=2)
     assert len(p.requests("container")) == 1 and len(p.posts()) == 1
+
+
+def test_facebook_expired_upload_sign_in_asks_to_reconnect_for_videos(social, stored):
+    p = social("facebook")
+    p.token_action("expire", token=p.credentials["user_access_token"])
+    with pytest.raises(errors.AuthRevoked) as caught:
+        p.run("Video", [clip(stored)])
+    assert "reconnect the page to post videos" in caught.value.message
+    p.run("Text still works")
+    assert [post["kind"] for post in p.posts()] == ["feed"]
