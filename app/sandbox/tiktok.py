@@ -65,6 +65,8 @@ def control_account(body: dict) -> dict:
     user = new_user(body.get("username") or "sandbox")
     if body.get("privacy_level_options"):
         user["privacy"] = list(body["privacy_level_options"])
+    if body.get("max_video_post_duration_sec"):
+        user["max_duration"] = int(body["max_video_post_duration_sec"])
     return {**issue(user["id"]), "account_id": user["id"], "username": user["username"],
             "privacy_level_options": user["privacy"],
             "expires_at": int(time.time()) + ACCESS_LIFETIME}

@@ -140,3 +140,13 @@ def test_tiktok_privacy_level_not_offered_now_is_refused_before_posting(social, 
         publish(p, stored, options={"privacy_level": "PUBLIC_TO_EVERYONE"})
     assert "SELF_ONLY" in caught.value.message
     assert p.requests("photo_init") == []
+
+
+def test_tiktok_video_longer_than_the_creator_may_post_is_a_media_error(social, stored):
+    from tests.media.conftest import video
+
+    p = social("tiktok", max_video_post_duration_sec=2)
+    with pytest.raises(errors.MediaRejected) as caught:
+        p.run("Too long", [stored(video(seconds=3.0, fps=25), "v.mp4")])
+    assert "up to 2 s" in caught.value.message
+    assert p.requests("init") == [] and p.posts() == []
