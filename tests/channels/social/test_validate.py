@@ -140,3 +140,12 @@ def test_instagram_carousel_mixing_a_video_and_photos_schedules(api, make_channe
         assert "at most 10 items" in refused.get_json()["error"]["message"]
     finally:
         storage.use(None)
+
+
+def test_composer_preview_counts_a_caption_without_splitting_it():
+    from app.channels import text
+
+    [part] = text.preview("instagram", {}, "word " * 500)
+    assert part["limit"] == 2200 and part["count"] == 2499 and part["ok"] is False
+    [fine] = text.preview("linkedin", {}, "Hello 👋🏽")
+    assert fine["count"] == 7 and fine["ok"] is True
