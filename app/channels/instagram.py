@@ -4,16 +4,26 @@ until ready, then published; a saved container id settles a lost attempt (PUBLIS
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
 from app.channels import graph
 from app.channels.base import PublishJob, PublishResult
-from app.channels.errors import AuthRevoked, MediaRejected, NetworkError, OutcomeUnknown, PlatformUnavailable
+from app.channels.errors import (
+    AuthRevoked,
+    MediaRejected,
+    NetworkError,
+    OutcomeUnknown,
+    PlatformUnavailable,
+    RateLimited,
+)
 from app.channels.media_io import is_video, rendition_url
 from app.channels.social import SocialPublisher, finished, progress, remember
 from app.config import platform_api_url
 
 # Long-lived tokens last 60 days; refresh them in their last week (they must be a day old).
 REFRESH_WITHIN = 7 * 86_400
+# The publishing quota is a rolling 24 hours; look again in an hour.
+QUOTA_WAIT = timedelta(hours=1)
 
 
 def api_url() -> str:
@@ -106,10 +116,21 @@ class InstagramPublisher(SocialPublisher):
             return None
         return container
 
+    def _check_quota(self, job: PublishJob) -> None:
+        """Instagram allows 100 API posts a rolling day: wait instead of failing mid-way."""
+        body = self._call(job, "GET", f"/{job.settings['account_id']}/content_publishing_limit",
+                          fields="quota_usage,config")
+        usage = (body.get("data") or [{}])[0]
+        total = (usage.get("config") or {}).get("quota_total", 100)
+        if usage.get("quota_usage", 0) >= total:
+            raise RateLimited(f"instagram: the account has used its {total} posts for the last "
+                              "24 hours", retry_at=datetime.now(UTC) + QUOTA_WAIT)
+
     def publish_new(self, job: PublishJob) -> PublishResult:
         self._refresh_if_due(job)
         container = self._usable(job)
         if container is None:
+            self._check_quota(job)
             container = self._container(job)
             remember(job, container_id=container)
         if self._wait(job, container) == "PUBLISHED":

@@ -167,14 +167,32 @@ def publish(uid: str):
             return graph_error("The media has already been published.", 100, subcode=2207008)
         if container["status"] != "FINISHED":
             return graph_error("Media ID is not available", 9007, subcode=2207027)
+        used = sum(1 for p in state().posts.get("instagram", []) if p["account"] == uid
+                   and p.get("at", 0) > time.time() - 86_400)
+        if used >= int(settings("instagram").get("quota_total", 100)):
+            return graph_error("The account has reached its publishing limit.", 9,
+                               subcode=2207042, status=400)
         media_id = state().next_id()
         container["status"], container["media_id"] = "PUBLISHED", media_id
     state().record("instagram", {
         "id": media_id, "account": uid, "caption": container["caption"],
         "media_type": container["media_type"], "container": container["id"],
-        "children": container["children"], "url": container["url"],
+        "children": container["children"], "url": container["url"], "at": time.time(),
         "permalink": f"https://www.instagram.com/p/{media_id}/"})
     return json_response({"id": media_id})
+
+
+@bp.get(f"{V}/<uid>/content_publishing_limit")
+def publishing_limit(uid: str):
+    _user_, error = _user()
+    if error:
+        return error
+    day_ago = time.time() - 86_400
+    used = sum(1 for p in state().posts.get("instagram", [])
+               if p["account"] == uid and p.get("at", 0) > day_ago)
+    total = int(settings("instagram").get("quota_total", 100))
+    return json_response({"data": [{"quota_usage": used,
+                                    "config": {"quota_total": total, "quota_duration": 86_400}}]})
 
 
 @bp.get(f"{V}/<uid>/media")

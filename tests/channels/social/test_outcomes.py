@@ -150,3 +150,14 @@ def test_tiktok_video_longer_than_the_creator_may_post_is_a_media_error(social, 
         p.run("Too long", [stored(video(seconds=3.0, fps=25), "v.mp4")])
     assert "up to 2 s" in caught.value.message
     assert p.requests("init") == [] and p.posts() == []
+
+
+def test_instagram_publishing_quota_used_up_waits_before_making_containers(social, stored):
+    p = social("instagram")
+    p.configure(quota_total=1)
+    publish(p, stored)
+    with pytest.raises(errors.RateLimited) as caught:
+        publish(p, stored, text="Second today")
+    assert "used its 1 posts" in caught.value.message
+    assert caught.value.retry_at > datetime.now(UTC)
+    assert len(p.requests("container")) == 1 and len(p.posts()) == 1
