@@ -36,6 +36,7 @@ class InstagramPublisher(SocialPublisher):
     caption_limit = 2200
     needs_media = True
     max_hashtags = 30
+    max_mentions = 20
 
     def _call(self, job: PublishJob, method: str, path: str, **params) -> dict:
         return graph.call(self.client, job, "instagram", method,

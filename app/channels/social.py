@@ -54,6 +54,7 @@ class SocialPublisher(ABC):
     caption_limit: ClassVar[int]
     needs_media: ClassVar[bool] = False
     max_hashtags: ClassVar[int | None] = None
+    max_mentions: ClassVar[int | None] = None
     max_alt: ClassVar[int] = 1000
 
     def __init__(self, client: httpx.Client) -> None:
@@ -74,6 +75,9 @@ class SocialPublisher(ABC):
                                    f"{self.name}", field="text")
         if self.max_hashtags and len(HASHTAG.findall(part.text)) > self.max_hashtags:
             raise ValidationFailed(f"{self.name} allows at most {self.max_hashtags} hashtags",
+                                   field="text")
+        if self.max_mentions and len(MENTION.findall(part.text)) > self.max_mentions:
+            raise ValidationFailed(f"{self.name} allows at most {self.max_mentions} mentions",
                                    field="text")
         if self.needs_media and not part.media:
             raise ValidationFailed(f"{self.name} posts need {self.media_words()}",

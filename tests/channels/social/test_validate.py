@@ -28,6 +28,7 @@ def check(platform, text="Hello", media=(), settings=None, options=None, parts=N
     ("instagram", "Words only", [], {}, "Instagram posts need an image or a video"),
     ("instagram", "x" * 2201, [IMAGE], {}, "2201/2200 characters"),
     ("instagram", "#a " * 31, [IMAGE], {}, "at most 30 hashtags"),
+    ("instagram", "@a " * 21, [IMAGE], {}, "at most 20 mentions"),
     ("instagram", "Eleven", [IMAGE] * 11, {}, "at most 10 items"),
     ("tiktok", "Words only", [], {"privacy_level": "SELF_ONLY"}, "need a video or photos"),
     ("tiktok", "No level", [VIDEO], {}, "choose who can see this TikTok post"),
