@@ -41,6 +41,12 @@ def message_of(response: httpx.Response) -> str:
                or response.text[:300])
 
 
+def author_urn(settings: dict) -> str:
+    """Who posts: the member or organization URN; a bare id (REST API connect) is a member."""
+    given = str(settings.get("author_urn") or settings.get("account_id") or "")
+    return given if given.startswith("urn:li:") else f"urn:li:person:{given}"
+
+
 def escape(text: str) -> str:
     return RESERVED.sub(r"\\\1", text)
 
@@ -147,7 +153,7 @@ class LinkedInPublisher(SocialPublisher):
                                           for urn, item in zip(urns, media, strict=True)]}}
 
     def publish_new(self, job: PublishJob) -> PublishResult:
-        author = job.settings["author_urn"]
+        author = author_urn(job.settings)
         body: dict = {"author": author, "commentary": commentary(job.parts[0].text),
                       "visibility": job.options.get("visibility") or "PUBLIC",
                       "distribution": {"feedDistribution": "MAIN_FEED", "targetEntities": [],

@@ -17,8 +17,10 @@ if TYPE_CHECKING:
 
 def upload_images(pub: LinkedInPublisher, job: PublishJob, media: list[dict]) -> list[str]:
     """Image URNs, one per item; images uploaded by an earlier attempt are not sent again."""
+    from app.channels.linkedin import author_urn
+
     urns = list(progress(job).get("images") or [])
-    owner = job.settings["author_urn"]
+    owner = author_urn(job.settings)
     for item in media[len(urns):]:
         data, content_type = rendition(item, "linkedin")
         init = pub.call(job, "POST", "/rest/images?action=initializeUpload",
@@ -30,7 +32,9 @@ def upload_images(pub: LinkedInPublisher, job: PublishJob, media: list[dict]) ->
 
 
 def _initialize(pub: LinkedInPublisher, job: PublishJob, size: int) -> dict:
-    body = {"initializeUploadRequest": {"owner": job.settings["author_urn"], "fileSizeBytes": size,
+    from app.channels.linkedin import author_urn
+
+    body = {"initializeUploadRequest": {"owner": author_urn(job.settings), "fileSizeBytes": size,
                                         "uploadCaptions": False, "uploadThumbnail": False}}
     value = pub.call(job, "POST", "/rest/videos?action=initializeUpload", json=body).json()["value"]
     return remember(job, video=value["video"], upload_token=value.get("uploadToken", ""),

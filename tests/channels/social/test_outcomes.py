@@ -161,3 +161,12 @@ def test_instagram_publishing_quota_used_up_waits_before_making_containers(socia
     assert "used its 1 posts" in caught.value.message
     assert caught.value.retry_at > datetime.now(UTC)
     assert len(p.requests("container")) == 1 and len(p.posts()) == 1
+
+
+def test_linkedin_channel_connected_through_the_api_posts_as_the_member(social):
+    p = social("linkedin")
+    member = p.settings.pop("author_urn").rsplit(":", 1)[1]
+    p.settings["account_id"] = member
+    p.run("Connected with a token")
+    [post] = p.posts()
+    assert post["account"] == member
