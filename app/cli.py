@@ -192,11 +192,12 @@ def audit_verify(workspace: str | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8025, show_default=True, type=int)
 def sandbox(host: str, port: int) -> None:
-    """Serve the spec-faithful fake platforms (X, Bluesky, Mastodon, Threads)."""
+    """Serve the spec-faithful fake platforms (all eight)."""
     from app.sandbox.server import SandboxServer
 
     server = SandboxServer(host, port, quiet=False)
-    click.echo(f"sandbox on {server.url}: /x, /bluesky/xrpc, /mastodon, /threads, /_control "
+    click.echo(f"sandbox on {server.url}: /x, /bluesky/xrpc, /mastodon, /threads, /instagram, "
+               "/facebook, /linkedin, /tiktok, /_control "
                f"(e.g. OPENPOST_X_API_URL={server.url}/x)  Ctrl-C stops it")
     try:
         server.serve_forever()

@@ -217,3 +217,4 @@ def quiet_ops(db):
     db.execute(sa.text("DELETE FROM ops_alarms"))
     db.execute(sa.text("DELETE FROM posts WHERE state = 'scheduled' AND schedule_at < now()"))
     return db
+from tests.channels.social_accounts import social, stored  # noqa: E402,F401  (fixtures)

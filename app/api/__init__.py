@@ -105,4 +105,12 @@ def http_error(exc: HTTPException):
 
 
 # Route modules register on the blueprint when imported.
-from app.api import audit, channels, media, openapi, posts, webhooks  # noqa: E402,F401
+from app.api import (  # noqa: E402,F401
+    audit,
+    channel_options,
+    channels,
+    media,
+    openapi,
+    posts,
+    webhooks,
+)

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 
 import httpx
 
-from app.channels import facets, images
+from app.channels import bluesky_video, facets, images
 from app.channels.base import Part, PartResult, PublishJob, PublishResult
 from app.channels.common import ThreadPublisher, plan_parts
 from app.channels.errors import AuthRevoked, InvalidContent, NetworkError, PlatformUnavailable
 from app.channels.http import check, json_or_empty, send
+from app.channels.media_io import is_video
 
 POST = "app.bsky.feed.post"
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
@@ -111,6 +112,8 @@ class BlueskyPublisher(ThreadPublisher):
         return response.json().get("did") if response.status_code == 200 else None
 
     def _embed(self, job: PublishJob, part: Part) -> dict:
+        if is_video(part.media[0]):
+            return bluesky_video.embed(self, job, part.media[0])
         items = []
         for item in part.media:
             prepared = self.load_media(item, job.settings)

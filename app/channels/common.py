@@ -7,12 +7,13 @@ from typing import ClassVar
 
 import httpx
 
-from app.channels import images, text
+from app.channels import images, part_media, text
 from app.channels.base import Part, PartResult, PublishJob, PublishResult
 from app.channels.http import send
 from app.errors import ValidationFailed
 
-NAMES = {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon", "threads": "Threads"}
+NAMES = {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon", "threads": "Threads",
+         "instagram": "Instagram", "facebook": "Facebook", "linkedin": "LinkedIn", "tiktok": "TikTok"}
 MAX_THREAD = 100
 
 
@@ -60,7 +61,8 @@ class ThreadPublisher:
             problem = text.problem(rules, part.text)
             if problem:
                 raise ValidationFailed(f"{where} is {problem} on {self.name}", field="text")
-            images.check(self.name, self.image_limits_for(settings), part.media, where)
+            part_media.check(self.name, self.platform, self.image_limits_for(settings),
+                             part.media, where)
         warnings = [f"the text was split into a thread of {len(planned)} parts"] \
             if len(planned) > len(parts) else []
         return warnings + self.extra_checks(planned, settings, options)

@@ -13,14 +13,14 @@ from urllib.parse import urlencode
 
 import httpx
 
-from app.channels import mastodon, threads, x
+from app.channels import mastodon, social_oauth, threads, x
 from app.channels.connect import Verified, check_public_url
 from app.channels.errors import PublishError
 from app.channels.http import check, send
 from app.config import platform_api_url
 from app.errors import ValidationFailed
 
-OAUTH_PLATFORMS = ("x", "mastodon", "threads")
+OAUTH_PLATFORMS = ("x", "mastodon", "threads", *social_oauth.PLATFORMS)
 X_SCOPES = "tweet.read tweet.write users.read offline.access media.write"
 MASTODON_SCOPES = "read:accounts write:statuses write:media"
 THREADS_SCOPES = "threads_basic,threads_content_publish"
@@ -53,6 +53,8 @@ def _authorize_base(platform: str) -> str:
 def start(client: httpx.Client, platform: str, redirect_uri: str,
           instance_url: str | None = None) -> tuple[str, dict]:
     """(the URL to send the browser to, what to keep until the callback)."""
+    if platform in social_oauth.PLATFORMS:
+        return social_oauth.start(platform, redirect_uri, None)
     state = secrets.token_urlsafe(24)
     pending: dict = {"platform": platform, "state": state, "redirect_uri": redirect_uri}
     query: dict = {"response_type": "code", "redirect_uri": redirect_uri, "state": state}
@@ -95,6 +97,8 @@ def finish(client: httpx.Client, platform: str, pending: dict | None, args: dict
     if not args.get("code"):
         raise ValidationFailed("the platform sent no authorization code", field="code")
     try:
+        if platform in social_oauth.PLATFORMS:
+            return social_oauth.finish(client, platform, pending, args["code"])
         return {"x": _finish_x, "mastodon": _finish_mastodon,
                 "threads": _finish_threads}[platform](client, pending, args["code"])
     except PublishError as exc:

@@ -7,8 +7,12 @@ import httpx
 from app.channels.base import Publisher
 from app.channels.bluesky import BlueskyPublisher
 from app.channels.errors import UnsupportedPlatform
+from app.channels.facebook import FacebookPublisher
+from app.channels.instagram import InstagramPublisher
+from app.channels.linkedin import LinkedInPublisher
 from app.channels.mastodon import MastodonPublisher
 from app.channels.threads import ThreadsPublisher
+from app.channels.tiktok import TikTokPublisher
 from app.channels.x import XPublisher
 from app.config import PLATFORMS
 
@@ -17,6 +21,10 @@ PUBLISHERS: dict[str, type[Publisher]] = {
     "bluesky": BlueskyPublisher,
     "mastodon": MastodonPublisher,
     "threads": ThreadsPublisher,
+    "instagram": InstagramPublisher,
+    "facebook": FacebookPublisher,
+    "linkedin": LinkedInPublisher,
+    "tiktok": TikTokPublisher,
 }
 
 

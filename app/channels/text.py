@@ -21,6 +21,10 @@ THREADS_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE
                            "\U000E0020-\U000E007F]")
 
 
+# Platforms without threads: a caption or commentary up to this many characters.
+SINGLE_POST_LIMITS = {"instagram": 2200, "facebook": 63_206, "linkedin": 3000, "tiktok": 2200}
+
+
 @dataclass(frozen=True)
 class Rules:
     """How one platform measures a post."""
@@ -106,6 +110,8 @@ def rules_for(platform: str, settings: dict | None = None, options: dict | None 
                      lambda t: mastodon_length(t, per_url) + spoiler)
     if platform == "threads":
         return Rules("threads", 500, threads_length)
+    if platform in SINGLE_POST_LIMITS:
+        return Rules(platform, SINGLE_POST_LIMITS[platform], grapheme.length)
     raise LookupError(f"no text rules for {platform}")
 
 
@@ -223,7 +229,8 @@ def split(rules: Rules, text: str, numbering: bool = False) -> list[str]:
 def plan(platform: str, settings: dict, texts: list[str], options: dict) -> list[str]:
     """The texts to publish: explicit parts as given, or one long text split when allowed."""
     rules = rules_for(platform, settings, options)
-    if len(texts) != 1 or fits(rules, texts[0].strip()) or options.get("auto_thread") is False:
+    if len(texts) != 1 or fits(rules, texts[0].strip()) or options.get("auto_thread") is False \
+            or platform in SINGLE_POST_LIMITS:
         return [t.strip() for t in texts]
     return split(rules, texts[0], bool(options.get("numbering")))
 

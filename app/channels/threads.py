@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from app.channels import images
+from app.channels import images, threads_media
 from app.channels.base import Part, PartResult, PublishJob, PublishResult
 from app.channels.common import ThreadPublisher, plan_parts
 from app.channels.errors import (
@@ -84,22 +84,14 @@ class ThreadsPublisher(ThreadPublisher):
         # Meta fetches the file when the container is created; two days covers retries.
         return signed_url(item["workspace_id"], item["id"], ttl=2 * 86_400)
 
-    def _container(self, job: PublishJob, part: Part, previous: PartResult | None) -> str:
+    def _container(self, job: PublishJob, index: int, part: Part,
+                   previous: PartResult | None) -> str:
         uid = job.settings["account_id"]
         base: dict = {"reply_to_id": previous.provider_post_id} if previous else {}
         if not part.media:
             return self._call(job, "POST", f"/{uid}/threads", media_type="TEXT", text=part.text,
                               **base)["id"]
-        if len(part.media) == 1:
-            item = part.media[0]
-            return self._call(job, "POST", f"/{uid}/threads", media_type="IMAGE", text=part.text,
-                              image_url=self._image_url(job, item),
-                              alt_text=item.get("alt_text") or "", **base)["id"]
-        children = [self._call(job, "POST", f"/{uid}/threads", media_type="IMAGE",
-                               is_carousel_item="true", image_url=self._image_url(job, item),
-                               alt_text=item.get("alt_text") or "")["id"] for item in part.media]
-        return self._call(job, "POST", f"/{uid}/threads", media_type="CAROUSEL", text=part.text,
-                          children=",".join(children), **base)["id"]
+        return threads_media.container(self, job, index, part, base)
 
     def _status(self, job: PublishJob, container: str) -> str:
         body = self._call(job, "GET", f"/{container}", fields="status,error_message")
@@ -139,7 +131,7 @@ class ThreadsPublisher(ThreadPublisher):
         if pending and self._status(job, pending) == "PUBLISHED":
             return self._find_published(job, index, part, pending)
         if not container:
-            container = self._container(job, part, previous)
+            container = self._container(job, index, part, previous)
             # Kept before publishing: a lost answer is settled through this container's status.
             job.save_part(PartResult(index=index, provider_post_id="",
                                      extra={"container_id": container}))

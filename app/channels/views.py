@@ -11,7 +11,7 @@ from flask_login import login_required
 
 from app import crypto, db
 from app.auth.web_auth import actor, current_workspace_id, roles_required
-from app.channels import oauth, service
+from app.channels import oauth, page_choice, service
 from app.channels.common import NAMES
 from app.channels.connect import Verified, verify_bluesky, verify_mastodon
 from app.channels.http import make_client
@@ -105,7 +105,22 @@ def callback(platform: str):
             verified = oauth.finish(client, platform, pending, request.args.to_dict())
     except ValidationFailed as exc:
         return _form(platform, exc.message, 400 if exc.field == "state" else 422)
+    if len(verified.extra.get("pages") or []) > 1:
+        return render("channels/choose_page.html",
+                      pages=page_choice.offer(verified, current_workspace_id()))
     return _store(platform, verified)
+
+
+@bp.post("/facebook/page")
+@login_required
+@roles_required("owner", "admin")
+def choose_page():
+    """After Meta login with several pages: connect the one the user picked."""
+    try:
+        verified = page_choice.choose(current_workspace_id(), request.form.get("page_id", ""))
+    except ValidationFailed as exc:
+        return render("channels/choose_page.html", pages=[], error=exc.message, status=422)
+    return _store("facebook", verified)
 
 
 @bp.post("/connect/sandbox")

@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from app.channels import images
+from app.channels import images, x_video
 from app.channels.base import Part, PartResult, PublishJob, PublishResult
 from app.channels.common import ThreadPublisher, plan_parts
 from app.channels.errors import (
@@ -17,6 +17,8 @@ from app.channels.errors import (
     OutcomeUnknown,
 )
 from app.channels.http import check, json_or_empty
+from app.channels.media_io import is_video
+from app.channels.polling import Poller
 from app.config import platform_api_url
 
 # Refresh a little before the expiry X gave, so a slow request does not cross it.
@@ -66,6 +68,7 @@ def refresh(client: httpx.Client, job: PublishJob) -> None:
 class XPublisher(ThreadPublisher):
     platform = "x"
     image_limits = images.ImageLimits(4, 5 * 1024 * 1024, ("JPEG", "PNG", "WEBP", "GIF"), 1000)
+    poller = Poller()
 
     def extra_checks(self, parts, settings, options) -> list[str]:
         for i, part in enumerate(parts, 1):
@@ -110,7 +113,8 @@ class XPublisher(ThreadPublisher):
                    previous: PartResult | None) -> PartResult:
         body: dict = {"text": part.text}
         if part.media:
-            body["media"] = {"media_ids": [self._upload(job, m) for m in part.media]}
+            body["media"] = {"media_ids": [x_video.upload(self, job, index, m) if is_video(m)
+                                           else self._upload(job, m) for m in part.media]}
         if previous:
             body["reply"] = {"in_reply_to_tweet_id": previous.provider_post_id}
         try:

@@ -128,7 +128,8 @@ def check_for_platform(media_list: list[Media], platform: str) -> None:
     images = [m for m in media_list if m.content_type.startswith("image/")]
     videos = [m for m in media_list if m.content_type.startswith("video/")]
     image_spec, video_spec = specs.IMAGES[platform], specs.VIDEOS[platform]
-    if videos and (len(videos) > 1 or images):
+    mixed = platform in specs.MIXED_CAROUSELS  # photos and videos together in one carousel
+    if videos and not mixed and (len(videos) > 1 or images):
         raise ValidationFailed(f"{platform} takes one video alone in a post", field="media_ids")
     for media in videos:
         probe = sniff.Probe(media.content_type, "video", media.width or 0, media.height or 1,

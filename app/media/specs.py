@@ -42,6 +42,9 @@ IMAGES = {
     "tiktok": ImageSpec(("JPEG", "WEBP"), 20 * MB, max_side=1920, max_count=35),
 }
 
+# Carousels that may mix images and videos (counted together against max_count).
+MIXED_CAROUSELS = ("instagram", "threads")
+
 VIDEOS = {
     "x": VideoSpec(512 * MB, 0.5, 140, 1280, 1024, max_fps=60, min_aspect=1 / 3, max_aspect=3),
     "bluesky": VideoSpec(100 * MB, 0.1, 180, 1920, 1920),

@@ -9,10 +9,22 @@ from app.sandbox.state import State
 
 def create_sandbox(state: State | None = None) -> Flask:
     """A WSGI app serving every fake under /<platform>/… and the control endpoint."""
-    from app.sandbox import bluesky, control, mastodon, threads, x
+    from app.sandbox import (
+        bluesky,
+        control,
+        facebook,
+        instagram,
+        linkedin,
+        mastodon,
+        threads,
+        tiktok,
+        x,
+        x_media,
+    )
 
     sandbox = Flask("openpost_sandbox")
     sandbox.extensions["sandbox_state"] = state or State()
-    for module in (x, bluesky, mastodon, threads, control):
+    for module in (x, x_media, bluesky, mastodon, threads, instagram, facebook, linkedin, tiktok,
+                   control):
         sandbox.register_blueprint(module.bp)
     return sandbox

@@ -173,7 +173,9 @@ def upload_blob():
     if error:
         return error
     data = request.get_data()
-    if len(data) > 2_000_000:
+    # Video blobs (app.bsky.embed.video) may be far larger than images.
+    limit = 100_000_000 if request.content_type == "video/mp4" else 2_000_000
+    if len(data) > limit:
         return xrpc_error(400, "BlobTooLarge", "This file is too large. It is 2.00MB but the "
                                                "maximum size is 2.00MB.")
     cid = _cid(hashlib.sha256(data).hexdigest())

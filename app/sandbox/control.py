@@ -6,12 +6,13 @@ import time
 
 from flask import Blueprint, request
 
-from app.sandbox import bluesky, mastodon, threads, x
+from app.sandbox import bluesky, facebook, instagram, linkedin, mastodon, threads, tiktok, x
 from app.sandbox.core import json_response, state
 from app.sandbox.state import FAULT_KINDS, Fault
 
 bp = Blueprint("sandbox_control", __name__, url_prefix="/_control")
-FAKES = ("x", "bluesky", "mastodon", "threads")
+SOCIAL = {"instagram": instagram, "facebook": facebook, "linkedin": linkedin, "tiktok": tiktok}
+FAKES = ("x", "bluesky", "mastodon", "threads", *SOCIAL)
 
 
 def _platform(body: dict) -> str | None:
@@ -74,6 +75,8 @@ def add_account():
         return json_response({"access_token": token, "account_id": account["id"],
                               "username": account["username"],
                               "expires_at": int(time.time()) + threads.LONG_LIFETIME}, 201)
+    if platform in SOCIAL:
+        return json_response(SOCIAL[platform].control_account(body), 201)
     return json_response({"error": f"platform must be one of {', '.join(FAKES)}"}, 400)
 
 

@@ -36,7 +36,8 @@ def log_request(platform: str, op: str) -> None:
                                  "form": request.form.to_dict() if request.form else None,
                                  "files": sorted(request.files) if request.files else None,
                                  "args": request.args.to_dict(),
-                                 "headers": {k.lower(): v for k, v in request.headers.items()}})
+                                 "headers": {**request.environ.get("sandbox.raw_headers", {}),
+                                             **{k.lower(): v for k, v in request.headers.items()}}})
 
 
 def faulty(platform: str, op: str, errors: dict[str, Callable[[Fault], object]],

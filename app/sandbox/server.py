@@ -14,6 +14,12 @@ class _QuietHandler(WSGIRequestHandler):
         """Tests read the sandbox's own record; request lines (with tokens in Graph query
         strings) stay out of their output."""
 
+    def make_environ(self):
+        """Keep headers WSGI drops for having underscores (Meta's `file_offset` has one)."""
+        environ = super().make_environ()
+        environ["sandbox.raw_headers"] = {k.lower(): v for k, v in self.headers.items()}
+        return environ
+
 
 class SandboxServer:
     """A threaded HTTP server on 127.0.0.1; port 0 picks a free one."""

@@ -132,5 +132,5 @@ def test_bluesky_form_connects_and_a_wrong_password_is_shown(owner, db, platform
 
 
 def test_platforms_without_a_publisher_cannot_be_connected_yet(owner):
-    answer = owner.get("/channels/connect/tiktok")
+    answer = owner.get("/channels/connect/youtube")
     assert answer.status_code == 404

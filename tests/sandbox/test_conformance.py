@@ -22,7 +22,8 @@ def photo(db, workspace):
     image = Image.new("RGB", (1200, 800), (30, 120, 200))
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=90)
-    media = upload(db, workspace[0], "test", "photo.jpg", buffer.getvalue(), alt_text="A blue field")
+    media = upload(db, workspace[0], "test", "photo.jpg", buffer.getvalue(),
+                   alt_text="A blue field")
     return describe(media)
 
 

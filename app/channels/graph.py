@@ -1,0 +1,60 @@
+"""Meta Graph API calls shared by Instagram and Facebook Pages: error codes and requests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from app.channels.base import PublishJob
+from app.channels.errors import (
+    AuthRevoked,
+    InvalidContent,
+    MediaRejected,
+    PlatformRejected,
+    PlatformUnavailable,
+    PublishError,
+    RateLimited,
+)
+from app.channels.http import json_or_empty, send
+
+VERSION = "v21.0"
+THROTTLED = {4, 17, 32, 613}
+# Graph throttling says nothing about when it lifts; Meta suggests waiting a while.
+THROTTLE_WAIT = timedelta(minutes=15)
+# Instagram's content publishing limit (100 posts in 24 h) is reached: subcode 2207042.
+PUBLISH_LIMIT = 2207042
+MEDIA_SUBCODES = {2207001, 2207003, 2207004, 2207005, 2207009, 2207026, 2207052}
+
+
+def error_of(response: httpx.Response, platform: str) -> PublishError:
+    """Graph errors by code: 190 auth, 4/17/32/613 throttling, 1/2 transient, 100 bad input."""
+    body = json_or_empty(response).get("error") or {}
+    code, sub = body.get("code"), body.get("error_subcode")
+    message = body.get("error_user_msg") or body.get("message") or response.text[:300]
+    text, status, raw = f"{platform}: {message}", response.status_code, response.text[:2000]
+    if code == 190:
+        return AuthRevoked(text, status=status, body=raw)
+    if code in THROTTLED or sub == PUBLISH_LIMIT:
+        return RateLimited(text, retry_at=datetime.now(UTC) + THROTTLE_WAIT, status=status)
+    if code in (1, 2) or status >= 500:
+        return PlatformUnavailable(text, status=status, body=raw)
+    if sub in MEDIA_SUBCODES or code in (324, 352, 36000, 36001, 36003, 9004):
+        return MediaRejected(text, status=status, body=raw)
+    if code == 100 or status == 400:
+        return InvalidContent(text, status=status, body=raw)
+    return PlatformRejected(text, status=status, body=raw)
+
+
+def call(client: httpx.Client, job: PublishJob, platform: str, method: str, url: str, *,
+         token: str, files=None, headers=None, **params) -> dict:
+    """One Graph request with the token as a parameter; any error becomes a PublishError."""
+    params["access_token"] = token
+    kw: dict = {"params": params} if method == "GET" else {"data": params}
+    if files:
+        kw["files"] = files
+    response = send(client, method, url, platform=platform, post_id=job.post_id,
+                    headers=headers, **kw)
+    if response.status_code != 200:
+        raise error_of(response, platform)
+    return response.json()

@@ -1,0 +1,176 @@
+"""TikTok (Content Posting API): creator_info first, videos by chunked FILE_UPLOAD, photo posts
+pulled from signed links, publish status polling, rotating refresh tokens saved before use."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import httpx
+
+from app.channels import tiktok_upload
+from app.channels.base import PublishJob, PublishResult
+from app.channels.errors import (
+    AuthRevoked,
+    InvalidContent,
+    MediaRejected,
+    PlatformRejected,
+    PlatformUnavailable,
+    PublishError,
+    RateLimited,
+)
+from app.channels.http import json_or_empty, retry_at, send
+from app.channels.media_io import is_video
+from app.channels.social import SocialPublisher, finished, progress
+from app.config import platform_api_url
+from app.errors import ValidationFailed
+
+REFRESH_MARGIN = 300
+INVALID = {"invalid_params", "privacy_level_option_mismatch", "invalid_file_upload",
+           "unaudited_client_can_only_post_to_private_accounts", "spam_risk_text"}
+MEDIA = {"url_ownership_unverified", "file_format_check_failed", "duration_check_failed",
+         "frame_rate_check_failed", "picture_size_check_failed", "video_pull_failed",
+         "photo_pull_failed"}
+
+
+def api_url() -> str:
+    return platform_api_url("tiktok", "https://open.tiktokapis.com")
+
+
+def error_code(response: httpx.Response) -> str:
+    error = json_or_empty(response).get("error")
+    return error.get("code", "") if isinstance(error, dict) else str(error or "")
+
+
+def error_of(response: httpx.Response) -> PublishError:
+    body = json_or_empty(response)
+    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    code = error.get("code") or body.get("error") or ""
+    message = error.get("message") or body.get("error_description") or code or response.text[:300]
+    text, status, raw = f"tiktok: {message} ({code})", response.status_code, response.text[:2000]
+    if code in ("access_token_invalid", "scope_not_authorized", "invalid_grant"):
+        return AuthRevoked(text, status=status, body=raw)
+    if code == "rate_limit_exceeded" or status == 429:
+        return RateLimited(text, retry_at=retry_at(response.headers), status=status, body=raw)
+    if status >= 500 or code == "internal_error":
+        return PlatformUnavailable(text, status=status, body=raw)
+    if code in MEDIA:
+        return MediaRejected(text, status=status, body=raw)
+    if code in INVALID or status == 400:
+        return InvalidContent(text, status=status, body=raw)
+    return PlatformRejected(text, status=status, body=raw)
+
+
+def refresh(client: httpx.Client, job: PublishJob) -> None:
+    """TikTok rotates refresh tokens: the new pair is saved before anything uses it."""
+    creds = job.credentials
+    if not creds.get("refresh_token"):
+        raise AuthRevoked("tiktok: the access token expired and there is no refresh token")
+    response = send(client, "POST", f"{api_url()}/v2/oauth/token/", platform="tiktok",
+                    post_id=job.post_id,
+                    data={"client_key": os.environ.get("OPENPOST_TIKTOK_CLIENT_ID", ""),
+                          "client_secret": os.environ.get("OPENPOST_TIKTOK_CLIENT_SECRET", ""),
+                          "grant_type": "refresh_token", "refresh_token": creds["refresh_token"]})
+    body = json_or_empty(response)
+    if response.status_code != 200 or "access_token" not in body:
+        error = error_of(response)
+        if response.status_code < 500:
+            raise AuthRevoked(f"tiktok: the refresh token was refused ({error.message}); reconnect",
+                              status=response.status_code, body=response.text[:2000])
+        raise error
+    now = int(time.time())
+    new = {**creds, "access_token": body["access_token"], "refresh_token": body["refresh_token"],
+           "expires_at": now + int(body.get("expires_in", 86_400))}
+    if body.get("refresh_expires_in"):
+        new["refresh_expires_at"] = now + int(body["refresh_expires_in"])
+    job.save_credentials(new)
+    job.credentials = new
+
+
+class TikTokPublisher(SocialPublisher):
+    platform = "tiktok"
+    name = "TikTok"
+    caption_limit = 2200
+    needs_media = True
+    chunk_size = 10 * 1024 * 1024
+
+    def media_words(self) -> str:
+        return "a video or photos"
+
+    def extra_checks(self, part, settings, options) -> list[str]:
+        allowed = settings.get("privacy_level_options") or []
+        level = options.get("privacy_level")
+        if not level:
+            raise ValidationFailed("choose who can see this TikTok post (options.privacy_level"
+                                   + (f": one of {', '.join(allowed)})" if allowed else ")"),
+                                   field="options.privacy_level")
+        if allowed and level not in allowed:
+            raise ValidationFailed(f"privacy_level {level} is not offered for this account; "
+                                   f"choose one of {', '.join(allowed)}",
+                                   field="options.privacy_level")
+        return []
+
+    def api(self, job: PublishJob, path: str, body: dict | None = None) -> dict:
+        """One Content Posting API call; an invalid token is refreshed and tried once more."""
+        expires = job.credentials.get("expires_at")
+        if expires and job.credentials.get("refresh_token") \
+                and float(expires) < time.time() + REFRESH_MARGIN:
+            refresh(self.client, job)
+        for attempt in (1, 2):
+            response = self.send(job, "POST", f"{api_url()}/v2{path}", json=body or {},
+                                 headers={"Authorization": f"Bearer {job.credentials['access_token']}"})
+            if response.status_code == 200 and error_code(response) in ("ok", ""):
+                return response.json().get("data") or {}
+            if error_code(response) == "access_token_invalid" and attempt == 1 \
+                    and job.credentials.get("refresh_token"):
+                refresh(self.client, job)
+                continue
+            raise error_of(response)
+        raise AuthRevoked("tiktok: the access token was refused after a refresh")
+
+    def creator_info(self, job: PublishJob) -> dict:
+        """Asked before every post, as TikTok requires: the privacy levels and limits of now."""
+        info = self.api(job, "/post/publish/creator_info/query/")
+        level = job.options.get("privacy_level")
+        if level not in (info.get("privacy_level_options") or []):
+            raise InvalidContent(f"tiktok: privacy_level {level} is not offered for this account "
+                                 f"now ({', '.join(info.get('privacy_level_options') or [])})")
+        return info
+
+    def post_info(self, job: PublishJob, info: dict) -> dict:
+        options = job.options
+        return {"privacy_level": options["privacy_level"],
+                "disable_comment": bool(options.get("disable_comment")
+                                        or info.get("comment_disabled")),
+                "disable_duet": bool(options.get("disable_duet") or info.get("duet_disabled")),
+                "disable_stitch": bool(options.get("disable_stitch")
+                                       or info.get("stitch_disabled"))}
+
+    def publish_new(self, job: PublishJob) -> PublishResult:
+        media = job.parts[0].media
+        publish_id = tiktok_upload.resume(self, job)
+        if publish_id is None:
+            info = self.creator_info(job)
+            if is_video(media[0]):
+                publish_id = tiktok_upload.video(self, job, info)
+            else:
+                publish_id = tiktok_upload.photos(self, job, info)
+        return self.settle(job, tiktok_upload.wait(self, job, publish_id))
+
+    def settle(self, job: PublishJob, status: dict) -> PublishResult:
+        ids = status.get("publicaly_available_post_id") or []
+        publish_id = progress(job)["publish_id"]
+        if not ids:
+            return self.result(job, publish_id, None,
+                               ["TikTok published the post privately: it has no public link"])
+        kind = "photo" if not is_video(job.parts[0].media[0]) else "video"
+        handle = (job.handle or "").lstrip("@")
+        return self.result(job, str(ids[0]), f"https://www.tiktok.com/@{handle}/{kind}/{ids[0]}")
+
+    def reconcile(self, job: PublishJob) -> PublishResult | None:
+        """The saved publish id's status settles it; without one, nothing was posted unless a
+        photo post's init was sent and its answer lost."""
+        done = finished(job)
+        if done:
+            return done
+        return tiktok_upload.reconcile(self, job)

@@ -1,0 +1,237 @@
+"""Fake Facebook Graph API for Pages: Meta login with page tokens, feed posts with attached
+unpublished photos, the Resumable Upload API (sessions, file_offset) and page videos."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from urllib.parse import urlencode
+
+from flask import Blueprint, redirect, request
+
+from app.sandbox.core import faulty, json_response, state
+from app.sandbox.threads import ERRORS, graph_error
+
+bp = Blueprint("sandbox_facebook", __name__, url_prefix="/facebook")
+V = "/v21.0"
+APP_ID = "1234567890"
+
+
+def _value(name: str) -> str | None:
+    return request.values.get(name)
+
+
+def _token_value() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header.startswith("OAuth "):
+        return header[6:].strip()
+    return _value("access_token")
+
+
+def _token():
+    return state().token("facebook", _token_value())
+
+
+def _who():
+    """The page (or user) behind the token, or Graph's 190."""
+    token = _token()
+    if token is None or token.revoked:
+        return None, graph_error("Error validating access token: The session has been "
+                                 "invalidated because the user changed their password.", 190,
+                                 subcode=460)
+    if token.expires_at and token.expires_at < time.time():
+        return None, graph_error("Error validating access token: Session has expired.", 190,
+                                 subcode=463)
+    return state().account("facebook", token.account), None
+
+
+def new_page(name: str = "Sandbox Page") -> tuple[dict, str]:
+    """A page and its page token (page tokens from a long-lived user token never expire)."""
+    page = state().add_account("facebook", state().next_id(), name=name, kind="page")
+    return page, state().mint("facebook", page["id"])
+
+
+def control_account(body: dict) -> dict:
+    page, token = new_page(body.get("name") or "Sandbox Page")
+    user = state().add_account("facebook", state().next_id(), name="Sandbox User", kind="user",
+                               pages=[page["id"]])
+    return {"access_token": token, "account_id": page["id"], "page_id": page["id"],
+            "username": page["name"], "app_id": APP_ID,
+            "user_access_token": state().mint("facebook", user["id"], lifetime=60 * 86_400)}
+
+
+@bp.get("/dialog/oauth")
+def authorize():
+    user = state().add_account("facebook", state().next_id(), name="Sandbox User", kind="user")
+    pages = [new_page(f"Sandbox Page {i}")[0]["id"] for i in (1, 2)]
+    user["pages"] = pages
+    code = secrets.token_urlsafe(16)
+    state().codes[code] = {"account": user["id"], "redirect_uri": request.args.get("redirect_uri")}
+    query = urlencode({"code": code, "state": request.args.get("state", "")})
+    return redirect(f"{request.args.get('redirect_uri')}?{query}")
+
+
+@bp.get(f"{V}/oauth/access_token")
+def access_token():
+    if _value("grant_type") == "fb_exchange_token":
+        token = state().token("facebook", _value("fb_exchange_token"))
+        if token is None or token.revoked:
+            return graph_error("Error validating access token.", 190)
+        return json_response({"access_token": state().mint("facebook", token.account,
+                                                           lifetime=60 * 86_400),
+                              "token_type": "bearer", "expires_in": 60 * 86_400})
+    grant = state().codes.pop(_value("code") or "", None)
+    if grant is None or grant["redirect_uri"] != _value("redirect_uri"):
+        return graph_error("Invalid verification code format.", 100)
+    return json_response({"access_token": state().mint("facebook", grant["account"], lifetime=3600),
+                          "token_type": "bearer", "expires_in": 3600})
+
+
+@bp.get(f"{V}/me/accounts")
+def my_pages():
+    user, error = _who()
+    if error:
+        return error
+    pages = [state().account("facebook", p) for p in user.get("pages", [])]
+    return json_response({"data": [{"id": p["id"], "name": p["name"], "category": "Brand",
+                                    "access_token": state().mint("facebook", p["id"]),
+                                    "tasks": ["CREATE_CONTENT", "MANAGE"]} for p in pages]})
+
+
+def _page(page_id: str):
+    page, error = _who()
+    if error:
+        return None, error
+    if page["id"] != page_id:
+        return None, graph_error("(#200) The page token does not belong to this page", 200,
+                                 403, kind="OAuthException")
+    return page, None
+
+
+@bp.post(f"{V}/<page_id>/photos")
+@faulty("facebook", "photo", ERRORS, _token)
+def photo(page_id: str):
+    _page_, error = _page(page_id)
+    if error:
+        return error
+    upload = request.files.get("source")
+    if upload is None and not _value("url"):
+        return graph_error("(#324) Requires upload file", 324)
+    photo_id = state().next_id()
+    data = upload.read() if upload else b""
+    state().bucket("facebook", "photos")[photo_id] = {
+        "page": page_id, "published": _value("published") != "false", "bytes": len(data),
+        "content_type": upload.mimetype if upload else None, "url": _value("url"), "used": False}
+    return json_response({"id": photo_id})
+
+
+def _attached(page_id: str) -> tuple[list[str], str | None]:
+    raw = _value("attached_media")
+    if not raw:
+        return [], None
+    try:
+        ids = [str(item["media_fbid"]) for item in json.loads(raw)]
+    except (ValueError, KeyError, TypeError):
+        return [], "(#100) attached_media must be a JSON array of {media_fbid}"
+    photos = state().bucket("facebook", "photos")
+    for photo_id in ids:
+        found = photos.get(photo_id)
+        if not found or found["page"] != page_id or found["published"] or found["used"]:
+            return [], f"(#100) media_fbid {photo_id} is not an unpublished photo of this page"
+    return ids, None
+
+
+@bp.post(f"{V}/<page_id>/feed")
+@faulty("facebook", "feed", ERRORS, _token)
+def feed(page_id: str):
+    _page_, error = _page(page_id)
+    if error:
+        return error
+    ids, problem = _attached(page_id)
+    if problem:
+        return graph_error(problem, 100)
+    message = _value("message") or ""
+    if not message and not ids and not _value("link"):
+        return graph_error("(#100) Missing message or attachment", 100)
+    post_id = f"{page_id}_{state().next_id()}"
+    for photo_id in ids:
+        state().bucket("facebook", "photos")[photo_id]["used"] = True
+    state().record("facebook", {"id": post_id, "account": page_id, "message": message,
+                                "photos": ids, "link": _value("link"), "kind": "feed",
+                                "permalink": f"https://www.facebook.com/{post_id}"})
+    return json_response({"id": post_id})
+
+
+@bp.post(f"{V}/<app_id>/uploads")
+@faulty("facebook", "session", ERRORS, _token)
+def start_upload(app_id: str):
+    who, error = _who()
+    if error:
+        return error
+    if who.get("kind") != "user":
+        return graph_error("(#200) Uploads need a user access token of an app user", 200, 403)
+    length = _value("file_length") or ""
+    if app_id != APP_ID or not length.isdigit() or not _value("file_type"):
+        return graph_error("(#100) file_length, file_type and a valid app id are required", 100)
+    session = f"upload:{secrets.token_urlsafe(12)}"
+    state().bucket("facebook", "uploads")[session] = {"length": int(length), "data": b"",
+                                                      "type": _value("file_type")}
+    return json_response({"id": session})
+
+
+@bp.post(f"{V}/<session_id>")
+@faulty("facebook", "transfer", ERRORS, _token)
+def transfer(session_id: str):
+    _who_, error = _who()
+    if error:
+        return error
+    upload = state().bucket("facebook", "uploads").get(session_id)
+    if upload is None:
+        return graph_error("(#100) Invalid upload session", 100)
+    offset = request.environ.get("sandbox.raw_headers", {}).get("file_offset", "")
+    with state().lock:
+        if not offset.isdigit() or int(offset) != len(upload["data"]):
+            return graph_error(f"(#100) file_offset must be {len(upload['data'])}", 100)
+        upload["data"] += request.get_data()
+        if len(upload["data"]) > upload["length"]:
+            return graph_error("(#100) more bytes than file_length", 100)
+        if len(upload["data"]) < upload["length"]:
+            return json_response({"file_offset": len(upload["data"])})
+        upload["handle"] = upload.get("handle") or f"2:{secrets.token_urlsafe(24)}"
+    return json_response({"h": upload["handle"]})
+
+
+@bp.post(f"{V}/<page_id>/videos")
+@faulty("facebook", "video", ERRORS, _token)
+def video(page_id: str):
+    _page_, error = _page(page_id)
+    if error:
+        return error
+    handle = _value("fbuploader_video_file_chunk")
+    upload = next((u for u in state().bucket("facebook", "uploads").values()
+                   if handle and u.get("handle") == handle), None)
+    if upload is None:
+        return graph_error("(#100) fbuploader_video_file_chunk is not a finished upload", 100)
+    video_id = state().next_id()
+    state().record("facebook", {"id": video_id, "account": page_id, "kind": "video",
+                                "message": _value("description") or "", "title": _value("title"),
+                                "bytes": len(upload["data"]),
+                                "permalink": f"https://www.facebook.com/{page_id}/videos/{video_id}"})
+    return json_response({"id": video_id})
+
+
+@bp.get(f"{V}/<object_id>")
+def get_object(object_id: str):
+    _who_, error = _who()
+    if error:
+        return error
+    upload = state().bucket("facebook", "uploads").get(object_id)
+    if upload is not None:
+        return json_response({"id": object_id, "file_offset": len(upload["data"])})
+    post = next((p for p in state().posts.get("facebook", []) if p["id"] == object_id), None)
+    if post is None:
+        return graph_error(f"Unsupported get request. Object with ID '{object_id}' does not exist",
+                           100, kind="GraphMethodException")
+    return json_response({"id": object_id, "permalink_url": post["permalink"],
+                          "message": post["message"]})

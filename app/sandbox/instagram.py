@@ -1,0 +1,225 @@
+"""Fake Instagram Graph API: image, REELS, VIDEO and CAROUSEL containers with status_code
+processing, media_publish, permalinks, ig_refresh_token, Graph error bodies."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from urllib.parse import urlencode
+
+from flask import Blueprint, redirect, request
+
+from app.sandbox.core import faulty, json_response, state
+from app.sandbox.pull import pull, settings, step
+from app.sandbox.threads import ERRORS, graph_error
+
+bp = Blueprint("sandbox_instagram", __name__, url_prefix="/instagram")
+V = "/v21.0"
+SHORT_LIFETIME, LONG_LIFETIME = 3600, 60 * 86_400
+HASHTAG = re.compile(r"(?:^|(?<=\s))#\w+")
+
+
+def _param(name: str) -> str | None:
+    return request.values.get(name)
+
+
+def _token():
+    return state().token("instagram", _param("access_token"))
+
+
+def _user():
+    token = _token()
+    if token is None or token.revoked:
+        return None, graph_error("Error validating access token: The user has not authorized "
+                                 "application.", 190, subcode=458)
+    if token.expires_at and token.expires_at < time.time():
+        return None, graph_error("Error validating access token: Session has expired.", 190,
+                                 subcode=463)
+    return state().account("instagram", token.account), None
+
+
+def new_account(username: str = "sandbox") -> tuple[dict, str]:
+    account = state().add_account("instagram", state().next_id(), username=username)
+    return account, state().mint("instagram", account["id"], lifetime=LONG_LIFETIME)
+
+
+def control_account(body: dict) -> dict:
+    account, token = new_account(body.get("username") or "sandbox")
+    return {"access_token": token, "account_id": account["id"], "username": account["username"],
+            "expires_at": int(time.time()) + LONG_LIFETIME}
+
+
+@bp.get("/oauth/authorize")
+def authorize():
+    code = secrets.token_urlsafe(16)
+    account, _ = new_account()
+    state().codes[code] = {"account": account["id"], "redirect_uri": request.args.get("redirect_uri")}
+    query = urlencode({"code": code, "state": request.args.get("state", "")})
+    return redirect(f"{request.args.get('redirect_uri')}?{query}")
+
+
+@bp.post("/oauth/access_token")
+def access_token():
+    grant = state().codes.pop(request.form.get("code", ""), None)
+    if grant is None or grant["redirect_uri"] != request.form.get("redirect_uri"):
+        return graph_error("Invalid verification code format.", 100)
+    return json_response({"access_token": state().mint("instagram", grant["account"],
+                                                       lifetime=SHORT_LIFETIME),
+                          "user_id": grant["account"], "permissions": ["instagram_business_basic"]})
+
+
+@bp.get("/access_token")
+def exchange():
+    user, error = _user()
+    if error:
+        return error
+    return json_response({"access_token": state().mint("instagram", user["id"],
+                                                       lifetime=LONG_LIFETIME),
+                          "token_type": "bearer", "expires_in": LONG_LIFETIME})
+
+
+@bp.get("/refresh_access_token")
+@faulty("instagram", "refresh", ERRORS, _token)
+def refresh():
+    user, error = _user()
+    if error:
+        return error
+    if _param("grant_type") != "ig_refresh_token":
+        return graph_error("grant_type must be ig_refresh_token", 100)
+    if time.time() - _token().issued_at < 86_400:
+        return graph_error("The access token must be at least 24 hours old to be refreshed.", 190)
+    return json_response({"access_token": state().mint("instagram", user["id"],
+                                                       lifetime=LONG_LIFETIME),
+                          "token_type": "bearer", "expires_in": LONG_LIFETIME})
+
+
+@bp.get(f"{V}/me")
+def me():
+    user, error = _user()
+    return error or json_response({"user_id": user["id"], "id": user["id"],
+                                   "username": user["username"]})
+
+
+def _check_container(uid: str) -> str | None:
+    """The Graph error message for a container request that Instagram would refuse, or None."""
+    kind, caption = _param("media_type") or "IMAGE", _param("caption") or ""
+    if len(caption) > 2200 or len(HASHTAG.findall(caption)) > 30:
+        return "The caption is too long or has more than 30 hashtags."
+    if kind in ("REELS", "VIDEO") and not _param("video_url"):
+        return "The parameter video_url is required."
+    if kind == "IMAGE" and not _param("image_url"):
+        return "The parameter image_url is required."
+    if kind == "CAROUSEL":
+        children = [c for c in (_param("children") or "").split(",") if c]
+        containers = state().bucket("instagram", "containers")
+        if not 2 <= len(children) <= 10:
+            return "A carousel needs between 2 and 10 children."
+        for child in children:
+            found = containers.get(child)
+            if not found or found["owner"] != uid or not found["carousel_item"] \
+                    or found["status"] != "FINISHED":
+                return f"Child {child} is not a finished carousel item of this account."
+    elif kind not in ("IMAGE", "REELS", "VIDEO"):
+        return "Unsupported media_type."
+    return None
+
+
+@bp.post(f"{V}/<uid>/media")
+@faulty("instagram", "container", ERRORS, _token)
+def create_container(uid: str):
+    user, error = _user()
+    if error:
+        return error
+    if user["id"] != uid:
+        return graph_error("Unsupported post request.", 100, kind="GraphMethodException")
+    problem = _check_container(uid)
+    if problem:
+        return graph_error(problem, 100)
+    kind = _param("media_type") or "IMAGE"
+    url = _param("video_url") or _param("image_url")
+    fetch_error = pull("instagram", url) if url else None
+    video = kind in ("REELS", "VIDEO")
+    container = {"id": state().next_id(), "owner": uid, "media_type": kind,
+                 "caption": _param("caption") or "", "url": url, "alt_text": _param("alt_text"),
+                 "carousel_item": _param("is_carousel_item") == "true",
+                 "children": [c for c in (_param("children") or "").split(",") if c],
+                 "status": "ERROR" if fetch_error else "IN_PROGRESS", "error": fetch_error,
+                 "polls_left": int(settings("instagram").get("video_polls" if video
+                                                            else "image_polls", 2 if video else 0))}
+    if video and settings("instagram").get("fail_video"):
+        container["status"], container["error"] = "ERROR", "Unsupported video format (2207026)"
+    state().bucket("instagram", "containers")[container["id"]] = container
+    return json_response({"id": container["id"]})
+
+
+@bp.post(f"{V}/<uid>/media_publish")
+@faulty("instagram", "publish", ERRORS, _token)
+def publish(uid: str):
+    user, error = _user()
+    if error:
+        return error
+    container = state().bucket("instagram", "containers").get(_param("creation_id") or "")
+    if container is None or container["owner"] != uid or container["carousel_item"]:
+        return graph_error("Invalid parameter", 100, subcode=4279009)
+    with state().lock:
+        if container["status"] == "PUBLISHED":
+            return graph_error("The media has already been published.", 100, subcode=2207008)
+        if container["status"] != "FINISHED":
+            return graph_error("Media ID is not available", 9007, subcode=2207027)
+        used = sum(1 for p in state().posts.get("instagram", []) if p["account"] == uid
+                   and p.get("at", 0) > time.time() - 86_400)
+        if used >= int(settings("instagram").get("quota_total", 100)):
+            return graph_error("The account has reached its publishing limit.", 9,
+                               subcode=2207042, status=400)
+        media_id = state().next_id()
+        container["status"], container["media_id"] = "PUBLISHED", media_id
+    state().record("instagram", {
+        "id": media_id, "account": uid, "caption": container["caption"],
+        "media_type": container["media_type"], "container": container["id"],
+        "children": container["children"], "url": container["url"], "at": time.time(),
+        "permalink": f"https://www.instagram.com/p/{media_id}/"})
+    return json_response({"id": media_id})
+
+
+@bp.get(f"{V}/<uid>/content_publishing_limit")
+def publishing_limit(uid: str):
+    _user_, error = _user()
+    if error:
+        return error
+    day_ago = time.time() - 86_400
+    used = sum(1 for p in state().posts.get("instagram", [])
+               if p["account"] == uid and p.get("at", 0) > day_ago)
+    total = int(settings("instagram").get("quota_total", 100))
+    return json_response({"data": [{"quota_usage": used,
+                                    "config": {"quota_total": total, "quota_duration": 86_400}}]})
+
+
+@bp.get(f"{V}/<uid>/media")
+def list_media(uid: str):
+    _user_, error = _user()
+    if error:
+        return error
+    mine = [p for p in state().posts.get("instagram", []) if p["account"] == uid]
+    return json_response({"data": [{"id": p["id"], "caption": p["caption"],
+                                    "permalink": p["permalink"]}
+                                   for p in reversed(mine)][: int(_param("limit") or 25)]})
+
+
+@bp.get(f"{V}/<object_id>")
+@faulty("instagram", "status", ERRORS, _token)
+def get_object(object_id: str):
+    _user_, error = _user()
+    if error:
+        return error
+    container = state().bucket("instagram", "containers").get(object_id)
+    if container is not None:
+        status = step(container, "FINISHED")
+        return json_response({"id": object_id, "status_code": status,
+                              "status": container.get("error") or status})
+    post = next((p for p in state().posts.get("instagram", []) if p["id"] == object_id), None)
+    if post is None:
+        return graph_error(f"Unsupported get request. Object with ID '{object_id}' does not exist",
+                           100, kind="GraphMethodException")
+    return json_response({"id": object_id, "permalink": post["permalink"],
+                          "caption": post["caption"]})

@@ -1,0 +1,98 @@
+"""Fake X chunked media upload: initialize, append segments, finalize, STATUS polling with
+processing_info (pending, in_progress, succeeded, failed) as the v2 spec describes."""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+
+from app.sandbox.core import faulty, json_response, state
+from app.sandbox.pull import settings
+from app.sandbox.x import ERRORS, _token, _user, problem
+
+bp = Blueprint("sandbox_x_media", __name__, url_prefix="/x")
+MAX_BYTES = 512 * 1024 * 1024
+
+
+def _session(media_id: str) -> dict | None:
+    return state().bucket("x", "uploads").get(media_id)
+
+
+@bp.post("/2/media/upload/initialize")
+@faulty("x", "initialize", ERRORS, _token)
+def initialize():
+    user, error = _user()
+    if error:
+        return error
+    body = request.get_json(silent=True) or {}
+    total = body.get("total_bytes")
+    if body.get("media_category") not in ("tweet_video", "amplify_video", "tweet_gif") \
+            or not isinstance(total, int) or not 0 < total <= MAX_BYTES \
+            or body.get("media_type") not in ("video/mp4", "video/quicktime", "image/gif"):
+        return problem(400, "Invalid Request", "media_type, media_category and total_bytes "
+                                               "(at most 512 MB) are required")
+    media_id = state().next_id()
+    state().bucket("x", "uploads")[media_id] = {
+        "owner": user["id"], "total": total, "segments": {}, "state": "uploading",
+        "polls_left": int(settings("x").get("video_polls", 1))}
+    return json_response({"data": {"id": media_id, "media_key": f"7_{media_id}",
+                                   "expires_after_secs": 86_400}})
+
+
+@bp.post("/2/media/upload/<media_id>/append")
+@faulty("x", "append", ERRORS, _token)
+def append(media_id: str):
+    user, error = _user()
+    if error:
+        return error
+    upload, chunk = _session(media_id), request.files.get("media")
+    index = request.form.get("segment_index", "")
+    if upload is None or upload["owner"] != user["id"] or upload["state"] != "uploading":
+        return problem(400, "Invalid Request", "unknown or finished media upload")
+    if chunk is None or not index.isdigit() or int(index) > 999:
+        return problem(400, "Invalid Request", "media and segment_index (0-999) are required")
+    upload["segments"][int(index)] = len(chunk.read())
+    return json_response({"data": {"expires_at": 0}})
+
+
+@bp.post("/2/media/upload/<media_id>/finalize")
+@faulty("x", "finalize", ERRORS, _token)
+def finalize(media_id: str):
+    _user_, error = _user()
+    if error:
+        return error
+    upload = _session(media_id)
+    if upload is None:
+        return problem(400, "Invalid Request", "unknown media upload")
+    segments = upload["segments"]
+    if sorted(segments) != list(range(len(segments))) or sum(segments.values()) != upload["total"]:
+        return problem(400, "Invalid Request", "File size does not match the segments sent.")
+    upload["state"] = "pending"
+    return json_response({"data": {"id": media_id, "media_key": f"7_{media_id}",
+                                   "size": upload["total"], "expires_after_secs": 86_400,
+                                   "processing_info": {"state": "pending",
+                                                       "check_after_secs": 1}}})
+
+
+@bp.get("/2/media/upload")
+@faulty("x", "status", ERRORS, _token)
+def status():
+    _user_, error = _user()
+    if error:
+        return error
+    upload = _session(request.args.get("media_id", ""))
+    if upload is None or request.args.get("command") != "STATUS":
+        return problem(400, "Invalid Request", "media_id and command=STATUS are required")
+    with state().lock:
+        if upload["state"] in ("pending", "in_progress"):
+            if upload["polls_left"] > 0:
+                upload["polls_left"] -= 1
+                upload["state"] = "in_progress"
+            else:
+                upload["state"] = "failed" if settings("x").get("fail_video") else "succeeded"
+    info: dict = {"state": upload["state"], "progress_percent": 100 if upload["state"] ==
+                  "succeeded" else 50}
+    if upload["state"] == "in_progress":
+        info["check_after_secs"] = 1
+    if upload["state"] == "failed":
+        info["error"] = {"code": 1, "name": "InvalidMedia", "message": "Unsupported video format"}
+    return json_response({"data": {"id": request.args["media_id"], "processing_info": info}})
