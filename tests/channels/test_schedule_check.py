@@ -61,13 +61,16 @@ def test_too_many_images_are_refused(api, db, make_channel):
     assert answer.get_json()["error"]["message"] == "the post has 5 images; Bluesky allows 4"
 
 
-def test_platform_without_a_publisher_can_draft_but_not_schedule(api, make_channel):
+def test_a_post_tiktok_cannot_take_stays_a_draft(api, make_channel):
     channel = make_channel(api.workspace_id, "tiktok")
     draft = api.post("/posts", json={"channel_id": str(channel.id), "text": "soon"})
     assert draft.status_code == 201
     answer = api.post(f"/posts/{draft.get_json()['id']}/schedule", json={"schedule_at": LATER})
     assert answer.status_code == 422
-    assert answer.get_json()["error"]["message"].startswith("publishing to tiktok is not available")
+    assert answer.get_json()["error"]["message"] == "TikTok posts need a video or photos"
     assert api.get(f"/posts/{draft.get_json()['id']}").get_json()["state"] == "draft"
-    with pytest.raises(UnsupportedPlatform, match="tiktok"):
-        get_publisher("tiktok", None)
+
+
+def test_an_unknown_platform_has_no_publisher():
+    with pytest.raises(UnsupportedPlatform, match="youtube"):
+        get_publisher("youtube", None)

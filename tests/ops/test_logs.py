@@ -40,13 +40,18 @@ class _Echo(BaseHTTPRequestHandler):
         logging.getLogger("fake-platform").info("request " + (args[0] % args[1:]))
 
 
-def test_a_flow_full_of_secrets_leaves_none_in_the_logs(captured, api, client, make_user):
+def test_a_flow_full_of_secrets_leaves_none_in_the_logs(captured, api, client, make_user,
+                                                        sandbox):
     log = logging.getLogger("openpost.test")
     created = api.post("/channels", json={"platform": "x", "access_token": SECRETS[0],
                                           "refresh_token": SECRETS[1], "account_id": "42"})
     assert created.status_code == 201
-    api.post("/channels", json={"platform": "bluesky", "handle": "me.bsky.social",
-                                "app_password": SECRETS[2]})
+    account = httpx.post(f"{sandbox.url}/_control/accounts",
+                         json={"platform": "bluesky", "password": SECRETS[2]}).json()
+    bluesky = api.post("/channels", json={"platform": "bluesky", "handle": account["handle"],
+                                          "app_password": SECRETS[2],
+                                          "pds_url": f"{sandbox.url}/bluesky"})
+    assert bluesky.status_code == 201
     user = make_user(password=SECRETS[3])
     login(client, user.email, SECRETS[3])
     log.info("calling with headers %s", {"Authorization": f"Bearer {SECRETS[0]}"})

@@ -102,6 +102,8 @@ MATRIX: dict[str, Row] = {
     "channels.connect": own(platform="mastodon"),
     "channels.callback": own(platform="mastodon"),
     "channels.connect_sandbox": own(),
+    "channels.choose_page": own(form={"page_id": "1"}),  # only pages kept in A's own session
+    "api.channel_post_options": scoped(),
     "compose.new": own(),
     "compose.editor": own(),
     "compose.preview": own(form={"channel_id": "{channel}", "part": "peek"}),  # B's is ignored

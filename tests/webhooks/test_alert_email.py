@@ -174,4 +174,4 @@ def test_disconnected_channel_emails_with_a_link_to_the_channel(committed, smtp,
     assert rcpts == [owner.email] and "disconnected" in msg["Subject"]
     text = msg.get_body(("plain",)).get_content()
     assert "the token was revoked" in text
-    assert f"https://openpost.example.com/channels/{channel.id}" in text
+    assert f"https://openpost.example.com/channels#channel-{channel.id}" in text
