@@ -1,0 +1,1 @@
+"""What runs in worker processes: claim due posts, publish them, settle the outcome."""

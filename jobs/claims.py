@@ -1,0 +1,82 @@
+"""Claimed posts and their channels, as the publish threads see them."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.channels.base import Part
+from app.channels.models import Channel
+from app.media.models import Media
+
+
+@dataclass
+class Claim:
+    id: uuid.UUID
+    token: uuid.UUID
+    source: str                     # 'due', 'retry' or 'expired' (a lost attempt: reconcile)
+    attempts: int
+    channel_id: uuid.UUID
+    schedule_at: datetime | None
+    idempotency_key: str
+    options: dict
+    results: list
+    parts: list[Part] = field(default_factory=list)
+
+    @classmethod
+    def from_row(cls, row, media: dict[str, dict]) -> Claim:
+        raw = row.parts if row.parts is not None else [{"text": row.text or "",
+                                                        "media_ids": row.media_ids or []}]
+        parts = [Part(text=p.get("text") or "",
+                      media=[media[m] for m in p.get("media_ids") or [] if m in media])
+                 for p in raw]
+        return cls(id=row.id, token=row.claim_token, source=row.source, attempts=row.attempts,
+                   channel_id=row.channel_id, schedule_at=row.schedule_at,
+                   idempotency_key=row.idempotency_key, options=row.options or {},
+                   results=list(row.results or []), parts=parts)
+
+
+@dataclass
+class ChannelInfo:
+    id: uuid.UUID
+    workspace_id: uuid.UUID
+    platform: str
+    handle: str
+    status: str
+    settings: dict
+    credentials: dict
+    needs_refresh: bool
+
+
+def load_channels(sess: Session, ids: set, refresh_margin: float) -> dict[uuid.UUID, ChannelInfo]:
+    """The claimed posts' channels, credentials decrypted, with "token expires soon" computed
+    on the database clock."""
+    if not ids:
+        return {}
+    soon = Channel.token_expires_at < sa.func.now() + sa.func.make_interval(
+        0, 0, 0, 0, 0, 0, refresh_margin)
+    rows = sess.execute(sa.select(Channel, sa.func.coalesce(soon, False))
+                        .where(Channel.id.in_(list(ids)))).all()
+    return {ch.id: ChannelInfo(id=ch.id, workspace_id=ch.workspace_id, platform=ch.platform,
+                               handle=ch.handle, status=ch.status, settings=ch.settings or {},
+                               credentials=ch.credentials, needs_refresh=bool(near))
+            for ch, near in rows}
+
+
+def load_media(sess: Session, rows: list) -> dict[str, dict]:
+    """Media descriptions of every media id the claimed posts use."""
+    wanted = set()
+    for row in rows:
+        for part in row.parts or [{"media_ids": row.media_ids or []}]:
+            wanted.update(part.get("media_ids") or [])
+    if not wanted:
+        return {}
+    found = sess.scalars(sa.select(Media).where(Media.id.in_([uuid.UUID(m) for m in wanted])))
+    return {str(m.id): {"id": str(m.id), "content_type": m.content_type, "alt_text": m.alt_text,
+                        "storage_key": m.storage_key, "size_bytes": m.size_bytes,
+                        "width": m.width, "height": m.height, "duration_ms": m.duration_ms,
+                        "renditions": m.renditions or {}} for m in found}

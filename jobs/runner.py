@@ -1,0 +1,48 @@
+"""Starting the engine: as its own process (`openpost worker`) or inside `openpost serve`."""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import signal
+import threading
+
+from jobs.config import EngineConfig
+from jobs.worker import Worker
+
+log = logging.getLogger(__name__)
+
+
+def _engine():
+    from app import db
+
+    return db.make_engine(db.database_url(), pool_size=8, max_overflow=16)
+
+
+def run_worker(concurrency: int | None = None) -> None:
+    """Run until SIGTERM or SIGINT, then shut down gracefully and exit."""
+    from app import logs
+
+    logs.setup()
+    cfg = EngineConfig.from_env(concurrency=concurrency)
+    worker = Worker(_engine(), cfg)
+    requested = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: requested.set())
+    worker.start()
+    while not requested.wait(1.0):
+        pass
+    worker.stop()
+    logging.shutdown()
+    # Publish threads still inside an HTTP call past the grace period must not hold the exit:
+    # their leases were ended, and the next worker reconciles those posts.
+    os._exit(0)
+
+
+def start_in_process() -> Worker:
+    """Start the engine on background threads of this (web) process; stopped at exit."""
+    worker = Worker(_engine(), EngineConfig.from_env())
+    worker.start()
+    atexit.register(worker.stop)
+    return worker

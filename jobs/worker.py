@@ -1,0 +1,237 @@
+"""A publishing worker: claim due posts, publish them on bounded threads, settle in batches."""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import secrets
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import sqlalchemy as sa
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.orm import Session
+
+from app.channels import service as channels
+from app.channels.models import Channel
+from app.posts import lifecycle, publishing
+from jobs import heartbeat
+from jobs.attempt import AttemptRunner, Outcome, release
+from jobs.backoff import Backoff
+from jobs.claims import Claim, load_channels, load_media
+from jobs.config import EngineConfig
+from jobs.listener import listen
+from jobs.maintenance import Maintenance
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    def __init__(self, engine: sa.Engine, cfg: EngineConfig | None = None,
+                 worker_id: str | None = None):
+        self.engine, self.cfg = engine, cfg or EngineConfig.from_env()
+        self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.actor = f"worker:{self.id}"
+        self.runner = AttemptRunner(engine, self.cfg)
+        self.executor = ThreadPoolExecutor(self.cfg.concurrency, thread_name_prefix="publish")
+        from jobs.dispatch import Dispatcher
+
+        self.dispatcher = Dispatcher(self.cfg.concurrency, self.cfg.channel_limit,
+                                     self.cfg.platform_share, self._start)
+        self.results: queue.Queue[Outcome] = queue.Queue()
+        self.held: dict = {}            # claim token -> monotonic time its lease was last set
+        self.held_lock = threading.Lock()
+        self.claimed = 0
+        self.wake, self.stopping = threading.Event(), threading.Event()
+        self.settled = threading.Event()
+        self.maintenance = Maintenance(engine, self.cfg, self.runner)
+        self.scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1})
+        self.threads: list[threading.Thread] = []
+
+    # -- lifecycle of the worker ------------------------------------------------------------
+
+    def start(self) -> None:
+        self.scheduler.add_job(self._tick, "interval", seconds=self.cfg.tick_seconds, id="tick")
+        self.scheduler.add_job(self.maintenance.run, "interval", id="maintenance",
+                               seconds=self.cfg.maintenance_seconds)
+        self.scheduler.start()
+        for target in (self._claim_loop, self._settle_loop,
+                       lambda: listen(self.engine, self.wake, self.stopping)):
+            thread = threading.Thread(target=target, daemon=True, name=f"engine-{len(self.threads)}")
+            thread.start()
+            self.threads.append(thread)
+        self._tick()
+        log.info("worker %s started (concurrency %d)", self.id, self.cfg.concurrency)
+
+    def stop(self, grace: float | None = None) -> None:
+        """Stop claiming, give unstarted posts back, let running ones finish within the grace
+        period, and end the leases of any still running so the next claim reconciles them."""
+        if self.stopping.is_set():
+            return
+        grace = self.cfg.grace_seconds if grace is None else grace
+        log.info("worker %s stopping (grace %.0fs)", self.id, grace)
+        self.stopping.set()
+        self.wake.set()
+        self.threads[0].join(10)
+        for claim, _channel in self.dispatcher.drain():
+            self.results.put(release(claim, "shutdown", delay=0, refund=1))
+        deadline = time.monotonic() + grace
+        while self.dispatcher.running > 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.settled.set()
+        self.threads[1].join(max(5.0, deadline - time.monotonic()))
+        self._finish_shutdown()
+
+    def _finish_shutdown(self) -> None:
+        with self.held_lock:
+            leftover = list(self.held)
+        try:
+            with Session(self.engine) as sess, sess.begin():
+                if leftover:
+                    ended = publishing.expire_leases(sess, leftover)
+                    log.warning("%d post(s) still publishing at shutdown: leases ended, the "
+                                "next worker reconciles them", ended)
+                heartbeat.stopped(sess, self.id, self.claimed)
+        except sa.exc.DBAPIError as exc:
+            log.warning("could not record the shutdown (%s); leases will expire", exc)
+        self.scheduler.shutdown(wait=False)
+        self.maintenance.close()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        log.info("worker %s stopped", self.id)
+
+    # -- claiming ---------------------------------------------------------------------------
+
+    def _claim_loop(self) -> None:
+        backoff = Backoff("claim")
+        while not self.stopping.is_set():
+            self.wake.clear()
+            try:
+                claimed, limit = self._claim_once()
+                backoff.ok()
+                if claimed and claimed >= limit:
+                    continue
+                wait = self._wait_after(claimed)
+            except sa.exc.DBAPIError as exc:
+                wait = backoff.fail(exc)
+            except Exception:  # never let one bad row stop the claiming
+                log.exception("claim failed")
+                wait = self.cfg.tick_seconds
+            self.wake.wait(wait)
+
+    def _claim_once(self) -> tuple[int, int]:
+        limit = min(self.cfg.batch, 2 * self.cfg.concurrency - self.dispatcher.size())
+        if limit <= 0:
+            return 0, 0
+        with Session(self.engine) as sess, sess.begin():
+            rows = lifecycle.claim_due(sess, self.id, limit, self.cfg.lease_seconds)
+            if not rows:
+                return 0, limit
+            media = load_media(sess, rows)
+            found = load_channels(sess, {r.channel_id for r in rows},
+                                  self.cfg.refresh_margin_seconds)
+        now = time.monotonic()
+        with self.held_lock:
+            self.held.update((r.claim_token, now) for r in rows)
+        self.claimed += len(rows)
+        for row in rows:
+            channel = found.get(row.channel_id)
+            self.dispatcher.submit((Claim.from_row(row, media), channel),
+                                   channel.platform if channel else "-", row.channel_id)
+        return len(rows), limit
+
+    def _wait_after(self, claimed: int) -> float:
+        """Sleep until the next post is due (database clock), a notification, or the tick."""
+        if self.dispatcher.size() >= 2 * self.cfg.concurrency:
+            return self.cfg.tick_seconds
+        with Session(self.engine) as sess:
+            due_in = publishing.next_due_in(sess)
+        if due_in is None:
+            return self.cfg.tick_seconds
+        return min(self.cfg.tick_seconds, max(due_in + 0.001, 0.0 if claimed else 0.02))
+
+    # -- publishing -------------------------------------------------------------------------
+
+    def _start(self, item) -> None:
+        self.executor.submit(self._work, item)
+
+    def _work(self, item) -> None:
+        claim, channel = item
+        try:
+            blocked = self.dispatcher.blocked_until(claim.channel_id)
+            if blocked:
+                outcome = release(claim, "rate_limited", at=blocked, refund=1)
+            else:
+                outcome = self.runner.run(claim, channel)
+            if outcome.blocked_until:
+                self.dispatcher.block(claim.channel_id, outcome.blocked_until)
+            self.results.put(outcome)
+        finally:
+            self.dispatcher.done(channel.platform if channel else "-", claim.channel_id)
+            self.wake.set()
+
+    # -- settling ---------------------------------------------------------------------------
+
+    def _settle_loop(self) -> None:
+        backoff, batch = Backoff("finalize"), []
+        while True:
+            if not batch:
+                try:
+                    batch.append(self.results.get(timeout=0.1))
+                except queue.Empty:
+                    if self.settled.is_set() and self.dispatcher.running == 0:
+                        return
+                    continue
+            while len(batch) < 500:
+                try:
+                    batch.append(self.results.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._settle(batch)
+                backoff.ok()
+                batch = []
+            except sa.exc.DBAPIError as exc:
+                if self.settled.is_set() and backoff.delay >= 5:
+                    return  # shutting down with no database: leases expire, posts reconcile
+                time.sleep(backoff.fail(exc))
+
+    def _settle(self, batch: list[Outcome]) -> None:
+        finishes = [o.data for o in batch if o.kind == "finish"]
+        releases = [o.data for o in batch if o.kind == "release"]
+        with Session(self.engine) as sess, sess.begin():
+            accepted = {r.id for r in lifecycle.finish_many(sess, finishes, actor=self.actor)}
+            accepted |= publishing.release_many(sess, releases, actor=self.actor)
+            for channel_id, reason in {o.claim.channel_id: o.disconnect for o in batch
+                                       if o.disconnect and o.claim.id in accepted}.items():
+                channel = sess.get(Channel, channel_id, with_for_update=True)
+                channels.mark_disconnected(sess, channel, reason)
+        refused = [o for o in batch if o.kind != "drop" and o.claim.id not in accepted]
+        for outcome in refused:
+            log.warning("post %s: result refused, its lease was taken over", outcome.claim.id)
+        with self.held_lock:
+            for outcome in batch:
+                self.held.pop(outcome.claim.token, None)
+
+    # -- ticking ----------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        """Heartbeat, renew the leases held, and wake the claim loop."""
+        now = time.monotonic()
+        with self.held_lock:
+            stale = [t for t, at in self.held.items() if now - at > self.cfg.lease_seconds / 3]
+        try:
+            with Session(self.engine) as sess, sess.begin():
+                heartbeat.beat(sess, self.id, self.claimed, len(self.held))
+                kept = publishing.renew_leases(sess, stale, self.cfg.lease_seconds)
+            with self.held_lock:
+                for token in stale:
+                    if token in kept and token in self.held:
+                        self.held[token] = now
+            if len(kept) < len(stale):
+                log.warning("%d lease(s) were taken over by other workers", len(stale) - len(kept))
+        except sa.exc.DBAPIError as exc:
+            log.warning("tick skipped: database unavailable (%s)", exc.__class__.__name__)
+        self.wake.set()
