@@ -52,19 +52,32 @@ class ChannelInfo:
     needs_refresh: bool
 
 
+_plain: dict[tuple, dict] = {}  # (channel id, ciphertext) -> decrypted credentials
+
+
 def load_channels(sess: Session, ids: set, refresh_margin: float) -> dict[uuid.UUID, ChannelInfo]:
-    """The claimed posts' channels, credentials decrypted, with "token expires soon" computed
-    on the database clock."""
+    """The claimed posts' channels, credentials decrypted (once per ciphertext), with "token
+    expires soon" computed on the database clock."""
     if not ids:
         return {}
     soon = Channel.token_expires_at < sa.func.now() + sa.func.make_interval(
         0, 0, 0, 0, 0, 0, refresh_margin)
-    rows = sess.execute(sa.select(Channel, sa.func.coalesce(soon, False))
+    rows = sess.execute(sa.select(Channel.id, Channel.workspace_id, Channel.platform,
+                                  Channel.handle, Channel.status, Channel.settings,
+                                  Channel.credentials_enc, sa.func.coalesce(soon, False))
                         .where(Channel.id.in_(list(ids)))).all()
-    return {ch.id: ChannelInfo(id=ch.id, workspace_id=ch.workspace_id, platform=ch.platform,
-                               handle=ch.handle, status=ch.status, settings=ch.settings or {},
-                               credentials=ch.credentials, needs_refresh=bool(near))
-            for ch, near in rows}
+    found = {}
+    for cid, workspace_id, platform, handle, status, settings, blob, near in rows:
+        key = (cid, bytes(blob or b""))
+        if key not in _plain:
+            if len(_plain) > 10_000:
+                _plain.clear()
+            probe = Channel(id=cid, workspace_id=workspace_id, credentials_enc=blob)
+            _plain[key] = probe.credentials
+        found[cid] = ChannelInfo(id=cid, workspace_id=workspace_id, platform=platform,
+                                 handle=handle, status=status, settings=settings or {},
+                                 credentials=dict(_plain[key]), needs_refresh=bool(near))
+    return found
 
 
 def load_media(sess: Session, rows: list) -> dict[str, dict]:

@@ -125,6 +125,7 @@ class Worker:
         limit = min(self.cfg.batch, 2 * self.cfg.concurrency - self.dispatcher.size())
         if limit <= 0:
             return 0, 0
+        began = time.monotonic()
         with Session(self.engine) as sess, sess.begin():
             rows = lifecycle.claim_due(sess, self.id, limit, self.cfg.lease_seconds)
             if not rows:
@@ -132,6 +133,7 @@ class Worker:
             media = load_media(sess, rows)
             found = load_channels(sess, {r.channel_id for r in rows},
                                   self.cfg.refresh_margin_seconds)
+        log.debug("claimed %d/%d in %.1f ms", len(rows), limit, (time.monotonic() - began) * 1000)
         now = time.monotonic()
         with self.held_lock:
             self.held.update((r.claim_token, now) for r in rows)
@@ -199,6 +201,7 @@ class Worker:
                 time.sleep(backoff.fail(exc))
 
     def _settle(self, batch: list[Outcome]) -> None:
+        began = time.monotonic()
         finishes = [o.data for o in batch if o.kind == "finish"]
         releases = [o.data for o in batch if o.kind == "release"]
         with Session(self.engine) as sess, sess.begin():
@@ -208,6 +211,7 @@ class Worker:
                                        if o.disconnect and o.claim.id in accepted}.items():
                 channel = sess.get(Channel, channel_id, with_for_update=True)
                 channels.mark_disconnected(sess, channel, reason)
+        log.debug("settled %d in %.1f ms", len(batch), (time.monotonic() - began) * 1000)
         refused = [o for o in batch if o.kind != "drop" and o.claim.id not in accepted]
         for outcome in refused:
             log.warning("post %s: result refused, its lease was taken over", outcome.claim.id)

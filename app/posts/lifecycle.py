@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from app.errors import InvalidTransition
 from app.logs import request_id_var
-from app.outbox.models import OutboxMessage
 from app.posts.models import Post, PostEvent
 
 
@@ -184,22 +183,42 @@ def create_many(sess: Session, posts: list[dict], target: PostState, *, actor: s
         notify_due(sess)
 
 
+EVENTS_SQL = sa.text("""
+INSERT INTO post_events (post_id, workspace_id, from_state, to_state, actor, request_id, detail)
+SELECT (e->>'post_id')::uuid, (e->>'workspace_id')::uuid, :from_state, :to_state, :actor,
+    :request_id, e->'detail'
+FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS e
+""")
+
+WEBHOOKS_SQL = sa.text("""
+INSERT INTO outbox (event_id, workspace_id, kind, event_type, payload, attempts)
+SELECT gen_random_uuid(), (e->'post'->>'workspace_id')::uuid, 'webhook', :event_type,
+    jsonb_build_object('post', e->'post'->'summary'), 0
+FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS e
+""")
+
+
 def _record_many(sess: Session, rows: list, source: PostState | None, target: PostState,
                  actor: str) -> None:
+    """The event and webhook rows of a set-based transition: one statement each, whatever the
+    number of posts (the rows travel as one JSON parameter)."""
+    import json
+
     from app.notifications import service as notifications
     from app.posts.serialize import post_summary
 
     if not rows:
         return
-    request_id = request_id_var.get()
-    sess.execute(sa.insert(PostEvent.__table__), [
-        {"post_id": r.id, "workspace_id": r.workspace_id, "from_state": source,
-         "to_state": target.value, "actor": actor, "request_id": request_id,
-         "detail": ({"error": {"code": r.error_code, "message": r.error_message}}
-                    if target is S.FAILED else {})} for r in rows])
-    sess.execute(sa.insert(OutboxMessage.__table__), [
-        {"workspace_id": r.workspace_id, "kind": "webhook", "event_type": f"post.{target.value}",
-         "payload": {"post": post_summary(r)}} for r in rows])
-    if target is S.FAILED:
+    failed = target is S.FAILED
+    events = [{"post_id": str(r.id), "workspace_id": str(r.workspace_id),
+               "detail": {"error": {"code": r.error_code, "message": r.error_message}}
+               if failed else {}} for r in rows]
+    sess.execute(EVENTS_SQL, {"rows": json.dumps(events), "from_state": source,
+                              "to_state": target.value, "actor": actor,
+                              "request_id": request_id_var.get()})
+    hooks = [{"post": {"workspace_id": str(r.workspace_id), "summary": post_summary(r)}}
+             for r in rows]
+    sess.execute(WEBHOOKS_SQL, {"rows": json.dumps(hooks), "event_type": f"post.{target.value}"})
+    if failed:
         for row in rows:
             notifications.post_failed(sess, row)
