@@ -54,6 +54,8 @@ class Worker:
     # -- lifecycle of the worker ------------------------------------------------------------
 
     def start(self) -> None:
+        for noisy in ("apscheduler", "httpx", "httpcore"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
         self.scheduler.add_job(self._tick, "interval", seconds=self.cfg.tick_seconds, id="tick")
         self.scheduler.add_job(self.maintenance.run, "interval", id="maintenance",
                                seconds=self.cfg.maintenance_seconds)
@@ -231,11 +233,12 @@ class Worker:
                 heartbeat.beat(sess, self.id, self.claimed, len(self.held))
                 kept = publishing.renew_leases(sess, stale, self.cfg.lease_seconds)
             with self.held_lock:
-                for token in stale:
-                    if token in kept and token in self.held:
+                lost = [t for t in stale if t not in kept and t in self.held]
+                for token in kept:
+                    if token in self.held:
                         self.held[token] = now
-            if len(kept) < len(stale):
-                log.warning("%d lease(s) were taken over by other workers", len(stale) - len(kept))
+            if lost:  # settled meanwhile is fine; still held but not renewed means taken over
+                log.warning("%d lease(s) were taken over by other workers", len(lost))
         except sa.exc.DBAPIError as exc:
             log.warning("tick skipped: database unavailable (%s)", exc.__class__.__name__)
         self.wake.set()
