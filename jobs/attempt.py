@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import ssl
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -57,7 +59,7 @@ class AttemptRunner:
     def publisher(self, platform: str):
         cache = getattr(self.local, "publishers", None)
         if cache is None:
-            client = httpx.Client(timeout=self.cfg.http_timeout_seconds,
+            client = httpx.Client(timeout=self.cfg.http_timeout_seconds, verify=_tls(),
                                   limits=httpx.Limits(max_keepalive_connections=32))
             cache = self.local.publishers = {"_client": client}
         if platform not in cache:
@@ -170,6 +172,12 @@ class AttemptRunner:
         if isinstance(exc, RateLimited):
             outcome.blocked_until = decision.at
         return outcome
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every thread's client (building one loads the CA bundle)."""
+    return httpx.create_ssl_context()
 
 
 def _part_json(part: PartResult) -> dict:

@@ -14,7 +14,8 @@ class Dispatcher:
                  start: Callable[[object], None]):
         self.concurrency = concurrency
         self.channel_limit = channel_limit
-        self.platform_cap = max(1, int(concurrency * platform_share))
+        self.platform_cap = max(1, min(concurrency - 1, int(concurrency * platform_share))
+                                if concurrency > 1 else 1)
         self.start = start                                  # runs one item on a free thread
         self.lock = threading.Lock()
         self.pending: dict[str, deque] = defaultdict(deque)  # platform -> items
@@ -73,13 +74,10 @@ class Dispatcher:
     def _pick(self):
         if self.running >= self.concurrency:
             return None
-        busy_elsewhere = {p for p, q in self.pending.items() if q}
         for platform in sorted(self.pending, key=lambda p: self.running_platform[p]):
             queue = self.pending[platform]
-            if not queue:
-                continue
-            others = busy_elsewhere - {platform}
-            if others and self.running_platform[platform] >= self.platform_cap:
+            # A platform never holds every thread: when it hangs, the others still get some.
+            if not queue or self.running_platform[platform] >= self.platform_cap:
                 continue
             for i, (item, channel_id) in enumerate(queue):
                 if self.running_channel[channel_id] < self.channel_limit:

@@ -45,6 +45,7 @@ class Worker:
         self.held: dict = {}            # claim token -> monotonic time its lease was last set
         self.held_lock = threading.Lock()
         self.claimed = 0
+        self.capacity = 4 * self.cfg.concurrency  # posts held (running + queued) at most
         self.wake, self.stopping = threading.Event(), threading.Event()
         self.settled = threading.Event()
         self.maintenance = Maintenance(engine, self.cfg, self.runner)
@@ -124,8 +125,11 @@ class Worker:
             self.wake.wait(wait)
 
     def _claim_once(self) -> tuple[int, int]:
-        limit = min(self.cfg.batch, 2 * self.cfg.concurrency - self.dispatcher.size())
-        if limit <= 0:
+        # Keep a few batches' worth queued so threads never wait for a claim, but claim in
+        # chunks: a statement's fixed cost is worth paying for many posts at once.
+        queued = self.dispatcher.size()
+        limit = min(self.cfg.batch, self.capacity - queued)
+        if limit <= 0 or (queued and limit < self.cfg.concurrency // 2):
             return 0, 0
         began = time.monotonic()
         with Session(self.engine) as sess, sess.begin():
@@ -148,7 +152,7 @@ class Worker:
 
     def _wait_after(self, claimed: int) -> float:
         """Sleep until the next post is due (database clock), a notification, or the tick."""
-        if self.dispatcher.size() >= 2 * self.cfg.concurrency:
+        if self.dispatcher.size() + self.cfg.concurrency // 2 > self.capacity:
             return self.cfg.tick_seconds
         with Session(self.engine) as sess:
             due_in = publishing.next_due_in(sess)

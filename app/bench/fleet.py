@@ -45,7 +45,7 @@ def bench_database():
 
 
 def _spawn(args: list[str], env: dict, log) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "app.cli", *args], cwd=ROOT,
+    return subprocess.Popen([sys.executable, "-m", "app.cli", *args], cwd=ROOT,  # noqa: S603
                             env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=log,
                             text=True)
 

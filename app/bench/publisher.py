@@ -11,8 +11,15 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from app.channels.base import Part, PartResult, PublishJob, PublishResult
-from app.channels.errors import (AuthRevoked, InvalidContent, NetworkError, PlatformRejected,
-                                 PlatformUnavailable, PublishError, RateLimited)
+from app.channels.errors import (
+    AuthRevoked,
+    InvalidContent,
+    NetworkError,
+    PlatformRejected,
+    PlatformUnavailable,
+    PublishError,
+    RateLimited,
+)
 from app.errors import ValidationFailed
 
 LIMIT = 500

@@ -38,9 +38,8 @@ def main(posts: int, workers: int, latency_ms: float, rate: float | None, durati
            "OPENPOST_RETRY_BASE_SECONDS": "0.5", "OPENPOST_HTTP_TIMEOUT_SECONDS": "2",
            "OPENPOST_ALLOW_PRIVATE_HOSTS": "1",
            "OPENPOST_LOG_LEVEL": os.environ.get("OPENPOST_LOG_LEVEL", "WARNING")}
-    log = tempfile.NamedTemporaryFile("w+", prefix="openpost-bench-", suffix=".log",
-                                      delete=False)
-    with bench_database() as url:
+    fd, log_path = tempfile.mkstemp(prefix="openpost-bench-", suffix=".log")
+    with os.fdopen(fd, "w") as log, bench_database() as url:
         env["DATABASE_URL"] = url
         platform = Platform(latency_ms, log)
         fleet = Fleet(workers, concurrency, env, log)
@@ -54,15 +53,16 @@ def main(posts: int, workers: int, latency_ms: float, rate: float | None, durati
             fleet.stop()
             platform.stop()
             engine.dispose()
-    say(f"worker and platform logs: {log.name}")
+    say(f"worker and platform logs: {log_path}")
     print(json.dumps(result), flush=True)
 
 
 def _run(engine, base_url, fleet: Fleet, posts: int, rate, duration, chaos, lease) -> dict:
     with Session(engine) as sess:
         workspace_id = data.make_workspace(sess)
-    channels = [data.make_channel(Session(engine), workspace_id, base_url)
-                for _ in range(max(32, fleet.count * 8))]
+    with Session(engine) as sess:
+        channels = [data.make_channel(sess, workspace_id, base_url)
+                    for _ in range(max(32, fleet.count * 8))]
     fleet.start()
     fleet.wait_ready(engine)
     if chaos:

@@ -17,23 +17,25 @@ from tests.conftest import ROOT
 
 @pytest.fixture
 def spawn(database_url, tmp_path):
-    procs = []
-
     def start(concurrency=4, **settings):
         env = {**os.environ, "DATABASE_URL": database_url, "OPENPOST_LOG_LEVEL": "INFO",
                **{f"OPENPOST_{k.upper()}": str(v) for k, v in settings.items()}}
         log = open(tmp_path / f"worker-{len(procs)}.log", "w")  # noqa: SIM115
-        proc = subprocess.Popen([sys.executable, "-m", "app.cli", "bench-worker",
+        proc = subprocess.Popen([sys.executable, "-m", "app.cli", "bench-worker",  # noqa: S603
                                  "--concurrency", str(concurrency)], cwd=ROOT, env=env,
                                 stdout=log, stderr=subprocess.STDOUT)
         procs.append(proc)
+        logs.append(log)
         return proc
 
+    procs, logs = [], []
     yield start
     for proc in procs:
         if proc.poll() is None:
             proc.kill()
         proc.wait()
+    for log in logs:
+        log.close()
 
 
 def _wait(predicate, timeout):
@@ -52,7 +54,7 @@ def test_sigterm_finishes_in_flight_posts_and_releases_the_rest(space, platform,
     platform.latency = 1.0
     channel = space.channel(platform.base_url)
     ids = space.posts([channel], n=8)
-    proc = spawn(concurrency=2, channel_limit=2, grace_seconds=10, tick_seconds=0.2)
+    proc = spawn(concurrency=3, channel_limit=2, grace_seconds=10, tick_seconds=0.2)
     _wait(lambda: len(platform.records) + _publishing(space, ids) >= 4 and
           _publishing(space, ids) >= 4, 30)
     time.sleep(0.3)  # two posts are inside their HTTP call, the others wait their turn
