@@ -56,12 +56,17 @@ class AttemptRunner:
         self.engine, self.cfg = engine, cfg
         self.local = threading.local()
 
-    def publisher(self, platform: str):
+    def client(self) -> dict:
+        """This thread's httpx.Client and publishers (made once per thread)."""
         cache = getattr(self.local, "publishers", None)
         if cache is None:
             client = httpx.Client(timeout=self.cfg.http_timeout_seconds, verify=_tls(),
                                   limits=httpx.Limits(max_keepalive_connections=32))
             cache = self.local.publishers = {"_client": client}
+        return cache
+
+    def publisher(self, platform: str):
+        cache = self.client()
         if platform not in cache:
             cache[platform] = registry.get_publisher(platform, cache["_client"])
         return cache[platform]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -9,8 +10,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app import crypto
 from app.channels.base import Part
-from app.channels.models import Channel
+from app.channels.models import Channel, credentials_aad
 from app.media.models import Media
 
 
@@ -72,8 +74,8 @@ def load_channels(sess: Session, ids: set, refresh_margin: float) -> dict[uuid.U
         if key not in _plain:
             if len(_plain) > 10_000:
                 _plain.clear()
-            probe = Channel(id=cid, workspace_id=workspace_id, credentials_enc=blob)
-            _plain[key] = probe.credentials
+            _plain[key] = json.loads(crypto.decrypt(blob, credentials_aad(workspace_id, cid))
+                                     ) if blob else {}
         found[cid] = ChannelInfo(id=cid, workspace_id=workspace_id, platform=platform,
                                  handle=handle, status=status, settings=settings or {},
                                  credentials=dict(_plain[key]), needs_refresh=bool(near))

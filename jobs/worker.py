@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
@@ -66,8 +67,21 @@ class Worker:
             thread = threading.Thread(target=target, daemon=True, name=f"engine-{len(self.threads)}")
             thread.start()
             self.threads.append(thread)
+        self._warm_up()
         self._tick()
         log.info("worker %s started (concurrency %d)", self.id, self.cfg.concurrency)
+
+    def _warm_up(self) -> None:
+        """Start every publish thread with its HTTP client now, not during the first burst."""
+        barrier = threading.Barrier(self.cfg.concurrency)
+
+        def ready():
+            self.runner.client()
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait(5)
+
+        for future in [self.executor.submit(ready) for _ in range(self.cfg.concurrency)]:
+            future.result()
 
     def stop(self, grace: float | None = None) -> None:
         """Stop claiming, give unstarted posts back, let running ones finish within the grace
