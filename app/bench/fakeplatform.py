@@ -30,6 +30,7 @@ class FakePlatform:
         self.faults = dict(faults or {})
         self.script: deque[str] = deque()      # forced answers for the next requests
         self.records: list[tuple] = []          # (text, time, status id, idempotency key, token)
+        self.requests = 0                       # create requests received, repeats included
         self.statuses: dict[str, dict] = {}
         self.by_key: dict[str, dict] = {}
         self.refresh_tokens: dict[str, str] = {}   # valid refresh token -> its account
@@ -137,6 +138,7 @@ class FakePlatform:
         return "ok"
 
     async def _create(self, headers: dict, body: bytes):
+        self.requests += 1
         fault = self._fault()
         if fault.startswith("hold:"):
             await asyncio.sleep(float(fault[5:]))

@@ -98,3 +98,16 @@ def test_claim_sets_the_lease_from_the_database_clock(space, platform):
     with Session(space.engine) as sess:
         assert sess.scalar(sa.select(Post.state).where(Post.id == post_id)) == "publishing"
         assert lifecycle.claim_due(sess, "w2", 5, 30) == []  # leased: nobody else gets it
+
+
+def test_a_publish_longer_than_the_lease_keeps_its_lease(space, platform, loopback, workers):
+    platform.latency = 1.5
+    channel = space.channel(platform.base_url)
+    ids = space.posts([channel], n=3)
+    workers(2, lease_seconds=1.0, tick_seconds=0.1)
+    assert space.wait_terminal(ids, timeout=20) == {"published": 3}
+    assert platform.requests == 3  # renewed in time: nobody reconciled a live attempt
+    with Session(space.engine) as sess:
+        claims = sess.scalar(sa.select(sa.func.count()).select_from(Post).where(
+            Post.id.in_(ids), Post.attempts == 1))
+    assert claims == 3

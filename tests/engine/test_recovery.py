@@ -194,3 +194,22 @@ def test_dropped_database_connections_lose_nothing(space, platform, loopback, wo
     assert set(platform.created_counts().values()) == {1}
     assert any("database unavailable" in r.getMessage() or "LISTEN connection lost"
                in r.getMessage() for r in caplog.records)
+
+
+def test_the_elected_sweep_refreshes_tokens_before_any_post_needs_them(space, platform,
+                                                                      loopback, pg):
+    platform.refresh_tokens["r-1"] = "acct"
+    channel = space.channel(platform.base_url,
+                            credentials={"access_token": "a-1", "refresh_token": "r-1"},
+                            token_expires_at=datetime.now(UTC) + timedelta(minutes=8))
+    cfg = EngineConfig(refresh_margin_seconds=300)
+    sweep = Maintenance(pg, cfg, AttemptRunner(pg, cfg))
+    try:
+        sweep.run()
+    finally:
+        sweep.close()
+    with Session(space.engine) as sess:
+        stored = sess.get(Channel, channel)
+        assert stored.credentials["refresh_token"] in platform.refresh_tokens
+        assert stored.credentials["access_token"] != "a-1"
+        assert stored.token_expires_at > datetime.now(UTC) + timedelta(hours=1)
