@@ -132,7 +132,8 @@ class Worker:
                     continue
                 wait = self._wait_after(claimed)
             except sa.exc.DBAPIError as exc:
-                wait = backoff.fail(exc)
+                self.stopping.wait(backoff.fail(exc))  # a wake-up must not hasten a reconnect
+                continue
             except Exception:  # never let one bad row stop the claiming
                 log.exception("claim failed")
                 wait = self.cfg.tick_seconds
