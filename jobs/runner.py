@@ -14,10 +14,12 @@ from jobs.worker import Worker
 log = logging.getLogger(__name__)
 
 
-def _engine():
+def _engine(cfg: EngineConfig):
+    """Connections for the claim, settle, tick and sweep loops, and for threads saving parts."""
     from app import db
 
-    return db.make_engine(db.database_url(), pool_size=8, max_overflow=16)
+    return db.make_engine(db.database_url(), pool_size=6 + cfg.concurrency // 2,
+                          max_overflow=cfg.concurrency)
 
 
 def run_worker(concurrency: int | None = None) -> None:
@@ -26,7 +28,7 @@ def run_worker(concurrency: int | None = None) -> None:
 
     logs.setup()
     cfg = EngineConfig.from_env(concurrency=concurrency)
-    worker = Worker(_engine(), cfg)
+    worker = Worker(_engine(cfg), cfg)
     requested = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: requested.set())
@@ -42,7 +44,8 @@ def run_worker(concurrency: int | None = None) -> None:
 
 def start_in_process() -> Worker:
     """Start the engine on background threads of this (web) process; stopped at exit."""
-    worker = Worker(_engine(), EngineConfig.from_env())
+    cfg = EngineConfig.from_env()
+    worker = Worker(_engine(cfg), cfg)
     worker.start()
     atexit.register(worker.stop)
     return worker
