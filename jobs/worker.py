@@ -46,7 +46,11 @@ class Worker:
         self.held: dict = {}            # claim token -> monotonic time its lease was last set
         self.held_lock = threading.Lock()
         self.claimed = 0
-        self.capacity = 4 * self.cfg.concurrency  # posts held (running + queued) at most
+        # Posts held (running + queued) at most, and the smallest claim worth a statement
+        # while work is queued: every claim and every settle has a fixed cost, so they work
+        # in batches; a lone due post is still claimed at once.
+        self.capacity = max(4 * self.cfg.concurrency, 2 * self.cfg.batch)
+        self.min_claim = max(1, self.cfg.concurrency // 2, self.cfg.batch // 4)
         self.wake, self.stopping = threading.Event(), threading.Event()
         self.settled = threading.Event()
         self.maintenance = Maintenance(engine, self.cfg, self.runner)
@@ -72,7 +76,13 @@ class Worker:
         log.info("worker %s started (concurrency %d)", self.id, self.cfg.concurrency)
 
     def _warm_up(self) -> None:
-        """Start every publish thread with its HTTP client now, not during the first burst."""
+        """Import, configure and start now what the first burst would otherwise pay for:
+        modules imported lazily, the ORM mappers, every publish thread with its HTTP client."""
+        import app.models  # noqa: F401
+        import app.notifications.service  # noqa: F401
+        import app.posts.serialize  # noqa: F401
+
+        sa.orm.configure_mappers()
         barrier = threading.Barrier(self.cfg.concurrency)
 
         def ready():
@@ -144,7 +154,7 @@ class Worker:
         # chunks: a statement's fixed cost is worth paying for many posts at once.
         queued = self.dispatcher.size()
         limit = min(self.cfg.batch, self.capacity - queued)
-        if limit <= 0 or (queued and limit < self.cfg.concurrency // 2):
+        if limit <= 0 or (queued and limit < self.min_claim):
             return 0, 0
         began = time.monotonic()
         with Session(self.engine) as sess, sess.begin():
@@ -167,7 +177,7 @@ class Worker:
 
     def _wait_after(self, claimed: int) -> float:
         """Sleep until the next post is due (database clock), a notification, or the tick."""
-        if self.dispatcher.size() + self.cfg.concurrency // 2 > self.capacity:
+        if self.dispatcher.size() + self.min_claim > self.capacity:
             return self.cfg.tick_seconds
         with Session(self.engine) as sess:
             due_in = publishing.next_due_in(sess)
@@ -207,9 +217,10 @@ class Worker:
                     if self.settled.is_set() and self.dispatcher.running == 0:
                         return
                     continue
+            linger = time.monotonic() + 0.005  # a few ms more make a batch worth its commit
             while len(batch) < 500:
                 try:
-                    batch.append(self.results.get_nowait())
+                    batch.append(self.results.get(timeout=max(0.0, linger - time.monotonic())))
                 except queue.Empty:
                     break
             try:

@@ -69,6 +69,7 @@ class Fleet:
         self.count, self.concurrency, self.env, self.log = count, concurrency, env, log
         self.procs: list[subprocess.Popen] = []
         self.kills = 0
+        self.cpu_at_start: dict[str, float] = {}
 
     def _start_one(self) -> subprocess.Popen:
         return _spawn(["bench-worker", "--concurrency", str(self.concurrency)], self.env,

@@ -41,6 +41,28 @@ def platform_ceiling(base_url: str, seconds: float = 2.0, connections: int = 256
     return asyncio.run(run())
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (those already gone count 0)."""
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        try:
+            times = psutil.Process(pid).cpu_times()
+            total += times.user + times.system
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return total
+
+
+def backend_pids(engine: sa.Engine) -> list[int]:
+    """PostgreSQL server processes serving the benchmark's database (when it runs here)."""
+    with engine.connect() as conn:
+        return list(conn.scalars(sa.text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()")))
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return 0.0

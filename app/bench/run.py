@@ -47,7 +47,8 @@ def main(posts: int, workers: int, latency_ms: float, rate: float | None, durati
         try:
             ceiling = measure.platform_ceiling(platform.url)
             say(f"platform ceiling: {ceiling:.0f} statuses/s at {latency_ms:g} ms latency")
-            result = _run(engine, platform.url, fleet, posts, rate, duration, chaos, lease)
+            result = _run(engine, platform.url, fleet, posts, rate, duration, chaos, lease,
+                          platform.proc.pid)
             result["platform_ceiling_per_s"] = round(ceiling, 1)
         finally:
             fleet.stop()
@@ -57,7 +58,16 @@ def main(posts: int, workers: int, latency_ms: float, rate: float | None, durati
     print(json.dumps(result), flush=True)
 
 
-def _run(engine, base_url, fleet: Fleet, posts: int, rate, duration, chaos, lease) -> dict:
+def _cpu(engine, fleet: Fleet, platform_pid: int) -> dict:
+    """CPU spent while publishing (the workers' start-up excluded), by kind of process."""
+    now = {"workers": measure.cpu_seconds([p.pid for p in fleet.procs]),
+           "platform": measure.cpu_seconds([platform_pid]),
+           "postgres": measure.cpu_seconds(measure.backend_pids(engine))}
+    return {k: v - fleet.cpu_at_start.get(k, 0.0) for k, v in now.items()}
+
+
+def _run(engine, base_url, fleet: Fleet, posts: int, rate, duration, chaos, lease,
+         platform_pid: int) -> dict:
     with Session(engine) as sess:
         workspace_id = data.make_workspace(sess)
     with Session(engine) as sess:
@@ -65,6 +75,9 @@ def _run(engine, base_url, fleet: Fleet, posts: int, rate, duration, chaos, leas
                     for _ in range(max(32, fleet.count * 8))]
     fleet.start()
     fleet.wait_ready(engine)
+    fleet.cpu_at_start = {"workers": measure.cpu_seconds([p.pid for p in fleet.procs]),
+                          "platform": measure.cpu_seconds([platform_pid]),
+                          "postgres": measure.cpu_seconds(measure.backend_pids(engine))}
     if chaos:
         httpx.post(f"{base_url}/_fake/faults", json=CHAOS_FAULTS, timeout=10)
     with Session(engine) as sess:
@@ -87,8 +100,12 @@ def _run(engine, base_url, fleet: Fleet, posts: int, rate, duration, chaos, leas
     stop_chaos.set()
     if chaos:
         httpx.post(f"{base_url}/_fake/faults", json={}, timeout=10)
+    cpu = _cpu(engine, fleet, platform_pid)
     result = {"mode": "steady" if rate else "burst", "workers": fleet.count,
               **measure.figures(engine, base_url, workspace_id)}
+    if result["published"]:
+        result["cpu_ms_per_post"] = {k: round(v * 1000 / result["published"], 3)
+                                     for k, v in cpu.items()}
     if chaos:
         result.update(chaos=True, kills=fleet.kills, lease_s=lease, settled_after_last_kill_s=(
             round(settled_at - last_kill["at"], 1) if settled_at and last_kill["at"] else None))
