@@ -9,7 +9,7 @@ from dataclasses import dataclass, fields
 @dataclass
 class EngineConfig:
     concurrency: int = 16            # publish threads per process
-    batch: int = 200                 # most posts one claim statement takes
+    batch: int = 100                 # most posts one claim statement takes
     lease_seconds: float = 30.0      # a crashed worker's posts are reconciled after this
     tick_seconds: float = 1.0        # heartbeat, lease renewal and wake-up period
     grace_seconds: float = 20.0      # SIGTERM: time given to in-flight posts

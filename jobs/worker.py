@@ -49,7 +49,7 @@ class Worker:
         # Posts held (running + queued) at most, and the smallest claim worth a statement
         # while work is queued: every claim and every settle has a fixed cost, so they work
         # in batches; a lone due post is still claimed at once.
-        self.capacity = max(4 * self.cfg.concurrency, 2 * self.cfg.batch)
+        self.capacity = max(4 * self.cfg.concurrency, self.cfg.batch)
         self.min_claim = max(1, self.cfg.concurrency // 2, self.cfg.batch // 4)
         self.wake, self.stopping = threading.Event(), threading.Event()
         self.settled = threading.Event()
