@@ -213,3 +213,34 @@ def test_the_elected_sweep_refreshes_tokens_before_any_post_needs_them(space, pl
         assert stored.credentials["refresh_token"] in platform.refresh_tokens
         assert stored.credentials["access_token"] != "a-1"
         assert stored.token_expires_at > datetime.now(UTC) + timedelta(hours=1)
+
+
+class RotatingPublisher(LoopbackPublisher):
+    """Refreshes in the middle of publishing (as after a TokenExpired) and saves at once."""
+
+    def publish(self, job):
+        fresh = self.refresh(job.credentials, job.settings)
+        job.save_credentials(fresh)
+        job.credentials = fresh
+        return super().publish(job)
+
+
+def test_credentials_saved_during_a_publish_are_committed_before_use(space, platform,
+                                                                     monkeypatch, workers):
+    monkeypatch.setitem(PUBLISHERS, "mastodon", RotatingPublisher)
+    platform.refresh_tokens["r-9"] = "acct"
+    channel = space.channel(platform.base_url,
+                            credentials={"access_token": "a-9", "refresh_token": "r-9"})
+    seen = []
+
+    def stored_at_use(status, token):
+        with Session(space.engine) as sess:
+            seen.append((token, sess.get(Channel, channel).credentials))
+
+    platform.on_create = stored_at_use
+    [post_id] = space.posts([channel])
+    workers(1)
+    assert space.wait_terminal([post_id]) == {"published": 1}
+    [(token, stored)] = seen
+    assert token == stored["access_token"] != "a-9"
+    assert stored["refresh_token"] in platform.refresh_tokens
