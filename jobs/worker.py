@@ -46,6 +46,7 @@ class Worker:
         self.held: dict = {}            # claim token -> monotonic time its lease was last set
         self.held_lock = threading.Lock()
         self.claimed = 0
+        self.lost_races, self.expect_due = 0, False  # due posts another worker claimed first
         # Posts held (running + queued) at most, and the smallest claim worth a statement
         # while work is queued: every claim and every settle has a fixed cost, so they work
         # in batches; a lone due post is still claimed at once.
@@ -65,13 +66,13 @@ class Worker:
         self.scheduler.add_job(self._tick, "interval", seconds=self.cfg.tick_seconds, id="tick")
         self.scheduler.add_job(self.maintenance.run, "interval", id="maintenance",
                                seconds=self.cfg.maintenance_seconds)
+        self._warm_up()
         self.scheduler.start()
         for target in (self._claim_loop, self._settle_loop,
                        lambda: listen(self.engine, self.wake, self.stopping)):
             thread = threading.Thread(target=target, daemon=True, name=f"engine-{len(self.threads)}")
             thread.start()
             self.threads.append(thread)
-        self._warm_up()
         self._tick()
         log.info("worker %s started (concurrency %d)", self.id, self.cfg.concurrency)
 
@@ -136,11 +137,15 @@ class Worker:
         while not self.stopping.is_set():
             self.wake.clear()
             try:
-                claimed, limit = self._claim_once()
+                claimed, limit, due_in = self._claim_once()
                 backoff.ok()
                 if claimed and claimed >= limit:
                     continue
-                wait = self._wait_after(claimed)
+                if claimed or not limit:
+                    self.lost_races = 0
+                elif self.expect_due:
+                    self.lost_races += 1
+                wait = self._wait_after(claimed, limit, due_in)
             except sa.exc.DBAPIError as exc:
                 self.stopping.wait(backoff.fail(exc))  # a wake-up must not hasten a reconnect
                 continue
@@ -149,18 +154,21 @@ class Worker:
                 wait = self.cfg.tick_seconds
             self.wake.wait(wait)
 
-    def _claim_once(self) -> tuple[int, int]:
+    def _claim_once(self) -> tuple[int, int, float | None]:
+        """(posts claimed, most it could take, seconds until the next is due when it did not
+        fill up), in one transaction."""
         # Keep a few batches' worth queued so threads never wait for a claim, but claim in
         # chunks: a statement's fixed cost is worth paying for many posts at once.
         queued = self.dispatcher.size()
         limit = min(self.cfg.batch, self.capacity - queued)
         if limit <= 0 or (queued and limit < self.min_claim):
-            return 0, 0
+            return 0, 0, None
         began = time.monotonic()
         with Session(self.engine) as sess, sess.begin():
             rows = lifecycle.claim_due(sess, self.id, limit, self.cfg.lease_seconds)
+            due_in = publishing.next_due_in(sess) if len(rows) < limit else None
             if not rows:
-                return 0, limit
+                return 0, limit, due_in
             media = load_media(sess, rows)
             found = load_channels(sess, {r.channel_id for r in rows},
                                   self.cfg.refresh_margin_seconds)
@@ -173,17 +181,21 @@ class Worker:
             channel = found.get(row.channel_id)
             self.dispatcher.submit((Claim.from_row(row, media), channel),
                                    channel.platform if channel else "-", row.channel_id)
-        return len(rows), limit
+        return len(rows), limit, due_in
 
-    def _wait_after(self, claimed: int) -> float:
+    def _wait_after(self, claimed: int, limit: int, due_in: float | None) -> float:
         """Sleep until the next post is due (database clock), a notification, or the tick."""
-        if self.dispatcher.size() + self.min_claim > self.capacity:
+        if not limit or due_in is None:  # full up, or nothing scheduled at all
+            self.expect_due = False
             return self.cfg.tick_seconds
-        with Session(self.engine) as sess:
-            due_in = publishing.next_due_in(sess)
-        if due_in is None:
-            return self.cfg.tick_seconds
-        return min(self.cfg.tick_seconds, max(due_in + 0.001, 0.0 if claimed else 0.02))
+        # Every worker sleeps until the next due time, but one that keeps finding the post
+        # already taken wakes a little later each time: a single worker then serves a trickle
+        # of posts to the millisecond while the others join within a tick when work piles up.
+        herd = min(self.cfg.tick_seconds, 0.025 * 2 ** min(self.lost_races, 6)
+                   ) if self.lost_races else 0.0
+        wait = max(due_in + 0.001, 0.0 if claimed else 0.02) + herd
+        self.expect_due = wait < self.cfg.tick_seconds
+        return min(self.cfg.tick_seconds, wait)
 
     # -- publishing -------------------------------------------------------------------------
 
