@@ -24,6 +24,7 @@ from jobs.attempt import AttemptRunner, Outcome, release
 from jobs.backoff import Backoff
 from jobs.claims import Claim, load_channels, load_media
 from jobs.config import EngineConfig
+from jobs.dispatch import Dispatcher
 from jobs.listener import listen
 from jobs.maintenance import Maintenance
 
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 
 
 class Worker:
+    """One process's engine; several (anywhere) share the work through the database claim."""
+
     def __init__(self, engine: sa.Engine, cfg: EngineConfig | None = None,
                  worker_id: str | None = None):
         self.engine, self.cfg = engine, cfg or EngineConfig.from_env()
@@ -38,8 +41,6 @@ class Worker:
         self.actor = f"worker:{self.id}"
         self.runner = AttemptRunner(engine, self.cfg)
         self.executor = ThreadPoolExecutor(self.cfg.concurrency, thread_name_prefix="publish")
-        from jobs.dispatch import Dispatcher
-
         self.dispatcher = Dispatcher(self.cfg.concurrency, self.cfg.channel_limit,
                                      self.cfg.platform_share, self._start)
         self.results: queue.Queue[Outcome] = queue.Queue()
