@@ -78,6 +78,12 @@ class AttemptRunner:
         except LeaseLost:
             log.warning("lease lost while publishing; the new owner settles the post")
             return Outcome(claim, "drop")
+        except sa.exc.DBAPIError as exc:
+            # Progress could not be recorded: leave the lease to expire, so the next owner
+            # reconciles with the platform instead of guessing here.
+            log.warning("database unavailable during the attempt (%s); the lease will expire",
+                        exc.__class__.__name__)
+            return Outcome(claim, "drop")
         except registry.NoPublisher as exc:
             return finish(claim, "failed", error_code="platform_error", error_message=str(exc))
         except PublishError as exc:
