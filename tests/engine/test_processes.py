@@ -55,9 +55,8 @@ def test_sigterm_finishes_in_flight_posts_and_releases_the_rest(space, platform,
     channel = space.channel(platform.base_url)
     ids = space.posts([channel], n=8)
     proc = spawn(concurrency=3, channel_limit=2, grace_seconds=10, tick_seconds=0.2)
-    _wait(lambda: len(platform.records) + _publishing(space, ids) >= 4 and
-          _publishing(space, ids) >= 4, 30)
-    time.sleep(0.3)  # two posts are inside their HTTP call, the others wait their turn
+    # two posts are inside their HTTP call (the channel allows two), the others wait their turn
+    _wait(lambda: platform.requests >= 2 and _publishing(space, ids) >= 4, 30)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(20) == 0
     states = space.states(ids)

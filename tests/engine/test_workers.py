@@ -41,7 +41,7 @@ def test_a_slow_platform_leaves_threads_for_the_others():
 
 def test_heartbeats_show_each_worker_and_its_work(space, platform, loopback, workers):
     channel = space.channel(platform.base_url)
-    platform.latency = 0.5
+    platform.latency = 2.0
     ids = space.posts([channel], n=3)
     [worker] = workers(1)
     deadline = time.monotonic() + 10
