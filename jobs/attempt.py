@@ -100,6 +100,12 @@ class AttemptRunner:
         if channel is None or channel.status != "connected":
             return finish(claim, "failed", error_code="channel_disconnected",
                           error_message="the channel is disconnected; reconnect it and retry")
+        if claim.source == "expired" and claim.attempts > self.cfg.max_retries + 2:
+            # A post whose attempts keep dying with their worker (one that crashes it, say)
+            # must not take workers down forever: stop and say so.
+            return finish(claim, "failed", error_code="outcome_unknown", error_message=(
+                f"publishing was interrupted {claim.attempts - 1} times (the worker stopped "
+                "each time); check the platform before retrying"))
         publisher = self.publisher(channel.platform)
         job = self._job(claim, channel)
         if channel.needs_refresh:

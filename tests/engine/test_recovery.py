@@ -244,3 +244,18 @@ def test_credentials_saved_during_a_publish_are_committed_before_use(space, plat
     [(token, stored)] = seen
     assert token == stored["access_token"] != "a-9"
     assert stored["refresh_token"] in platform.refresh_tokens
+
+
+def test_a_post_whose_attempts_keep_dying_gives_up_loudly(space, platform, loopback, workers):
+    channel = space.channel(platform.base_url)
+    [post_id] = space.posts([channel])
+    for _ in range(6):  # six workers in a row die holding it
+        with Session(space.engine) as sess:
+            assert len(lifecycle.claim_due(sess, "doomed", 5, 0.05)) == 1
+            sess.commit()
+        time.sleep(0.1)
+    workers(1)
+    assert space.wait_terminal([post_id]) == {"failed": 1}
+    post = space.post(post_id)
+    assert post.error_code == "outcome_unknown" and "interrupted 6 times" in post.error_message
+    assert platform.requests == 0
