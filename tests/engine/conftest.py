@@ -116,3 +116,14 @@ def workers(pg):
     yield start
     for worker in started:
         worker.stop(grace=1.0)
+    forget_workers(pg, ids=[w.id for w in started])
+
+
+def forget_workers(engine, ids=(), pids=()) -> None:
+    """Remove the heartbeat rows of workers a test started."""
+    from app.ops.models import WorkerHeartbeat
+
+    with Session(engine) as sess:
+        sess.execute(sa.delete(WorkerHeartbeat).where(sa.or_(
+            WorkerHeartbeat.id.in_(list(ids)), WorkerHeartbeat.pid.in_(list(pids)))))
+        sess.commit()

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from app.posts.models import Post
 from tests.conftest import ROOT
+from tests.engine.conftest import forget_workers
 
 
 @pytest.fixture
-def spawn(database_url, tmp_path):
+def spawn(database_url, tmp_path, pg):
     def start(concurrency=4, **settings):
         env = {**os.environ, "DATABASE_URL": database_url, "OPENPOST_LOG_LEVEL": "INFO",
                **{f"OPENPOST_{k.upper()}": str(v) for k, v in settings.items()}}
@@ -36,6 +37,7 @@ def spawn(database_url, tmp_path):
         proc.wait()
     for log in logs:
         log.close()
+    forget_workers(pg, pids=[p.pid for p in procs])
 
 
 def _wait(predicate, timeout):
