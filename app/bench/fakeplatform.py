@@ -114,7 +114,7 @@ class FakePlatform:
     async def _handle(self, method: str, target: str, headers: dict, body: bytes):
         path = target.split("?", 1)[0]
         if path == "/_fake/records" and method == "GET":
-            return 200, {}, {"records": self.records}
+            return 200, {}, {"records": self.records, "requests": self.requests}
         if path == "/_fake/faults" and method == "POST":
             self.faults = json.loads(body or b"{}")
             return 200, {}, self.faults
@@ -138,7 +138,8 @@ class FakePlatform:
         return "ok"
 
     async def _create(self, headers: dict, body: bytes):
-        self.requests += 1
+        if not headers.get("x-fake-probe"):
+            self.requests += 1
         fault = self._fault()
         if fault.startswith("hold:"):
             await asyncio.sleep(float(fault[5:]))

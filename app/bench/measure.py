@@ -72,7 +72,8 @@ def pct(values: list[float], q: float) -> float:
 
 def figures(engine: sa.Engine, base_url: str, workspace_id) -> dict:
     """Compare the database's view of every post with what the platform recorded."""
-    records = httpx.get(f"{base_url}/_fake/records", timeout=60).json()["records"]
+    answer = httpx.get(f"{base_url}/_fake/records", timeout=60).json()
+    records = answer["records"]
     first: dict[str, float] = {}
     copies: dict[str, int] = {}
     for text, at, *_ in records:
@@ -83,6 +84,10 @@ def figures(engine: sa.Engine, base_url: str, workspace_id) -> dict:
             "SELECT coalesce(text, parts->0->>'text') AS text, state, "
             "extract(epoch FROM schedule_at)::float8 AS due, error_code FROM posts "
             "WHERE workspace_id = :w"), {"w": workspace_id}).all()
+        double_claimed = conn.scalar(sa.text(
+            "SELECT count(*) FROM (SELECT post_id FROM post_events WHERE workspace_id = :w "
+            "AND from_state = 'scheduled' AND to_state = 'publishing' GROUP BY post_id "
+            "HAVING count(*) > 1) AS twice"), {"w": workspace_id})
     states: dict[str, int] = {}
     lateness, early, lost, failed_but_out = [], 0, 0, 0
     for post in posts:
@@ -102,7 +107,8 @@ def figures(engine: sa.Engine, base_url: str, workspace_id) -> dict:
         "posts": len(posts), "published": states.get("published", 0),
         "failed": states.get("failed", 0), "lost": lost,
         "duplicates": sum(n - 1 for n in copies.values() if n > 1), "early": early,
-        "failed_but_published": failed_but_out,
+        "failed_but_published": failed_but_out, "double_claimed": double_claimed,
+        "platform_requests": answer["requests"],
         "throughput_per_s": round(len(published_times) / span, 1) if span > 0 else 0.0,
         "lateness_p50_ms": round(pct(lateness, 0.50), 1),
         "lateness_p99_ms": round(pct(lateness, 0.99), 1),

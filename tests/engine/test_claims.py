@@ -17,6 +17,7 @@ def test_racing_workers_publish_every_post_exactly_once(space, platform, loopbac
     assert space.wait_terminal(ids, timeout=60) == {"published": 240}
     counts = platform.created_counts()
     assert len(counts) == 240 and set(counts.values()) == {1}
+    assert platform.requests == 240  # not even a repeat the idempotency key absorbed
     with Session(space.engine) as sess:
         claimed_by = sess.execute(sa.select(PostEvent.actor, sa.func.count()).where(
             PostEvent.post_id.in_(ids), PostEvent.to_state == "publishing")
