@@ -92,7 +92,6 @@ def _announce(sess: Session, post: Post, target: PostState) -> None:
         notifications.post_failed(sess, post)
 
 
-
 # Set-based transitions for the publishing engine: one statement per batch; each row still gets
 # its post event and webhook outbox row (failures also their notification) in the same transaction.
 
