@@ -31,10 +31,12 @@ class FakePlatform:
         self.script: deque[str] = deque()      # forced answers for the next requests
         self.records: list[tuple] = []          # (text, time, status id, idempotency key, token)
         self.requests = 0                       # create requests received, repeats included
+        self.calls: dict[str, int] = {}         # create requests per access token
         self.statuses: dict[str, dict] = {}
         self.by_key: dict[str, dict] = {}
         self.refresh_tokens: dict[str, str] = {}   # valid refresh token -> its account
         self.revoked: set[str] = set()
+        self.limited: dict[str, datetime] = {}  # token -> when its rate limit resets
         self.on_create = None                   # test hook: called with each new status
         self.ids = itertools.count(110_000_000_000_000_001)
         self.base_url = ""
@@ -145,6 +147,7 @@ class FakePlatform:
             await asyncio.sleep(float(fault[5:]))
         await asyncio.sleep(self.latency)
         token = headers.get("authorization", "").removeprefix("Bearer ").strip()
+        self.calls[token] = self.calls.get(token, 0) + 1
         if not token:
             return 401, {}, {"error": "The access token is invalid"}
         if token in self.revoked or fault == "401":
@@ -152,8 +155,11 @@ class FakePlatform:
         if fault in ("error_5xx", "503", "500"):
             code = 500 if fault == "500" else 503
             return code, {}, {"error": "Service Unavailable" if code == 503 else "Internal error"}
-        if fault in ("rate_limit", "429"):
+        if token in self.limited and self.limited[token] > datetime.now(UTC):
+            fault, reset = "429", self.limited[token]
+        else:
             reset = datetime.now(UTC) + timedelta(seconds=self.faults.get("reset_seconds", 1.0))
+        if fault in ("rate_limit", "429"):
             return 429, {"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
                          "X-RateLimit-Reset": reset.isoformat()}, {"error": "Too many requests"}
         fields = json.loads(body or b"{}")

@@ -130,3 +130,21 @@ def test_backoff_grows_exponentially_with_jitter():
         delays = {backoff(attempt, 2) for _ in range(50)}
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert len(delays) > 1
+
+
+def test_a_rate_limited_channel_waits_without_holding_up_the_others(space, platform, loopback,
+                                                                    workers):
+    platform.limited["limited-token"] = datetime.now(UTC) + timedelta(seconds=1.5)
+    limited = space.channel(platform.base_url, credentials={"access_token": "limited-token"})
+    free = space.channel(platform.base_url, credentials={"access_token": "free-token"})
+    slow = space.posts([limited], n=5, prefix="limited")
+    fast = space.posts([free], n=5, prefix="free")
+    workers(1, channel_limit=1)
+    assert space.wait_terminal(fast, timeout=10) == {"published": 5}
+    assert space.states(slow) == {"publishing": 5}   # waiting for the reset, not failed
+    assert space.wait_terminal(slow, timeout=20) == {"published": 5}
+    assert platform.calls["limited-token"] == 1 + 5  # one 429, then no call until the reset
+    first_free = min(r[1] for r in platform.records if r[0].startswith("free"))
+    first_limited = min(r[1] for r in platform.records if r[0].startswith("limited"))
+    assert first_free < first_limited
+    assert max(space.post(p).attempts for p in slow) == 1
