@@ -71,14 +71,16 @@ def load_channels(sess: Session, ids: set, refresh_margin: float) -> dict[uuid.U
     found = {}
     for cid, workspace_id, platform, handle, status, settings, blob, near in rows:
         key = (cid, bytes(blob or b""))
-        if key not in _plain:
+        creds = _plain.get(key)
+        if creds is None:
             if len(_plain) > 10_000:
                 _plain.clear()
-            _plain[key] = json.loads(crypto.decrypt(blob, credentials_aad(workspace_id, cid))
-                                     ) if blob else {}
+            creds = json.loads(crypto.decrypt(blob, credentials_aad(workspace_id, cid))
+                               ) if blob else {}
+            _plain[key] = creds
         found[cid] = ChannelInfo(id=cid, workspace_id=workspace_id, platform=platform,
                                  handle=handle, status=status, settings=settings or {},
-                                 credentials=dict(_plain[key]), needs_refresh=bool(near))
+                                 credentials=dict(creds), needs_refresh=bool(near))
     return found
 
 
