@@ -210,6 +210,54 @@ def sandbox(host: str, port: int) -> None:
 from app.ops.cli import register as _register_ops  # noqa: E402
 
 _register_ops(main)
+@main.command()
+@click.option("--concurrency", type=int, help="publish threads (default 16, or "
+              "OPENPOST_CONCURRENCY)")
+def worker(concurrency: int | None) -> None:
+    """Scheduler and publisher, no web; run as many as you like."""
+    from jobs import runner
+
+    _prepared_url()
+    runner.run_worker(concurrency)
+
+
+@main.command()
+@click.option("--posts", default=10_000, show_default=True, help="posts in the burst")
+@click.option("--workers", default=4, show_default=True, help="worker processes")
+@click.option("--latency-ms", default=20.0, show_default=True, help="platform latency")
+@click.option("--rate", type=float, help="steady mode: posts due per second")
+@click.option("--duration", type=float, default=30.0, show_default=True,
+              help="steady mode: seconds")
+@click.option("--chaos", is_flag=True, help="SIGKILL workers and inject platform faults")
+@click.option("--concurrency", default=32, show_default=True, help="threads per worker")
+def bench(**options) -> None:
+    """The publishing benchmark; prints one JSON line of figures last."""
+    from app.bench import run
+
+    run.main(**options)
+
+
+@main.command("bench-worker", hidden=True)
+@click.option("--concurrency", type=int)
+def bench_worker(concurrency: int | None) -> None:
+    """A worker publishing to the loopback platform (benchmark and tests)."""
+    from app.bench.publisher import LoopbackPublisher
+    from app.channels.registry import PUBLISHERS
+    from jobs import runner
+
+    PUBLISHERS[LoopbackPublisher.platform] = LoopbackPublisher
+    runner.run_worker(concurrency)
+
+
+@main.command("bench-platform", hidden=True)
+@click.option("--port", default=0, type=int)
+@click.option("--latency-ms", default=20.0)
+def bench_platform(port: int, latency_ms: float) -> None:
+    """Serve the loopback platform (prints its URL first)."""
+    from app.bench import fakeplatform
+
+    fakeplatform.main(port, latency_ms)
+
 
 if __name__ == "__main__":
     sys.exit(main())

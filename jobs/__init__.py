@@ -1,1 +1,1 @@
-"""Work that runs in worker processes, woken by the scheduler."""
+"""What runs in worker processes: claim due posts, publish them, settle the outcome."""

@@ -40,14 +40,16 @@ DUTIES = (("webhook_attempts", deliver_webhooks_once), ("emails_sent", send_emai
           ("audit_sealed", seal_audit_once))
 
 
+def run_duty(name: str, duty, now: datetime | None = None) -> int:
+    """One duty once; a failure is logged and the duty simply runs again next tick."""
+    try:
+        return duty(now)
+    except Exception:
+        log.exception("outbox duty %s failed; it runs again next tick", name)
+        db.session.remove()
+        return 0
+
+
 def run_outbox_once(now: datetime | None = None) -> dict:
-    """One pass of every duty; a failing duty is logged and never stops the others."""
-    done = {}
-    for name, duty in DUTIES:
-        try:
-            done[name] = duty(now)
-        except Exception:
-            log.exception("outbox duty %s failed; it runs again next tick", name)
-            db.session.remove()
-            done[name] = 0
-    return done
+    """One pass of every duty; a failing duty never stops the others."""
+    return {name: run_duty(name, duty, now) for name, duty in DUTIES}

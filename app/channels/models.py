@@ -17,6 +17,11 @@ from app.db import Base
 STATUSES = ("connected", "disconnected")
 
 
+def credentials_aad(workspace_id, channel_id) -> str:
+    """What a channel's credentials ciphertext is bound to (moving it elsewhere breaks it)."""
+    return f"{workspace_id}:channel:{channel_id}:credentials"
+
+
 class Channel(Base):
     __tablename__ = "channels"
 
@@ -48,7 +53,7 @@ class Channel(Base):
     )
 
     def _aad(self) -> str:
-        return f"{self.workspace_id}:channel:{self.id}:credentials"
+        return credentials_aad(self.workspace_id, self.id)
 
     @property
     def credentials(self) -> dict:

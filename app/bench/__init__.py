@@ -1,0 +1,1 @@
+"""The publishing benchmark (`openpost bench`) and the loopback platform it publishes to."""

@@ -1,0 +1,111 @@
+"""Processes of a benchmark run: its own database, the loopback platform, worker processes."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+@contextlib.contextmanager
+def bench_database():
+    """A fresh database on the configured server (or the embedded one), dropped afterwards."""
+    from app import db
+
+    name = f"openpost_bench_{secrets.token_hex(4)}"
+    if os.environ.get("DATABASE_URL"):
+        admin = sa.engine.make_url(db.database_url()).set(database="postgres")
+        db.ensure_database(admin.render_as_string(hide_password=False), name)
+        url = admin.set(database=name).render_as_string(hide_password=False)
+    else:
+        from app.config import instance_path
+
+        url = db.embedded_url(instance_path() / "pgdata", database=name)
+        admin = sa.engine.make_url(url).set(database="postgres")
+    try:
+        db.upgrade(url)
+        yield url
+    finally:
+        engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                 "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        engine.dispose()
+
+
+def _spawn(args: list[str], env: dict, log) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "app.cli", *args], cwd=ROOT,  # noqa: S603
+                            env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=log,
+                            text=True)
+
+
+class Platform:
+    def __init__(self, latency_ms: float, log):
+        self.proc = _spawn(["bench-platform", "--latency-ms", str(latency_ms)], {}, log)
+        self.url = self.proc.stdout.readline().strip()
+        if not self.url.startswith("http"):
+            raise RuntimeError("the loopback platform did not start")
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+class Fleet:
+    """W worker processes; `kill_one` SIGKILLs a random one and starts a replacement."""
+
+    def __init__(self, count: int, concurrency: int, env: dict, log):
+        self.count, self.concurrency, self.env, self.log = count, concurrency, env, log
+        self.procs: list[subprocess.Popen] = []
+        self.kills = 0
+        self.cpu_at_start: dict[str, float] = {}
+
+    def _start_one(self) -> subprocess.Popen:
+        return _spawn(["bench-worker", "--concurrency", str(self.concurrency)], self.env,
+                      self.log)
+
+    def start(self) -> None:
+        self.procs = [self._start_one() for _ in range(self.count)]
+
+    def wait_ready(self, engine: sa.Engine, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                alive = conn.scalar(sa.text("SELECT count(*) FROM workers "
+                                            "WHERE stopped_at IS NULL"))
+            if alive >= self.count:
+                return
+            if any(p.poll() is not None for p in self.procs):
+                raise RuntimeError("a worker process exited during start-up")
+            time.sleep(0.1)
+        raise RuntimeError("the workers did not start in time")
+
+    def kill_one(self) -> None:
+        index = random.randrange(len(self.procs))
+        self.procs[index].send_signal(signal.SIGKILL)
+        self.procs[index].wait()
+        self.kills += 1
+        self.procs[index] = self._start_one()
+
+    def stop(self, grace: float = 15.0) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for proc in self.procs:
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

@@ -1,0 +1,112 @@
+"""A publisher for the loopback platform: Mastodon's statuses API, text and threads only.
+
+Used by the benchmark and the engine tests; the real platform publishers live in
+app/channels/ and are registered in app/channels/registry.py.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from app.channels.base import Part, PartResult, PublishJob, PublishResult
+from app.channels.errors import (
+    AuthRevoked,
+    InvalidContent,
+    NetworkError,
+    PlatformRejected,
+    PlatformUnavailable,
+    PublishError,
+    RateLimited,
+)
+from app.errors import ValidationFailed
+
+LIMIT = 500
+
+
+class LoopbackPublisher:
+    platform = "mastodon"
+
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+
+    def validate(self, parts: list[Part], settings: dict, options: dict) -> list[str]:
+        for i, part in enumerate(parts):
+            if len(part.text) > LIMIT:
+                raise ValidationFailed(f"part {i + 1} is longer than {LIMIT} characters",
+                                       field=f"parts[{i}].text")
+        return []
+
+    def publish(self, job: PublishJob) -> PublishResult:
+        results = sorted(job.done, key=lambda r: r.index)
+        done = {r.index for r in results}
+        previous = results[-1].provider_post_id if results else None
+        for index, part in enumerate(job.parts):
+            if index in done:
+                continue
+            status = self._create(job, index, part, previous)
+            result = PartResult(index, status["id"], status.get("url"))
+            job.save_part(result)
+            results.append(result)
+            previous = status["id"]
+        return PublishResult(results[0].provider_post_id, results[0].live_url, parts=results)
+
+    def reconcile(self, job: PublishJob) -> PublishResult | None:
+        # Mastodon keeps an Idempotency-Key for an hour: repeating the request returns the
+        # status the lost attempt made, or makes it now if that attempt never got through.
+        return self.publish(job)
+
+    def refresh(self, credentials: dict, settings: dict) -> dict:
+        response = self._send("POST", f"{settings['instance_url']}/oauth/token", data={
+            "grant_type": "refresh_token", "refresh_token": credentials.get("refresh_token", "")})
+        if response.status_code == 400:
+            raise AuthRevoked(response.json().get("error_description", "refresh refused"),
+                              status=400, body=response.text)
+        body = _checked(response)
+        return {"access_token": body["access_token"], "refresh_token": body["refresh_token"],
+                "expires_at": datetime.now(UTC) + timedelta(seconds=body["expires_in"])}
+
+    def _create(self, job: PublishJob, index: int, part: Part, reply_to: str | None) -> dict:
+        body = {"status": part.text, "visibility": job.options.get("visibility", "public")}
+        if reply_to:
+            body["in_reply_to_id"] = reply_to
+        response = self._send(
+            "POST", f"{job.settings['instance_url']}/api/v1/statuses", json=body,
+            headers={"Authorization": f"Bearer {job.credentials.get('access_token', '')}",
+                     "Idempotency-Key": f"{job.idempotency_key}-{index}"})
+        return _checked(response)
+
+    def _send(self, method: str, url: str, **kw) -> httpx.Response:
+        try:
+            return self.client.request(method, url, **kw)
+        except httpx.TimeoutException as exc:
+            raise NetworkError(f"the platform did not answer in time ({exc.__class__.__name__})"
+                               ) from exc
+        except httpx.TransportError as exc:
+            raise NetworkError(f"connection to the platform failed ({exc.__class__.__name__})"
+                               ) from exc
+
+
+def _checked(response: httpx.Response) -> dict:
+    """The JSON body of a success, or the publish error that Mastodon's answer means."""
+    if response.status_code < 300:
+        return response.json()
+    try:
+        message = response.json().get("error") or response.reason_phrase
+    except ValueError:
+        message = response.text[:200] or response.reason_phrase
+    status, kw = response.status_code, {"status": response.status_code, "body": response.text}
+    if status == 429:
+        reset = response.headers.get("X-RateLimit-Reset")
+        retry_at = datetime.fromisoformat(reset.replace("Z", "+00:00")) if reset else None
+        raise RateLimited(message, retry_at=retry_at, **kw)
+    if status == 401:
+        raise AuthRevoked(message, **kw)
+    if status == 422:
+        raise InvalidContent(message, **kw)
+    if status >= 500:
+        raise PlatformUnavailable(message, **kw)
+    if status >= 400:
+        raise PlatformRejected(message, **kw)
+    raise PublishError(f"unexpected answer {status}", **kw)

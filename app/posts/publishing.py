@@ -1,0 +1,102 @@
+"""Engine-side bookkeeping of publishing posts that is not a state change: retries, leases, parts.
+
+Every write is fenced by the claim token, so a worker whose lease was taken over changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+RELEASE_SQL = sa.text("""
+WITH r AS (
+    SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(id uuid, token uuid,
+        at timestamptz, delay float8, refund int, error_code text, error_message text,
+        reason text)),
+upd AS (
+    UPDATE posts AS p SET claimed_by = NULL, claim_token = NULL, lease_until = NULL,
+        next_attempt_at = greatest(coalesce(r.at, now() + make_interval(
+            secs => coalesce(r.delay, 0))), now()),
+        attempts = greatest(p.attempts - coalesce(r.refund, 0), 0),
+        error_code = coalesce(r.error_code, p.error_code),
+        error_message = coalesce(r.error_message, p.error_message),
+        updated_at = now(), version = p.version + 1
+    FROM r WHERE p.id = r.id AND p.claim_token = r.token AND p.state = 'publishing'
+    RETURNING p.id, p.workspace_id, p.attempts, p.next_attempt_at, r.reason, r.error_code,
+        r.error_message)
+INSERT INTO post_events (post_id, workspace_id, from_state, to_state, actor, detail)
+SELECT id, workspace_id, 'publishing', 'publishing', :actor,
+    jsonb_build_object('released', reason, 'attempts', attempts,
+        'next_attempt_at', next_attempt_at, 'error', CASE WHEN error_code IS NULL THEN NULL
+            ELSE jsonb_build_object('code', error_code, 'message', error_message) END)
+FROM upd
+RETURNING post_id
+""")
+
+
+def release_many(sess: Session, releases: list[dict], *, actor: str) -> set[uuid.UUID]:
+    """Give leases back so any worker retries later; the post stays `publishing`.
+
+    `releases`: {"id", "token", "at" | "delay", "refund" (attempts not spent), "error_code",
+    "error_message", "reason"}. Returns the ids accepted (a stale token is refused).
+    """
+    if not releases:
+        return set()
+    rows = sess.execute(RELEASE_SQL, {"rows": json.dumps(releases, default=str),
+                                      "actor": actor}).scalars()
+    return set(rows)
+
+
+def renew_leases(sess: Session, tokens: list[uuid.UUID], lease_seconds: float) -> set[uuid.UUID]:
+    """Extend the leases still held; returns the tokens that are still ours."""
+    if not tokens:
+        return set()
+    rows = sess.execute(sa.text(
+        "UPDATE posts SET lease_until = now() + make_interval(secs => :lease) "
+        "WHERE claim_token = ANY(:tokens) AND state = 'publishing' AND lease_until IS NOT NULL "
+        "RETURNING claim_token"), {"tokens": list(tokens), "lease": lease_seconds}).scalars()
+    return set(rows)
+
+
+def expire_leases(sess: Session, tokens: list[uuid.UUID]) -> int:
+    """End leases at once: the next claim reconciles these posts with the platform."""
+    if not tokens:
+        return 0
+    return sess.execute(sa.text(
+        "UPDATE posts SET lease_until = now() WHERE claim_token = ANY(:tokens) "
+        "AND state = 'publishing' AND lease_until IS NOT NULL"),
+        {"tokens": list(tokens)}).rowcount
+
+
+def save_part(sess: Session, post_id, token, part: dict) -> bool:
+    """Record one part's result, replacing what an earlier step saved for the same part (a
+    container, then the published post); False when the lease is no longer ours."""
+    return sess.execute(sa.text(
+        "UPDATE posts SET results = coalesce((SELECT jsonb_agg(r) FROM jsonb_array_elements("
+        "results) AS r WHERE (r->>'index')::int <> :index), '[]'::jsonb) "
+        "|| CAST(:part AS jsonb), updated_at = now() "
+        "WHERE id = :id AND claim_token = :token AND state = 'publishing'"),
+        {"part": json.dumps([part]), "index": part["index"], "id": post_id,
+         "token": token}).rowcount == 1
+
+
+def repair_stuck(sess: Session) -> int:
+    """A publishing post with neither a lease nor a next attempt would wait forever: retry now."""
+    return sess.execute(sa.text(
+        "UPDATE posts SET next_attempt_at = now() WHERE state = 'publishing' "
+        "AND lease_until IS NULL AND next_attempt_at IS NULL")).rowcount
+
+
+def next_due_in(sess: Session) -> float | None:
+    """Seconds (database clock) until the earliest claimable post, or None when there is none."""
+    seconds = sess.scalar(sa.text("""
+        SELECT extract(epoch FROM least(
+            (SELECT min(schedule_at) FROM posts WHERE state = 'scheduled'),
+            (SELECT min(next_attempt_at) FROM posts
+             WHERE state = 'publishing' AND lease_until IS NULL),
+            (SELECT min(lease_until) FROM posts
+             WHERE state = 'publishing' AND lease_until IS NOT NULL)) - now())"""))
+    return None if seconds is None else float(seconds)

@@ -1,0 +1,227 @@
+"""One publish attempt of one claimed post: refresh the token, reconcile or publish, classify."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import ssl
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.channels import registry, tokens
+from app.channels.base import PartResult, PublishJob, PublishResult
+from app.channels.errors import AuthRevoked, PublishError, RateLimited, UnsupportedPlatform
+from app.channels.models import Channel
+from app.logs import context_var
+from app.posts import publishing
+from jobs.claims import ChannelInfo, Claim
+from jobs.config import EngineConfig
+from jobs.retry import decide
+
+log = logging.getLogger(__name__)
+
+
+class LeaseLost(Exception):
+    """Another worker owns this post now: stop without writing anything."""
+
+
+@dataclass
+class Outcome:
+    claim: Claim
+    kind: str                               # 'finish', 'release' or 'drop'
+    data: dict = field(default_factory=dict)
+    disconnect: str | None = None           # reason to mark the channel disconnected
+    blocked_until: datetime | None = None   # the channel's rate limit resets then
+
+
+def finish(claim: Claim, target: str, **data) -> Outcome:
+    return Outcome(claim, "finish", {"id": claim.id, "token": claim.token, "target": target,
+                                     **data})
+
+
+def release(claim: Claim, reason: str, **data) -> Outcome:
+    return Outcome(claim, "release", {"id": claim.id, "token": claim.token, "reason": reason,
+                                      **data})
+
+
+class AttemptRunner:
+    """Runs attempts on publish threads; each thread keeps its own httpx.Client."""
+
+    def __init__(self, engine: sa.Engine, cfg: EngineConfig):
+        self.engine, self.cfg = engine, cfg
+        self.local = threading.local()
+
+    def client(self) -> dict:
+        """This thread's httpx.Client and publishers (made once per thread)."""
+        cache = getattr(self.local, "publishers", None)
+        if cache is None:
+            client = httpx.Client(timeout=self.cfg.http_timeout_seconds, verify=_tls(),
+                                  limits=httpx.Limits(max_keepalive_connections=32))
+            cache = self.local.publishers = {"_client": client}
+        return cache
+
+    def publisher(self, platform: str):
+        cache = self.client()
+        if platform not in cache:
+            cache[platform] = registry.get_publisher(platform, cache["_client"])
+        return cache[platform]
+
+    def run(self, claim: Claim, channel: ChannelInfo | None) -> Outcome:
+        token = context_var.set({"post_id": str(claim.id), "attempt": claim.attempts})
+        try:
+            return self._run(claim, channel)
+        except LeaseLost:
+            log.warning("lease lost while publishing; the new owner settles the post")
+            return Outcome(claim, "drop")
+        except sa.exc.DBAPIError as exc:
+            # Progress could not be recorded: leave the lease to expire, so the next owner
+            # reconciles with the platform instead of guessing here.
+            log.warning("database unavailable during the attempt (%s); the lease will expire",
+                        exc.__class__.__name__)
+            return Outcome(claim, "drop")
+        except UnsupportedPlatform as exc:
+            return finish(claim, "failed", error_code="validation_error", error_message=str(exc))
+        except PublishError as exc:
+            return self._after_error(claim, channel, exc)
+        except Exception as exc:  # a publisher bug may strike after the platform acted
+            log.exception("the publisher crashed")
+            return finish(claim, "failed", error_code="outcome_unknown",
+                          error_message=f"the publisher failed unexpectedly ({exc!r}); "
+                          "check the platform before retrying")
+        finally:
+            context_var.reset(token)
+
+    def _run(self, claim: Claim, channel: ChannelInfo | None) -> Outcome:
+        if channel is None or channel.status != "connected":
+            return finish(claim, "failed", error_code="channel_disconnected",
+                          error_message="the channel is disconnected; reconnect it and retry")
+        if claim.source == "expired" and claim.attempts > self.cfg.max_retries + 2:
+            # A post whose attempts keep dying with their worker (one that crashes it, say)
+            # must not take workers down forever: stop and say so.
+            return finish(claim, "failed", error_code="outcome_unknown", error_message=(
+                f"publishing was interrupted {claim.attempts - 1} times (the worker stopped "
+                "each time); check the platform before retrying"))
+        publisher = self.publisher(channel.platform)
+        job = self._job(claim, channel)
+        if channel.needs_refresh:
+            job.credentials = self.refresh_channel(channel.id, channel.platform) or job.credentials
+        result = publisher.reconcile(job) if claim.source == "expired" else None
+        if result is None:
+            result = publisher.publish(job)
+        return self._published(claim, job, result)
+
+    def _job(self, claim: Claim, channel: ChannelInfo) -> PublishJob:
+        done = [PartResult(index=r["index"], provider_post_id=r["provider_post_id"],
+                           live_url=r.get("live_url"), extra=r.get("extra") or {})
+                for r in claim.results]
+        last = len(claim.parts) - 1
+
+        def save_part(part: PartResult) -> None:
+            claim.results = [r for r in claim.results if r["index"] != part.index]
+            claim.results.append(_part_json(part))
+            if part.index == last and part.provider_post_id:
+                return  # the published last part is written by the finalize batch at once
+            with Session(self.engine) as sess, sess.begin():
+                if not publishing.save_part(sess, claim.id, claim.token, _part_json(part)):
+                    raise LeaseLost()
+
+        return PublishJob(
+            post_id=str(claim.id), channel_id=str(channel.id), platform=channel.platform,
+            handle=channel.handle, settings=channel.settings, credentials=channel.credentials,
+            parts=claim.parts, options=claim.options, idempotency_key=claim.idempotency_key,
+            done=done, save_part=save_part,
+            save_credentials=lambda creds: self._store_credentials(channel.id, creds),
+            attempt=claim.attempts, schedule_at=claim.schedule_at)
+
+    def refresh_channel(self, channel_id, platform: str, margin_factor: float = 1) -> dict | None:
+        """Refresh under the channel's row lock, so two workers never spend one refresh token;
+        the rotated token is committed before anything uses it. Returns the credentials to
+        use (None: nothing to refresh). A publisher may refresh itself (`refresh`); otherwise
+        the platform's own rules in app.channels.tokens decide."""
+        publisher = self.publisher(platform)
+        margin = self.cfg.refresh_margin_seconds * margin_factor
+        with Session(self.engine) as sess, sess.begin():
+            channel = sess.scalar(sa.select(Channel).where(Channel.id == channel_id)
+                                  .with_for_update())
+            if channel.status != "connected":
+                return None
+            if hasattr(publisher, "refresh"):
+                near = sess.scalar(sa.select(Channel.token_expires_at < sa.func.now()
+                                             + sa.func.make_interval(0, 0, 0, 0, 0, 0, margin))
+                                   .where(Channel.id == channel_id))
+                if not near:
+                    return channel.credentials  # another worker refreshed it while we waited
+                _set_credentials(channel, publisher.refresh(channel.credentials,
+                                                            channel.settings or {}))
+            elif tokens.due(platform, channel.credentials):
+                fresh: dict = {}
+                tokens.refresh(platform, self.client()["_client"], channel.credentials,
+                               channel.settings or {}, fresh.update)
+                if fresh:
+                    _set_credentials(channel, fresh)
+            else:
+                return channel.credentials
+            creds = channel.credentials
+        log.info("refreshed the token of channel %s", channel_id)
+        return creds
+
+    def _store_credentials(self, channel_id, creds: dict) -> None:
+        with Session(self.engine) as sess, sess.begin():
+            channel = sess.scalar(sa.select(Channel).where(Channel.id == channel_id)
+                                  .with_for_update())
+            _set_credentials(channel, creds)
+
+    def _published(self, claim: Claim, job: PublishJob, result: PublishResult) -> Outcome:
+        parts = {r["index"]: r for r in claim.results}
+        parts.update({p.index: _part_json(p) for p in result.parts})
+        return finish(claim, "published", live_url=result.live_url,
+                      provider_post_id=result.provider_post_id,
+                      results=[parts[i] for i in sorted(parts)], warnings=result.warnings,
+                      error_code=None, error_message=None)
+
+    def _after_error(self, claim: Claim, channel, exc: PublishError) -> Outcome:
+        decision = decide(exc, claim.attempts, claim.schedule_at, self.cfg)
+        log.info("publish attempt failed: %s %s (%s)", exc.code, exc.message,
+                 "retrying" if decision.retry else "giving up")
+        if not decision.retry:
+            outcome = finish(claim, "failed", error_code=decision.code,
+                             error_message=decision.message)
+            if isinstance(exc, AuthRevoked):
+                outcome.disconnect = exc.message
+            return outcome
+        outcome = release(claim, decision.code, at=decision.at, delay=decision.delay,
+                          refund=int(decision.refund), error_code=decision.code,
+                          error_message=decision.message)
+        if isinstance(exc, RateLimited):
+            outcome.blocked_until = decision.at
+        return outcome
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every thread's client (building one loads the CA bundle)."""
+    return httpx.create_ssl_context()
+
+
+def _part_json(part: PartResult) -> dict:
+    return {"index": part.index, "provider_post_id": part.provider_post_id,
+            "live_url": part.live_url, "extra": part.extra}
+
+
+def _set_credentials(channel: Channel, creds: dict) -> None:
+    """Store new credentials; their `expires_at` (epoch seconds or ISO 8601) stays in them,
+    where the publishers read it, and becomes the channel's token_expires_at."""
+    creds, expires_at = dict(creds), creds.get("expires_at")
+    if isinstance(expires_at, int | float):
+        expires_at = datetime.fromtimestamp(expires_at, UTC)
+    elif isinstance(expires_at, str):
+        expires_at = datetime.fromisoformat(expires_at)
+    if expires_at is not None:
+        creds["expires_at"] = expires_at.timestamp()
+    channel.credentials = creds
+    channel.token_expires_at = expires_at

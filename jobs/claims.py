@@ -1,0 +1,101 @@
+"""Claimed posts and their channels, as the publish threads see them."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app import crypto
+from app.channels.base import Part
+from app.channels.models import Channel, credentials_aad
+from app.media.models import Media
+from app.media.service import describe
+
+
+@dataclass
+class Claim:
+    id: uuid.UUID
+    token: uuid.UUID
+    source: str                     # 'due', 'retry' or 'expired' (a lost attempt: reconcile)
+    attempts: int
+    channel_id: uuid.UUID
+    schedule_at: datetime | None
+    idempotency_key: str
+    options: dict
+    results: list
+    parts: list[Part] = field(default_factory=list)
+
+    @classmethod
+    def from_row(cls, row, media: dict[str, dict]) -> Claim:
+        raw = row.parts if row.parts is not None else [{"text": row.text or "",
+                                                        "media_ids": []}]
+        parts = [Part(text=p.get("text") or "",
+                      media=[media[m] for m in p.get("media_ids") or [] if m in media])
+                 for p in raw]
+        if parts:  # post-level media go on the first part (as the schedule-time check saw it)
+            parts[0].media = [media[m] for m in row.media_ids or [] if m in media] + \
+                parts[0].media
+        return cls(id=row.id, token=row.claim_token, source=row.source, attempts=row.attempts,
+                   channel_id=row.channel_id, schedule_at=row.schedule_at,
+                   idempotency_key=row.idempotency_key, options=row.options or {},
+                   results=list(row.results or []), parts=parts)
+
+
+@dataclass
+class ChannelInfo:
+    id: uuid.UUID
+    workspace_id: uuid.UUID
+    platform: str
+    handle: str
+    status: str
+    settings: dict
+    credentials: dict
+    needs_refresh: bool
+
+
+_plain: dict[tuple, dict] = {}  # (channel id, ciphertext) -> decrypted credentials
+
+
+def load_channels(sess: Session, ids: set, refresh_margin: float) -> dict[uuid.UUID, ChannelInfo]:
+    """The claimed posts' channels, credentials decrypted (once per ciphertext), with "token
+    expires soon" computed on the database clock."""
+    if not ids:
+        return {}
+    soon = Channel.token_expires_at < sa.func.now() + sa.func.make_interval(
+        0, 0, 0, 0, 0, 0, refresh_margin)
+    rows = sess.execute(sa.select(Channel.id, Channel.workspace_id, Channel.platform,
+                                  Channel.handle, Channel.status, Channel.settings,
+                                  Channel.credentials_enc, sa.func.coalesce(soon, False))
+                        .where(Channel.id.in_(list(ids)))).all()
+    found = {}
+    for cid, workspace_id, platform, handle, status, settings, blob, near in rows:
+        key = (cid, bytes(blob or b""))
+        creds = _plain.get(key)
+        if creds is None:
+            if len(_plain) > 10_000:
+                _plain.clear()
+            creds = json.loads(crypto.decrypt(blob, credentials_aad(workspace_id, cid))
+                               ) if blob else {}
+            _plain[key] = creds
+        found[cid] = ChannelInfo(id=cid, workspace_id=workspace_id, platform=platform,
+                                 handle=handle, status=status, settings=settings or {},
+                                 credentials=dict(creds), needs_refresh=bool(near))
+    return found
+
+
+def load_media(sess: Session, rows: list) -> dict[str, dict]:
+    """Media descriptions of every media id the claimed posts use."""
+    wanted = set()
+    for row in rows:
+        wanted.update(row.media_ids or [])
+        for part in row.parts or []:
+            wanted.update(part.get("media_ids") or [])
+    if not wanted:
+        return {}
+    found = sess.scalars(sa.select(Media).where(Media.id.in_([uuid.UUID(m) for m in wanted])))
+    return {str(m.id): describe(m) for m in found}

@@ -1,0 +1,33 @@
+"""Engine settings, read from OPENPOST_* environment variables with sensible defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+
+
+@dataclass
+class EngineConfig:
+    concurrency: int = 16            # publish threads per process
+    batch: int = 100                 # most posts one claim statement takes
+    lease_seconds: float = 30.0      # a crashed worker's posts are reconciled after this
+    tick_seconds: float = 1.0        # heartbeat, lease renewal and wake-up period
+    grace_seconds: float = 20.0      # SIGTERM: time given to in-flight posts
+    channel_limit: int = 4           # concurrent publishes per channel
+    platform_share: float = 0.75     # most threads one platform may hold while others wait
+    max_retries: int = 3
+    retry_base_seconds: float = 2.0  # backoff: base * 2^(n-1), with jitter
+    rate_limit_window_seconds: float = 3600.0  # a 429 reset later than this after schedule fails
+    refresh_margin_seconds: float = 300.0      # refresh tokens expiring this soon before use
+    http_timeout_seconds: float = 30.0
+    maintenance_seconds: float = 15.0
+
+    @classmethod
+    def from_env(cls, **overrides) -> EngineConfig:
+        values = {}
+        for f in fields(cls):
+            raw = os.environ.get(f"OPENPOST_{f.name.upper()}")
+            if raw:
+                values[f.name] = type(f.default)(raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)

@@ -1,0 +1,86 @@
+"""Recurring sweeps that must run in one process only, elected with pg_try_advisory_lock.
+
+Each process schedules these in its own in-memory APScheduler store; only the holder of the
+advisory lock does the work, so several processes never run a sweep twice.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.channels import service as channels
+from app.channels.errors import AuthRevoked, PublishError
+from app.channels.models import Channel
+from app.ops import alarm
+from app.posts import publishing
+from jobs import heartbeat
+from jobs.config import EngineConfig
+
+log = logging.getLogger(__name__)
+LEADER_LOCK = 727_002
+
+
+class Maintenance:
+    def __init__(self, engine: sa.Engine, cfg: EngineConfig, runner):
+        self.engine, self.cfg, self.runner = engine, cfg, runner
+        self.conn: sa.Connection | None = None
+
+    def run(self) -> None:
+        try:
+            if not self._leader():
+                return
+            with Session(self.engine) as sess, sess.begin():
+                if (stuck := publishing.repair_stuck(sess)):
+                    log.warning("%d publishing post(s) had no lease and no next attempt; "
+                                "retrying them now", stuck)
+                heartbeat.mark_silent(sess, max(10 * self.cfg.tick_seconds, 30))
+            with Session(self.engine) as sess:
+                alarm.check_and_alert(sess)  # "nothing is publishing": once per incident
+            self._refresh_tokens()
+        except sa.exc.DBAPIError as exc:
+            log.warning("maintenance skipped: database unavailable (%s)", exc.__class__.__name__)
+            self.close()
+
+    def _leader(self) -> bool:
+        if self.conn is not None:
+            self.conn.exec_driver_sql("SELECT 1")
+            return True
+        conn = self.engine.connect()
+        if conn.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK}):
+            conn.commit()
+            self.conn = conn
+            log.info("this process runs the maintenance sweeps")
+            return True
+        conn.rollback()
+        conn.close()
+        return False
+
+    def _refresh_tokens(self) -> None:
+        """Refresh tokens that will expire soon, before any post needs them."""
+        with Session(self.engine) as sess:
+            due = sess.execute(sa.select(Channel.id, Channel.platform).where(
+                Channel.status == "connected", Channel.token_expires_at.is_not(None),
+                Channel.token_expires_at < sa.func.now() + sa.func.make_interval(
+                    0, 0, 0, 0, 0, 0, 2 * self.cfg.refresh_margin_seconds))).all()
+        for channel_id, platform in due:
+            try:
+                self.runner.refresh_channel(channel_id, platform, margin_factor=2)
+            except AuthRevoked as exc:
+                with Session(self.engine) as sess, sess.begin():
+                    channel = sess.get(Channel, channel_id, with_for_update=True)
+                    channels.mark_disconnected(sess, channel, exc.message)
+            except (PublishError, LookupError) as exc:
+                log.warning("token refresh of channel %s failed: %s", channel_id, exc)
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.execute(sa.text("SELECT pg_advisory_unlock_all()"))
+                self.conn.commit()
+                self.conn.close()
+            except sa.exc.DBAPIError:
+                self.conn.invalidate()
+            self.conn = None

@@ -1,0 +1,292 @@
+"""A publishing worker: claim due posts, publish them on bounded threads, settle in batches."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import queue
+import secrets
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import sqlalchemy as sa
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.orm import Session
+
+from app.channels import service as channels
+from app.channels.models import Channel
+from app.posts import lifecycle, publishing
+from jobs import heartbeat, outbox
+from jobs.attempt import AttemptRunner, Outcome, release
+from jobs.backoff import Backoff
+from jobs.claims import Claim, load_channels, load_media
+from jobs.config import EngineConfig
+from jobs.dispatch import Dispatcher
+from jobs.listener import listen
+from jobs.maintenance import Maintenance
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    """One process's engine; several (anywhere) share the work through the database claim."""
+
+    def __init__(self, engine: sa.Engine, cfg: EngineConfig | None = None,
+                 worker_id: str | None = None):
+        self.engine, self.cfg = engine, cfg or EngineConfig.from_env()
+        self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.actor = f"worker:{self.id}"
+        self.runner = AttemptRunner(engine, self.cfg)
+        self.executor = ThreadPoolExecutor(self.cfg.concurrency, thread_name_prefix="publish")
+        self.dispatcher = Dispatcher(self.cfg.concurrency, self.cfg.channel_limit,
+                                     self.cfg.platform_share, self._start)
+        self.results: queue.Queue[Outcome] = queue.Queue()
+        self.held: dict = {}            # claim token -> monotonic time its lease was last set
+        self.held_lock = threading.Lock()
+        self.claimed = 0
+        self.lost_races, self.expect_due = 0, False  # due posts another worker claimed first
+        # Posts held (running + queued) at most, and the smallest claim worth a statement
+        # while work is queued: every claim and every settle has a fixed cost, so they work
+        # in batches; a lone due post is still claimed at once.
+        self.capacity = max(4 * self.cfg.concurrency, self.cfg.batch)
+        self.min_claim = max(1, self.cfg.concurrency // 2, self.cfg.batch // 4)
+        self.wake, self.stopping = threading.Event(), threading.Event()
+        self.settled = threading.Event()
+        self.maintenance = Maintenance(engine, self.cfg, self.runner)
+        self.scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1})
+        self.threads: list[threading.Thread] = []
+
+    # -- lifecycle of the worker ------------------------------------------------------------
+
+    def start(self) -> None:
+        for noisy in ("apscheduler", "httpx", "httpcore"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+        self.scheduler.add_job(self._tick, "interval", seconds=self.cfg.tick_seconds, id="tick")
+        self.scheduler.add_job(self.maintenance.run, "interval", id="maintenance",
+                               seconds=self.cfg.maintenance_seconds)
+        # Webhooks, alert emails and audit sealing: every process may run them (their rows
+        # are claimed with SKIP LOCKED), each duty on its own schedule so none holds up another.
+        for name, duty in outbox.DUTIES:
+            self.scheduler.add_job(outbox.run_duty, "interval", args=(name, duty), seconds=1,
+                                   id=f"outbox-{name}")
+        self._warm_up()
+        self.scheduler.start()
+        for target in (self._claim_loop, self._settle_loop,
+                       lambda: listen(self.engine, self.wake, self.stopping)):
+            thread = threading.Thread(target=target, daemon=True, name=f"engine-{len(self.threads)}")
+            thread.start()
+            self.threads.append(thread)
+        self._tick()
+        log.info("worker %s started (concurrency %d)", self.id, self.cfg.concurrency)
+
+    def _warm_up(self) -> None:
+        """Import, configure and start now what the first burst would otherwise pay for:
+        modules imported lazily, the ORM mappers, every publish thread with its HTTP client."""
+        import app.models  # noqa: F401
+        import app.notifications.service  # noqa: F401
+        import app.posts.serialize  # noqa: F401
+
+        sa.orm.configure_mappers()
+        barrier = threading.Barrier(self.cfg.concurrency)
+
+        def ready():
+            self.runner.client()
+            with contextlib.suppress(threading.BrokenBarrierError):
+                barrier.wait(5)
+
+        for future in [self.executor.submit(ready) for _ in range(self.cfg.concurrency)]:
+            future.result()
+
+    def stop(self, grace: float | None = None) -> None:
+        """Stop claiming, give unstarted posts back, let running ones finish within the grace
+        period, and end the leases of any still running so the next claim reconciles them."""
+        if self.stopping.is_set():
+            return
+        grace = self.cfg.grace_seconds if grace is None else grace
+        log.info("worker %s stopping (grace %.0fs)", self.id, grace)
+        self.stopping.set()
+        self.wake.set()
+        self.threads[0].join(10)
+        for claim, _channel in self.dispatcher.drain():
+            self.results.put(release(claim, "shutdown", delay=0, refund=1))
+        deadline = time.monotonic() + grace
+        while self.dispatcher.running > 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.settled.set()
+        self.threads[1].join(max(5.0, deadline - time.monotonic()))
+        self._finish_shutdown()
+
+    def _finish_shutdown(self) -> None:
+        with self.held_lock:
+            leftover = list(self.held)
+        try:
+            with Session(self.engine) as sess, sess.begin():
+                if leftover:
+                    ended = publishing.expire_leases(sess, leftover)
+                    log.warning("%d post(s) still publishing at shutdown: leases ended, the "
+                                "next worker reconciles them", ended)
+                heartbeat.stopped(sess, self.id, self.claimed)
+        except sa.exc.DBAPIError as exc:
+            log.warning("could not record the shutdown (%s); leases will expire", exc)
+        self.scheduler.shutdown(wait=False)
+        self.maintenance.close()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        log.info("worker %s stopped", self.id)
+
+    # -- claiming ---------------------------------------------------------------------------
+
+    def _claim_loop(self) -> None:
+        backoff = Backoff("claim")
+        while not self.stopping.is_set():
+            self.wake.clear()
+            try:
+                claimed, limit, due_in = self._claim_once()
+                backoff.ok()
+                if claimed and claimed >= limit:
+                    continue
+                if claimed or not limit:
+                    self.lost_races = 0
+                elif self.expect_due:
+                    self.lost_races += 1
+                wait = self._wait_after(claimed, limit, due_in)
+            except sa.exc.DBAPIError as exc:
+                self.stopping.wait(backoff.fail(exc))  # a wake-up must not hasten a reconnect
+                continue
+            except Exception:  # never let one bad row stop the claiming
+                log.exception("claim failed")
+                wait = self.cfg.tick_seconds
+            self.wake.wait(wait)
+
+    def _claim_once(self) -> tuple[int, int, float | None]:
+        """(posts claimed, most it could take, seconds until the next is due when it did not
+        fill up), in one transaction."""
+        # Keep a few batches' worth queued so threads never wait for a claim, but claim in
+        # chunks: a statement's fixed cost is worth paying for many posts at once.
+        queued = self.dispatcher.size()
+        limit = min(self.cfg.batch, self.capacity - queued)
+        if limit <= 0 or (queued and limit < self.min_claim):
+            return 0, 0, None
+        began = time.monotonic()
+        with Session(self.engine) as sess, sess.begin():
+            rows = lifecycle.claim_due(sess, self.id, limit, self.cfg.lease_seconds)
+            due_in = publishing.next_due_in(sess) if len(rows) < limit else None
+            if not rows:
+                return 0, limit, due_in
+            media = load_media(sess, rows)
+            found = load_channels(sess, {r.channel_id for r in rows},
+                                  self.cfg.refresh_margin_seconds)
+        log.debug("claimed %d/%d in %.1f ms", len(rows), limit, (time.monotonic() - began) * 1000)
+        now = time.monotonic()
+        with self.held_lock:
+            self.held.update((r.claim_token, now) for r in rows)
+        self.claimed += len(rows)
+        for row in rows:
+            channel = found.get(row.channel_id)
+            self.dispatcher.submit((Claim.from_row(row, media), channel),
+                                   channel.platform if channel else "-", row.channel_id)
+        return len(rows), limit, due_in
+
+    def _wait_after(self, claimed: int, limit: int, due_in: float | None) -> float:
+        """Sleep until the next post is due (database clock), a notification, or the tick."""
+        if not limit or due_in is None:  # full up, or nothing scheduled at all
+            self.expect_due = False
+            return self.cfg.tick_seconds
+        # Every worker sleeps until the next due time, but one that keeps finding the post
+        # already taken wakes a little later each time: a single worker then serves a trickle
+        # of posts to the millisecond while the others join within a tick when work piles up.
+        herd = min(self.cfg.tick_seconds, 0.025 * 2 ** min(self.lost_races, 6)
+                   ) if self.lost_races else 0.0
+        wait = max(due_in + 0.001, 0.0 if claimed else 0.02) + herd
+        self.expect_due = wait < self.cfg.tick_seconds
+        return min(self.cfg.tick_seconds, wait)
+
+    # -- publishing -------------------------------------------------------------------------
+
+    def _start(self, item) -> None:
+        self.executor.submit(self._work, item)
+
+    def _work(self, item) -> None:
+        claim, channel = item
+        try:
+            blocked = self.dispatcher.blocked_until(claim.channel_id)
+            if blocked:
+                outcome = release(claim, "rate_limited", at=blocked, refund=1)
+            else:
+                outcome = self.runner.run(claim, channel)
+            if outcome.blocked_until:
+                self.dispatcher.block(claim.channel_id, outcome.blocked_until)
+            self.results.put(outcome)
+        finally:
+            self.dispatcher.done(channel.platform if channel else "-", claim.channel_id)
+            self.wake.set()
+
+    # -- settling ---------------------------------------------------------------------------
+
+    def _settle_loop(self) -> None:
+        backoff, batch = Backoff("finalize"), []
+        while True:
+            if not batch:
+                try:
+                    batch.append(self.results.get(timeout=0.1))
+                except queue.Empty:
+                    if self.settled.is_set() and self.dispatcher.running == 0:
+                        return
+                    continue
+            linger = time.monotonic() + 0.005  # a few ms more make a batch worth its commit
+            while len(batch) < 500:
+                try:
+                    batch.append(self.results.get(timeout=max(0.0, linger - time.monotonic())))
+                except queue.Empty:
+                    break
+            try:
+                self._settle(batch)
+                backoff.ok()
+                batch = []
+            except sa.exc.DBAPIError as exc:
+                if self.settled.is_set() and backoff.delay >= 5:
+                    return  # shutting down with no database: leases expire, posts reconcile
+                time.sleep(backoff.fail(exc))
+
+    def _settle(self, batch: list[Outcome]) -> None:
+        began = time.monotonic()
+        finishes = [o.data for o in batch if o.kind == "finish"]
+        releases = [o.data for o in batch if o.kind == "release"]
+        with Session(self.engine) as sess, sess.begin():
+            accepted = {r.id for r in lifecycle.finish_many(sess, finishes, actor=self.actor)}
+            accepted |= publishing.release_many(sess, releases, actor=self.actor)
+            for channel_id, reason in {o.claim.channel_id: o.disconnect for o in batch
+                                       if o.disconnect and o.claim.id in accepted}.items():
+                channel = sess.get(Channel, channel_id, with_for_update=True)
+                channels.mark_disconnected(sess, channel, reason)
+        log.debug("settled %d in %.1f ms", len(batch), (time.monotonic() - began) * 1000)
+        refused = [o for o in batch if o.kind != "drop" and o.claim.id not in accepted]
+        for outcome in refused:
+            log.warning("post %s: result refused, its lease was taken over", outcome.claim.id)
+        with self.held_lock:
+            for outcome in batch:
+                self.held.pop(outcome.claim.token, None)
+
+    # -- ticking ----------------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        """Heartbeat, renew the leases held, and wake the claim loop."""
+        now = time.monotonic()
+        with self.held_lock:
+            stale = [t for t, at in self.held.items() if now - at > self.cfg.lease_seconds / 3]
+        try:
+            with Session(self.engine) as sess, sess.begin():
+                heartbeat.beat(sess, self.id, self.claimed, len(self.held))
+                kept = publishing.renew_leases(sess, stale, self.cfg.lease_seconds)
+            with self.held_lock:
+                lost = [t for t in stale if t not in kept and t in self.held]
+                for token in kept:
+                    if token in self.held:
+                        self.held[token] = now
+            if lost:  # settled meanwhile is fine; still held but not renewed means taken over
+                log.warning("%d lease(s) were taken over by other workers", len(lost))
+        except sa.exc.DBAPIError as exc:
+            log.warning("tick skipped: database unavailable (%s)", exc.__class__.__name__)
+        self.wake.set()

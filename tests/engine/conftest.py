@@ -1,0 +1,129 @@
+"""Engine fixtures: real commits, a loopback platform over real HTTP, workers, cleanup."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.bench import data
+from app.bench.fakeplatform import FakePlatform
+from app.bench.publisher import LoopbackPublisher
+from app.channels.registry import PUBLISHERS
+from app.posts.models import Post
+from jobs.config import EngineConfig
+from jobs.worker import Worker
+
+pytestmark = pytest.mark.concurrency
+
+FAST = {"tick_seconds": 0.2, "lease_seconds": 3.0, "retry_base_seconds": 0.2,
+        "grace_seconds": 3.0, "maintenance_seconds": 0.5, "http_timeout_seconds": 2.0}
+
+
+@pytest.fixture(scope="session")
+def pg(database_url):
+    """An engine with room for several in-process workers."""
+    from app import db
+
+    engine = db.make_engine(database_url, pool_size=40, max_overflow=20)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def platform():
+    fake = FakePlatform()
+    fake.start_in_thread()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def loopback(monkeypatch):
+    monkeypatch.setitem(PUBLISHERS, "mastodon", LoopbackPublisher)
+    return LoopbackPublisher
+
+
+@pytest.fixture
+def space(pg, app):
+    """A committed workspace, deleted (with everything in it) after the test."""
+    with Session(pg) as sess:
+        workspace_id = data.make_workspace(sess)
+    yield Space(pg, workspace_id)
+    with Session(pg) as sess:
+        data.drop_workspace(sess, workspace_id)
+
+
+class Space:
+    def __init__(self, engine, workspace_id):
+        self.engine, self.workspace_id = engine, workspace_id
+
+    def channel(self, base_url: str, **kw) -> uuid.UUID:
+        with Session(self.engine) as sess:
+            return data.make_channel(sess, self.workspace_id, base_url, **kw)
+
+    def posts(self, channel_ids, n: int = 1, due_in: float = 0.0, parts: int = 1,
+              prefix: str = "post") -> list[uuid.UUID]:
+        with Session(self.engine) as sess:
+            now = sess.scalar(sa.select(sa.func.now()))
+            times = [now + timedelta(seconds=due_in)] * n
+            return data.make_posts(sess, self.workspace_id, list(channel_ids), times,
+                                   prefix=prefix, parts=parts)
+
+    def states(self, ids) -> dict[str, int]:
+        with Session(self.engine) as sess:
+            rows = sess.execute(sa.select(Post.state, sa.func.count()).where(Post.id.in_(ids))
+                                .group_by(Post.state)).all()
+        return dict(rows)
+
+    def post(self, post_id) -> Post:
+        with Session(self.engine, expire_on_commit=False) as sess:
+            return sess.get(Post, post_id)
+
+    def wait_terminal(self, ids, timeout: float = 20.0) -> dict[str, int]:
+        deadline = time.monotonic() + timeout
+        while True:
+            states = self.states(ids)
+            if not states.get("scheduled") and not states.get("publishing"):
+                return states
+            if time.monotonic() > deadline:
+                return states
+            time.sleep(0.1)
+
+
+@pytest.fixture
+def workers(pg):
+    """Start in-process workers; every one is stopped at the end of the test."""
+    started: list[Worker] = []
+
+    @contextlib.contextmanager
+    def noop():
+        yield
+
+    def start(n: int = 1, **overrides) -> list[Worker]:
+        cfg = EngineConfig(**{**FAST, **overrides})
+        for _ in range(n):
+            worker = Worker(pg, cfg, worker_id=f"test-{uuid.uuid4().hex[:6]}")
+            worker.start()
+            started.append(worker)
+        return started[-n:]
+
+    yield start
+    for worker in started:
+        worker.stop(grace=1.0)
+    forget_workers(pg, ids=[w.id for w in started])
+
+
+def forget_workers(engine, ids=(), pids=()) -> None:
+    """Remove the heartbeat rows of workers a test started."""
+    from app.ops.models import WorkerHeartbeat
+
+    with Session(engine) as sess:
+        sess.execute(sa.delete(WorkerHeartbeat).where(sa.or_(
+            WorkerHeartbeat.id.in_(list(ids)), WorkerHeartbeat.pid.in_(list(pids)))))
+        sess.commit()

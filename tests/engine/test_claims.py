@@ -1,0 +1,114 @@
+"""Racing workers, leases and fencing, with real commits."""
+
+import time
+import uuid
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.posts import lifecycle, publishing
+from app.posts.models import Post, PostEvent
+
+
+def test_racing_workers_publish_every_post_exactly_once(space, platform, loopback, workers):
+    channels = [space.channel(platform.base_url) for _ in range(4)]
+    ids = space.posts(channels, n=240)
+    racers = workers(4, concurrency=8, batch=10)
+    assert space.wait_terminal(ids, timeout=60) == {"published": 240}
+    counts = platform.created_counts()
+    assert len(counts) == 240 and set(counts.values()) == {1}
+    assert platform.requests == 240  # not even a repeat the idempotency key absorbed
+    with Session(space.engine) as sess:
+        claimed_by = sess.execute(sa.select(PostEvent.actor, sa.func.count()).where(
+            PostEvent.post_id.in_(ids), PostEvent.to_state == "publishing")
+            .group_by(PostEvent.actor)).all()
+        published_events = sess.scalar(sa.select(sa.func.count()).select_from(PostEvent).where(
+            PostEvent.post_id.in_(ids), PostEvent.to_state == "published"))
+    assert sum(n for _a, n in claimed_by) == 240  # one claim per post, never two
+    assert len(claimed_by) > 1                     # and the work was really shared
+    assert published_events == 240
+    assert {w.id for w in racers} >= {a.removeprefix("worker:") for a, _n in claimed_by}
+
+
+def test_a_post_is_never_claimed_before_its_time(space, platform, loopback, workers):
+    channel = space.channel(platform.base_url)
+    [post_id] = space.posts([channel], due_in=1.5)
+    workers(1)
+    assert space.wait_terminal([post_id], timeout=20) == {"published": 1}
+    post = space.post(post_id)
+    [(_text, created_at, *_rest)] = platform.records
+    assert created_at >= post.schedule_at.timestamp()
+
+
+def test_a_post_due_before_the_next_tick_does_not_wait_for_it(space, platform, loopback,
+                                                              workers):
+    channel = space.channel(platform.base_url)
+    workers(1, tick_seconds=60)   # only LISTEN/NOTIFY or the due-time sleep can wake it
+    time.sleep(0.5)
+    ids = space.posts([channel], due_in=0.5)
+    assert space.wait_terminal(ids, timeout=15) == {"published": 1}
+
+
+def test_an_expired_lease_is_taken_over_and_the_old_owner_is_fenced(space, platform, loopback,
+                                                                    workers):
+    channel = space.channel(platform.base_url)
+    [post_id] = space.posts([channel])
+    with Session(space.engine) as sess:  # a worker that claims, then stalls past its lease
+        [stale] = lifecycle.claim_due(sess, "paused-worker", 10, 0.5)
+        sess.commit()
+    time.sleep(0.8)
+    workers(1)
+    assert space.wait_terminal([post_id]) == {"published": 1}
+    with Session(space.engine) as sess:  # it resumes and tries to write its own outcome
+        refused = lifecycle.finish_many(sess, [{
+            "id": post_id, "token": stale.claim_token, "target": "failed",
+            "error_code": "platform_error", "error_message": "late"}], actor="paused-worker")
+        released = publishing.release_many(sess, [{"id": post_id, "token": stale.claim_token,
+                                                   "delay": 0, "reason": "late"}], actor="x")
+        saved = publishing.save_part(sess, post_id, stale.claim_token, {"index": 9})
+        sess.commit()
+    assert (refused, released, saved) == ([], set(), False)
+    post = space.post(post_id)
+    assert post.state == "published" and post.error_code is None
+    assert list(platform.created_counts().values()) == [1]
+
+
+def test_claim_uses_the_partial_indexes(space, pg):
+    with pg.connect() as conn:
+        conn.execute(sa.text("SET enable_seqscan = off"))
+        plan = "\n".join(r[0] for r in conn.execute(
+            sa.text("EXPLAIN " + lifecycle.CLAIM_SQL.text),
+            {"worker": "w", "limit": 10, "lease": 5}))
+        conn.rollback()
+    for index in ("ix_posts_due", "ix_posts_lease", "ix_posts_retry"):
+        assert index in plan
+
+
+def test_claim_sets_the_lease_from_the_database_clock(space, platform):
+    channel = space.channel(platform.base_url)
+    [post_id] = space.posts([channel])
+    with Session(space.engine) as sess:
+        [row] = lifecycle.claim_due(sess, "w1", 5, 30)
+        now = sess.scalar(sa.select(sa.func.now()))
+        sess.commit()
+    assert row.id == post_id and row.source == "due" and row.claimed_by == "w1"
+    assert isinstance(row.claim_token, uuid.UUID)
+    assert abs((row.lease_until - now).total_seconds() - 30) < 1
+    post = space.post(post_id)
+    assert (post.state, post.attempts) == ("publishing", 1)
+    with Session(space.engine) as sess:
+        assert sess.scalar(sa.select(Post.state).where(Post.id == post_id)) == "publishing"
+        assert lifecycle.claim_due(sess, "w2", 5, 30) == []  # leased: nobody else gets it
+
+
+def test_a_publish_longer_than_the_lease_keeps_its_lease(space, platform, loopback, workers):
+    platform.latency = 1.5
+    channel = space.channel(platform.base_url)
+    ids = space.posts([channel], n=3)
+    workers(2, lease_seconds=1.0, tick_seconds=0.1)
+    assert space.wait_terminal(ids, timeout=20) == {"published": 3}
+    assert platform.requests == 3  # renewed in time: nobody reconciled a live attempt
+    with Session(space.engine) as sess:
+        claims = sess.scalar(sa.select(sa.func.count()).select_from(Post).where(
+            Post.id.in_(ids), Post.attempts == 1))
+    assert claims == 3

