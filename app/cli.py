@@ -221,7 +221,7 @@ def worker(concurrency: int | None) -> None:
     runner.run_worker(concurrency)
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option("--posts", default=10_000, show_default=True, help="posts in the burst")
 @click.option("--workers", default=4, show_default=True, help="worker processes")
 @click.option("--latency-ms", default=20.0, show_default=True, help="platform latency")
@@ -230,11 +230,15 @@ def worker(concurrency: int | None) -> None:
               help="steady mode: seconds")
 @click.option("--chaos", is_flag=True, help="SIGKILL workers and inject platform faults")
 @click.option("--concurrency", default=32, show_default=True, help="threads per worker")
-def bench(**options) -> None:
-    """The publishing benchmark; prints one JSON line of figures last."""
-    from app.bench import run
+@click.pass_context
+def bench(ctx: click.Context, **options) -> None:
+    """The publishing benchmark; prints one JSON line of figures last.
 
-    run.main(**options)
+    `openpost bench web` measures the web app instead."""
+    if ctx.invoked_subcommand is None:
+        from app.bench import run
+
+        run.main(**options)
 
 
 @main.command("bench-worker", hidden=True)

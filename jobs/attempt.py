@@ -6,6 +6,7 @@ import functools
 import logging
 import ssl
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -37,6 +38,8 @@ class Outcome:
     data: dict = field(default_factory=dict)
     disconnect: str | None = None           # reason to mark the channel disconnected
     blocked_until: datetime | None = None   # the channel's rate limit resets then
+    platform: str = "-"                     # for the metrics
+    seconds: float = 0.0                    # how long the attempt took
 
 
 def finish(claim: Claim, target: str, **data) -> Outcome:
@@ -72,7 +75,16 @@ class AttemptRunner:
         return cache[platform]
 
     def run(self, claim: Claim, channel: ChannelInfo | None) -> Outcome:
-        token = context_var.set({"post_id": str(claim.id), "attempt": claim.attempts})
+        began = time.monotonic()
+        outcome = self._logged_run(claim, channel)
+        outcome.platform = channel.platform if channel else "-"
+        outcome.seconds = time.monotonic() - began
+        return outcome
+
+    def _logged_run(self, claim: Claim, channel: ChannelInfo | None) -> Outcome:
+        token = context_var.set({"post_id": str(claim.id), "attempt": claim.attempts,
+                                 "channel": str(claim.channel_id),
+                                 "platform": channel.platform if channel else "-"})
         try:
             return self._run(claim, channel)
         except LeaseLost:

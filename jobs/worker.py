@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.channels import service as channels
 from app.channels.models import Channel
+from app.ops import metrics
 from app.posts import lifecycle, publishing
 from jobs import heartbeat, outbox
 from jobs.attempt import AttemptRunner, Outcome, release
@@ -179,6 +180,7 @@ class Worker:
             found = load_channels(sess, {r.channel_id for r in rows},
                                   self.cfg.refresh_margin_seconds)
         log.debug("claimed %d/%d in %.1f ms", len(rows), limit, (time.monotonic() - began) * 1000)
+        metrics.observe_claim_batch(len(rows))
         now = time.monotonic()
         with self.held_lock:
             self.held.update((r.claim_token, now) for r in rows)
@@ -255,13 +257,14 @@ class Worker:
         finishes = [o.data for o in batch if o.kind == "finish"]
         releases = [o.data for o in batch if o.kind == "release"]
         with Session(self.engine) as sess, sess.begin():
-            accepted = {r.id for r in lifecycle.finish_many(sess, finishes, actor=self.actor)}
-            accepted |= publishing.release_many(sess, releases, actor=self.actor)
+            finished = {r.id: r for r in lifecycle.finish_many(sess, finishes, actor=self.actor)}
+            accepted = set(finished) | publishing.release_many(sess, releases, actor=self.actor)
             for channel_id, reason in {o.claim.channel_id: o.disconnect for o in batch
                                        if o.disconnect and o.claim.id in accepted}.items():
                 channel = sess.get(Channel, channel_id, with_for_update=True)
                 channels.mark_disconnected(sess, channel, reason)
         log.debug("settled %d in %.1f ms", len(batch), (time.monotonic() - began) * 1000)
+        _observe(batch, finished, accepted)
         refused = [o for o in batch if o.kind != "drop" and o.claim.id not in accepted]
         for outcome in refused:
             log.warning("post %s: result refused, its lease was taken over", outcome.claim.id)
@@ -290,3 +293,22 @@ class Worker:
         except sa.exc.DBAPIError as exc:
             log.warning("tick skipped: database unavailable (%s)", exc.__class__.__name__)
         self.wake.set()
+
+
+def _observe(batch: list[Outcome], finished: dict, accepted: set) -> None:
+    """Publish durations, lateness (database clock), retries and failures, for /metrics."""
+    for outcome in batch:
+        if outcome.claim.id not in accepted:
+            continue
+        if outcome.kind == "release":
+            metrics.count_retry(outcome.platform)
+            continue
+        row = finished.get(outcome.claim.id)
+        if row is None:
+            continue
+        if row.state == "published":
+            lateness = (row.published_at - row.schedule_at).total_seconds() \
+                if row.published_at and row.schedule_at else 0.0
+            metrics.observe_publish(outcome.platform, outcome.seconds, lateness)
+        else:
+            metrics.count_failure(row.error_code or "platform_error")

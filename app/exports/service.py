@@ -31,13 +31,11 @@ MediaReader = Callable[[Media], bytes]
 PAGE = 500
 
 
-def media_reader() -> MediaReader | None:
-    """The storage backend's reader, when this installation stores media files."""
-    try:
-        from app.media import storage
-    except ImportError:
-        return None
-    return getattr(storage, "read_media", None)
+def media_reader() -> MediaReader:
+    """The original bytes of a media file, from whichever storage backend is configured."""
+    from app.media.service import original_bytes
+
+    return original_bytes
 
 
 def _posts(sess: Session, workspace_id) -> list[dict]:

@@ -1,4 +1,4 @@
-"""`openpost bench-web`: GET /api/v1/posts and the login page against gunicorn over loopback."""
+"""`openpost bench web`: GET /api/v1/posts and the login page against gunicorn over loopback."""
 
 from __future__ import annotations
 

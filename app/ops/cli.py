@@ -1,4 +1,4 @@
-"""Operator commands: `openpost doctor`, `openpost export`, `openpost keys rotate`, `bench-web`."""
+"""Operator commands: `openpost doctor`, `openpost export`, `openpost keys rotate`, `openpost bench web`."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ def keys_rotate() -> None:
     click.echo("every secret is on the newest key; older keys can be removed")
 
 
-@click.command("bench-web")
+@click.command("web")
 @click.option("--seconds", default=10.0, show_default=True, help="how long to drive load")
 @click.option("--clients", default=16, show_default=True, help="concurrent connections")
 @click.option("--workers", default=None, type=int, help="gunicorn workers (default: 2 × cores)")
@@ -110,5 +110,6 @@ def bench_web(seconds: float, clients: int, workers: int | None, threads: int,
 
 
 def register(main: click.Group) -> None:
-    for command in (doctor, export_command, keys, bench_web):
+    main.commands["bench"].add_command(bench_web)
+    for command in (doctor, export_command, keys):
         main.add_command(command)

@@ -23,16 +23,12 @@ EVENTS = ("post.draft", "post.scheduled", "post.publishing", "post.published", "
 ROTATION_OVERLAP = timedelta(hours=24)
 
 
-def _aad(endpoint_id: uuid.UUID) -> str:
-    return f"webhook_endpoints:{endpoint_id}:secrets"
-
-
 def _store_secrets(endpoint: WebhookEndpoint, entries: list[dict]) -> None:
-    endpoint.secrets_enc = crypto.encrypt(json.dumps(entries).encode(), _aad(endpoint.id))
+    endpoint.secrets_enc = crypto.encrypt(json.dumps(entries).encode(), endpoint._aad())
 
 
 def _secret_entries(endpoint: WebhookEndpoint) -> list[dict]:
-    return json.loads(crypto.decrypt(endpoint.secrets_enc, _aad(endpoint.id)))
+    return json.loads(crypto.decrypt(endpoint.secrets_enc, endpoint._aad()))
 
 
 def active_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:

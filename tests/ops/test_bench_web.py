@@ -1,4 +1,4 @@
-"""`openpost bench-web` runs end to end and leaves nothing behind (figures are not asserted)."""
+"""`openpost bench web` runs end to end and leaves nothing behind (figures are not asserted)."""
 
 import json
 
@@ -8,7 +8,7 @@ from tests.ops.test_cli import openpost
 
 
 def test_bench_web_prints_one_json_line_last_and_cleans_up(database_url, engine):
-    done = openpost(database_url, "bench-web", "--seconds", "1", "--clients", "2",
+    done = openpost(database_url, "bench", "web", "--seconds", "1", "--clients", "2",
                     "--workers", "1", "--posts", "3", timeout=180)
     assert done.returncode == 0, done.stderr[-2000:]
     figures = json.loads(done.stdout.strip().splitlines()[-1])
