@@ -207,9 +207,6 @@ def sandbox(host: str, port: int) -> None:
         server.server.server_close()
 
 
-from app.ops.cli import register as _register_ops  # noqa: E402
-
-_register_ops(main)
 @main.command()
 @click.option("--concurrency", type=int, help="publish threads (default 16, or "
               "OPENPOST_CONCURRENCY)")
@@ -262,6 +259,10 @@ def bench_platform(port: int, latency_ms: float) -> None:
 
     fakeplatform.main(port, latency_ms)
 
+
+from app.ops.cli import register as _register_ops  # noqa: E402
+
+_register_ops(main)
 
 if __name__ == "__main__":
     sys.exit(main())
