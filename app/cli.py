@@ -247,6 +247,7 @@ def bench_worker(concurrency: int | None) -> None:
     from jobs import runner
 
     PUBLISHERS[LoopbackPublisher.platform] = LoopbackPublisher
+    os.environ.setdefault("OPENPOST_HOUSEKEEPING", "0")  # measure publishing alone
     runner.run_worker(concurrency)
 
 

@@ -21,6 +21,9 @@ class EngineConfig:
     refresh_margin_seconds: float = 300.0      # refresh tokens expiring this soon before use
     http_timeout_seconds: float = 30.0
     maintenance_seconds: float = 15.0
+    # Outbox duties (webhooks, alert emails, audit sealing) and the "nothing is publishing"
+    # alarm check. Off only where something else does them (the engine's own tests).
+    housekeeping: bool = True
 
     @classmethod
     def from_env(cls, **overrides) -> EngineConfig:
@@ -28,6 +31,7 @@ class EngineConfig:
         for f in fields(cls):
             raw = os.environ.get(f"OPENPOST_{f.name.upper()}")
             if raw:
-                values[f.name] = type(f.default)(raw)
+                values[f.name] = (raw.lower() in ("1", "true", "yes", "on")
+                                  if isinstance(f.default, bool) else type(f.default)(raw))
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

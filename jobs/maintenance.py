@@ -37,8 +37,9 @@ class Maintenance:
                     log.warning("%d publishing post(s) had no lease and no next attempt; "
                                 "retrying them now", stuck)
                 heartbeat.mark_silent(sess, max(10 * self.cfg.tick_seconds, 30))
-            with Session(self.engine) as sess:
-                alarm.check_and_alert(sess)  # "nothing is publishing": once per incident
+            if self.cfg.housekeeping:
+                with Session(self.engine) as sess:
+                    alarm.check_and_alert(sess)  # "nothing is publishing": once per incident
             self._refresh_tokens()
         except sa.exc.DBAPIError as exc:
             log.warning("maintenance skipped: database unavailable (%s)", exc.__class__.__name__)

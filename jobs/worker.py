@@ -70,7 +70,7 @@ class Worker:
                                seconds=self.cfg.maintenance_seconds)
         # Webhooks, alert emails and audit sealing: every process may run them (their rows
         # are claimed with SKIP LOCKED), each duty on its own schedule so none holds up another.
-        for name, duty in outbox.DUTIES:
+        for name, duty in outbox.DUTIES if self.cfg.housekeeping else ():
             self.scheduler.add_job(outbox.run_duty, "interval", args=(name, duty), seconds=1,
                                    id=f"outbox-{name}")
         self._warm_up()

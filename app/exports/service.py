@@ -120,7 +120,7 @@ def _write_media(archive: zipfile.ZipFile, media: list[Media], read: MediaReader
     for item in media if read else []:
         try:
             data = read(item)
-        except (OSError, LookupError) as exc:
+        except Exception as exc:  # whatever the storage backend raises: export the rest
             log.warning("export: media %s could not be read: %s", item.id, exc)
             continue
         safe_name = "".join(c for c in item.filename if c.isalnum() or c in "._-")[:100]

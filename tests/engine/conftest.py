@@ -22,7 +22,8 @@ from jobs.worker import Worker
 pytestmark = pytest.mark.concurrency
 
 FAST = {"tick_seconds": 0.2, "lease_seconds": 3.0, "retry_base_seconds": 0.2,
-        "grace_seconds": 3.0, "maintenance_seconds": 0.5, "http_timeout_seconds": 2.0}
+        "grace_seconds": 3.0, "maintenance_seconds": 0.5, "http_timeout_seconds": 2.0,
+        "housekeeping": False}  # the outbox and alarm have tests of their own
 
 
 @pytest.fixture(scope="session")
