@@ -218,3 +218,14 @@ def quiet_ops(db):
     db.execute(sa.text("DELETE FROM posts WHERE state = 'scheduled' AND schedule_at < now()"))
     return db
 from tests.channels.social_accounts import social, stored  # noqa: E402,F401  (fixtures)
+
+
+@pytest.fixture
+def local_storage(tmp_path):
+    """Media stored (encrypted) under this test's own directory."""
+    from app.media import storage
+
+    backend = storage.LocalStorage(tmp_path / "media")
+    storage.use(backend)
+    yield backend
+    storage.use(None)

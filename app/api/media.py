@@ -7,7 +7,8 @@ import uuid
 from flask import g, jsonify, request
 
 from app import db
-from app.api import blueprint
+from app.api import blueprint, parse
+from app.api.schemas import MediaUpdate
 from app.errors import ValidationFailed
 from app.media import service
 from app.media.signing import signed_url
@@ -39,12 +40,9 @@ def get_media(media_id: uuid.UUID):
 
 @blueprint.patch("/media/<uuid:media_id>")
 def describe_media(media_id: uuid.UUID):
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or set(body) != {"alt_text"} or \
-            not isinstance(body["alt_text"], str):
-        raise ValidationFailed("send {\"alt_text\": \"...\"}", field="alt_text")
+    body = parse(MediaUpdate)
     return jsonify(_json(service.set_alt_text(db.session, g.workspace_id, media_id, g.actor,
-                                          body["alt_text"])))
+                                              body.alt_text)))
 
 
 @blueprint.delete("/media/<uuid:media_id>")

@@ -94,7 +94,17 @@ ROUTES = (
           query=(("unread", {"type": "boolean"}, "only unread ones"), LIMIT, CURSOR)),
     Route("post", "/notifications/{id}/read", "Mark one notification read", out.Marked),
     Route("post", "/notifications/read", "Mark every notification read", out.Marked),
+    Route("get", "/channels/{id}/post-options", "What a post on this channel may set in options",
+          out.PostOptions),
+    Route("post", "/media", "Upload a file (multipart/form-data); its type is read from the bytes",
+          out.Media, 201, inp.MediaUpload, errors=(401, 413, 422)),
+    Route("get", "/media", "List media, newest first", out.MediaList),
+    Route("get", "/media/{id}", "Read a media file's description and a signed link", out.Media),
+    Route("patch", "/media/{id}", "Set a media file's alt text", out.Media, body=inp.MediaUpdate),
+    Route("delete", "/media/{id}", "Delete a media file no scheduled post uses", None, 204,
+          errors=(401, 404, 409)),
 )
+MULTIPART = {inp.MediaUpload}
 
 
 def _operation(route: Route, refs: dict) -> dict:
@@ -113,9 +123,10 @@ def _operation(route: Route, refs: dict) -> dict:
                                **{str(code): {"description": "error", "content": error}
                                   for code in sorted({400, *route.errors})}}}
     if route.body is not None:
+        kind = "multipart/form-data" if route.body in MULTIPART else "application/json"
         operation["requestBody"] = {"required": route.path not in (
             "/posts/{id}/schedule", "/posts/{id}/retry"),
-            "content": {"application/json": {"schema": refs[(route.body, "validation")]}}}
+            "content": {kind: {"schema": refs[(route.body, "validation")]}}}
     return operation
 
 

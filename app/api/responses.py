@@ -167,3 +167,34 @@ class NotificationList(Out):
 
 class Marked(Out):
     marked_read: int
+
+
+class RenditionState(Out):
+    status: str | None
+    progress: int | None
+    error: str | None
+
+
+class Media(Out):
+    id: str
+    filename: str
+    content_type: str
+    size_bytes: int
+    width: int | None
+    height: int | None
+    duration_ms: int | None
+    alt_text: str
+    status: str
+    progress: int
+    renditions: dict[str, RenditionState]
+    url: str | None
+    created_at: str | None
+
+
+class MediaList(Out):
+    data: list[Media]
+
+
+class PostOptions(Out):
+    platform: str
+    options: Any

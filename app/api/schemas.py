@@ -75,3 +75,14 @@ class WebhookCreate(Strict):
     events: list[WebhookEvent] = Field(default_factory=list, max_length=7,
                                        description="event filter; empty means every event")
     description: str = Field("", max_length=255)
+
+
+class MediaUpdate(Strict):
+    alt_text: str = Field(max_length=1500)
+
+
+class MediaUpload(BaseModel):
+    """multipart/form-data: the file, and optionally its alt text."""
+
+    file: bytes = Field(json_schema_extra={"format": "binary", "type": "string"})
+    alt_text: str = Field("", max_length=1500)

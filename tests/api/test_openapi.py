@@ -30,6 +30,21 @@ def test_document_is_public_and_built_from_the_request_models(client):
         assert path in doc["paths"], path
 
 
+def test_every_api_route_is_documented(app):
+    import re
+
+    documented = {(path, method.upper()) for path, ops in document()["paths"].items()
+                  for method in ops}
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/") or rule.endpoint == "api.openapi":
+            continue
+        path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: "{id}" if m.group(1).endswith("_id") and
+                      m.group(1) != "delivery_id" else "{" + m.group(1) + "}",
+                      rule.rule.removeprefix("/api/v1"))
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert (path, method) in documented, f"{method} {path} is not in openapi.json"
+
+
 @pytest.fixture
 def auth_headers(workspace, make_api_key, make_channel):
     make_channel(workspace[0])
@@ -74,3 +89,20 @@ def test_real_answers_match_the_documented_shapes(api, db, make_channel):
     listed = api.get("/notifications").get_json()
     responses.NotificationList.model_validate(listed)
     assert listed["data"] and api.get("/audit-log").get_json()["data"]
+    responses.PostOptions.model_validate(api.get(f"/channels/{channel.id}/post-options").get_json())
+
+
+def test_media_answers_match_the_documented_shapes(api, local_storage):
+    import io
+
+    from app.api import responses
+    from tests.media.conftest import jpeg
+
+    made = api.post("/media", data={"file": (io.BytesIO(jpeg()), "a.jpg")},
+                    content_type="multipart/form-data")
+    assert made.status_code == 201
+    responses.Media.model_validate(made.get_json())
+    responses.MediaList.model_validate(api.get("/media").get_json())
+    described = api.patch(f"/media/{made.get_json()['id']}", json={"alt_text": "a field"})
+    responses.Media.model_validate(described.get_json())
+    assert described.get_json()["alt_text"] == "a field"

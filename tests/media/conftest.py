@@ -3,8 +3,6 @@
 import io
 from fractions import Fraction
 
-import pytest
-
 
 def jpeg(width=640, height=480, noise=False, exif_gps=False, fmt="JPEG") -> bytes:
     from PIL import Image
@@ -51,13 +49,3 @@ def video(seconds=1.0, fps=25, size=(160, 120), codec="mpeg4", audio=False,
                 out.mux(astream.encode(frame))
             out.mux(astream.encode(None))
     return buf.getvalue()
-
-
-@pytest.fixture
-def local_storage(tmp_path):
-    from app.media import storage
-
-    backend = storage.LocalStorage(tmp_path / "media")
-    storage.use(backend)
-    yield backend
-    storage.use(None)
