@@ -37,6 +37,8 @@ def _app():
 @click.option("--port", default=8000, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
     """Web and scheduler in one process."""
+    # Links the server hands out (emails, media for platforms, the sandbox) use this address.
+    os.environ.setdefault("OPENPOST_PUBLIC_URL", f"http://{host}:{port}")
     from app.server import Gunicorn
 
     _prepared_url()
