@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import base64
 import uuid
-from datetime import datetime
 
 from flask import g, jsonify, request
 
 from app import db
-from app.api import blueprint, idempotency, parse
+from app.api import blueprint, idempotency, paging, parse
 from app.api.schemas import PostCreate, PostUpdate, ScheduleBody
 from app.errors import ValidationFailed
 from app.posts import service
@@ -46,16 +44,6 @@ def _create_post(sess):
     return post_json(post, service.post_events(sess, [post.id])[post.id]), 201
 
 
-def _cursor(value: str | None):
-    if not value:
-        return None
-    try:
-        stamp, _, ident = base64.urlsafe_b64decode(value.encode()).decode().partition("|")
-        return datetime.fromisoformat(stamp), uuid.UUID(ident)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed("cursor is not one this API gave out", field="cursor") from exc
-
-
 def _query_time(name: str):
     value = request.args.get(name)
     return parse_schedule(value, "UTC", field=name) if value else None
@@ -68,22 +56,16 @@ def list_posts():
         raise ValidationFailed(f"state must be one of {', '.join(s.value for s in PostState)}",
                                field="state")
     try:
-        limit = min(max(int(request.args.get("limit", 50)), 1), 200)
         channel_id = uuid.UUID(request.args["channel_id"]) if "channel_id" in request.args \
             else None
     except ValueError as exc:
-        raise ValidationFailed("limit must be a number and channel_id a UUID") from exc
+        raise ValidationFailed("channel_id must be a UUID", field="channel_id") from exc
+    size = paging.limit()
     posts = service.list_posts(db.session, g.workspace_id, state=state, channel_id=channel_id,
                                start=_query_time("from"), end=_query_time("to"),
-                               after=_cursor(request.args.get("cursor")), limit=limit)
+                               after=paging.decode(), limit=size)
     events = service.post_events(db.session, [p.id for p in posts])
-    next_cursor = None
-    if len(posts) == limit:
-        last = posts[-1]
-        next_cursor = base64.urlsafe_b64encode(
-            f"{last.created_at.isoformat()}|{last.id}".encode()).decode()
-    return jsonify({"data": [post_json(p, events[p.id]) for p in posts],
-                    "next_cursor": next_cursor})
+    return jsonify(paging.page(posts, size, lambda p: post_json(p, events[p.id])))
 
 
 @blueprint.get("/posts/<uuid:post_id>")
