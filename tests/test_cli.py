@@ -22,7 +22,7 @@ def fresh_url(scratch_databases):
     return scratch_databases.create(migrate=False)
 
 
-def test_user_and_key_from_the_command_line_then_list_posts(fresh_url):
+def test_user_and_key_from_the_command_line_then_list_posts(fresh_url, engine):
     assert openpost(fresh_url, "db", "upgrade").returncode == 0
     made = openpost(fresh_url, "user", "create", "ops@acme.test", "--workspace", "Acme",
                     "--password", "a long password")
@@ -47,7 +47,7 @@ def test_user_and_key_from_the_command_line_then_list_posts(fresh_url):
         from app import db
 
         app.extensions["engine"].dispose()
-        db.session.remove()
+        db.configure_engine(engine)  # the suite's own database again, for the tests after this
 
 
 def test_bad_input_on_the_command_line_is_named_and_creates_nothing(fresh_url):

@@ -65,6 +65,7 @@ def committed(app, engine):
     from app.auth import service
     from app.auth.models import Workspace
 
+    db.configure_engine(engine)  # whatever an earlier test bound the session to
     name = f"ws-{uuid.uuid4().hex[:8]}"
     user = service.create_user(db.session(), f"owner-{name}@example.com",
                                "correct horse battery", name)
