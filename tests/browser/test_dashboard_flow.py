@@ -94,6 +94,10 @@ def test_compose_a_thread_with_server_counted_previews_and_schedule_it(page, liv
     counter = page.locator("#previews .counter").first
     counter.filter(has_text="16 / 500").wait_for()  # the emoji is one grapheme
     page.get_by_role("button", name="+ Add a part (thread)").click()
+    # Type only once htmx has swapped the new editor in and wired its triggers.
+    page.locator("#part-text-1").wait_for()
+    page.wait_for_function("() => !document.querySelector("
+                           "'.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
     page.locator("#part-text-1").fill("Details in the second part")
     page.locator("#previews .counter", has_text="Part 2: 26 / 500").wait_for()
     page.locator("#part-text-0").fill("x" * 510)
