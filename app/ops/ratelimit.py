@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-SWEEP_ONE_IN = 500  # now and then a hit also deletes windows older than an hour
+SWEEP_ONE_IN = 500  # now and then a hit also deletes ended windows
 
 # set_config(..., true) inside the statement makes this transaction's commit asynchronous (a
 # counter is not worth an fsync) without a separate round trip.
@@ -47,7 +47,11 @@ def hit(sess: Session, key: str, limit: Limit) -> int | None:
     """
     count, remaining = sess.execute(_HIT, {"key": key[:255], "w": limit.window_s}).one()
     if random.randrange(SWEEP_ONE_IN) == 0:
-        sess.execute(sa.text("DELETE FROM rate_limits WHERE window_start < now() - "
-                             "interval '1 hour'"))
+        # This key's ended windows, and anything a week old (no window is that long); never a
+        # window still running, however long it is.
+        sess.execute(sa.text(
+            "DELETE FROM rate_limits WHERE (key = :key AND window_start < "
+            "to_timestamp(floor(extract(epoch FROM now()) / :w) * :w)) "
+            "OR window_start < now() - interval '7 days'"), {"key": key[:255], "w": limit.window_s})
     sess.commit()
     return None if count <= limit.count else max(int(remaining), 1)

@@ -77,3 +77,13 @@ def test_json_over_its_own_limit_is_413(app, api, workspace, make_channel, monke
     answer = api.post("/posts", json={"channel_id": str(channel.id), "text": "y" * 3000})
     assert answer.status_code == 413 and answer.json["error"]["code"] == "payload_too_large"
     assert api.get("/posts").json["data"] == []
+
+
+def test_the_sweep_never_resets_a_running_window(app, api, monkeypatch):
+    from app.ops import ratelimit
+
+    monkeypatch.setattr(ratelimit, "SWEEP_ONE_IN", 1)  # sweep on every request
+    monkeypatch.setitem(app.config, "API_RATE", Limit(3, 86400))  # a day-long window
+    for _ in range(3):
+        assert api.get("/posts").status_code == 200
+    assert api.get("/posts").status_code == 429
