@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.channels.models import Channel
 from app.channels.preview import preview_for
-from app.errors import ValidationFailed
+from app.errors import NotFound, ValidationFailed
 from app.posts import service
 from app.posts.models import Post
 from app.timeutil import parse_schedule, zone
@@ -26,6 +26,8 @@ class Draft:
     overrides: dict[str, str] = field(default_factory=dict)
     schedule_at: str = ""
     timezone: str = "UTC"
+    media_ids: list[str] = field(default_factory=list)  # on the post (the first part)
+    alt_texts: dict[str, str] = field(default_factory=dict)
 
     def content_for(self, channel_id) -> list[str]:
         override = (self.overrides.get(str(channel_id)) or "").strip()
@@ -89,6 +91,7 @@ def create_group(sess: Session, workspace_id, actor: str, draft: Draft, action: 
         when = service.db_now(sess)
     for channel in channels:
         _check(sess, workspace_id, draft, channel, publishing=when is not None)
+    _describe_media(sess, workspace_id, actor, draft)
     group_id = uuid.uuid4()
     posts = []
     for channel in channels:
@@ -98,8 +101,22 @@ def create_group(sess: Session, workspace_id, actor: str, draft: Draft, action: 
             sess, workspace_id, actor, channel_id=channel.id, group_id=group_id,
             text=content[0] if single else None,
             parts=None if single else [{"text": t, "media_ids": []} for t in content],
-            schedule_at=when, timezone=draft.timezone))
+            media_ids=draft.media_ids, schedule_at=when, timezone=draft.timezone))
     return posts
+
+
+def _describe_media(sess: Session, workspace_id, actor: str, draft: Draft) -> None:
+    """Alt texts edited in the composer are saved on the chosen files before posting."""
+    from app.media.service import get_media, set_alt_text
+
+    for media_id in draft.media_ids:
+        try:
+            media = get_media(sess, workspace_id, uuid.UUID(media_id))
+        except (ValueError, NotFound) as exc:
+            raise ValidationFailed("no such media in this workspace", field="media_id") from exc
+        alt = draft.alt_texts.get(media_id)
+        if alt is not None and alt != media.alt_text:
+            set_alt_text(sess, workspace_id, media.id, actor, alt)
 
 
 def edit_parts(parts: list[str], op: str) -> list[str]:

@@ -14,6 +14,7 @@ from app.posts import compose
 from app.web import render
 
 bp = Blueprint("compose", __name__, url_prefix="/compose")
+MEDIA_SHOWN = 24  # the newest files the picker offers
 
 
 def _draft_from_form() -> compose.Draft:
@@ -24,21 +25,28 @@ def _draft_from_form() -> compose.Draft:
         overrides={k.removeprefix("override-"): v for k, v in form.items()
                    if k.startswith("override-")},
         schedule_at=form.get("schedule_at", ""),
-        timezone=form.get("timezone", "").strip() or current_membership().workspace.timezone)
+        timezone=form.get("timezone", "").strip() or current_membership().workspace.timezone,
+        media_ids=form.getlist("media_id"),
+        alt_texts={k.removeprefix("alt-"): v for k, v in form.items() if k.startswith("alt-")})
 
 
 def _page(draft: compose.Draft, errors: dict | None = None, status: int = 200,
           fragment: str = "compose/_composer.html"):
     channels = list_channels(db.session, current_workspace_id())
     chosen = [c for c in channels if str(c.id) in draft.channel_ids]
+    from app.media.service import list_media
+    from app.media.signing import signed_url
+
+    library = [(m, signed_url(m.workspace_id, m.id)) for m in
+               list_media(db.session, current_workspace_id(), limit=MEDIA_SHOWN)]
     return render("compose/index.html", fragment, status=status, draft=draft,
-                  channels=channels, previews=compose.previews(chosen, draft),
+                  channels=channels, previews=compose.previews(chosen, draft), library=library,
                   errors=errors or {}, zones=timezone_names(), sandbox_url=connect_url(SANDBOX))
 
 
 def _slot(field: str | None, draft: compose.Draft) -> str:
     """The field an error shows beside; one the form has no place for goes on top."""
-    known = {"channel_id", "schedule_at", "timezone", "action", "op"}
+    known = {"channel_id", "schedule_at", "timezone", "action", "op", "file", "media_id"}
     known |= {f"parts[{i}].text" for i in range(len(draft.parts))}
     known |= {f"override-{c}" for c in draft.channel_ids}
     return field if field in known else "form"
@@ -88,3 +96,23 @@ def create():
     verb = {"draft": "Saved as draft", "schedule": "Scheduled", "now": "Publishing now"}[action]
     flash(f"{verb}: {len(posts)} post{'s' if len(posts) != 1 else ''}.")
     return redirect(url_for("posts.index"))
+
+
+@bp.post("/media")
+@login_required
+def upload_media():
+    """Upload a file from the composer; it comes back chosen for this post."""
+    from app.media.service import upload
+
+    draft = _draft_from_form()
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        return _page(draft, {"file": "choose a file to upload"}, 422)
+    try:
+        media = upload(db.session, current_workspace_id(), actor(), file.filename, file.read(),
+                       alt_text=request.form.get("new_alt_text", "").strip())
+    except DomainError as exc:
+        db.session.rollback()
+        return _page(draft, {_slot(exc.field, draft): exc.message}, exc.status)
+    draft.media_ids.append(str(media.id))
+    return _page(draft)

@@ -104,6 +104,7 @@ def test_compose_a_thread_with_server_counted_previews_and_schedule_it(page, liv
     page.locator("#previews .counter", has_text="10 over the limit").wait_for()
     page.locator("#part-text-0").fill("Big news 🎉 today")
     page.locator("#previews .counter", has_text="Part 1: 16 / 500").wait_for()
+    _attach_a_photo(page)
     when = (datetime.now(ZoneInfo(TZ)) + timedelta(days=2)).replace(hour=10, minute=0)
     page.fill("#schedule_at", when.strftime("%Y-%m-%dT%H:%M"))
     shot(page, "02-composer")
@@ -225,3 +226,25 @@ def test_channels_banner_and_settings_pages(page, live_server):
     page.goto(base + "/settings/members")
     shot(page, "09-settings-members")
     assert page.script_errors == []
+
+
+def _attach_a_photo(page):
+    """Upload from the composer: the file comes back chosen, with its alt text, and the
+    thread typed so far is kept."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 60, 30)).save(buffer, "PNG")
+    page.set_input_files("#media-file", files=[{"name": "launch.png", "mimeType": "image/png",
+                                                "buffer": buffer.getvalue()}])
+    page.fill("#new-alt-text", "The launch banner")
+    page.get_by_role("button", name="Upload", exact=True).click()
+    chosen = page.locator('#media-picker input[name="media_id"]:checked')
+    chosen.wait_for()
+    media_id = chosen.get_attribute("value")
+    assert page.input_value(f"#alt-{media_id}") == "The launch banner"
+    assert page.input_value("#part-text-1") == "Details in the second part"
+    page.wait_for_function("() => !document.querySelector("
+                           "'.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")

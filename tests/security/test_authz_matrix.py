@@ -105,6 +105,7 @@ MATRIX: dict[str, Row] = {
     "channels.choose_page": own(form={"page_id": "1"}),  # only pages kept in A's own session
     "api.channel_post_options": scoped(),
     "compose.new": own(),
+    "compose.upload_media": own(),
     "compose.editor": own(),
     "compose.preview": own(form={"channel_id": "{channel}", "part": "peek"}),  # B's is ignored
     "compose.create": refers(form={"channel_id": "{channel}", "part": "into B",
