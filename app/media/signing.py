@@ -21,14 +21,21 @@ def _signature(workspace_id: str, media_id: str, expires: int, variant: str) -> 
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def signed_url(workspace_id, media_id, variant: str = "", ttl: int = DEFAULT_TTL,
-               now: float | None = None) -> str:
+def signed_path(workspace_id, media_id, variant: str = "", ttl: int = DEFAULT_TTL,
+                now: float | None = None) -> str:
+    """The link's path and query (for pages this server shows itself)."""
     expires = int((now or time.time()) + ttl)
     query = {"w": str(workspace_id), "e": expires, "s": _signature(str(workspace_id),
                                                                   str(media_id), expires, variant)}
     if variant:
         query["v"] = variant
-    return f"{config.public_url()}/m/{media_id}?{urlencode(query)}"
+    return f"/m/{media_id}?{urlencode(query)}"
+
+
+def signed_url(workspace_id, media_id, variant: str = "", ttl: int = DEFAULT_TTL,
+               now: float | None = None) -> str:
+    """The full link, on OPENPOST_PUBLIC_URL, for platforms that fetch media themselves."""
+    return config.public_url() + signed_path(workspace_id, media_id, variant, ttl, now)
 
 
 def verify(media_id, args, now: float | None = None) -> tuple[str, str]:

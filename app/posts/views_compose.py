@@ -35,9 +35,9 @@ def _page(draft: compose.Draft, errors: dict | None = None, status: int = 200,
     channels = list_channels(db.session, current_workspace_id())
     chosen = [c for c in channels if str(c.id) in draft.channel_ids]
     from app.media.service import list_media
-    from app.media.signing import signed_url
+    from app.media.signing import signed_path
 
-    library = [(m, signed_url(m.workspace_id, m.id)) for m in
+    library = [(m, signed_path(m.workspace_id, m.id)) for m in
                list_media(db.session, current_workspace_id(), limit=MEDIA_SHOWN)]
     return render("compose/index.html", fragment, status=status, draft=draft,
                   channels=channels, previews=compose.previews(chosen, draft), library=library,

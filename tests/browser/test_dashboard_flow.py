@@ -245,6 +245,9 @@ def _attach_a_photo(page):
     chosen.wait_for()
     media_id = chosen.get_attribute("value")
     assert page.input_value(f"#alt-{media_id}") == "The launch banner"
+    thumb = page.locator(f'label[for="media-{media_id}"] img.thumb')
+    page.wait_for_function("img => img.complete && img.naturalWidth === 64",
+                           arg=thumb.element_handle())  # the signed link really serves it
     assert page.input_value("#part-text-1") == "Details in the second part"
     page.wait_for_function("() => !document.querySelector("
                            "'.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
