@@ -4,15 +4,20 @@ processing, media_publish, permalinks, ig_refresh_token, Graph error bodies."""
 from __future__ import annotations
 
 import re
-import secrets
 import time
-from urllib.parse import urlencode
 
-from flask import Blueprint, redirect, request
+from flask import Blueprint, request
 
 from app.sandbox.core import faulty, json_response, state
 from app.sandbox.pull import pull, settings, step
-from app.sandbox.threads import ERRORS, graph_error
+from app.sandbox.threads import (
+    ERRORS,
+    graph_authorize,
+    graph_error,
+    graph_new_account,
+    graph_token,
+    graph_user,
+)
 
 bp = Blueprint("sandbox_instagram", __name__, url_prefix="/instagram")
 V = "/v21.0"
@@ -25,23 +30,15 @@ def _param(name: str) -> str | None:
 
 
 def _token():
-    return state().token("instagram", _param("access_token"))
+    return graph_token("instagram")
 
 
 def _user():
-    token = _token()
-    if token is None or token.revoked:
-        return None, graph_error("Error validating access token: The user has not authorized "
-                                 "application.", 190, subcode=458)
-    if token.expires_at and token.expires_at < time.time():
-        return None, graph_error("Error validating access token: Session has expired.", 190,
-                                 subcode=463)
-    return state().account("instagram", token.account), None
+    return graph_user("instagram")
 
 
 def new_account(username: str = "sandbox") -> tuple[dict, str]:
-    account = state().add_account("instagram", state().next_id(), username=username)
-    return account, state().mint("instagram", account["id"], lifetime=LONG_LIFETIME)
+    return graph_new_account("instagram", username)
 
 
 def control_account(body: dict) -> dict:
@@ -52,11 +49,7 @@ def control_account(body: dict) -> dict:
 
 @bp.get("/oauth/authorize")
 def authorize():
-    code = secrets.token_urlsafe(16)
-    account, _ = new_account()
-    state().codes[code] = {"account": account["id"], "redirect_uri": request.args.get("redirect_uri")}
-    query = urlencode({"code": code, "state": request.args.get("state", "")})
-    return redirect(f"{request.args.get('redirect_uri')}?{query}")
+    return graph_authorize("instagram")
 
 
 @bp.post("/oauth/access_token")

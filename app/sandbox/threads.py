@@ -36,33 +36,53 @@ def _param(name: str) -> str | None:
     return request.values.get(name)
 
 
-def _token():
-    return state().token("threads", _param("access_token"))
+# Meta's Graph fakes (Threads, Instagram) share how tokens, accounts and sign-in behave.
+
+def graph_token(platform: str):
+    return state().token(platform, _param("access_token"))
 
 
-def _user():
-    token = _token()
+def graph_user(platform: str):
+    """(account, None) for the request's access token, or (None, Graph error 190)."""
+    token = graph_token(platform)
     if token is None or token.revoked:
         return None, graph_error("Error validating access token: The user has not authorized "
                                  "application.", 190, subcode=458)
     if token.expires_at and token.expires_at < time.time():
         return None, graph_error("Error validating access token: Session has expired.", 190,
                                  subcode=463)
-    return state().account("threads", token.account), None
+    return state().account(platform, token.account), None
+
+
+def graph_new_account(platform: str, username: str) -> tuple[dict, str]:
+    account = state().add_account(platform, state().next_id(), username=username)
+    return account, state().mint(platform, account["id"], lifetime=LONG_LIFETIME)
+
+
+def graph_authorize(platform: str):
+    """The consent screen, always granted: back to redirect_uri with a code and the state."""
+    code = secrets.token_urlsafe(16)
+    account, _ = graph_new_account(platform, "sandbox")
+    state().codes[code] = {"account": account["id"], "redirect_uri": request.args.get("redirect_uri")}
+    query = urlencode({"code": code, "state": request.args.get("state", "")})
+    return redirect(f"{request.args.get('redirect_uri')}?{query}")
+
+
+def _token():
+    return graph_token("threads")
+
+
+def _user():
+    return graph_user("threads")
 
 
 def new_account(username: str = "sandbox") -> tuple[dict, str]:
-    account = state().add_account("threads", state().next_id(), username=username)
-    return account, state().mint("threads", account["id"], lifetime=LONG_LIFETIME)
+    return graph_new_account("threads", username)
 
 
 @bp.get("/oauth/authorize")
 def authorize():
-    code = secrets.token_urlsafe(16)
-    account, _ = new_account()
-    state().codes[code] = {"account": account["id"], "redirect_uri": request.args.get("redirect_uri")}
-    query = urlencode({"code": code, "state": request.args.get("state", "")})
-    return redirect(f"{request.args.get('redirect_uri')}?{query}")
+    return graph_authorize("threads")
 
 
 @bp.post("/oauth/access_token")
