@@ -169,20 +169,29 @@ def _new_publish(user: dict, kind: str, body: dict, **extra) -> dict:
     return item
 
 
+def _init_request():
+    """What every init call checks first: the token, the init rate limit, post_info.
+    (user, body, source_info, None), or (..., the error answer)."""
+    body = request.get_json(silent=True) or {}
+    source = body.get("source_info") or {}
+    user, problem = _user()
+    if problem:
+        return None, body, source, problem
+    limited = _init_limited()
+    if limited:
+        return user, body, source, limited
+    bad = _post_info_problem(user, body.get("post_info") or {})
+    if bad:
+        return user, body, source, reply(code=bad[0], message=bad[1], status=400)
+    return user, body, source, None
+
+
 @bp.post("/v2/post/publish/video/init/")
 @faulty("tiktok", "init", ERRORS, _token)
 def video_init():
-    user, problem = _user()
+    user, body, source, problem = _init_request()
     if problem:
         return problem
-    limited = _init_limited()
-    if limited:
-        return limited
-    body = request.get_json(silent=True) or {}
-    source = body.get("source_info") or {}
-    bad = _post_info_problem(user, body.get("post_info") or {})
-    if bad:
-        return reply(code=bad[0], message=bad[1], status=400)
     if source.get("source") != "FILE_UPLOAD":
         return reply(code="url_ownership_unverified", status=403,
                      message="PULL_FROM_URL needs a verified domain")
@@ -220,18 +229,10 @@ def upload(publish_id: str):
 @bp.post("/v2/post/publish/content/init/")
 @faulty("tiktok", "photo_init", ERRORS, _token)
 def content_init():
-    user, problem = _user()
+    user, body, source, problem = _init_request()
     if problem:
         return problem
-    limited = _init_limited()
-    if limited:
-        return limited
-    body = request.get_json(silent=True) or {}
-    source = body.get("source_info") or {}
     images = source.get("photo_images") or []
-    bad = _post_info_problem(user, body.get("post_info") or {})
-    if bad:
-        return reply(code=bad[0], message=bad[1], status=400)
     if body.get("media_type") != "PHOTO" or source.get("source") != "PULL_FROM_URL" \
             or not 1 <= len(images) <= 35 \
             or not 0 <= int(source.get("photo_cover_index") or 0) < len(images):
