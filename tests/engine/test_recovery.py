@@ -141,12 +141,9 @@ def test_only_one_process_runs_the_maintenance_sweeps(pg):
         second.close()
 
 
-def test_a_rotated_refresh_token_is_committed_before_it_is_used(space, platform, loopback,
-                                                               workers):
-    platform.refresh_tokens["r-old"] = "acct"
-    channel = space.channel(platform.base_url,
-                            credentials={"access_token": "a-old", "refresh_token": "r-old"},
-                            token_expires_at=datetime.now(UTC) + timedelta(seconds=60))
+def _publish_and_see_stored_credentials(space, platform, channel, workers):
+    """Publish one post; return the token the platform received and the credentials that
+    were committed in the database at that very moment."""
     seen = []
 
     def stored_at_use(status, token):
@@ -158,6 +155,16 @@ def test_a_rotated_refresh_token_is_committed_before_it_is_used(space, platform,
     workers(1)
     assert space.wait_terminal([post_id]) == {"published": 1}
     [(token, stored)] = seen
+    return token, stored
+
+
+def test_a_rotated_refresh_token_is_committed_before_it_is_used(space, platform, loopback,
+                                                               workers):
+    platform.refresh_tokens["r-old"] = "acct"
+    channel = space.channel(platform.base_url,
+                            credentials={"access_token": "a-old", "refresh_token": "r-old"},
+                            token_expires_at=datetime.now(UTC) + timedelta(seconds=60))
+    token, stored = _publish_and_see_stored_credentials(space, platform, channel, workers)
     assert token == stored["access_token"] != "a-old"
     assert stored["refresh_token"] in platform.refresh_tokens
     assert "r-old" not in platform.refresh_tokens
@@ -232,17 +239,7 @@ def test_credentials_saved_during_a_publish_are_committed_before_use(space, plat
     platform.refresh_tokens["r-9"] = "acct"
     channel = space.channel(platform.base_url,
                             credentials={"access_token": "a-9", "refresh_token": "r-9"})
-    seen = []
-
-    def stored_at_use(status, token):
-        with Session(space.engine) as sess:
-            seen.append((token, sess.get(Channel, channel).credentials))
-
-    platform.on_create = stored_at_use
-    [post_id] = space.posts([channel])
-    workers(1)
-    assert space.wait_terminal([post_id]) == {"published": 1}
-    [(token, stored)] = seen
+    token, stored = _publish_and_see_stored_credentials(space, platform, channel, workers)
     assert token == stored["access_token"] != "a-9"
     assert stored["refresh_token"] in platform.refresh_tokens
 
