@@ -83,11 +83,8 @@ def notify_due(sess: Session) -> None:
 
 def _announce(sess: Session, post: Post, target: PostState) -> None:
     from app.notifications import service as notifications
-    from app.outbox import service as outbox
-    from app.posts.serialize import post_summary
 
-    outbox.enqueue(sess, post.workspace_id, "webhook", f"post.{target.value}",
-                   {"post": post_summary(post)})
+    announce(sess, [post.id], f"post.{target.value}")
     if target is S.FAILED:
         notifications.post_failed(sess, post)
 
@@ -117,7 +114,8 @@ UPDATE posts AS p SET state = 'publishing', claimed_by = :worker,
     idempotency_key = coalesce(p.idempotency_key, replace(gen_random_uuid()::text, '-', '')),
     updated_at = now(), version = p.version + 1
 FROM picked WHERE p.id = picked.id
-RETURNING p.*, picked.source
+RETURNING p.id, p.workspace_id, p.channel_id, p.claim_token, p.attempts, p.schedule_at,
+    p.idempotency_key, p.text, p.parts, p.media_ids, p.options, p.results, picked.source
 """)
 
 FINISH_SQL = sa.text("""
@@ -133,19 +131,21 @@ FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r(id uuid, token uuid, target t
     live_url text, provider_post_id text, results jsonb, warnings jsonb, error_code text,
     error_message text)
 WHERE p.id = r.id AND p.claim_token = r.token AND p.state = 'publishing'
-RETURNING p.*
+RETURNING p.id, p.workspace_id, p.channel_id, p.state, p.schedule_at, p.published_at,
+    p.error_code, p.error_message
 """)
 
 
 def claim_due(sess: Session, worker_id: str, limit: int, lease_seconds: float) -> list:
     """Lease up to `limit` posts in one statement: expired leases, due retries, due posts.
 
-    Rows carry `source` ('expired', 'retry' or 'due'); only 'due' rows change state here
+    Rows carry the columns the engine needs (not the whole post: less to send and to load)
+    and `source` ('expired', 'retry' or 'due'); only 'due' rows change state here
     (scheduled -> publishing). The caller commits before any HTTP call.
     """
     rows = sess.execute(CLAIM_SQL, {"worker": worker_id, "limit": limit,
                                     "lease": lease_seconds}).all()
-    _record_many(sess, [r for r in rows if r.source == "due"], S.SCHEDULED, S.PUBLISHING,
+    _record_many(sess, [r.id for r in rows if r.source == "due"], S.SCHEDULED, S.PUBLISHING,
                  "worker:" + worker_id)
     return rows
 
@@ -154,10 +154,13 @@ def finish_many(sess: Session, outcomes: list[dict], *, actor: str) -> list:
     """publishing -> published | failed for many posts, each fenced by its claim token.
 
     `outcomes`: {"id", "token", "target", "live_url", "provider_post_id", "results",
-    "warnings", "error_code", "error_message"}. Returns the rows accepted; a row whose token
-    no longer matches (its lease was taken over) is refused and left untouched.
+    "warnings", "error_code", "error_message"}. Returns the rows accepted (id, workspace_id,
+    channel_id, state, schedule_at, published_at, error_code, error_message); a row whose
+    token no longer matches (its lease was taken over) is refused and left untouched.
     """
     import json
+
+    from app.notifications import service as notifications
 
     for outcome in outcomes:
         if not can_transition(S.PUBLISHING, outcome["target"]):
@@ -166,7 +169,11 @@ def finish_many(sess: Session, outcomes: list[dict], *, actor: str) -> list:
         return []
     rows = sess.execute(FINISH_SQL, {"rows": json.dumps(outcomes, default=str)}).all()
     for target in (S.PUBLISHED, S.FAILED):
-        _record_many(sess, [r for r in rows if r.state == target], S.PUBLISHING, target, actor)
+        _record_many(sess, [r.id for r in rows if r.state == target], S.PUBLISHING, target,
+                     actor)
+    for row in rows:
+        if row.state == S.FAILED:
+            notifications.post_failed(sess, row)
     return rows
 
 
@@ -175,49 +182,46 @@ def create_many(sess: Session, posts: list[dict], target: PostState, *, actor: s
     target = PostState(target)
     if not can_transition(None, target):
         raise InvalidTransition(f"a new post cannot be {target}")
-    rows = sess.execute(sa.insert(Post.__table__).returning(*Post.__table__.c),
-                        [dict(p, state=target.value) for p in posts]).all()
-    _record_many(sess, rows, None, target, actor)
+    ids = sess.scalars(sa.insert(Post.__table__).returning(Post.__table__.c.id),
+                       [dict(p, state=target.value) for p in posts]).all()
+    _record_many(sess, ids, None, target, actor)
     if target is S.SCHEDULED:
         notify_due(sess)
 
 
+# A transition's post events and webhook outbox rows, one statement each whatever the number of
+# posts. The webhook payload is the post's summary as the database builds it (post_summary(),
+# migration 0007), right after the change. A workspace without an enabled webhook endpoint gets
+# no webhook rows: an endpoint receives the changes made while it is enabled.
 EVENTS_SQL = sa.text("""
 INSERT INTO post_events (post_id, workspace_id, from_state, to_state, actor, request_id, detail)
-SELECT (e->>'post_id')::uuid, (e->>'workspace_id')::uuid, :from_state, :to_state, :actor,
-    :request_id, e->'detail'
-FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS e
+SELECT p.id, p.workspace_id, CAST(:from_state AS text), CAST(:to_state AS text), :actor,
+    CAST(:request_id AS text),
+    CASE WHEN CAST(:to_state AS text) = 'failed' THEN jsonb_build_object('error', jsonb_build_object(
+        'code', p.error_code, 'message', p.error_message)) ELSE '{}'::jsonb END
+FROM posts AS p WHERE p.id = ANY(:ids) ORDER BY p.id
 """)
 
 WEBHOOKS_SQL = sa.text("""
 INSERT INTO outbox (event_id, workspace_id, kind, event_type, payload, attempts)
-SELECT gen_random_uuid(), (e->'post'->>'workspace_id')::uuid, 'webhook', :event_type,
-    jsonb_build_object('post', e->'post'->'summary'), 0
-FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS e
+SELECT gen_random_uuid(), p.workspace_id, 'webhook', :event_type,
+    jsonb_build_object('post', post_summary(p)), 0
+FROM posts AS p
+WHERE p.id = ANY(:ids) AND EXISTS (SELECT 1 FROM webhook_endpoints AS e
+                                   WHERE e.workspace_id = p.workspace_id AND e.enabled)
 """)
 
 
-def _record_many(sess: Session, rows: list, source: PostState | None, target: PostState,
+def _record_many(sess: Session, ids: list, source: PostState | None, target: PostState,
                  actor: str) -> None:
-    """The event and webhook rows of a set-based transition: one statement each, whatever the
-    number of posts (the rows travel as one JSON parameter)."""
-    import json
+    """The post events and webhook rows of a set-based transition of posts `ids`."""
+    if ids:
+        sess.execute(EVENTS_SQL, {"ids": list(ids), "from_state": source,
+                                  "to_state": target.value, "actor": actor,
+                                  "request_id": request_id_var.get()})
+        announce(sess, ids, f"post.{target.value}")
 
-    from app.notifications import service as notifications
-    from app.posts.serialize import post_summary
 
-    if not rows:
-        return
-    failed = target is S.FAILED
-    events = [{"post_id": str(r.id), "workspace_id": str(r.workspace_id),
-               "detail": {"error": {"code": r.error_code, "message": r.error_message}}
-               if failed else {}} for r in rows]
-    sess.execute(EVENTS_SQL, {"rows": json.dumps(events), "from_state": source,
-                              "to_state": target.value, "actor": actor,
-                              "request_id": request_id_var.get()})
-    hooks = [{"post": {"workspace_id": str(r.workspace_id), "summary": post_summary(r)}}
-             for r in rows]
-    sess.execute(WEBHOOKS_SQL, {"rows": json.dumps(hooks), "event_type": f"post.{target.value}"})
-    if failed:
-        for row in rows:
-            notifications.post_failed(sess, row)
+def announce(sess: Session, ids: list, event_type: str) -> None:
+    """Queue the webhook `event_type` for posts `ids` (flushed), with their summaries."""
+    sess.execute(WEBHOOKS_SQL, {"ids": list(ids), "event_type": event_type})

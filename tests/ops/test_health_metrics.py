@@ -76,7 +76,10 @@ def _sample(families, family, name, **labels):
 
 
 def test_metrics_page(quiet_ops, client, db, workspace, make_channel):
+    from app.webhooks import service as webhooks
+
     ws, _ = workspace
+    webhooks.create_endpoint(db, ws, "test", url="https://hooks.example.com/openpost")
     _overdue_post(db, ws, make_channel(ws))
     platform, code = f"p-{uuid.uuid4().hex[:6]}", f"c-{uuid.uuid4().hex[:6]}"
     metrics.observe_publish(platform, 0.3, 2.0)

@@ -17,8 +17,11 @@ ALL = set(itertools.product(list(PostState), list(PostState)))
 
 @pytest.fixture
 def post_in(db, workspace, make_channel):
+    from app.webhooks import service as webhooks
+
     ws_id, _user = workspace
     channel = make_channel(ws_id)
+    webhooks.create_endpoint(db, ws_id, "test", url="https://hooks.example.com/openpost")
 
     def make(state: PostState) -> Post:
         post = Post(workspace_id=ws_id, channel_id=channel.id, state=state.value, text="hi",
@@ -49,6 +52,27 @@ def test_legal_transition_writes_event_and_webhook(db, post_in, source, target):
         OutboxMessage.kind == "webhook", OutboxMessage.payload["post"]["id"].astext
         == str(post.id))).all()
     assert hooks == [f"post.{target}"]
+
+
+def test_no_webhook_rows_without_an_enabled_endpoint(db, workspace, make_channel):
+    """A workspace that has no enabled endpoint still gets its events, but no webhook rows."""
+    from app.webhooks import service as webhooks
+
+    ws_id, _user = workspace
+    endpoint, _secret = webhooks.create_endpoint(db, ws_id, "test",
+                                                 url="https://hooks.example.com/openpost")
+    endpoint.enabled = False
+    post = Post(workspace_id=ws_id, channel_id=make_channel(ws_id).id, state="draft",
+                text="hi", timezone="UTC", options={}, media_ids=[], results=[], warnings=[])
+    db.add(post)
+    db.flush()
+    transition(db, post, PostState.CANCELED, actor="test")
+    db.flush()
+    assert db.scalar(sa.select(sa.func.count()).select_from(PostEvent)
+                     .where(PostEvent.post_id == post.id)) == 1
+    assert db.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)
+                     .where(OutboxMessage.workspace_id == ws_id,
+                            OutboxMessage.kind == "webhook")) == 0
 
 
 @pytest.mark.parametrize("source,target", sorted(ALL - LEGAL))

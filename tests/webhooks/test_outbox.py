@@ -12,6 +12,15 @@ from app.posts import service as posts
 from app.posts.lifecycle import PostState, transition
 
 
+@pytest.fixture
+def workspace(workspace, db):
+    """A workspace with an enabled webhook endpoint (webhook rows are written only then)."""
+    from app.webhooks import service as webhooks
+
+    webhooks.create_endpoint(db, workspace[0], "test", url="https://hooks.example.com/openpost")
+    return workspace
+
+
 def events(db, workspace_id):
     return list(db.scalars(sa.select(OutboxMessage.event_type).where(
         OutboxMessage.workspace_id == workspace_id, OutboxMessage.kind == "webhook")
