@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import functools
 import logging
-import ssl
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import httpx
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.channels import registry, tokens
 from app.channels.base import PartResult, PublishJob, PublishResult
 from app.channels.errors import AuthRevoked, PublishError, RateLimited, UnsupportedPlatform
+from app.channels.http import make_client
 from app.channels.models import Channel
 from app.logs import context_var
 from app.posts import publishing
@@ -63,8 +61,7 @@ class AttemptRunner:
         """This thread's httpx.Client and publishers (made once per thread)."""
         cache = getattr(self.local, "publishers", None)
         if cache is None:
-            client = httpx.Client(timeout=self.cfg.http_timeout_seconds, verify=_tls(),
-                                  limits=httpx.Limits(max_keepalive_connections=32))
+            client = make_client(timeout=self.cfg.http_timeout_seconds)
             cache = self.local.publishers = {"_client": client}
         return cache
 
@@ -212,12 +209,6 @@ class AttemptRunner:
         if isinstance(exc, RateLimited):
             outcome.blocked_until = decision.at
         return outcome
-
-
-@functools.cache
-def _tls() -> ssl.SSLContext:
-    """One TLS context for every thread's client (building one loads the CA bundle)."""
-    return httpx.create_ssl_context()
 
 
 def _part_json(part: PartResult) -> dict:

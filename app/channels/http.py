@@ -27,9 +27,12 @@ TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 DEFAULT_RATE_WAIT = timedelta(minutes=1)
 
 
-def make_client() -> httpx.Client:
-    """The client the engine hands to publishers: bounded timeouts, no redirects followed."""
-    return httpx.Client(timeout=TIMEOUT, follow_redirects=False,
+def make_client(timeout: httpx.Timeout | float = TIMEOUT) -> httpx.Client:
+    """The client the engine hands to publishers: bounded timeouts, no redirects followed, on
+    libcurl (app/channels/transport.py)."""
+    from app.channels.transport import CurlTransport
+
+    return httpx.Client(timeout=timeout, follow_redirects=False, transport=CurlTransport(),
                         headers={"User-Agent": "OpenPost"})
 
 
