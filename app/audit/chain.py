@@ -17,6 +17,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -46,21 +47,36 @@ def _head(sess: Session, workspace_id: uuid.UUID | None) -> tuple[int, str | Non
     return (row[0], row[1]) if row else (0, None)
 
 
+SEAL_SQL = sa.text("""
+UPDATE audit_log AS a SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash
+FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS v(id bigint, seq bigint, prev_hash text,
+                                                   hash text)
+WHERE a.id = v.id AND a.hash IS NULL
+""")
+
+
 def seal(sess: Session, limit: int = 5000) -> int:
-    """Seal up to `limit` committed, unsealed entries; returns how many (0 if another seals)."""
+    """Seal up to `limit` committed, unsealed entries; returns how many (0 if another seals).
+    The hashes are computed here (`entry_hash`, what `verify` recomputes) and written with one
+    statement, whatever the number of entries."""
     if not sess.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(SEAL_LOCK))):
         sess.rollback()
         return 0
-    entries = list(sess.scalars(sa.select(AuditEntry).where(AuditEntry.hash.is_(None))
-                                .order_by(AuditEntry.id).limit(limit)))
+    columns = [c for c in AuditEntry.__table__.c if c.name not in ("seq", "prev_hash", "hash")]
+    entries = sess.execute(sa.select(*columns).where(AuditEntry.hash.is_(None))
+                           .order_by(AuditEntry.id).limit(limit)).all()
     heads: dict[uuid.UUID | None, tuple[int, str | None]] = {}
-    for entry in entries:
-        if entry.workspace_id not in heads:
-            heads[entry.workspace_id] = _head(sess, entry.workspace_id)
-        seq, prev = heads[entry.workspace_id]
-        entry.seq, entry.prev_hash = seq + 1, prev
-        entry.hash = entry_hash(entry)
-        heads[entry.workspace_id] = (entry.seq, entry.hash)
+    sealed = []
+    for row in entries:
+        if row.workspace_id not in heads:
+            heads[row.workspace_id] = _head(sess, row.workspace_id)
+        seq, prev = heads[row.workspace_id]
+        entry = SimpleNamespace(**row._mapping, seq=seq + 1, prev_hash=prev)
+        sealed.append({"id": entry.id, "seq": entry.seq, "prev_hash": prev,
+                       "hash": entry_hash(entry)})
+        heads[row.workspace_id] = (entry.seq, sealed[-1]["hash"])
+    if sealed:
+        sess.execute(SEAL_SQL, {"rows": json.dumps(sealed)})
     sess.commit()
     return len(entries)
 
