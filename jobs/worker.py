@@ -10,7 +10,6 @@ import secrets
 import socket
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import sqlalchemy as sa
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -41,7 +40,9 @@ class Worker:
         self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.actor = f"worker:{self.id}"
         self.runner = AttemptRunner(engine, self.cfg)
-        self.executor = ThreadPoolExecutor(self.cfg.concurrency, thread_name_prefix="publish")
+        # The publish threads take their posts from this queue (None: stop).
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.publishers: list[threading.Thread] = []
         self.dispatcher = Dispatcher(self.cfg.concurrency, self.cfg.channel_limit,
                                      self.cfg.platform_share, self._start)
         self.results: queue.Queue[Outcome] = queue.Queue()
@@ -91,15 +92,24 @@ class Worker:
         import app.posts.serialize  # noqa: F401
 
         sa.orm.configure_mappers()
-        barrier = threading.Barrier(self.cfg.concurrency)
+        ready = threading.Barrier(self.cfg.concurrency + 1)
+        for n in range(self.cfg.concurrency):
+            thread = threading.Thread(target=self._publish_loop, args=(ready,), daemon=True,
+                                      name=f"publish-{n}")
+            thread.start()
+            self.publishers.append(thread)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            ready.wait(10)
 
-        def ready():
-            self.runner.client()
-            with contextlib.suppress(threading.BrokenBarrierError):
-                barrier.wait(5)
-
-        for future in [self.executor.submit(ready) for _ in range(self.cfg.concurrency)]:
-            future.result()
+    def _publish_loop(self, ready: threading.Barrier) -> None:
+        self.runner.client()
+        with contextlib.suppress(threading.BrokenBarrierError):
+            ready.wait(10)
+        while (item := self.jobs.get()) is not None:
+            try:
+                self._work(item)
+            except Exception:  # a publish thread must outlive any one post
+                log.exception("publish thread: unexpected error")
 
     def stop(self, grace: float | None = None) -> None:
         """Stop claiming, give unstarted posts back, let running ones finish within the grace
@@ -134,7 +144,8 @@ class Worker:
             log.warning("could not record the shutdown (%s); leases will expire", exc)
         self.scheduler.shutdown(wait=False)
         self.maintenance.close()
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        for _thread in self.publishers:
+            self.jobs.put(None)
         log.info("worker %s stopped", self.id)
 
     # -- claiming ---------------------------------------------------------------------------
@@ -208,7 +219,7 @@ class Worker:
     # -- publishing -------------------------------------------------------------------------
 
     def _start(self, item) -> None:
-        self.executor.submit(self._work, item)
+        self.jobs.put(item)
 
     def _work(self, item) -> None:
         claim, channel = item
