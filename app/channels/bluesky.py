@@ -52,6 +52,11 @@ def create_session(client: httpx.Client, pds: str, identifier: str, password: st
     return check(response, "bluesky", message_of, ok=(200,)).json()
 
 
+def _with_session(creds: dict, session: dict) -> dict:
+    return {**creds, "access_jwt": session["accessJwt"], "refresh_jwt": session["refreshJwt"],
+            "did": session["did"]}
+
+
 class BlueskyPublisher(ThreadPublisher):
     platform = "bluesky"
     image_limits = images.ImageLimits(4, 2_000_000, ("JPEG", "PNG", "WEBP"))
@@ -61,26 +66,22 @@ class BlueskyPublisher(ThreadPublisher):
         settings = getattr(job_or_settings, "settings", job_or_settings)
         return (settings.get("pds_url") or "https://bsky.social").rstrip("/")
 
-    def _save_session(self, job: PublishJob, session: dict) -> None:
-        new = {**job.credentials, "access_jwt": session["accessJwt"],
-               "refresh_jwt": session["refreshJwt"], "did": session["did"]}
-        job.save_credentials(new)
-        job.credentials = new
-
     def renew(self, job: PublishJob) -> None:
         """refreshSession (the refresh token rotates), else a new session from the app password."""
-        creds = job.credentials
+        job.refresh_with(lambda creds: self._new_session(job, creds))
+
+    def _new_session(self, job: PublishJob, creds: dict) -> dict:
         if creds.get("refresh_jwt"):
             response = self.send(job, "POST", f"{self.pds(job)}/xrpc/com.atproto.server.refreshSession",
                                  headers={"Authorization": f"Bearer {creds['refresh_jwt']}"})
             if response.status_code == 200:
-                return self._save_session(job, response.json())
+                return _with_session(creds, response.json())
             if response.status_code != 400:
                 check(response, "bluesky", message_of)
         if not creds.get("app_password"):
             raise AuthRevoked("bluesky: the session expired and no app password is stored")
-        self._save_session(job, create_session(self.client, self.pds(job), creds["identifier"],
-                                               creds["app_password"], job.post_id))
+        return _with_session(creds, create_session(self.client, self.pds(job), creds["identifier"],
+                                                   creds["app_password"], job.post_id))
 
     def _authed(self, job: PublishJob, method: str, path: str, **kw) -> httpx.Response:
         if not job.credentials.get("access_jwt"):

@@ -49,12 +49,13 @@ class InstagramPublisher(SocialPublisher):
             return
         if float(expires) <= time.time():
             raise AuthRevoked("instagram: the access token expired; reconnect the channel")
+        job.refresh_with(lambda creds: self._exchange(job, creds))
+
+    def _exchange(self, job: PublishJob, creds: dict) -> dict:
         body = graph.call(self.client, job, "instagram", "GET", f"{api_url()}/refresh_access_token",
-                          token=job.credentials["access_token"], grant_type="ig_refresh_token")
-        new = {**job.credentials, "access_token": body["access_token"],
-               "expires_at": int(time.time()) + int(body.get("expires_in", 5_184_000))}
-        job.save_credentials(new)
-        job.credentials = new
+                          token=creds["access_token"], grant_type="ig_refresh_token")
+        return {**creds, "access_token": body["access_token"],
+                "expires_at": int(time.time()) + int(body.get("expires_in", 5_184_000))}
 
     def _status(self, job: PublishJob, container: str) -> str:
         body = self._call(job, "GET", f"/{container}", fields="status_code,status")
