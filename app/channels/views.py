@@ -141,7 +141,8 @@ def connect_sandbox():
             account = fake_bluesky.new_account(f"demo-{secrets.token_hex(4)}.sandbox",
                                                secrets.token_urlsafe(12))
             verified = Verified({"identifier": account["handle"], "app_password": account["password"]},
-                                {"pds_url": f"{base}/bluesky", "did": account["did"], "sandbox": True},
+                                {"pds_url": f"{base}/bluesky", "did": account["did"], "sandbox": True,
+                                 "video_service_url": f"{base}/bluesky-video"},
                                 account["handle"], "Sandbox (Bluesky)")
         else:
             account, token = fake_mastodon.new_account("demo")

@@ -11,6 +11,7 @@ def create_sandbox(state: State | None = None) -> Flask:
     """A WSGI app serving every fake under /<platform>/… and the control endpoint."""
     from app.sandbox import (
         bluesky,
+        bluesky_video,
         control,
         facebook,
         instagram,
@@ -24,7 +25,7 @@ def create_sandbox(state: State | None = None) -> Flask:
 
     sandbox = Flask("openpost_sandbox")
     sandbox.extensions["sandbox_state"] = state or State()
-    for module in (x, x_media, bluesky, mastodon, threads, instagram, facebook, linkedin, tiktok,
-                   control):
+    for module in (x, x_media, bluesky, bluesky_video, mastodon, threads, instagram, facebook,
+                   linkedin, tiktok, control):
         sandbox.register_blueprint(module.bp)
     return sandbox
