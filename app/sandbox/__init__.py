@@ -16,6 +16,7 @@ def create_sandbox(state: State | None = None) -> Flask:
         facebook,
         instagram,
         linkedin,
+        linkedin_orgs,
         mastodon,
         threads,
         tiktok,
@@ -26,6 +27,7 @@ def create_sandbox(state: State | None = None) -> Flask:
     sandbox = Flask("openpost_sandbox")
     sandbox.extensions["sandbox_state"] = state or State()
     for module in (x, x_media, bluesky, bluesky_video, mastodon, threads, instagram, facebook,
-                   linkedin, tiktok, control):
+                   linkedin, linkedin_orgs, tiktok, control):
         sandbox.register_blueprint(module.bp)
+    sandbox.register_blueprint(instagram.facebook_bp)
     return sandbox
