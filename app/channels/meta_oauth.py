@@ -69,7 +69,7 @@ def facebook(client: httpx.Client, pending: dict, code: str) -> Verified:
         raise ValidationFailed("this Facebook account manages no page OpenPost may post to",
                                field="code")
     return offering(base, [{"id": p["id"], "label": p.get("name", p["id"]),
-                            "handle": p.get("name", p["id"]),
+                            "handle": p.get("name", p["id"]), "display_name": p.get("name", ""),
                             "credentials": {"access_token": p["access_token"]},
                             "settings": {"page_id": p["id"], "account_id": p["id"]}}
                            for p in pages])

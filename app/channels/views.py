@@ -107,7 +107,7 @@ def callback(platform: str):
     except ValidationFailed as exc:
         return _form(platform, exc.message, 400 if exc.field == "state" else 422)
     if len(verified.extra.get("choices") or []) > 1:
-        return render("channels/choose_account.html", platform=platform, name=NAMES[platform],
+        return render("channels/choose_account.html", platform=platform,
                       choices=account_choice.offer(platform, verified, current_workspace_id()))
     return _store(platform, verified)
 
