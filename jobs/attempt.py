@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -145,6 +145,7 @@ class AttemptRunner:
             parts=claim.parts, options=claim.options, idempotency_key=claim.idempotency_key,
             done=done, save_part=save_part,
             save_credentials=lambda creds: self._store_credentials(channel.id, creds),
+            renew=functools.partial(tokens.renew_locked, self.engine, channel.id),
             attempt=claim.attempts, schedule_at=claim.schedule_at)
 
     def refresh_channel(self, channel_id, platform: str, margin_factor: float = 1) -> dict | None:
@@ -165,14 +166,14 @@ class AttemptRunner:
                                    .where(Channel.id == channel_id))
                 if not near:
                     return channel.credentials  # another worker refreshed it while we waited
-                _set_credentials(channel, publisher.refresh(channel.credentials,
-                                                            channel.settings or {}))
+                tokens.store(channel, publisher.refresh(channel.credentials,
+                                                        channel.settings or {}))
             elif tokens.due(platform, channel.credentials):
                 fresh: dict = {}
                 tokens.refresh(platform, self.client()["_client"], channel.credentials,
                                channel.settings or {}, fresh.update)
                 if fresh:
-                    _set_credentials(channel, fresh)
+                    tokens.store(channel, fresh)
             else:
                 return channel.credentials
             creds = channel.credentials
@@ -183,7 +184,7 @@ class AttemptRunner:
         with Session(self.engine) as sess, sess.begin():
             channel = sess.scalar(sa.select(Channel).where(Channel.id == channel_id)
                                   .with_for_update())
-            _set_credentials(channel, creds)
+            tokens.store(channel, creds)
 
     def _published(self, claim: Claim, job: PublishJob, result: PublishResult) -> Outcome:
         parts = {r["index"]: r for r in claim.results}
@@ -214,17 +215,3 @@ class AttemptRunner:
 def _part_json(part: PartResult) -> dict:
     return {"index": part.index, "provider_post_id": part.provider_post_id,
             "live_url": part.live_url, "extra": part.extra}
-
-
-def _set_credentials(channel: Channel, creds: dict) -> None:
-    """Store new credentials; their `expires_at` (epoch seconds or ISO 8601) stays in them,
-    where the publishers read it, and becomes the channel's token_expires_at."""
-    creds, expires_at = dict(creds), creds.get("expires_at")
-    if isinstance(expires_at, int | float):
-        expires_at = datetime.fromtimestamp(expires_at, UTC)
-    elif isinstance(expires_at, str):
-        expires_at = datetime.fromisoformat(expires_at)
-    if expires_at is not None:
-        creds["expires_at"] = expires_at.timestamp()
-    channel.credentials = creds
-    channel.token_expires_at = expires_at

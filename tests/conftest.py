@@ -198,13 +198,15 @@ def sandbox(sandbox_server):
 
 @pytest.fixture
 def platforms(sandbox, monkeypatch):
-    """platforms("x") -> a fresh sandbox account; X and Threads base URLs point at the sandbox."""
+    """platforms("x") -> a fresh sandbox account; the X, Threads and Bluesky video service base
+    URLs point at the sandbox."""
     import httpx
 
     from tests.channels.accounts import Platform
 
     monkeypatch.setenv("OPENPOST_X_API_URL", f"{sandbox.url}/x")
     monkeypatch.setenv("OPENPOST_THREADS_API_URL", f"{sandbox.url}/threads")
+    monkeypatch.setenv("OPENPOST_BLUESKY_VIDEO_URL", f"{sandbox.url}/bluesky-video")
     with httpx.Client(timeout=5.0) as http:
         yield lambda name: Platform(sandbox, name, http)
 

@@ -56,6 +56,20 @@ class PublishJob:
     attempt: int = 1
     # The post's schedule time: stable across retries, it dates Bluesky record keys.
     schedule_at: datetime | None = None
+    # renew(stale credentials, exchange) -> the credentials to use. The engine runs it under the
+    # channel's row lock (see refresh_with); without it the exchange is made and saved directly.
+    renew: Callable[[dict, Callable[[dict], dict]], dict] | None = None
+
+    def refresh_with(self, exchange: Callable[[dict], dict]) -> dict:
+        """New credentials from `exchange` (the platform's refresh call), saved before any use.
+        Through `renew`, a worker that finds the channel already refreshed by another takes
+        those credentials instead of spending a single-use refresh token a second time."""
+        if self.renew is not None:
+            self.credentials = self.renew(self.credentials, exchange)
+        else:
+            self.credentials = exchange(dict(self.credentials))
+            self.save_credentials(self.credentials)
+        return self.credentials
 
 
 class Publisher(Protocol):

@@ -14,6 +14,7 @@ from app.channels.common import ThreadPublisher, plan_parts
 from app.channels.errors import AuthRevoked, InvalidContent, NetworkError, PlatformUnavailable
 from app.channels.http import check, json_or_empty, send
 from app.channels.media_io import is_video
+from app.channels.polling import Poller
 
 POST = "app.bsky.feed.post"
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
@@ -52,35 +53,37 @@ def create_session(client: httpx.Client, pds: str, identifier: str, password: st
     return check(response, "bluesky", message_of, ok=(200,)).json()
 
 
+def _with_session(creds: dict, session: dict) -> dict:
+    return {**creds, "access_jwt": session["accessJwt"], "refresh_jwt": session["refreshJwt"],
+            "did": session["did"]}
+
+
 class BlueskyPublisher(ThreadPublisher):
     platform = "bluesky"
     image_limits = images.ImageLimits(4, 2_000_000, ("JPEG", "PNG", "WEBP"))
+    poller = Poller()  # video jobs at the video service
 
     @staticmethod
     def pds(job_or_settings) -> str:
         settings = getattr(job_or_settings, "settings", job_or_settings)
         return (settings.get("pds_url") or "https://bsky.social").rstrip("/")
 
-    def _save_session(self, job: PublishJob, session: dict) -> None:
-        new = {**job.credentials, "access_jwt": session["accessJwt"],
-               "refresh_jwt": session["refreshJwt"], "did": session["did"]}
-        job.save_credentials(new)
-        job.credentials = new
-
     def renew(self, job: PublishJob) -> None:
         """refreshSession (the refresh token rotates), else a new session from the app password."""
-        creds = job.credentials
+        job.refresh_with(lambda creds: self._new_session(job, creds))
+
+    def _new_session(self, job: PublishJob, creds: dict) -> dict:
         if creds.get("refresh_jwt"):
             response = self.send(job, "POST", f"{self.pds(job)}/xrpc/com.atproto.server.refreshSession",
                                  headers={"Authorization": f"Bearer {creds['refresh_jwt']}"})
             if response.status_code == 200:
-                return self._save_session(job, response.json())
+                return _with_session(creds, response.json())
             if response.status_code != 400:
                 check(response, "bluesky", message_of)
         if not creds.get("app_password"):
             raise AuthRevoked("bluesky: the session expired and no app password is stored")
-        self._save_session(job, create_session(self.client, self.pds(job), creds["identifier"],
-                                               creds["app_password"], job.post_id))
+        return _with_session(creds, create_session(self.client, self.pds(job), creds["identifier"],
+                                                   creds["app_password"], job.post_id))
 
     def _authed(self, job: PublishJob, method: str, path: str, **kw) -> httpx.Response:
         if not job.credentials.get("access_jwt"):
@@ -111,9 +114,9 @@ class BlueskyPublisher(ThreadPublisher):
             return None
         return response.json().get("did") if response.status_code == 200 else None
 
-    def _embed(self, job: PublishJob, part: Part) -> dict:
+    def _embed(self, job: PublishJob, index: int, part: Part) -> dict:
         if is_video(part.media[0]):
-            return bluesky_video.embed(self, job, part.media[0])
+            return bluesky_video.embed(self, job, index, part.media[0])
         items = []
         for item in part.media:
             prepared = self.load_media(item, job.settings)
@@ -124,7 +127,7 @@ class BlueskyPublisher(ThreadPublisher):
                           "aspectRatio": {"width": prepared.width, "height": prepared.height}})
         return {"$type": "app.bsky.embed.images", "images": items}
 
-    def _record(self, job: PublishJob, part: Part, parent: PartResult | None,
+    def _record(self, job: PublishJob, index: int, part: Part, parent: PartResult | None,
                 root: PartResult | None, warnings: list[str]) -> dict:
         record: dict = {"$type": POST, "text": part.text,
                         "createdAt": datetime.now(UTC).isoformat().replace("+00:00", "Z")}
@@ -138,7 +141,7 @@ class BlueskyPublisher(ThreadPublisher):
             record["reply"] = {"root": {"uri": root.extra["uri"], "cid": root.extra["cid"]},
                                "parent": {"uri": parent.extra["uri"], "cid": parent.extra["cid"]}}
         if part.media:
-            record["embed"] = self._embed(job, part)
+            record["embed"] = self._embed(job, index, part)
         return record
 
     def _part_result(self, job: PublishJob, index: int, rkey: str, uri: str, cid: str) -> PartResult:
@@ -161,7 +164,7 @@ class BlueskyPublisher(ThreadPublisher):
                    warnings: list[str]) -> PartResult:
         rkey = tid(job.idempotency_key, index, job.schedule_at)
         body = {"repo": self._did(job), "collection": POST, "rkey": rkey,
-                "record": self._record(job, part, parent, root, warnings)}
+                "record": self._record(job, index, part, parent, root, warnings)}
         try:
             response = self._authed(job, "POST", "com.atproto.repo.createRecord", json=body)
         except NetworkError as exc:

@@ -1,5 +1,8 @@
 """Instagram (Graph API, professional accounts): image, carousel and Reels containers, polled
-until ready, then published; a saved container id settles a lost attempt (PUBLISHED = posted)."""
+until ready, then published; a saved container id settles a lost attempt (PUBLISHED = posted).
+An account connected with Instagram Login is served by graph.instagram.com with its Instagram
+user token; one connected with Facebook Login (through the Page it is linked to) by
+graph.facebook.com with that Page's token, which does not expire."""
 
 from __future__ import annotations
 
@@ -26,8 +29,14 @@ REFRESH_WITHIN = 7 * 86_400
 QUOTA_WAIT = timedelta(hours=1)
 
 
-def api_url() -> str:
+def api_url(settings: dict | None = None) -> str:
+    if facebook_login(settings or {}):
+        return platform_api_url("facebook", "https://graph.facebook.com")
     return platform_api_url("instagram", "https://graph.instagram.com")
+
+
+def facebook_login(settings: dict) -> bool:
+    return settings.get("login") == "facebook"
 
 
 class InstagramPublisher(SocialPublisher):
@@ -40,21 +49,23 @@ class InstagramPublisher(SocialPublisher):
 
     def _call(self, job: PublishJob, method: str, path: str, **params) -> dict:
         return graph.call(self.client, job, "instagram", method,
-                          f"{api_url()}/{graph.VERSION}{path}",
+                          f"{api_url(job.settings)}/{graph.VERSION}{path}",
                           token=job.credentials["access_token"], **params)
 
     def _refresh_if_due(self, job: PublishJob) -> None:
         expires = job.credentials.get("expires_at")
-        if not expires or float(expires) - time.time() > REFRESH_WITHIN:
+        if facebook_login(job.settings) or not expires \
+                or float(expires) - time.time() > REFRESH_WITHIN:
             return
         if float(expires) <= time.time():
             raise AuthRevoked("instagram: the access token expired; reconnect the channel")
+        job.refresh_with(lambda creds: self._exchange(job, creds))
+
+    def _exchange(self, job: PublishJob, creds: dict) -> dict:
         body = graph.call(self.client, job, "instagram", "GET", f"{api_url()}/refresh_access_token",
-                          token=job.credentials["access_token"], grant_type="ig_refresh_token")
-        new = {**job.credentials, "access_token": body["access_token"],
-               "expires_at": int(time.time()) + int(body.get("expires_in", 5_184_000))}
-        job.save_credentials(new)
-        job.credentials = new
+                          token=creds["access_token"], grant_type="ig_refresh_token")
+        return {**creds, "access_token": body["access_token"],
+                "expires_at": int(time.time()) + int(body.get("expires_in", 5_184_000))}
 
     def _status(self, job: PublishJob, container: str) -> str:
         body = self._call(job, "GET", f"/{container}", fields="status_code,status")

@@ -64,12 +64,15 @@ def commentary(text: str) -> str:
 
 def refresh(client: httpx.Client, job: PublishJob) -> None:
     """A new access token; the refresh token keeps its fixed end date, so it is stored as given."""
-    creds = job.credentials
+    job.refresh_with(lambda creds: _exchange(client, creds, job.post_id))
+
+
+def _exchange(client: httpx.Client, creds: dict, post_id: str) -> dict:
     ends = creds.get("refresh_expires_at")
     if not creds.get("refresh_token") or (ends and float(ends) <= time.time()):
         raise AuthRevoked("linkedin: the access token expired and cannot be refreshed; reconnect")
     response = send(client, "POST", f"{oauth_url()}/oauth/v2/accessToken", platform="linkedin",
-                    post_id=job.post_id,
+                    post_id=post_id,
                     data={"grant_type": "refresh_token", "refresh_token": creds["refresh_token"],
                           "client_id": os.environ.get("OPENPOST_LINKEDIN_CLIENT_ID", ""),
                           "client_secret": os.environ.get("OPENPOST_LINKEDIN_CLIENT_SECRET", "")})
@@ -83,8 +86,7 @@ def refresh(client: httpx.Client, job: PublishJob) -> None:
            "expires_at": now + int(body.get("expires_in", 5_184_000))}
     if body.get("refresh_token_expires_in"):
         new["refresh_expires_at"] = now + int(body["refresh_token_expires_in"])
-    job.save_credentials(new)
-    job.credentials = new
+    return new
 
 
 class LinkedInPublisher(SocialPublisher):

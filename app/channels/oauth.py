@@ -51,10 +51,12 @@ def _authorize_base(platform: str) -> str:
 
 
 def start(client: httpx.Client, platform: str, redirect_uri: str,
-          instance_url: str | None = None) -> tuple[str, dict]:
+          instance_url: str | None = None, variant: str | None = None) -> tuple[str, dict]:
     """(the URL to send the browser to, what to keep until the callback)."""
     if platform in social_oauth.PLATFORMS:
-        return social_oauth.start(platform, redirect_uri, None)
+        return social_oauth.start(platform, redirect_uri, variant)
+    if variant:
+        raise ValidationFailed(f"{platform} has no sign-in option {variant!r}", field="variant")
     state = secrets.token_urlsafe(24)
     pending: dict = {"platform": platform, "state": state, "redirect_uri": redirect_uri}
     query: dict = {"response_type": "code", "redirect_uri": redirect_uri, "state": state}

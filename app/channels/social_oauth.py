@@ -1,5 +1,7 @@
-"""Browser sign-in for Instagram (professional accounts), Facebook Pages (Meta login, then the
-chosen page's token), LinkedIn and TikTok (with PKCE): authorize URLs and token exchanges."""
+"""Browser sign-in for Instagram, Facebook Pages, LinkedIn and TikTok (with PKCE): authorize
+URLs and token exchanges. Two platforms offer a choice of sign-in (`variant`): Instagram with
+Instagram Login or with Facebook Login; LinkedIn as the member only, or also as the
+organizations the member administers."""
 
 from __future__ import annotations
 
@@ -12,10 +14,10 @@ from urllib.parse import urlencode
 import httpx
 
 from app.channels import graph, linkedin, tiktok
+from app.channels.account_choice import offering
 from app.channels.connect import Verified
 from app.channels.errors import PlatformRejected
 from app.channels.http import json_or_empty, send
-from app.config import platform_api_url
 from app.errors import ValidationFailed
 
 PLATFORMS = ("instagram", "facebook", "linkedin", "tiktok")
@@ -27,37 +29,61 @@ AUTHORIZE = {"instagram": ("https://www.instagram.com", "/oauth/authorize"),
              "facebook": ("https://www.facebook.com", f"/{graph.VERSION}/dialog/oauth"),
              "linkedin": ("https://www.linkedin.com", "/oauth/v2/authorization"),
              "tiktok": ("https://www.tiktok.com", "/v2/auth/authorize/")}
+# (platform, variant) -> (whose consent page and app, the scopes asked for); the first
+# variant of each platform is its default.
+VARIANTS = {
+    ("instagram", "instagram"): ("instagram", SCOPES["instagram"]),
+    ("instagram", "facebook"): ("facebook", "instagram_basic,instagram_content_publish,"
+                                            "pages_show_list,pages_read_engagement"),
+    ("linkedin", "member"): ("linkedin", SCOPES["linkedin"]),
+    ("linkedin", "organizations"): ("linkedin", SCOPES["linkedin"] + " w_organization_social "
+                                                "r_organization_admin"),
+}
 
 
-def _env(platform: str, name: str) -> str:
+def env(platform: str, name: str) -> str:
     return os.environ.get(f"OPENPOST_{platform.upper()}_{name}", "")
 
 
 def _authorize_url(platform: str) -> str:
     """The consent page; beside the API when the API URL is overridden (sandbox)."""
     host, path = AUTHORIZE[platform]
-    override = _env(platform, "API_URL")
+    override = env(platform, "API_URL")
     if override:
         return override.rstrip("/") + (path if platform != "facebook" else "/dialog/oauth")
     return host + path
 
 
-def start(platform: str, redirect_uri: str, challenge: str | None) -> tuple[str, dict]:
+def _variant(platform: str, variant: str | None) -> tuple[str | None, str, str]:
+    """(the variant, whose consent page, the scopes); an option the platform lacks is refused."""
+    offered = [v for p, v in VARIANTS if p == platform]
+    if variant and variant not in offered:
+        raise ValidationFailed(f"{platform} has no sign-in option {variant!r}"
+                               + (f"; choose {' or '.join(offered)}" if offered else ""),
+                               field="variant")
+    chosen = variant or (offered[0] if offered else None)
+    provider, scopes = VARIANTS.get((platform, chosen), (platform, SCOPES[platform]))
+    return chosen, provider, scopes
+
+
+def start(platform: str, redirect_uri: str, variant: str | None = None) -> tuple[str, dict]:
     from app.channels.oauth import _client_id, pkce_pair
 
+    variant, provider, scopes = _variant(platform, variant)
     state = secrets.token_urlsafe(24)
-    pending: dict = {"platform": platform, "state": state, "redirect_uri": redirect_uri}
+    pending: dict = {"platform": platform, "state": state, "redirect_uri": redirect_uri,
+                     "variant": variant}
     query = {"response_type": "code", "redirect_uri": redirect_uri, "state": state,
-             "scope": SCOPES[platform],
-             "client_key" if platform == "tiktok" else "client_id": _client_id(platform)}
+             "scope": scopes,
+             "client_key" if platform == "tiktok" else "client_id": _client_id(provider)}
     if platform == "tiktok":
         verifier, challenge = pkce_pair()
         pending["verifier"] = verifier
         query |= {"code_challenge": challenge, "code_challenge_method": "S256"}
-    return f"{_authorize_url(platform)}?{urlencode(query)}", pending
+    return f"{_authorize_url(provider)}?{urlencode(query)}", pending
 
 
-def _json(response: httpx.Response, platform: str) -> dict:
+def reply(response: httpx.Response, platform: str) -> dict:
     body = json_or_empty(response)
     if response.status_code != 200 or not body:
         error = body.get("error")
@@ -68,73 +94,22 @@ def _json(response: httpx.Response, platform: str) -> dict:
 
 
 def finish(client: httpx.Client, platform: str, pending: dict, code: str) -> Verified:
-    return {"instagram": _instagram, "facebook": _facebook, "linkedin": _linkedin,
-            "tiktok": _tiktok}[platform](client, pending, code)
+    from app.channels import meta_oauth
 
-
-def _instagram(client: httpx.Client, pending: dict, code: str) -> Verified:
-    root = platform_api_url("instagram", "https://graph.instagram.com")
-    token_root = platform_api_url("instagram", "https://api.instagram.com")
-    secret = _env("instagram", "CLIENT_SECRET")
-    short = _json(send(client, "POST", f"{token_root}/oauth/access_token", platform="instagram",
-                       data={"client_id": _env("instagram", "CLIENT_ID"), "client_secret": secret,
-                             "grant_type": "authorization_code", "code": code,
-                             "redirect_uri": pending["redirect_uri"]}), "instagram")
-    long = _json(send(client, "GET", f"{root}/access_token", platform="instagram",
-                      params={"grant_type": "ig_exchange_token", "client_secret": secret,
-                              "access_token": short["access_token"]}), "instagram")
-    me = _json(send(client, "GET", f"{root}/{graph.VERSION}/me", platform="instagram",
-                    params={"fields": "user_id,username", "access_token": long["access_token"]}),
-               "instagram")
-    expires = int(time.time()) + int(long.get("expires_in", 5_184_000))
-    return Verified(credentials={"access_token": long["access_token"], "expires_at": expires},
-                    settings={"account_id": str(me.get("user_id") or me["id"])},
-                    handle=me.get("username", ""),
-                    token_expires_at=datetime.fromtimestamp(expires, UTC))
-
-
-def _facebook(client: httpx.Client, pending: dict, code: str) -> Verified:
-    """The user's pages, each with its page token; the first is used unless one is chosen."""
-    root = f"{platform_api_url('facebook', 'https://graph.facebook.com')}/{graph.VERSION}"
-    app_id, secret = _env("facebook", "CLIENT_ID"), _env("facebook", "CLIENT_SECRET")
-    short = _json(send(client, "GET", f"{root}/oauth/access_token", platform="facebook",
-                       params={"client_id": app_id, "client_secret": secret, "code": code,
-                               "redirect_uri": pending["redirect_uri"]}), "facebook")
-    # Page tokens derived from a long-lived user token do not expire.
-    long = _json(send(client, "GET", f"{root}/oauth/access_token", platform="facebook",
-                      params={"grant_type": "fb_exchange_token", "client_id": app_id,
-                              "client_secret": secret,
-                              "fb_exchange_token": short["access_token"]}), "facebook")
-    pages = _json(send(client, "GET", f"{root}/me/accounts", platform="facebook",
-                       params={"access_token": long["access_token"]}), "facebook").get("data", [])
-    pages = [p for p in pages if "CREATE_CONTENT" in (p.get("tasks") or ["CREATE_CONTENT"])]
-    if not pages:
-        raise ValidationFailed("this Facebook account manages no page OpenPost may post to",
-                               field="code")
-    offered = [{"id": p["id"], "name": p.get("name", p["id"]), "access_token": p["access_token"]}
-               for p in pages]
-    verified = page_channel(offered[0], long["access_token"], app_id)
-    verified.extra["pages"] = offered
-    verified.extra["user_token"] = long["access_token"]
-    return verified
-
-
-def page_channel(page: dict, user_token: str, app_id: str = "") -> Verified:
-    return Verified(credentials={"access_token": page["access_token"],
-                                 "user_access_token": user_token},
-                    settings={"page_id": page["id"], "account_id": page["id"],
-                              **({"app_id": app_id} if app_id else {})},
-                    handle=page["name"], display_name=page["name"])
+    if platform == "instagram" and pending.get("variant") == "facebook":
+        return meta_oauth.instagram_via_facebook(client, pending, code)
+    return {"instagram": meta_oauth.instagram, "facebook": meta_oauth.facebook,
+            "linkedin": _linkedin, "tiktok": _tiktok}[platform](client, pending, code)
 
 
 def _linkedin(client: httpx.Client, pending: dict, code: str) -> Verified:
-    tokens = _json(send(client, "POST", f"{linkedin.oauth_url()}/oauth/v2/accessToken",
+    tokens = reply(send(client, "POST", f"{linkedin.oauth_url()}/oauth/v2/accessToken",
                         platform="linkedin",
                         data={"grant_type": "authorization_code", "code": code,
                               "redirect_uri": pending["redirect_uri"],
-                              "client_id": _env("linkedin", "CLIENT_ID"),
-                              "client_secret": _env("linkedin", "CLIENT_SECRET")}), "linkedin")
-    me = _json(send(client, "GET", f"{linkedin.api_url()}/v2/userinfo", platform="linkedin",
+                              "client_id": env("linkedin", "CLIENT_ID"),
+                              "client_secret": env("linkedin", "CLIENT_SECRET")}), "linkedin")
+    me = reply(send(client, "GET", f"{linkedin.api_url()}/v2/userinfo", platform="linkedin",
                     headers={"Authorization": f"Bearer {tokens['access_token']}"}), "linkedin")
     now = int(time.time())
     creds = {"access_token": tokens["access_token"],
@@ -142,24 +117,56 @@ def _linkedin(client: httpx.Client, pending: dict, code: str) -> Verified:
     if tokens.get("refresh_token"):
         creds["refresh_token"] = tokens["refresh_token"]
         creds["refresh_expires_at"] = now + int(tokens.get("refresh_token_expires_in", 0))
-    return Verified(credentials=creds,
-                    settings={"account_id": me["sub"], "author_urn": f"urn:li:person:{me['sub']}"},
-                    handle=me.get("name", me["sub"]), display_name=me.get("name", ""),
-                    token_expires_at=datetime.fromtimestamp(creds["expires_at"], UTC))
+    person, name = f"urn:li:person:{me['sub']}", me.get("name", me["sub"])
+    member = Verified(credentials=creds, settings={"account_id": me["sub"], "author_urn": person},
+                      handle=name, display_name=me.get("name", ""),
+                      token_expires_at=datetime.fromtimestamp(creds["expires_at"], UTC))
+    if pending.get("variant") != "organizations":
+        return member
+    organizations = _organizations(client, tokens["access_token"])
+    if not organizations:
+        raise ValidationFailed("this LinkedIn member is no approved administrator of any "
+                               "organization page; connect without the organization option to "
+                               "post as yourself", field="code")
+    return offering(member, [{"id": person, "label": f"{name} (yourself)",
+                              "settings": {"author_urn": person}}] + [
+        {"id": urn, "label": f"{org} (organization page)", "handle": org, "display_name": org,
+         "settings": {"author_urn": urn}} for urn, org in organizations])
+
+
+def _organizations(client: httpx.Client, token: str) -> list[tuple[str, str]]:
+    """(URN, name) of each organization the member is an approved ADMINISTRATOR of."""
+    headers = {"Authorization": f"Bearer {token}", "LinkedIn-Version": linkedin.VERSION,
+               "X-Restli-Protocol-Version": "2.0.0"}
+    acls = reply(send(client, "GET", f"{linkedin.api_url()}/rest/organizationAcls",
+                      platform="linkedin", headers=headers,
+                      params={"q": "roleAssignee", "role": "ADMINISTRATOR", "state": "APPROVED",
+                              "count": 100}), "linkedin").get("elements", [])
+    found = []
+    for acl in acls:
+        urn = acl.get("organization") or acl.get("organizationalTarget") or ""
+        if acl.get("role") != "ADMINISTRATOR" or acl.get("state") != "APPROVED" \
+                or not urn.startswith("urn:li:organization:"):
+            continue
+        org = reply(send(client, "GET", f"{linkedin.api_url()}/rest/organizations/"
+                         f"{urn.rsplit(':', 1)[1]}", platform="linkedin", headers=headers),
+                    "linkedin")
+        found.append((urn, org.get("localizedName") or urn))
+    return found
 
 
 def _tiktok(client: httpx.Client, pending: dict, code: str) -> Verified:
     root = tiktok.api_url()
-    tokens = _json(send(client, "POST", f"{root}/v2/oauth/token/", platform="tiktok",
-                        data={"client_key": _env("tiktok", "CLIENT_ID"),
-                              "client_secret": _env("tiktok", "CLIENT_SECRET"), "code": code,
+    tokens = reply(send(client, "POST", f"{root}/v2/oauth/token/", platform="tiktok",
+                        data={"client_key": env("tiktok", "CLIENT_ID"),
+                              "client_secret": env("tiktok", "CLIENT_SECRET"), "code": code,
                               "grant_type": "authorization_code",
                               "redirect_uri": pending["redirect_uri"],
                               "code_verifier": pending["verifier"]}), "tiktok")
     auth = {"Authorization": f"Bearer {tokens['access_token']}"}
-    user = _json(send(client, "GET", f"{root}/v2/user/info/", platform="tiktok", headers=auth,
+    user = reply(send(client, "GET", f"{root}/v2/user/info/", platform="tiktok", headers=auth,
                       params={"fields": "open_id,username,display_name"}), "tiktok")["data"]["user"]
-    info = _json(send(client, "POST", f"{root}/v2/post/publish/creator_info/query/",
+    info = reply(send(client, "POST", f"{root}/v2/post/publish/creator_info/query/",
                       platform="tiktok", headers=auth, json={}), "tiktok")["data"]
     now = int(time.time())
     expires = now + int(tokens.get("expires_in", 86_400))

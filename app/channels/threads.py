@@ -71,12 +71,14 @@ class ThreadsPublisher(ThreadPublisher):
             return
         if float(expires) <= time.time():
             raise AuthRevoked("threads: the access token expired; reconnect the channel")
+        job.refresh_with(lambda creds: self._exchange(job, creds))
+
+    def _exchange(self, job: PublishJob, creds: dict) -> dict:
+        # Under the engine's lock this runs only while `creds` still hold the job's token.
         body = self._call(job, "GET", "/refresh_access_token", versioned=False,
                           grant_type="th_refresh_token")
-        new = {**job.credentials, "access_token": body["access_token"],
-               "expires_at": int(time.time()) + int(body.get("expires_in", 5_184_000))}
-        job.save_credentials(new)
-        job.credentials = new
+        return {**creds, "access_token": body["access_token"],
+                "expires_at": int(time.time()) + int(body.get("expires_in", 5_184_000))}
 
     def _image_url(self, job: PublishJob, item: dict) -> str:
         from app.media.signing import signed_url

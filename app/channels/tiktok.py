@@ -63,11 +63,14 @@ def error_of(response: httpx.Response) -> PublishError:
 
 def refresh(client: httpx.Client, job: PublishJob) -> None:
     """TikTok rotates refresh tokens: the new pair is saved before anything uses it."""
-    creds = job.credentials
+    job.refresh_with(lambda creds: _exchange(client, creds, job.post_id))
+
+
+def _exchange(client: httpx.Client, creds: dict, post_id: str) -> dict:
     if not creds.get("refresh_token"):
         raise AuthRevoked("tiktok: the access token expired and there is no refresh token")
     response = send(client, "POST", f"{api_url()}/v2/oauth/token/", platform="tiktok",
-                    post_id=job.post_id,
+                    post_id=post_id,
                     data={"client_key": os.environ.get("OPENPOST_TIKTOK_CLIENT_ID", ""),
                           "client_secret": os.environ.get("OPENPOST_TIKTOK_CLIENT_SECRET", ""),
                           "grant_type": "refresh_token", "refresh_token": creds["refresh_token"]})
@@ -83,8 +86,7 @@ def refresh(client: httpx.Client, job: PublishJob) -> None:
            "expires_at": now + int(body.get("expires_in", 86_400))}
     if body.get("refresh_expires_in"):
         new["refresh_expires_at"] = now + int(body["refresh_expires_in"])
-    job.save_credentials(new)
-    job.credentials = new
+    return new
 
 
 class TikTokPublisher(SocialPublisher):

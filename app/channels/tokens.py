@@ -1,15 +1,21 @@
-"""Refreshing a channel's tokens ahead of time (for the worker's token-refresh job)."""
+"""Refreshing a channel's tokens: ahead of time (the worker's token-refresh job), and in the
+middle of a publish under the channel's row lock, so two workers never spend one refresh token."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import httpx
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from app.channels import x
 from app.channels.base import PublishJob
 from app.channels.bluesky import BlueskyPublisher
+from app.channels.errors import AuthRevoked
+from app.channels.models import Channel
 from app.channels.threads import REFRESH_WITHIN, ThreadsPublisher
 
 # X access tokens last 2 h: refresh in the last 15 min; Threads in its last week.
@@ -43,3 +49,39 @@ def refresh(platform: str, client: httpx.Client, credentials: dict, settings: di
         ThreadsPublisher(client).refresh_if_due(job)
     elif platform == "bluesky":
         BlueskyPublisher(client).renew(job)
+
+
+def _tokens(credentials: dict) -> tuple:
+    return tuple(credentials.get(k) for k in ("access_token", "refresh_token", "access_jwt",
+                                              "refresh_jwt"))
+
+
+def renew_locked(engine: sa.Engine, channel_id, stale: dict,
+                 exchange: Callable[[dict], dict]) -> dict:
+    """A publisher's refresh, done as the engine's pre-call refresh is: the channel row locked,
+    the new credentials committed before anything uses them. When the stored tokens are no
+    longer the stale ones, another worker refreshed while this one waited: use its tokens."""
+    with Session(engine) as sess, sess.begin():
+        channel = sess.scalar(sa.select(Channel).where(Channel.id == channel_id)
+                              .with_for_update())
+        if channel is None or channel.status != "connected":
+            raise AuthRevoked("the channel was disconnected while publishing; reconnect it")
+        current = channel.credentials
+        if _tokens(current) != _tokens(stale):
+            return current
+        store(channel, exchange(dict(current)))
+        return channel.credentials
+
+
+def store(channel: Channel, creds: dict) -> None:
+    """Store new credentials; their `expires_at` (epoch seconds or ISO 8601) stays in them,
+    where the publishers read it, and becomes the channel's token_expires_at."""
+    creds, expires_at = dict(creds), creds.get("expires_at")
+    if isinstance(expires_at, int | float):
+        expires_at = datetime.fromtimestamp(expires_at, UTC)
+    elif isinstance(expires_at, str):
+        expires_at = datetime.fromisoformat(expires_at)
+    if expires_at is not None:
+        creds["expires_at"] = expires_at.timestamp()
+    channel.credentials = creds
+    channel.token_expires_at = expires_at

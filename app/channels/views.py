@@ -11,7 +11,7 @@ from flask_login import login_required
 
 from app import crypto, db
 from app.auth.web_auth import actor, current_workspace_id, roles_required
-from app.channels import oauth, page_choice, service
+from app.channels import account_choice, oauth, service
 from app.channels.common import NAMES
 from app.channels.connect import Verified, verify_bluesky, verify_mastodon
 from app.channels.http import make_client
@@ -69,7 +69,8 @@ def connect(platform: str):
             target, pending = oauth.start(client, platform,
                                           url_for("channels.callback", platform=platform,
                                                   _external=True),
-                                          form.get("instance_url", "").strip() or None)
+                                          form.get("instance_url", "").strip() or None,
+                                          form.get("variant", "").strip() or None)
     except ValidationFailed as exc:
         return _form(platform, exc.message, 422)
     pending["workspace_id"] = str(current_workspace_id())
@@ -105,22 +106,24 @@ def callback(platform: str):
             verified = oauth.finish(client, platform, pending, request.args.to_dict())
     except ValidationFailed as exc:
         return _form(platform, exc.message, 400 if exc.field == "state" else 422)
-    if len(verified.extra.get("pages") or []) > 1:
-        return render("channels/choose_page.html",
-                      pages=page_choice.offer(verified, current_workspace_id()))
+    if len(verified.extra.get("choices") or []) > 1:
+        return render("channels/choose_account.html", platform=platform,
+                      choices=account_choice.offer(platform, verified, current_workspace_id()))
     return _store(platform, verified)
 
 
-@bp.post("/facebook/page")
+@bp.post("/choose")
 @login_required
 @roles_required("owner", "admin")
-def choose_page():
-    """After Meta login with several pages: connect the one the user picked."""
+def choose_account():
+    """After a sign-in that offered several accounts: connect the one the user picked."""
     try:
-        verified = page_choice.choose(current_workspace_id(), request.form.get("page_id", ""))
+        platform, verified = account_choice.choose(current_workspace_id(),
+                                                   request.form.get("choice", ""))
     except ValidationFailed as exc:
-        return render("channels/choose_page.html", pages=[], error=exc.message, status=422)
-    return _store("facebook", verified)
+        return render("channels/choose_account.html", platform=None, choices=[],
+                      error=exc.message, status=422)
+    return _store(platform, verified)
 
 
 @bp.post("/connect/sandbox")
@@ -141,7 +144,8 @@ def connect_sandbox():
             account = fake_bluesky.new_account(f"demo-{secrets.token_hex(4)}.sandbox",
                                                secrets.token_urlsafe(12))
             verified = Verified({"identifier": account["handle"], "app_password": account["password"]},
-                                {"pds_url": f"{base}/bluesky", "did": account["did"], "sandbox": True},
+                                {"pds_url": f"{base}/bluesky", "did": account["did"], "sandbox": True,
+                                 "video_service_url": f"{base}/bluesky-video"},
                                 account["handle"], "Sandbox (Bluesky)")
         else:
             account, token = fake_mastodon.new_account("demo")

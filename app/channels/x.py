@@ -41,16 +41,19 @@ def message_of(response: httpx.Response) -> str:
 
 
 def refresh(client: httpx.Client, job: PublishJob) -> None:
-    """Trade the refresh token for a new pair and save it before anything uses it: X refresh
-    tokens are single-use, so a pair that is not saved at once is lost for good."""
+    """Trade the refresh token for a new pair, saved before anything uses it: X refresh tokens
+    are single-use, so a pair that is not saved at once is lost for good."""
+    job.refresh_with(lambda creds: _exchange(client, creds, job.post_id))
+
+
+def _exchange(client: httpx.Client, creds: dict, post_id: str) -> dict:
     from app.channels.http import send
 
-    creds = job.credentials
     if not creds.get("refresh_token"):
         raise AuthRevoked("x: the access token expired and there is no refresh token; reconnect")
     secret = os.environ.get("OPENPOST_X_CLIENT_SECRET")
     response = send(client, "POST", f"{api_url()}/2/oauth2/token", platform="x",
-                    post_id=job.post_id,
+                    post_id=post_id,
                     data={"grant_type": "refresh_token", "refresh_token": creds["refresh_token"],
                           "client_id": os.environ.get("OPENPOST_X_CLIENT_ID", "")},
                     auth=(os.environ.get("OPENPOST_X_CLIENT_ID", ""), secret) if secret else None)
@@ -58,11 +61,9 @@ def refresh(client: httpx.Client, job: PublishJob) -> None:
         raise AuthRevoked(f"x: the refresh token was refused ({message_of(response)}); reconnect",
                           status=response.status_code, body=response.text[:2000])
     body = check(response, "x", message_of).json()
-    new = {**creds, "access_token": body["access_token"],
-           "refresh_token": body.get("refresh_token", creds["refresh_token"]),
-           "expires_at": int(time.time()) + int(body.get("expires_in", 7200))}
-    job.save_credentials(new)
-    job.credentials = new
+    return {**creds, "access_token": body["access_token"],
+            "refresh_token": body.get("refresh_token", creds["refresh_token"]),
+            "expires_at": int(time.time()) + int(body.get("expires_in", 7200))}
 
 
 class XPublisher(ThreadPublisher):

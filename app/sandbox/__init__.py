@@ -11,10 +11,12 @@ def create_sandbox(state: State | None = None) -> Flask:
     """A WSGI app serving every fake under /<platform>/… and the control endpoint."""
     from app.sandbox import (
         bluesky,
+        bluesky_video,
         control,
         facebook,
         instagram,
         linkedin,
+        linkedin_orgs,
         mastodon,
         threads,
         tiktok,
@@ -24,7 +26,8 @@ def create_sandbox(state: State | None = None) -> Flask:
 
     sandbox = Flask("openpost_sandbox")
     sandbox.extensions["sandbox_state"] = state or State()
-    for module in (x, x_media, bluesky, mastodon, threads, instagram, facebook, linkedin, tiktok,
-                   control):
+    for module in (x, x_media, bluesky, bluesky_video, mastodon, threads, instagram, facebook,
+                   linkedin, linkedin_orgs, tiktok, control):
         sandbox.register_blueprint(module.bp)
+    sandbox.register_blueprint(instagram.facebook_bp)
     return sandbox

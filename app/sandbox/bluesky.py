@@ -96,6 +96,48 @@ def refresh_session():
     return json_response(_session(state().account("bluesky", token.account)))
 
 
+def did_web(host: str) -> str:
+    """The did:web of a host (a port's colon is percent-encoded, as did:web requires)."""
+    return "did:web:" + host.replace(":", "%3A")
+
+
+@bp.get("/com.atproto.server.getSession")
+def get_session():
+    token, error = _session_of()
+    if error:
+        return error
+    account = state().account("bluesky", token.account)
+    pds = {"id": "#atproto_pds", "type": "AtprotoPersonalDataServer",
+           "serviceEndpoint": f"{request.url_root}bluesky"}
+    return json_response({"did": account["did"], "handle": account["handle"], "active": True,
+                          "didDoc": {"id": account["did"], "service": [pds]}})
+
+
+@bp.get("/com.atproto.server.getServiceAuth")
+@faulty("bluesky", "service_auth", ERRORS, _token)
+def get_service_auth():
+    """A token for another service to act as the account (the video service), bound to one
+    method; as the reference PDS, at most an hour long, a method-less one at most a minute."""
+    token, error = _session_of()
+    if error:
+        return error
+    aud, lxm = request.args.get("aud", ""), request.args.get("lxm")
+    exp = int(request.args.get("exp") or time.time() + 60)
+    if not aud.startswith("did:"):
+        return xrpc_error(400, "InvalidRequest", "Error: Params must have the property \"aud\"")
+    if exp <= time.time():
+        return xrpc_error(400, "BadExpiration", "expiration is in past")
+    if exp > time.time() + (3600 if lxm else 60):
+        return xrpc_error(400, "BadExpiration", "cannot request a token with an expiration "
+                                                "more than an hour in the future" if lxm else
+                          "cannot request a method-less token with an expiration more than a "
+                          "minute in the future")
+    value = f"sbx-bluesky-service-{secrets.token_urlsafe(16)}"
+    state().bucket("bluesky", "service_tokens")[value] = {"did": token.account, "aud": aud,
+                                                          "lxm": lxm, "exp": exp}
+    return json_response({"token": value})
+
+
 @bp.get("/com.atproto.identity.resolveHandle")
 def resolve_handle():
     account = _by_identifier(request.args.get("handle", ""))

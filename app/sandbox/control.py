@@ -75,6 +75,8 @@ def add_account():
         return json_response({"access_token": token, "account_id": account["id"],
                               "username": account["username"],
                               "expires_at": int(time.time()) + threads.LONG_LIFETIME}, 201)
+    if platform == "instagram" and body.get("login") == "facebook":
+        return json_response(facebook.control_instagram(body), 201)
     if platform in SOCIAL:
         return json_response(SOCIAL[platform].control_account(body), 201)
     return json_response({"error": f"platform must be one of {', '.join(FAKES)}"}, 400)

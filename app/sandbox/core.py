@@ -60,7 +60,7 @@ def faulty(platform: str, op: str, errors: dict[str, Callable[[Fault], object]],
                 token = token_of()
                 if token is not None:
                     if fault.kind == "revoke":
-                        state().revoke_account(platform, token.account)
+                        state().revoke_account(token.platform, token.account)
                     else:
                         token.expires_at = time.time() - 1
                 return view(*args, **kwargs)

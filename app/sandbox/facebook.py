@@ -1,21 +1,30 @@
-"""Fake Facebook Graph API for Pages: Meta login with page tokens, feed posts with attached
-unpublished photos, the Resumable Upload API (sessions, file_offset) and page videos."""
+"""Fake Facebook Graph API for Pages: Meta login with page tokens and the Instagram accounts
+linked to the pages, feed posts with attached unpublished photos, the Resumable Upload API
+(sessions, file_offset) and page videos."""
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import time
 from urllib.parse import urlencode
 
 from flask import Blueprint, redirect, request
 
+from app.sandbox import instagram
 from app.sandbox.core import faulty, json_response, state
+from app.sandbox.pull import settings
 from app.sandbox.threads import ERRORS, graph_error
 
 bp = Blueprint("sandbox_facebook", __name__, url_prefix="/facebook")
 V = "/v21.0"
 APP_ID = "1234567890"
+# What Meta login grants in the sandbox unless a test sets {"consent_pages": [...]}: two pages,
+# each linked to an Instagram professional account.
+CONSENT_PAGES = ({"name": "Sandbox Page 1", "instagram": "sandbox_ig_one"},
+                 {"name": "Sandbox Page 2", "instagram": "sandbox_ig_two"})
+PAGE_FIELDS = "id,name,access_token,category,tasks"
 
 
 def _value(name: str) -> str | None:
@@ -52,6 +61,13 @@ def new_page(name: str = "Sandbox Page") -> tuple[dict, str]:
     return page, state().mint("facebook", page["id"])
 
 
+def link_instagram(page: dict, username: str) -> dict:
+    """An Instagram professional account linked to the page."""
+    account = state().add_account("instagram", state().next_id(), username=username)
+    page["instagram"] = account["id"]
+    return account
+
+
 def control_account(body: dict) -> dict:
     page, token = new_page(body.get("name") or "Sandbox Page")
     user = state().add_account("facebook", state().next_id(), name="Sandbox User", kind="user",
@@ -61,11 +77,25 @@ def control_account(body: dict) -> dict:
             "user_access_token": state().mint("facebook", user["id"], lifetime=60 * 86_400)}
 
 
+def control_instagram(body: dict) -> dict:
+    """An Instagram account as Facebook Login connects it: through its page, with the page's
+    token."""
+    made = control_account({"name": body.get("name")})
+    account = link_instagram(state().account("facebook", made["page_id"]),
+                             body.get("username") or "sandbox_ig")
+    return {**made, "account_id": account["id"], "username": account["username"],
+            "login": "facebook"}
+
+
 @bp.get("/dialog/oauth")
 def authorize():
     user = state().add_account("facebook", state().next_id(), name="Sandbox User", kind="user")
-    pages = [new_page(f"Sandbox Page {i}")[0]["id"] for i in (1, 2)]
-    user["pages"] = pages
+    user["pages"] = []
+    for wanted in settings("facebook").get("consent_pages") or CONSENT_PAGES:
+        page = new_page(wanted["name"])[0]
+        if wanted.get("instagram"):
+            link_instagram(page, wanted["instagram"])
+        user["pages"].append(page["id"])
     code = secrets.token_urlsafe(16)
     state().codes[code] = {"account": user["id"], "redirect_uri": request.args.get("redirect_uri")}
     query = urlencode({"code": code, "state": request.args.get("state", "")})
@@ -88,15 +118,32 @@ def access_token():
                           "token_type": "bearer", "expires_in": 3600})
 
 
+def _fields() -> dict[str, list[str]]:
+    """`fields`, with nested ones: "id,instagram_business_account{id,username}"."""
+    raw = _value("fields") or PAGE_FIELDS
+    return {m[1]: (m[2] or "id").split(",") for m in re.finditer(r"(\w+)(?:\{([^}]*)\})?", raw)}
+
+
+def _page_entry(page: dict, fields: dict[str, list[str]]) -> dict:
+    entry = {"id": page["id"], "name": page["name"], "category": "Brand",
+             "access_token": state().mint("facebook", page["id"]),
+             "tasks": ["CREATE_CONTENT", "MANAGE"]}
+    linked = state().account("instagram", page.get("instagram") or "")
+    if linked:
+        entry["instagram_business_account"] = {k: linked[k] for k in
+                                               fields.get("instagram_business_account", ["id"])
+                                               if k in linked}
+    return {k: v for k, v in entry.items() if k in fields or k == "id"}
+
+
 @bp.get(f"{V}/me/accounts")
 def my_pages():
     user, error = _who()
     if error:
         return error
-    pages = [state().account("facebook", p) for p in user.get("pages", [])]
-    return json_response({"data": [{"id": p["id"], "name": p["name"], "category": "Brand",
-                                    "access_token": state().mint("facebook", p["id"]),
-                                    "tasks": ["CREATE_CONTENT", "MANAGE"]} for p in pages]})
+    fields = _fields()
+    return json_response({"data": [_page_entry(state().account("facebook", p), fields)
+                                   for p in user.get("pages", [])]})
 
 
 def _page(page_id: str):
@@ -231,7 +278,8 @@ def get_object(object_id: str):
         return json_response({"id": object_id, "file_offset": len(upload["data"])})
     post = next((p for p in state().posts.get("facebook", []) if p["id"] == object_id), None)
     if post is None:
-        return graph_error(f"Unsupported get request. Object with ID '{object_id}' does not exist",
-                           100, kind="GraphMethodException")
+        return instagram.describe(object_id) or graph_error(
+            f"Unsupported get request. Object with ID '{object_id}' does not exist", 100,
+            kind="GraphMethodException")
     return json_response({"id": object_id, "permalink_url": post["permalink"],
                           "message": post["message"]})

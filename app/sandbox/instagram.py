@@ -1,5 +1,7 @@
 """Fake Instagram Graph API: image, REELS, VIDEO and CAROUSEL containers with status_code
-processing, media_publish, permalinks, ig_refresh_token, Graph error bodies."""
+processing, media_publish, permalinks, ig_refresh_token, Graph error bodies. The publishing
+edges answer on both hosts: graph.instagram.com (Instagram Login) and graph.facebook.com
+(Facebook Login, for the account linked to a Page)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from app.sandbox.threads import (
 )
 
 bp = Blueprint("sandbox_instagram", __name__, url_prefix="/instagram")
+facebook_bp = Blueprint("sandbox_instagram_facebook", __name__, url_prefix="/facebook")
 V = "/v21.0"
 SHORT_LIFETIME, LONG_LIFETIME = 3600, 60 * 86_400
 HASHTAG = re.compile(r"(?:^|(?<=\s))#\w+")
@@ -29,12 +32,44 @@ def _param(name: str) -> str | None:
     return request.values.get(name)
 
 
+def _via_facebook() -> bool:
+    return request.blueprint == facebook_bp.name
+
+
 def _token():
-    return graph_token("instagram")
+    return graph_token("facebook" if _via_facebook() else "instagram")
 
 
 def _user():
     return graph_user("instagram")
+
+
+def edge(rule: str, **options):
+    """A publishing edge on both hosts."""
+    def decorate(view):
+        bp.route(rule, **options)(view)
+        facebook_bp.route(rule, **options)(view)
+        return view
+    return decorate
+
+
+def _acting(uid: str):
+    """None when the request's token may act for Instagram user `uid`, else Graph's error. On
+    the Facebook host that is the token of the Page linked to the account, or of a user who
+    manages that Page."""
+    if _via_facebook():
+        who, error = graph_user("facebook")
+        pages = [] if error else [who] if who.get("kind") == "page" else [
+            state().account("facebook", page) for page in who.get("pages", [])]
+        allowed = {page.get("instagram") for page in pages if page}
+    else:
+        who, error = _user()
+        allowed = {who["id"]} if who else set()
+    if error or uid in allowed:
+        return error
+    return graph_error(f"Unsupported request. Object with ID '{uid}' does not exist, cannot be "
+                       "loaded due to missing permissions, or does not support this operation",
+                       100, kind="GraphMethodException")
 
 
 def new_account(username: str = "sandbox") -> tuple[dict, str]:
@@ -118,14 +153,12 @@ def _check_container(uid: str) -> str | None:
     return None
 
 
-@bp.post(f"{V}/<uid>/media")
+@edge(f"{V}/<uid>/media", methods=["POST"])
 @faulty("instagram", "container", ERRORS, _token)
 def create_container(uid: str):
-    user, error = _user()
+    error = _acting(uid)
     if error:
         return error
-    if user["id"] != uid:
-        return graph_error("Unsupported post request.", 100, kind="GraphMethodException")
     problem = _check_container(uid)
     if problem:
         return graph_error(problem, 100)
@@ -146,10 +179,10 @@ def create_container(uid: str):
     return json_response({"id": container["id"]})
 
 
-@bp.post(f"{V}/<uid>/media_publish")
+@edge(f"{V}/<uid>/media_publish", methods=["POST"])
 @faulty("instagram", "publish", ERRORS, _token)
 def publish(uid: str):
-    user, error = _user()
+    error = _acting(uid)
     if error:
         return error
     container = state().bucket("instagram", "containers").get(_param("creation_id") or "")
@@ -175,9 +208,9 @@ def publish(uid: str):
     return json_response({"id": media_id})
 
 
-@bp.get(f"{V}/<uid>/content_publishing_limit")
+@edge(f"{V}/<uid>/content_publishing_limit")
 def publishing_limit(uid: str):
-    _user_, error = _user()
+    error = _acting(uid)
     if error:
         return error
     day_ago = time.time() - 86_400
@@ -188,9 +221,9 @@ def publishing_limit(uid: str):
                                     "config": {"quota_total": total, "quota_duration": 86_400}}]})
 
 
-@bp.get(f"{V}/<uid>/media")
+@edge(f"{V}/<uid>/media")
 def list_media(uid: str):
-    _user_, error = _user()
+    error = _acting(uid)
     if error:
         return error
     mine = [p for p in state().posts.get("instagram", []) if p["account"] == uid]
@@ -205,6 +238,13 @@ def get_object(object_id: str):
     _user_, error = _user()
     if error:
         return error
+    return describe(object_id) or graph_error(
+        f"Unsupported get request. Object with ID '{object_id}' does not exist", 100,
+        kind="GraphMethodException")
+
+
+def describe(object_id: str):
+    """A container's status (one processing step per look) or a published media, or None."""
     container = state().bucket("instagram", "containers").get(object_id)
     if container is not None:
         status = step(container, "FINISHED")
@@ -212,7 +252,6 @@ def get_object(object_id: str):
                               "status": container.get("error") or status})
     post = next((p for p in state().posts.get("instagram", []) if p["id"] == object_id), None)
     if post is None:
-        return graph_error(f"Unsupported get request. Object with ID '{object_id}' does not exist",
-                           100, kind="GraphMethodException")
+        return None
     return json_response({"id": object_id, "permalink": post["permalink"],
                           "caption": post["caption"]})

@@ -1,5 +1,6 @@
 """Fake LinkedIn versioned REST API: OAuth with fixed-lifetime refresh tokens, Posts API with
-x-restli-id, image uploads, multipart video uploads with ETags and processing, 401 bodies."""
+x-restli-id for the member or an organization they administer, image uploads, multipart video
+uploads with ETags and processing, 401 bodies."""
 
 from __future__ import annotations
 
@@ -10,90 +11,52 @@ from urllib.parse import unquote, urlencode
 
 from flask import Blueprint, redirect, request
 
-from app.sandbox.core import bearer, faulty, json_response, rate_reset, state
+from app.sandbox.core import faulty, json_response, state
+from app.sandbox.linkedin_auth import (
+    ACCESS_LIFETIME,
+    ERRORS,
+    MEMBER_SCOPES,
+    error,
+    issue,
+    new_member,
+    rest,
+    token,
+)
+from app.sandbox.linkedin_auth import member as _member
+from app.sandbox.linkedin_orgs import grant as grant_role
+from app.sandbox.linkedin_orgs import may_act_as
 from app.sandbox.pull import settings, step
 
 bp = Blueprint("sandbox_linkedin", __name__, url_prefix="/linkedin")
-ACCESS_LIFETIME, REFRESH_LIFETIME = 60 * 86_400, 365 * 86_400
 PART_BYTES = 4 * 1024 * 1024
-
-
-def error(status: int, message: str, code: str | None = None, service: int | None = None,
-          headers=None):
-    body: dict = {"status": status, "message": message}
-    if code:
-        body["code"] = code
-    if service:
-        body["serviceErrorCode"] = service
-    return json_response(body, status, headers)
-
-
-ERRORS = {
-    "5xx": lambda f: error(500, "Internal Server Error"),
-    "429": lambda f: error(429, "Resource level throttle APPLICATION DAY limit for calls to this "
-                                "resource is reached.", "TOO_MANY_REQUESTS", 101,
-                           {"Retry-After": str(rate_reset(f) - int(time.time()))}),
-}
-
-
-def _token():
-    return state().token("linkedin", bearer())
-
-
-def _member():
-    """The member behind the bearer token, or LinkedIn's 401 for revoked/expired/invalid."""
-    token = _token()
-    if token is None:
-        return None, error(401, "Invalid access token", "INVALID_ACCESS_TOKEN", 65600)
-    if token.revoked:
-        return None, error(401, "The token used in the request has been revoked by the user",
-                           "REVOKED_ACCESS_TOKEN", 65601)
-    if token.expires_at and token.expires_at < time.time():
-        return None, error(401, "The token used in the request has expired",
-                           "EXPIRED_ACCESS_TOKEN", 65602)
-    return state().account("linkedin", token.account), None
-
-
-def _rest():
-    """Every versioned call needs both headers, as LinkedIn enforces."""
-    member, problem = _member()
-    if problem:
-        return None, problem
-    if not request.headers.get("LinkedIn-Version", "").isdigit():
-        return None, error(400, "A version must be present. Please specify a version by adding "
-                                "the LinkedIn-Version header.", "VERSION_MISSING")
-    if request.headers.get("X-Restli-Protocol-Version") != "2.0.0":
-        return None, error(400, "X-Restli-Protocol-Version 2.0.0 is required")
-    return member, None
-
-
-def new_member(name: str = "Sandbox Member") -> dict:
-    member_id = secrets.token_urlsafe(8).replace("-", "a").replace("_", "b")
-    return state().add_account("linkedin", member_id, name=name, urn=f"urn:li:person:{member_id}")
-
-
-def issue(member_id: str, refresh: str | None = None) -> dict:
-    """Tokens; a refresh keeps the refresh token's original end date (fixed TTL)."""
-    pair = {"access_token": state().mint("linkedin", member_id, lifetime=ACCESS_LIFETIME),
-            "expires_in": ACCESS_LIFETIME, "scope": "openid,profile,w_member_social"}
-    if refresh is None:
-        refresh = state().mint("linkedin", member_id, "refresh", lifetime=REFRESH_LIFETIME)
-    pair["refresh_token"] = refresh
-    pair["refresh_token_expires_in"] = int(state().tokens[refresh].expires_at - time.time())
-    return pair
+ORG_SCOPES = "w_organization_social,r_organization_admin"
+# The member's roles the consent page hands out, unless a test sets "consent_organizations".
+CONSENT_ORGANIZATIONS = (("Sandbox Co", "ADMINISTRATOR", "APPROVED"),
+                         ("Sandbox Labs", "ADMINISTRATOR", "APPROVED"),
+                         ("Sandbox Partners", "ANALYST", "APPROVED"),
+                         ("Sandbox Pending", "ADMINISTRATOR", "REQUESTED"))
 
 
 def control_account(body: dict) -> dict:
+    """A member; with {"organization": true}, one that administers an organization and posts
+    as it (the token has the organization scopes)."""
     member = new_member(body.get("name") or "Sandbox Member")
-    return {**issue(member["id"]), "account_id": member["id"], "author_urn": member["urn"],
-            "username": member["name"], "expires_at": int(time.time()) + ACCESS_LIFETIME}
+    made = {"account_id": member["id"], "author_urn": member["urn"], "username": member["name"],
+            "expires_at": int(time.time()) + ACCESS_LIFETIME}
+    if body.get("organization"):
+        made["author_urn"] = grant_role(member, body.get("organization_name") or "Sandbox Co")
+        return {**issue(member["id"], scope=f"{MEMBER_SCOPES},{ORG_SCOPES}"), **made}
+    return {**issue(member["id"]), **made}
 
 
 @bp.get("/oauth/v2/authorization")
 def authorize():
     code = secrets.token_urlsafe(16)
-    state().codes[code] = {"account": new_member()["id"],
-                           "redirect_uri": request.args.get("redirect_uri")}
+    member = new_member()
+    for name, role, status in settings("linkedin").get("consent_organizations", CONSENT_ORGANIZATIONS):
+        grant_role(member, name, role, status)
+    state().codes[code] = {"account": member["id"], "redirect_uri": request.args.get("redirect_uri"),
+                           "scope": request.args.get("scope") or MEMBER_SCOPES}
     query = urlencode({"code": code, "state": request.args.get("state", "")})
     return redirect(f"{request.args.get('redirect_uri')}?{query}")
 
@@ -107,7 +70,7 @@ def access_token():
         if grant is None or grant["redirect_uri"] != form.get("redirect_uri"):
             return json_response({"error": "invalid_request", "error_description":
                                   "Unable to retrieve access token: authorization code not found"}, 400)
-        return json_response(issue(grant["account"]))
+        return json_response(issue(grant["account"], scope=grant["scope"]))
     if form.get("grant_type") == "refresh_token":
         old = state().token("linkedin", form.get("refresh_token"), "refresh")
         if old is None or old.revoked or (old.expires_at and old.expires_at < time.time()):
@@ -129,7 +92,7 @@ def _asset(urn: str) -> dict | None:
     return state().bucket("linkedin", "assets").get(urn)
 
 
-def _check_content(member: dict, content: dict | None) -> str | None:
+def _check_content(author: str, content: dict | None) -> str | None:
     if not content:
         return None
     if "multiImage" in content:
@@ -143,34 +106,33 @@ def _check_content(member: dict, content: dict | None) -> str | None:
         return "unsupported content"
     for urn in urns:
         asset = _asset(urn or "")
-        if not asset or asset["owner"] != member["urn"] or asset["status"] != "AVAILABLE":
+        if not asset or asset["owner"] != author or asset["status"] != "AVAILABLE":
             return f"{urn} is not an available asset of the author"
     return None
 
 
 @bp.post("/rest/posts")
-@faulty("linkedin", "post", ERRORS, _token)
+@faulty("linkedin", "post", ERRORS, token)
 def create_post():
-    member, problem = _rest()
+    member, problem = rest()
     if problem:
         return problem
     body = request.get_json(silent=True) or {}
-    if body.get("author") != member["urn"]:
-        return error(403, f"Not enough permissions to post as {body.get('author')}",
-                     "ACCESS_DENIED", 100)
+    problem = may_act_as(member, str(body.get("author") or ""))
+    if problem:
+        return problem
     if len(body.get("commentary", "")) > 3000 or body.get("lifecycleState") != "PUBLISHED":
         return error(422, "/commentary is longer than 3000 characters or lifecycleState is not "
                           "PUBLISHED", "UNPROCESSABLE_ENTITY")
-    problem = _check_content(member, body.get("content"))
+    problem = _check_content(body["author"], body.get("content"))
     if problem:
         return error(422, problem, "UNPROCESSABLE_ENTITY")
     urn = f"urn:li:share:{state().next_id()}"
-    state().record("linkedin", {"id": urn, "account": member["id"],
+    state().record("linkedin", {"id": urn, "account": member["id"], "author": body["author"],
                                 "commentary": body.get("commentary", ""),
                                 "content": body.get("content"), "visibility": body.get("visibility"),
                                 "version": request.headers.get("LinkedIn-Version")})
-    response = json_response({}, 201, {"x-restli-id": urn})
-    return response
+    return json_response({}, 201, {"x-restli-id": urn})
 
 
 def _init(kind: str, member: dict) -> dict:
@@ -184,25 +146,26 @@ def _init(kind: str, member: dict) -> dict:
 
 
 @bp.post("/rest/images")
-@faulty("linkedin", "image_init", ERRORS, _token)
+@faulty("linkedin", "image_init", ERRORS, token)
 def images():
-    member, problem = _rest()
+    member, problem = rest()
     if problem:
         return problem
     if request.args.get("action") != "initializeUpload":
         return error(400, "action must be initializeUpload")
     asset = _init("image", member)
-    if asset["owner"] != member["urn"]:
-        return error(403, "owner must be the authenticated member", "ACCESS_DENIED")
+    problem = may_act_as(member, asset["owner"] or "")
+    if problem:
+        return problem
     return json_response({"value": {"uploadUrlExpiresAt": int(time.time() * 1000) + 86_400_000,
                                     "uploadUrl": f"{request.url_root}linkedin/upload/{asset['urn']}/0",
                                     "image": asset["urn"]}})
 
 
 @bp.post("/rest/videos")
-@faulty("linkedin", "video", ERRORS, _token)
+@faulty("linkedin", "video", ERRORS, token)
 def videos():
-    member, problem = _rest()
+    member, problem = rest()
     if problem:
         return problem
     action = request.args.get("action")
@@ -215,8 +178,9 @@ def videos():
 
 def _video_init(member: dict):
     asset = _init("video", member)
-    if asset["owner"] != member["urn"] or asset["size"] <= 0:
-        return error(422, "owner must be the member and fileSizeBytes positive")
+    problem = may_act_as(member, asset["owner"] or "")
+    if problem or asset["size"] <= 0:
+        return problem or error(422, "fileSizeBytes must be positive")
     part = int(settings("linkedin").get("part_bytes", PART_BYTES))
     count = max(1, -(-asset["size"] // part))
     base = f"{request.url_root}linkedin/upload/{asset['urn']}"
@@ -231,7 +195,8 @@ def _video_init(member: dict):
 def _video_finalize(member: dict):
     body = (request.get_json(silent=True) or {}).get("finalizeUploadRequest") or {}
     asset = _asset(body.get("video") or "")
-    if not asset or asset["owner"] != member["urn"] or body.get("uploadToken") != asset["token"]:
+    if not asset or may_act_as(member, asset["owner"]) is not None \
+            or body.get("uploadToken") != asset["token"]:
         return error(400, "unknown video or upload token")
     etags = [asset["parts"][i]["etag"] for i in sorted(asset["parts"])]
     received = sum(p["bytes"] for p in asset["parts"].values())
@@ -243,13 +208,13 @@ def _video_finalize(member: dict):
 
 
 @bp.put("/upload/<urn>/<int:index>")
-@faulty("linkedin", "upload", ERRORS, _token)
+@faulty("linkedin", "upload", ERRORS, token)
 def upload(urn: str, index: int):
     member, problem = _member()
     if problem:
         return problem
     asset = _asset(unquote(urn))
-    if asset is None or asset["owner"] != member["urn"]:
+    if asset is None or may_act_as(member, asset["owner"] or "") is not None:
         return error(404, "upload URL not found")
     data = request.get_data()
     etag = hashlib.md5(data).hexdigest()  # noqa: S324 - an ETag, not a security hash
@@ -261,9 +226,9 @@ def upload(urn: str, index: int):
 
 
 @bp.get("/rest/videos/<path:urn>")
-@faulty("linkedin", "video_status", ERRORS, _token)
+@faulty("linkedin", "video_status", ERRORS, token)
 def video_status(urn: str):
-    _member_, problem = _rest()
+    _member_, problem = rest()
     if problem:
         return problem
     asset = _asset(unquote(urn))

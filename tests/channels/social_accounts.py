@@ -31,6 +31,9 @@ class Social(Platform):
         if name == "facebook":
             self.settings |= {"page_id": made["page_id"], "app_id": made["app_id"]}
             self.credentials["user_access_token"] = made["user_access_token"]
+        if made.get("login") == "facebook":  # Instagram through the Page it is linked to
+            self.settings |= {"login": "facebook", "page_id": made["page_id"]}
+            self.credentials["user_access_token"] = made["user_access_token"]
         if name == "linkedin":
             self.settings["author_urn"] = made["author_urn"]
         if name == "tiktok":

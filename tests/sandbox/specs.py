@@ -59,6 +59,16 @@ def lexicon_errors(ref: str, value, context: str = "", path: str = "") -> list[s
     return _check(schema, value, nsid, path)
 
 
+
+def output_errors(nsid: str, value) -> list[str]:
+    """Errors of a response body against a query's or procedure's output schema."""
+    return _check(_lexicon(nsid)["defs"]["main"]["output"]["schema"], value, nsid, "")
+
+
+def known_values(ref: str, field: str) -> list[str]:
+    schema, _nsid = _resolve(ref, "")
+    return schema["properties"][field]["knownValues"]
+
 def _check(schema: dict, value, nsid: str, path: str) -> list[str]:
     kind = schema.get("type")
     if kind == "ref":

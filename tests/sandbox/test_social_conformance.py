@@ -175,3 +175,29 @@ def test_tiktok_fake_limits_init_calls_to_six_a_minute(social):
     codes = [p.http.post(f"{p.sandbox.url}/tiktok/v2/post/publish/video/init/", headers=auth,
                          json=body).status_code for _ in range(7)]
     assert codes == [200] * 6 + [429]
+
+
+def test_linkedin_fake_posts_for_an_organization_only_with_its_role_and_scopes(social):
+    member, admin = social("linkedin"), social("linkedin", organization=True)
+    org = admin.settings["author_urn"]
+
+    def call(method, path, p, **kw):
+        return p.http.request(method, f"{p.sandbox.url}/linkedin/rest/{path}", headers={
+            "Authorization": f"Bearer {p.credentials['access_token']}",
+            "LinkedIn-Version": "202411", "X-Restli-Protocol-Version": "2.0.0"}, **kw)
+
+    def post_as(p, author):
+        return call("POST", "posts", p, json={
+            "author": author, "commentary": "c", "visibility": "PUBLIC",
+            "distribution": {"feedDistribution": "MAIN_FEED"}, "lifecycleState": "PUBLISHED"})
+
+    acls = call("GET", "organizationAcls", admin, params={"q": "roleAssignee"}).json()
+    assert [(a["organization"], a["role"], a["state"]) for a in acls["elements"]] == [
+        (org, "ADMINISTRATOR", "APPROVED")]
+    assert call("GET", "organizationAcls", member, params={"q": "roleAssignee"}).status_code \
+        == 403, "reading roles needs r_organization_admin"
+    assert post_as(member, org).status_code == 403, "no role on the organization"
+    roles = member.sandbox.state.account("linkedin", member.settings["account_id"])["roles"]
+    roles.append({"organization": org, "role": "ADMINISTRATOR", "state": "APPROVED"})
+    assert post_as(member, org).status_code == 403, "the role without w_organization_social"
+    assert post_as(admin, org).status_code == 201

@@ -71,14 +71,14 @@ def test_facebook_sign_in_offers_the_pages_and_stores_the_chosen_one(owner, db, 
     assert offered.status_code == 200 and "Sandbox Page 1" in page and "Sandbox Page 2" in page
     assert "sbx-facebook" not in page, "page tokens never reach the browser"
     assert db.scalar(sa.select(sa.func.count()).select_from(Channel)) == 0
-    second = re.findall(r'name="page_id" value="([^"]+)"', page)[1]
+    second = re.findall(r'name="choice" value="([^"]+)"', page)[1]
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    chosen = owner.post("/channels/facebook/page", data={"csrf_token": token, "page_id": second})
+    chosen = owner.post("/channels/choose", data={"csrf_token": token, "choice": second})
     assert chosen.status_code == 200, chosen.get_data(as_text=True)
     channel = db.scalars(sa.select(Channel)).one()
     assert channel.settings["page_id"] == second and channel.handle == "Sandbox Page 2"
     assert channel.credentials["access_token"].startswith("sbx-facebook")
-    again = owner.post("/channels/facebook/page", data={"csrf_token": token, "page_id": second})
+    again = owner.post("/channels/choose", data={"csrf_token": token, "choice": second})
     assert again.status_code == 422, "the choice is used up"
 
 
@@ -86,8 +86,8 @@ def test_facebook_page_not_offered_is_refused(owner, db, monkeypatch):
     _started, path, args = sign_in(owner, monkeypatch, "facebook")
     page = owner.get(path, query_string=args).get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    refused = owner.post("/channels/facebook/page", data={"csrf_token": token, "page_id": "999"})
-    assert refused.status_code == 422 and "choose one of the pages offered" in \
+    refused = owner.post("/channels/choose", data={"csrf_token": token, "choice": "999"})
+    assert refused.status_code == 422 and "choose one of the accounts offered" in \
         refused.get_data(as_text=True)
     assert db.scalar(sa.select(sa.func.count()).select_from(Channel)) == 0
 
