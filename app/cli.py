@@ -228,12 +228,16 @@ def worker(concurrency: int | None) -> None:
 @click.option("--duration", type=float, default=30.0, show_default=True,
               help="steady mode: seconds")
 @click.option("--chaos", is_flag=True, help="SIGKILL workers and inject platform faults")
+@click.option("--rolling-restart", is_flag=True,
+              help="while publishing, restart every worker in turn (SIGTERM, then a new one)")
 @click.option("--concurrency", default=32, show_default=True, help="threads per worker")
 @click.pass_context
 def bench(ctx: click.Context, **options) -> None:
     """The publishing benchmark; prints one JSON line of figures last.
 
     `openpost bench web` measures the web app instead."""
+    if options["chaos"] and options["rolling_restart"]:
+        raise click.UsageError("--chaos and --rolling-restart cannot be combined: choose one")
     if ctx.invoked_subcommand is None:
         from app.bench import run
 

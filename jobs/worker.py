@@ -57,6 +57,7 @@ class Worker:
         self.min_claim = max(1, self.cfg.concurrency // 2, self.cfg.batch // 4)
         self.wake, self.stopping = threading.Event(), threading.Event()
         self.settled = threading.Event()
+        self.tick_lock = threading.Lock()  # no heartbeat nor lease renewal after the shutdown
         self.maintenance = Maintenance(engine, self.cfg, self.runner)
         self.scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1})
         self.threads: list[threading.Thread] = []
@@ -117,36 +118,43 @@ class Worker:
         if self.stopping.is_set():
             return
         grace = self.cfg.grace_seconds if grace is None else grace
-        log.info("worker %s stopping (grace %.0fs)", self.id, grace)
+        log.info("worker %s stopping (grace %gs)", self.id, grace)
         self.stopping.set()
         self.wake.set()
         self.threads[0].join(10)
-        for claim, _channel in self.dispatcher.drain():
+        queued = self.dispatcher.drain()
+        for claim, _channel in queued:
             self.results.put(release(claim, "shutdown", delay=0, refund=1))
+        in_flight = self.dispatcher.running
         deadline = time.monotonic() + grace
         while self.dispatcher.running > 0 and time.monotonic() < deadline:
             time.sleep(0.05)
-        self.settled.set()
-        self.threads[1].join(max(5.0, deadline - time.monotonic()))
-        self._finish_shutdown()
+        self.settled.set()  # past the grace: settle what has come back, then stop settling
+        self.threads[1].join(10)
+        self._finish_shutdown(in_flight, len(queued))
 
-    def _finish_shutdown(self) -> None:
+    def _finish_shutdown(self, in_flight: int, queued: int) -> None:
         with self.held_lock:
             leftover = list(self.held)
+        handed = 0
         try:
-            with Session(self.engine) as sess, sess.begin():
-                if leftover:
-                    ended = publishing.expire_leases(sess, leftover)
-                    log.warning("%d post(s) still publishing at shutdown: leases ended, the "
-                                "next worker reconciles them", ended)
+            with self.tick_lock, Session(self.engine) as sess, sess.begin():
+                handed = publishing.expire_leases(sess, leftover, actor=self.actor)
+                if handed or queued:
+                    lifecycle.notify_due(sess)  # the other workers take them over at once
                 heartbeat.stopped(sess, self.id, self.claimed)
         except sa.exc.DBAPIError as exc:
-            log.warning("could not record the shutdown (%s); leases will expire", exc)
+            log.warning("could not record the shutdown (%s); the leases of %d post(s) will "
+                        "expire", exc.__class__.__name__, len(leftover))
         self.scheduler.shutdown(wait=False)
         self.maintenance.close()
         for _thread in self.publishers:
             self.jobs.put(None)
-        log.info("worker %s stopped", self.id)
+        log.log(logging.WARNING if handed else logging.INFO,
+                "worker %s stopped: %d in flight finished, %d queued released, %d in flight "
+                "handed over%s", self.id, max(0, in_flight - len(leftover)), queued, handed,
+                " (past the grace period: the next worker reconciles them with the platform)"
+                if handed else "")
 
     # -- claiming ---------------------------------------------------------------------------
 
@@ -245,7 +253,7 @@ class Worker:
                 try:
                     batch.append(self.results.get(timeout=0.1))
                 except queue.Empty:
-                    if self.settled.is_set() and self.dispatcher.running == 0:
+                    if self.settled.is_set():
                         return
                     continue
             linger = time.monotonic() + 0.005  # a few ms more make a batch worth its commit
@@ -287,6 +295,12 @@ class Worker:
 
     def _tick(self) -> None:
         """Heartbeat, renew the leases held, and wake the claim loop."""
+        with self.tick_lock:
+            if not self.settled.is_set():
+                self._beat()
+        self.wake.set()
+
+    def _beat(self) -> None:
         now = time.monotonic()
         with self.held_lock:
             stale = [t for t, at in self.held.items() if now - at > self.cfg.lease_seconds / 3]
@@ -303,7 +317,6 @@ class Worker:
                 log.warning("%d lease(s) were taken over by other workers", len(lost))
         except sa.exc.DBAPIError as exc:
             log.warning("tick skipped: database unavailable (%s)", exc.__class__.__name__)
-        self.wake.set()
 
 
 def _observe(batch: list[Outcome], finished: dict, accepted: set) -> None:

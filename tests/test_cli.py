@@ -62,3 +62,13 @@ def test_bad_input_on_the_command_line_is_named_and_creates_nothing(fresh_url):
         assert conn.scalar(sa.text("SELECT count(*) FROM users")) == 0
         assert conn.scalar(sa.text("SELECT count(*) FROM api_keys")) == 0
     engine.dispose()
+
+
+def test_the_benchmark_refuses_two_ways_of_stopping_workers_at_once():
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    result = CliRunner().invoke(main, ["bench", "--chaos", "--rolling-restart"])
+    assert result.exit_code == 2
+    assert "--chaos and --rolling-restart cannot be combined" in result.output

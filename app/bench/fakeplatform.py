@@ -3,8 +3,11 @@
 `POST /api/v1/statuses` honours `Idempotency-Key` (a repeat returns the status already made),
 answers Mastodon's error bodies (401 revoked token, 422 validation, 429 with
 `X-RateLimit-Reset`), and `POST /oauth/token` runs an RFC 6749 refresh grant that rotates the
-refresh token. Every created status is recorded, so duplicates can be counted. Faults (5xx, 429,
-timeouts, connections cut after the status was made) are injected at random or by script.
+refresh token. Every created status is recorded, and every create request counted per
+Idempotency-Key, so duplicates can be counted even where the key hides them. Faults (5xx, 429,
+timeouts, connections cut after the status was made) are injected at random or by script, and
+while `paused` the platform still acts but answers no create request (one slower than any
+grace period).
 Control: `GET /_fake/records`, `POST /_fake/faults`.
 """
 
@@ -17,7 +20,7 @@ import random
 import secrets
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs
 
@@ -32,6 +35,9 @@ class FakePlatform:
         self.records: list[tuple] = []          # (text, time, status id, idempotency key, token)
         self.requests = 0                       # create requests received, repeats included
         self.calls: dict[str, int] = {}         # create requests per access token
+        self.keys: Counter[str] = Counter()     # create requests per Idempotency-Key
+        self.active: Counter[str] = Counter()   # ... of them not answered yet
+        self.paused = False                     # withhold every answer to a create while set
         self.statuses: dict[str, dict] = {}
         self.by_key: dict[str, dict] = {}
         self.refresh_tokens: dict[str, str] = {}   # valid refresh token -> its account
@@ -139,9 +145,28 @@ class FakePlatform:
                 return name
         return "ok"
 
+    def in_flight(self) -> list[str]:
+        """Idempotency-Keys of the create requests the platform has not answered yet."""
+        return [key for key, n in list(self.active.items()) if n]
+
     async def _create(self, headers: dict, body: bytes):
-        if not headers.get("x-fake-probe"):
-            self.requests += 1
+        if headers.get("x-fake-probe"):
+            return await self._answer(headers, body)
+        key = headers.get("idempotency-key") or ""
+        self.requests += 1
+        self.keys[key] += 1
+        self.active[key] += 1
+        try:
+            answer = await self._answer(headers, body)
+            while self.paused:
+                await asyncio.sleep(0.01)
+            return answer
+        finally:
+            self.active[key] -= 1
+            if not self.active[key]:
+                del self.active[key]
+
+    async def _answer(self, headers: dict, body: bytes):
         fault = self._fault()
         if fault.startswith("hold:"):
             await asyncio.sleep(float(fault[5:]))

@@ -63,12 +63,13 @@ class Platform:
 
 
 class Fleet:
-    """W worker processes; `kill_one` SIGKILLs a random one and starts a replacement."""
+    """W worker processes; `kill_one` SIGKILLs a random one and starts a replacement, `restart`
+    stops one gracefully (SIGTERM) and starts its replacement."""
 
     def __init__(self, count: int, concurrency: int, env: dict, log):
         self.count, self.concurrency, self.env, self.log = count, concurrency, env, log
         self.procs: list[subprocess.Popen] = []
-        self.kills = 0
+        self.kills = self.restarts = 0
         self.cpu_at_start: dict[str, float] = {}
 
     def _start_one(self) -> subprocess.Popen:
@@ -96,6 +97,17 @@ class Fleet:
         self.procs[index].send_signal(signal.SIGKILL)
         self.procs[index].wait()
         self.kills += 1
+        self.procs[index] = self._start_one()
+
+    def restart(self, index: int, timeout: float = 60.0) -> None:
+        proc = self.procs[index]
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        self.restarts += 1
         self.procs[index] = self._start_one()
 
     def stop(self, grace: float = 15.0) -> None:

@@ -29,7 +29,7 @@ def say(message: str) -> None:
 
 
 def main(posts: int, workers: int, latency_ms: float, rate: float | None, duration: float,
-         chaos: bool, concurrency: int) -> None:
+         chaos: bool, rolling_restart: bool, concurrency: int) -> None:
     os.environ.setdefault("OPENPOST_ENCRYPTION_KEYS",
                           base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
     lease = 10.0 if chaos else 30.0
@@ -48,7 +48,7 @@ def main(posts: int, workers: int, latency_ms: float, rate: float | None, durati
             ceiling = measure.platform_ceiling(platform.url)
             say(f"platform ceiling: {ceiling:.0f} statuses/s at {latency_ms:g} ms latency")
             result = _run(engine, platform.url, fleet, posts, rate, duration, chaos, lease,
-                          platform.proc.pid)
+                          platform.proc.pid, rolling_restart)
             result["platform_ceiling_per_s"] = round(ceiling, 1)
         finally:
             fleet.stop()
@@ -67,7 +67,7 @@ def _cpu(engine, fleet: Fleet, platform_pid: int) -> dict:
 
 
 def _run(engine, base_url, fleet: Fleet, posts: int, rate, duration, chaos, lease,
-         platform_pid: int) -> dict:
+         platform_pid: int, rolling: bool) -> dict:
     with Session(engine) as sess:
         workspace_id = data.make_workspace(sess)
     with Session(engine) as sess:
@@ -92,12 +92,16 @@ def _run(engine, base_url, fleet: Fleet, posts: int, rate, duration, chaos, leas
     say(f"{count} posts scheduled on {len(channels)} channels for {fleet.count} workers")
     started = time.monotonic()
     deadline = started + (duration if rate else 0) + max(60.0, count / 100)
-    stop_chaos = threading.Event()
-    last_kill = {"at": None}
-    if chaos:
-        threading.Thread(target=_killer, args=(fleet, stop_chaos, last_kill), daemon=True).start()
+    stop, last = threading.Event(), {"at": None}  # when a worker was last killed or restarted
+    plans = [(_killer, (fleet, stop, last))] if chaos else []
+    plans += [(_roller, (fleet, engine, workspace_id, stop, last))] if rolling else []
+    disrupting = [threading.Thread(target=t, args=a, daemon=True) for t, a in plans]
+    for thread in disrupting:
+        thread.start()
     settled_at = _wait_settled(engine, workspace_id, deadline)
-    stop_chaos.set()
+    stop.set()
+    for thread in disrupting:  # a replacement started after the fleet stopped would linger
+        thread.join(180)
     if chaos:
         httpx.post(f"{base_url}/_fake/faults", json={}, timeout=10)
     cpu = _cpu(engine, fleet, platform_pid)
@@ -106,16 +110,40 @@ def _run(engine, base_url, fleet: Fleet, posts: int, rate, duration, chaos, leas
     if result["published"]:
         result["cpu_ms_per_post"] = {k: round(v * 1000 / result["published"], 3)
                                      for k, v in cpu.items()}
+    after_last = round(settled_at - last["at"], 1) if settled_at and last["at"] else None
     if chaos:
-        result.update(chaos=True, kills=fleet.kills, lease_s=lease, settled_after_last_kill_s=(
-            round(settled_at - last_kill["at"], 1) if settled_at and last_kill["at"] else None))
+        result.update(chaos=True, kills=fleet.kills, lease_s=lease,
+                      settled_after_last_kill_s=after_last)
+    if rolling:
+        result.update(rolling_restart=True, restarts=fleet.restarts, lease_s=lease,
+                      settled_after_last_restart_s=after_last)
     return result
 
 
-def _killer(fleet: Fleet, stop: threading.Event, last_kill: dict) -> None:
+def _killer(fleet: Fleet, stop: threading.Event, last: dict) -> None:
     while not stop.wait(KILL_EVERY):
         fleet.kill_one()
-        last_kill["at"] = time.monotonic()
+        last["at"] = time.monotonic()
+
+
+def _roller(fleet: Fleet, engine, workspace_id, stop: threading.Event, last: dict) -> None:
+    """Once publishing has begun, restart every worker in turn (SIGTERM, wait for it to exit,
+    start its replacement, wait until it is up), as a deployment would."""
+    while not stop.wait(0.1) and not _published(engine, workspace_id):
+        pass
+    for index in range(fleet.count):
+        if stop.is_set():
+            return
+        fleet.restart(index)
+        last["at"] = time.monotonic()
+        say(f"worker {index + 1} of {fleet.count} restarted")
+        fleet.wait_ready(engine)
+
+
+def _published(engine, workspace_id) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(sa.text("SELECT count(*) FROM posts WHERE workspace_id = :w "
+                                   "AND state = 'published'"), {"w": workspace_id})
 
 
 def _wait_settled(engine, workspace_id, deadline: float) -> float | None:

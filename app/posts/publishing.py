@@ -61,14 +61,27 @@ def renew_leases(sess: Session, tokens: list[uuid.UUID], lease_seconds: float) -
     return set(rows)
 
 
-def expire_leases(sess: Session, tokens: list[uuid.UUID]) -> int:
-    """End leases at once: the next claim reconciles these posts with the platform."""
+EXPIRE_SQL = sa.text("""
+WITH ended AS (
+    UPDATE posts SET lease_until = now(), updated_at = now()
+    WHERE claim_token = ANY(:tokens) AND state = 'publishing' AND lease_until IS NOT NULL
+    RETURNING id, workspace_id)
+INSERT INTO post_events (post_id, workspace_id, from_state, to_state, actor, detail)
+SELECT id, workspace_id, 'publishing', 'publishing', :actor,
+    jsonb_build_object('lease_ended', CAST(:reason AS text))
+FROM ended
+RETURNING post_id
+""")
+
+
+def expire_leases(sess: Session, tokens: list[uuid.UUID], *, actor: str,
+                  reason: str = "shutdown") -> int:
+    """End leases at once, with a post event each: the next claim reconciles these posts with
+    the platform (their attempt's outcome is unknown), without waiting for the lease to run out."""
     if not tokens:
         return 0
-    return sess.execute(sa.text(
-        "UPDATE posts SET lease_until = now() WHERE claim_token = ANY(:tokens) "
-        "AND state = 'publishing' AND lease_until IS NOT NULL"),
-        {"tokens": list(tokens)}).rowcount
+    return len(sess.execute(EXPIRE_SQL, {"tokens": list(tokens), "actor": actor,
+                                         "reason": reason}).all())
 
 
 def save_part(sess: Session, post_id, token, part: dict) -> bool:

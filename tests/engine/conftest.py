@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import subprocess
+import sys
 import time
 import uuid
 from datetime import timedelta
@@ -18,6 +21,7 @@ from app.channels.registry import PUBLISHERS
 from app.posts.models import Post
 from jobs.config import EngineConfig
 from jobs.worker import Worker
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.concurrency
 
@@ -118,6 +122,40 @@ def workers(pg):
     for worker in started:
         worker.stop(grace=1.0)
     forget_workers(pg, ids=[w.id for w in started])
+
+
+@pytest.fixture
+def spawn(database_url, tmp_path, pg):
+    """Start real worker processes (`openpost worker` publishing to the loopback platform);
+    each one's log is at `proc.log_path`. Any still running at the end is killed."""
+    def start(concurrency=4, **settings):
+        env = {**os.environ, "DATABASE_URL": database_url, "OPENPOST_LOG_LEVEL": "INFO",
+               **{f"OPENPOST_{k.upper()}": str(v) for k, v in settings.items()}}
+        path = tmp_path / f"worker-{len(procs)}.log"
+        with open(path, "w") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "app.cli",  # noqa: S603
+                                     "bench-worker", "--concurrency", str(concurrency)],
+                                    cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc.log_path = path
+        procs.append(proc)
+        return proc
+
+    procs: list[subprocess.Popen] = []
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    forget_workers(pg, pids=[p.pid for p in procs])
+
+
+def wait_until(predicate, timeout: float):
+    """Poll until `predicate()` is true; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+    return value
 
 
 def forget_workers(engine, ids=(), pids=()) -> None:

@@ -1,10 +1,7 @@
 """Real worker processes: SIGTERM finishes or releases, SIGKILL loses and duplicates nothing."""
 
-import os
 import random
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
@@ -12,39 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.posts.models import Post
-from tests.conftest import ROOT
-from tests.engine.conftest import forget_workers
-
-
-@pytest.fixture
-def spawn(database_url, tmp_path, pg):
-    def start(concurrency=4, **settings):
-        env = {**os.environ, "DATABASE_URL": database_url, "OPENPOST_LOG_LEVEL": "INFO",
-               **{f"OPENPOST_{k.upper()}": str(v) for k, v in settings.items()}}
-        log = open(tmp_path / f"worker-{len(procs)}.log", "w")  # noqa: SIM115
-        proc = subprocess.Popen([sys.executable, "-m", "app.cli", "bench-worker",  # noqa: S603
-                                 "--concurrency", str(concurrency)], cwd=ROOT, env=env,
-                                stdout=log, stderr=subprocess.STDOUT)
-        procs.append(proc)
-        logs.append(log)
-        return proc
-
-    procs, logs = [], []
-    yield start
-    for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-    for log in logs:
-        log.close()
-    forget_workers(pg, pids=[p.pid for p in procs])
-
-
-def _wait(predicate, timeout):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+from tests.engine.conftest import wait_until
 
 
 def _publishing(space, ids):
@@ -58,7 +23,7 @@ def test_sigterm_finishes_in_flight_posts_and_releases_the_rest(space, platform,
     ids = space.posts([channel], n=8)
     proc = spawn(concurrency=3, channel_limit=2, grace_seconds=10, tick_seconds=0.2)
     # two posts are inside their HTTP call (the channel allows two), the others wait their turn
-    _wait(lambda: platform.requests >= 2 and _publishing(space, ids) >= 4, 30)
+    wait_until(lambda: platform.requests >= 2 and _publishing(space, ids) >= 4, 30)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(20) == 0
     states = space.states(ids)
