@@ -109,6 +109,7 @@ def create_post(sess: Session, workspace_id: uuid.UUID, actor: str, *, channel_i
     if schedule_at is not None:
         post.schedule_at = _schedule_time(sess, schedule_at, tz_name)
         _check_publishable(sess, channel, post)
+    _convert_ahead(sess, channel, post)
     sess.add(post)
     transition(sess, post, PostState.SCHEDULED if schedule_at is not None else PostState.DRAFT,
                actor=actor)
@@ -147,6 +148,7 @@ def update_post(sess: Session, workspace_id, post_id, actor: str, *, text=UNSET,
             post.schedule_at = _schedule_time(sess, schedule_at, post.timezone)
     if post.state == PostState.SCHEDULED:
         _check_publishable(sess, channel, post)
+    _convert_ahead(sess, channel, post)
     sess.add(PostEvent(post_id=post.id, workspace_id=workspace_id, from_state=post.state,
                        to_state=post.state, actor=actor, detail={"edited": True}))
     sess.commit()
@@ -162,6 +164,7 @@ def schedule(sess: Session, workspace_id, post_id, actor: str, schedule_at=None)
         raise ValidationFailed("schedule_at is required", field="schedule_at")
     post.schedule_at = _schedule_time(sess, schedule_at or post.schedule_at, post.timezone)
     _check_publishable(sess, channel, post)
+    _convert_ahead(sess, channel, post)
     transition(sess, post, PostState.SCHEDULED, actor=actor)
     sess.commit()
     return post
@@ -191,6 +194,7 @@ def retry(sess: Session, workspace_id, post_id, actor: str, schedule_at=None) ->
     post.schedule_at = (_schedule_time(sess, schedule_at, post.timezone) if schedule_at
                         else db_now(sess))
     _check_publishable(sess, channel, post)
+    _convert_ahead(sess, channel, post)
     transition(sess, post, PostState.SCHEDULED, actor=actor, detail={"retry": True})
     sess.commit()
     return post
@@ -222,10 +226,23 @@ def _check_publishable(sess: Session, channel: Channel, post: Post) -> None:
     post.warnings = check_publishable(sess, channel, post)
 
 
+def _media_groups(post: Post) -> list[list[str]]:
+    return [post.media_ids or []] + [p.get("media_ids") or [] for p in post.parts or []]
+
+
+def _convert_ahead(sess: Session, channel: Channel, post: Post) -> None:
+    """Queue the renditions the post's media need on its platform now (the workers make
+    them), so that a problem shows long before the post is due and publishing finds them."""
+    from app.media.conversions import start
+
+    start(sess, post.workspace_id, [m for group in _media_groups(post) for m in group],
+          [channel.platform])
+
+
 def _check_media(sess: Session, channel: Channel, post: Post) -> None:
     from app.media.service import check_for_platform
 
-    groups = [post.media_ids or []] + [p.get("media_ids") or [] for p in post.parts or []]
+    groups = _media_groups(post)
     wanted = {uuid.UUID(m) for group in groups for m in group}
     if not wanted:
         return
