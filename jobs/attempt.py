@@ -8,7 +8,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import httpx
 import sqlalchemy as sa
@@ -18,6 +18,7 @@ from app.channels import registry, tokens
 from app.channels.base import PartResult, PublishJob, PublishResult
 from app.channels.errors import AuthRevoked, PublishError, RateLimited, UnsupportedPlatform
 from app.channels.models import Channel
+from app.channels.service import store_credentials
 from app.logs import context_var
 from app.posts import publishing
 from jobs.claims import ChannelInfo, Claim
@@ -168,14 +169,14 @@ class AttemptRunner:
                                    .where(Channel.id == channel_id))
                 if not near:
                     return channel.credentials  # another worker refreshed it while we waited
-                _set_credentials(channel, publisher.refresh(channel.credentials,
+                store_credentials(channel, publisher.refresh(channel.credentials,
                                                             channel.settings or {}))
             elif tokens.due(platform, channel.credentials):
                 fresh: dict = {}
                 tokens.refresh(platform, self.client()["_client"], channel.credentials,
                                channel.settings or {}, fresh.update)
                 if fresh:
-                    _set_credentials(channel, fresh)
+                    store_credentials(channel, fresh)
             else:
                 return channel.credentials
             creds = channel.credentials
@@ -186,7 +187,7 @@ class AttemptRunner:
         with Session(self.engine) as sess, sess.begin():
             channel = sess.scalar(sa.select(Channel).where(Channel.id == channel_id)
                                   .with_for_update())
-            _set_credentials(channel, creds)
+            store_credentials(channel, creds)
 
     def _published(self, claim: Claim, job: PublishJob, result: PublishResult) -> Outcome:
         parts = {r["index"]: r for r in claim.results}
@@ -223,17 +224,3 @@ def _tls() -> ssl.SSLContext:
 def _part_json(part: PartResult) -> dict:
     return {"index": part.index, "provider_post_id": part.provider_post_id,
             "live_url": part.live_url, "extra": part.extra}
-
-
-def _set_credentials(channel: Channel, creds: dict) -> None:
-    """Store new credentials; their `expires_at` (epoch seconds or ISO 8601) stays in them,
-    where the publishers read it, and becomes the channel's token_expires_at."""
-    creds, expires_at = dict(creds), creds.get("expires_at")
-    if isinstance(expires_at, int | float):
-        expires_at = datetime.fromtimestamp(expires_at, UTC)
-    elif isinstance(expires_at, str):
-        expires_at = datetime.fromisoformat(expires_at)
-    if expires_at is not None:
-        creds["expires_at"] = expires_at.timestamp()
-    channel.credentials = creds
-    channel.token_expires_at = expires_at

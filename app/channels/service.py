@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -132,3 +132,17 @@ def _workspace_timezone(sess: Session, workspace_id) -> str:
     from app.auth.models import Workspace
 
     return sess.scalar(sa.select(Workspace.timezone).where(Workspace.id == workspace_id)) or "UTC"
+
+
+def store_credentials(channel: Channel, creds: dict) -> None:
+    """Store new credentials; their `expires_at` (epoch seconds or ISO 8601) stays in them,
+    where the publishers read it, and becomes the channel's token_expires_at."""
+    creds, expires_at = dict(creds), creds.get("expires_at")
+    if isinstance(expires_at, int | float):
+        expires_at = datetime.fromtimestamp(expires_at, UTC)
+    elif isinstance(expires_at, str):
+        expires_at = datetime.fromisoformat(expires_at)
+    if expires_at is not None:
+        creds["expires_at"] = expires_at.timestamp()
+    channel.credentials = creds
+    channel.token_expires_at = expires_at

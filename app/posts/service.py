@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app.channels.compose_options import check_options
 from app.channels.models import Channel
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.media.models import Media
@@ -102,6 +103,7 @@ def create_post(sess: Session, workspace_id: uuid.UUID, actor: str, *, channel_i
     tz_name = timezone or channel.timezone
     zone(tz_name)
     text, parts, media_ids = _content(sess, workspace_id, text, parts, media_ids)
+    check_options(channel.platform, channel.settings or {}, options or {})
     post = Post(id=uuid.uuid4(), workspace_id=workspace_id, channel_id=channel.id,
                 group_id=group_id or uuid.uuid4(), state=None, timezone=tz_name, text=text,
                 parts=parts, media_ids=media_ids, options=options or {}, created_by=actor,
@@ -137,6 +139,7 @@ def update_post(sess: Session, workspace_id, post_id, actor: str, *, text=UNSET,
         post.text, post.parts, post.media_ids = _content(sess, workspace_id, new_text,
                                                          new_parts, new_media)
     if options is not UNSET:
+        check_options(channel.platform, channel.settings or {}, options or {})
         post.options = options or {}
     if schedule_at is not UNSET:
         if schedule_at is None:
