@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass, field
 
+import httpx
 from sqlalchemy.orm import Session
 
 from app.channels.base import PublishJob
@@ -25,6 +27,7 @@ LEVELS = {"PUBLIC_TO_EVERYONE": "Everyone", "MUTUAL_FOLLOW_FRIENDS": "Friends",
           "FOLLOWER_OF_CREATOR": "Followers", "SELF_ONLY": "Only me"}
 INTERACTIONS = (("comment", "Comments"), ("duet", "Duet"), ("stitch", "Stitch"))
 FLAGS = ("commercial_content", "brand_organic_toggle", "brand_content_toggle")
+COMPOSER_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
 CREATOR_FIELDS = ("creator_nickname", "privacy_level_options", "comment_disabled",
                   "duet_disabled", "stitch_disabled", "max_video_post_duration_sec")
 
@@ -120,6 +123,7 @@ def creator_info(sess: Session, channel) -> tuple[dict, str | None]:
         "privacy_level_options": settings.get("privacy_level_options") or []}
     try:
         with make_client() as client:
+            client.timeout = COMPOSER_TIMEOUT  # someone is waiting for the page
             creds = _credentials(sess, channel, client)
             info = tiktok.TikTokPublisher(client).api(_job(channel, creds, lambda _c: None),
                                                       "/post/publish/creator_info/query/")
@@ -132,3 +136,55 @@ def creator_info(sess: Session, channel) -> tuple[dict, str | None]:
                         "privacy_level_options": list(info["privacy_level_options"] or [])}
     sess.commit()
     return info, None
+
+
+@dataclass
+class Panel:
+    """What the composer shows for one TikTok channel: creator_info's choices and the user's."""
+
+    channel: object
+    info: dict
+    problem: str | None  # why creator_info could not be asked now
+    values: dict[str, str]  # the form's fields of this channel
+    media: list = field(default_factory=list)  # the chosen files
+
+    @property
+    def direct(self) -> bool:
+        return self.values.get("post_mode") != INBOX
+
+    @property
+    def commercial(self) -> bool:
+        return bool(self.values.get("commercial_content"))
+
+    @property
+    def branded(self) -> bool:
+        return self.commercial and bool(self.values.get("brand_content_toggle"))
+
+    @property
+    def levels(self) -> list[tuple[str, str, bool]]:
+        """(value, label, disabled): branded content cannot be private."""
+        return [(level, LEVELS.get(level, level), self.branded and level == "SELF_ONLY")
+                for level in self.info.get("privacy_level_options") or []]
+
+    @property
+    def interactions(self) -> list[tuple[str, str, bool]]:
+        """(name, label, turned off by the creator); photo posts have comments only."""
+        photos = bool(self.media) and not any(m.content_type.startswith("video/")
+                                              for m in self.media)
+        return [(name, label, bool(self.info.get(f"{name}_disabled")))
+                for name, label in INTERACTIONS[:1 if photos else 3]]
+
+    @property
+    def label(self) -> str | None:
+        """How TikTok will label the post."""
+        if self.branded:
+            return "Paid partnership"
+        return "Promotional content" if self.values.get("brand_organic_toggle") else None
+
+    @property
+    def too_long(self) -> list[str]:
+        longest = self.info.get("max_video_post_duration_sec")
+        return [f"{m.filename or 'the video'} is {m.duration_ms / 1000:.0f} s long; this account "
+                f"can post videos up to {longest} s" for m in self.media
+                if longest and m.content_type.startswith("video/")
+                and (m.duration_ms or 0) / 1000 > int(longest)]

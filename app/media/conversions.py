@@ -38,10 +38,21 @@ def needed(platform: str, content_type: str) -> bool:
     return platform in specs.IMAGE_RENDITIONS
 
 
+def _ids(values) -> list[uuid.UUID]:
+    """The media ids among `values`, once each (a form may send anything)."""
+    found = []
+    for value in dict.fromkeys(str(v) for v in values or []):
+        try:
+            found.append(uuid.UUID(value))
+        except ValueError:
+            continue
+    return found
+
+
 def start(sess: Session, workspace_id, media_ids, platforms) -> int:
     """Queue the renditions these files need for these platforms, each once; record at once
     what no conversion could fix. The caller commits. Returns how many jobs were queued."""
-    ids = [uuid.UUID(str(m)) for m in dict.fromkeys(media_ids or [])]
+    ids = _ids(media_ids)
     platforms = list(dict.fromkeys(platforms))
     if not ids or not platforms:
         return 0
@@ -169,13 +180,30 @@ def _shown(media: Media, platform: str, now: float) -> Shown:
     return Shown(media, status, int(state.get("progress") or 0), state.get("error"))
 
 
-def board(sess: Session, workspace_id, media_ids, channels) -> list[tuple[object, list[Shown]]]:
-    """For each channel, the state of each chosen file's rendition for its platform."""
-    ids = [uuid.UUID(str(m)) for m in dict.fromkeys(media_ids or [])]
-    if not ids or not channels:
-        return []
+def chosen_media(sess: Session, workspace_id, media_ids) -> list[Media]:
+    """This workspace's files among `media_ids`, in that order."""
+    ids = _ids(media_ids)
     found = {m.id: m for m in sess.scalars(sa.select(Media).where(
-        Media.id.in_(ids), Media.workspace_id == workspace_id))}
+        Media.id.in_(ids), Media.workspace_id == workspace_id))} if ids else {}
+    return [found[i] for i in ids if i in found]
+
+
+class Board(list):
+    """[(channel, [Shown, one per file])], and whether any conversion is still on its way."""
+
+    @property
+    def live(self) -> bool:
+        return any(shown.live for _channel, rows in self for shown in rows)
+
+    @property
+    def channel_ids(self) -> list[str]:
+        return [str(channel.id) for channel, _rows in self]
+
+
+def board(sess: Session, workspace_id, media_ids, channels) -> Board:
+    """For each channel, the state of each chosen file's rendition for its platform."""
+    files = chosen_media(sess, workspace_id, media_ids) if channels else []
+    if not files:
+        return Board()
     now = float(sess.scalar(sa.select(renditions.NOW)))
-    files = [found[i] for i in ids if i in found]
-    return [(c, [_shown(m, c.platform, now) for m in files]) for c in channels] if files else []
+    return Board((c, [_shown(m, c.platform, now) for m in files]) for c in channels)

@@ -122,8 +122,11 @@ def read_bytes(item: dict) -> bytes:
 
 
 def unfit_reason(media: Media, platform: str) -> str | None:
-    """Why no conversion could make this file acceptable to the platform, read from what the
-    upload measured (duration, frame size), or None."""
+    """Why no conversion could make this file acceptable to the platform: the refusal of an
+    earlier conversion, or what the upload measured (duration, frame size); else None."""
+    known = (media.renditions or {}).get(platform) or {}
+    if known.get("status") == "failed":
+        return known.get("error") or f"the file could not be converted for {platform}"
     if media.content_type.startswith("video/"):
         probe = sniff.Probe(media.content_type, "video", media.width or 0, media.height or 1,
                             duration_ms=media.duration_ms)

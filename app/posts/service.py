@@ -110,7 +110,7 @@ def create_post(sess: Session, workspace_id: uuid.UUID, actor: str, *, channel_i
                 results=[], warnings=[])
     if schedule_at is not None:
         post.schedule_at = _schedule_time(sess, schedule_at, tz_name)
-        _check_publishable(sess, channel, post)
+        check_publishable(sess, channel, post)
     _convert_ahead(sess, channel, post)
     sess.add(post)
     transition(sess, post, PostState.SCHEDULED if schedule_at is not None else PostState.DRAFT,
@@ -150,7 +150,7 @@ def update_post(sess: Session, workspace_id, post_id, actor: str, *, text=UNSET,
         else:
             post.schedule_at = _schedule_time(sess, schedule_at, post.timezone)
     if post.state == PostState.SCHEDULED:
-        _check_publishable(sess, channel, post)
+        check_publishable(sess, channel, post)
     _convert_ahead(sess, channel, post)
     sess.add(PostEvent(post_id=post.id, workspace_id=workspace_id, from_state=post.state,
                        to_state=post.state, actor=actor, detail={"edited": True}))
@@ -166,7 +166,7 @@ def schedule(sess: Session, workspace_id, post_id, actor: str, schedule_at=None)
     if schedule_at is None and post.schedule_at is None:
         raise ValidationFailed("schedule_at is required", field="schedule_at")
     post.schedule_at = _schedule_time(sess, schedule_at or post.schedule_at, post.timezone)
-    _check_publishable(sess, channel, post)
+    check_publishable(sess, channel, post)
     _convert_ahead(sess, channel, post)
     transition(sess, post, PostState.SCHEDULED, actor=actor)
     sess.commit()
@@ -196,7 +196,7 @@ def retry(sess: Session, workspace_id, post_id, actor: str, schedule_at=None) ->
     channel = channel_in_workspace(sess, workspace_id, post.channel_id)
     post.schedule_at = (_schedule_time(sess, schedule_at, post.timezone) if schedule_at
                         else db_now(sess))
-    _check_publishable(sess, channel, post)
+    check_publishable(sess, channel, post)
     _convert_ahead(sess, channel, post)
     transition(sess, post, PostState.SCHEDULED, actor=actor, detail={"retry": True})
     sess.commit()
@@ -218,7 +218,7 @@ def delete_post(sess: Session, workspace_id, post_id, actor: str) -> None:
     sess.commit()
 
 
-def _check_publishable(sess: Session, channel: Channel, post: Post) -> None:
+def check_publishable(sess: Session, channel: Channel, post: Post) -> None:
     """Refuse at schedule time what the channel could not publish."""
     if channel.status != "connected":
         raise ValidationFailed(f"the channel is disconnected: {channel.status_reason or ''}"
