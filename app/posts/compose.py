@@ -131,12 +131,17 @@ def _check_publishing(sess: Session, draft: Draft, channel: Channel, content: li
                 f"{channel.platform}: {'part ' + str(i + 1) + ' has' if len(content) > 1 else 'has'} "
                 f"{part['count']} characters; the limit is {part['limit']} (split it into a thread "
                 "or shorten it)", field=_field_of(draft, channel, i))
-    single = len(content) == 1
-    trial = Post(workspace_id=channel.workspace_id, channel_id=channel.id,
-                 text=content[0] if single else None,
-                 parts=None if single else [{"text": t, "media_ids": []} for t in content],
+    trial = Post(workspace_id=channel.workspace_id, channel_id=channel.id, **_text(content),
                  media_ids=list(draft.media_ids), options=draft.options_for(channel))
     service.check_publishable(sess, channel, trial)
+
+
+def _text(content: list[str]) -> dict:
+    """One text, or a thread's parts (the post-level media go on the first part)."""
+    content = [t.strip() for t in content]
+    if len(content) == 1:
+        return {"text": content[0], "parts": None}
+    return {"text": None, "parts": [{"text": t, "media_ids": []} for t in content]}
 
 
 def create_group(sess: Session, workspace_id, actor: str, draft: Draft, action: str) -> list[Post]:
@@ -158,17 +163,11 @@ def create_group(sess: Session, workspace_id, actor: str, draft: Draft, action: 
         _check(sess, workspace_id, draft, channel, when)
     _describe_media(sess, workspace_id, actor, draft, media)
     group_id = uuid.uuid4()
-    posts = []
-    for channel in channels:
-        content = [t.strip() for t in draft.content_for(channel.id)]
-        single = len(content) == 1
-        posts.append(service.create_post(
-            sess, workspace_id, actor, channel_id=channel.id, group_id=group_id,
-            text=content[0] if single else None,
-            parts=None if single else [{"text": t, "media_ids": []} for t in content],
-            media_ids=draft.media_ids, schedule_at=when, timezone=draft.timezone,
-            options=draft.options_for(channel)))
-    return posts
+    return [service.create_post(sess, workspace_id, actor, channel_id=channel.id,
+                                group_id=group_id, **_text(draft.content_for(channel.id)),
+                                media_ids=draft.media_ids, schedule_at=when,
+                                timezone=draft.timezone, options=draft.options_for(channel))
+            for channel in channels]
 
 
 def _own_media(sess: Session, workspace_id, draft: Draft) -> list:
