@@ -82,6 +82,6 @@ class Maintenance:
                 self.conn.execute(sa.text("SELECT pg_advisory_unlock_all()"))
                 self.conn.commit()
                 self.conn.close()
-            except sa.exc.DBAPIError:
+            except (sa.exc.DBAPIError, sa.exc.PendingRollbackError):  # the connection died
                 self.conn.invalidate()
             self.conn = None

@@ -1,4 +1,5 @@
-"""The outbox tick: deliver due webhooks, send due alert emails, seal new audit entries.
+"""The outbox tick: deliver due webhooks, send due alert emails, seal new audit entries, make
+the media renditions that posts (and composer drafts) asked for.
 
 The engine's scheduler calls `run_outbox_once()` every second in each worker process (or each
 duty on its own schedule, so a slow webhook pass never holds up emails or sealing); schedule
@@ -14,6 +15,7 @@ from datetime import datetime
 
 from app import db
 from app.audit import chain
+from app.media import conversions
 from app.notifications import alerts
 from app.webhooks import delivery
 
@@ -37,7 +39,7 @@ def seal_audit_once(now: datetime | None = None) -> int:
 
 
 DUTIES = (("webhook_attempts", deliver_webhooks_once), ("emails_sent", send_emails_once),
-          ("audit_sealed", seal_audit_once))
+          ("audit_sealed", seal_audit_once), ("conversions_run", conversions.run_due))
 
 
 def run_duty(name: str, duty, now: datetime | None = None) -> int:

@@ -170,7 +170,10 @@ class Marked(Out):
 
 
 class RenditionState(Out):
-    status: str | None
+    """A platform's copy of the file: queued when a post (or the composer) attached it, then
+    converted by a worker (progress in percent), ready, or failed with the reason."""
+
+    status: Literal["queued", "processing", "ready", "failed"] | None
     progress: int | None
     error: str | None
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from app.channels import tiktok_options
 from app.channels.linkedin import VISIBILITIES as LINKEDIN_VISIBILITIES
 from app.channels.mastodon import VISIBILITIES as MASTODON_VISIBILITIES
+from app.errors import ValidationFailed
 
 THREAD = {"auto_thread": {"type": "boolean", "default": True},
           "numbering": {"type": "boolean", "default": False}}
@@ -12,15 +14,11 @@ THREAD = {"auto_thread": {"type": "boolean", "default": True},
 def post_options(platform: str, settings: dict) -> dict:
     """{option name: {"type", "choices"?, "required"?, "default"?}} for posts on this channel.
 
-    TikTok's privacy levels are the ones creator_info gave when the channel was connected;
-    publishing asks creator_info again and refuses a level no longer offered."""
+    TikTok's privacy levels are the ones creator_info gave last (when the channel was connected
+    or the composer last showed it); publishing asks again and refuses a level no longer
+    offered."""
     if platform == "tiktok":
-        return {"privacy_level": {"type": "choice", "required": True,
-                                  "choices": list(settings.get("privacy_level_options") or [])},
-                "disable_comment": {"type": "boolean", "default": False},
-                "disable_duet": {"type": "boolean", "default": False},
-                "disable_stitch": {"type": "boolean", "default": False},
-                "title": {"type": "text", "max_length": 90}}
+        return tiktok_options.schema(settings)
     if platform == "linkedin":
         return {"visibility": {"type": "choice", "choices": list(LINKEDIN_VISIBILITIES),
                                "default": "PUBLIC"},
@@ -37,3 +35,35 @@ def post_options(platform: str, settings: dict) -> dict:
     if platform in ("x", "threads"):
         return dict(THREAD)
     return {}
+
+
+def _problem(spec: dict, value) -> str | None:
+    kind = spec["type"]
+    if kind == "boolean" and not isinstance(value, bool):
+        return "must be true or false"
+    if kind == "choice" and (not isinstance(value, str)
+                             or spec.get("choices") and value not in spec["choices"]):
+        return f"must be one of {', '.join(spec.get('choices') or ['a text'])}"
+    if kind in ("text", "url") and not isinstance(value, str):
+        return "must be a text"
+    if kind == "text" and spec.get("max_length") and len(value) > spec["max_length"]:
+        return f"can be at most {spec['max_length']} characters"
+    if kind == "list" and (not isinstance(value, list)
+                           or len(value) > spec.get("max_items", len(value))):
+        return f"must be a list of at most {spec.get('max_items')} items"
+    return None
+
+
+def check_options(platform: str, settings: dict, options: dict) -> None:
+    """Refuse a bad value of an option this platform knows, naming it; other names are kept
+    as they are. (Whether a required option is there is checked when the post is scheduled.)"""
+    if not isinstance(options, dict):
+        raise ValidationFailed("options must be an object", field="options")
+    for name, spec in post_options(platform, settings).items():
+        value = options.get(name)
+        problem = None if value is None else _problem(spec, value)
+        if problem:
+            raise ValidationFailed(f"options.{name} {problem} (got {value!r:.60})",
+                                   field=f"options.{name}")
+    if platform == "tiktok":
+        tiktok_options.check_rules(options)

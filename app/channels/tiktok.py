@@ -22,6 +22,7 @@ from app.channels.errors import (
 from app.channels.http import json_or_empty, retry_at, send
 from app.channels.media_io import is_video
 from app.channels.social import SocialPublisher, finished, progress
+from app.channels.tiktok_options import inbox, longest_video
 from app.config import platform_api_url
 from app.errors import ValidationFailed
 
@@ -100,6 +101,14 @@ class TikTokPublisher(SocialPublisher):
         return "a video or photos"
 
     def extra_checks(self, part, settings, options) -> list[str]:
+        longest = longest_video(settings)
+        for item in part.media:
+            seconds = (item.get("duration_ms") or 0) / 1000
+            if longest and is_video(item) and seconds > longest:
+                raise ValidationFailed(f"this TikTok account can post videos up to {longest} s; "
+                                       f"this one is {seconds:.0f} s", field="media_ids")
+        if inbox(options):
+            return []  # the creator chooses who sees it when finishing the post in TikTok
         allowed = settings.get("privacy_level_options") or []
         level = options.get("privacy_level")
         if not level:
@@ -139,20 +148,22 @@ class TikTokPublisher(SocialPublisher):
                                  f"now ({', '.join(info.get('privacy_level_options') or [])})")
         return info
 
-    def post_info(self, job: PublishJob, info: dict) -> dict:
+    def post_info(self, job: PublishJob, info: dict, photo: bool = False) -> dict:
+        """A direct post's settings; what the creator turned off stays off. (Photo posts have
+        comments but no duets or stitches.)"""
         options = job.options
+        names = ("comment",) if photo else ("comment", "duet", "stitch")
         return {"privacy_level": options["privacy_level"],
-                "disable_comment": bool(options.get("disable_comment")
-                                        or info.get("comment_disabled")),
-                "disable_duet": bool(options.get("disable_duet") or info.get("duet_disabled")),
-                "disable_stitch": bool(options.get("disable_stitch")
-                                       or info.get("stitch_disabled"))}
+                **{f"disable_{name}": bool(options.get(f"disable_{name}")
+                                           or info.get(f"{name}_disabled")) for name in names},
+                "brand_organic_toggle": bool(options.get("brand_organic_toggle")),
+                "brand_content_toggle": bool(options.get("brand_content_toggle"))}
 
     def publish_new(self, job: PublishJob) -> PublishResult:
         media = job.parts[0].media
         publish_id = tiktok_upload.resume(self, job)
         if publish_id is None:
-            info = self.creator_info(job)
+            info = {} if inbox(job.options) else self.creator_info(job)
             if is_video(media[0]):
                 publish_id = tiktok_upload.video(self, job, info)
             else:
@@ -162,6 +173,9 @@ class TikTokPublisher(SocialPublisher):
     def settle(self, job: PublishJob, status: dict) -> PublishResult:
         ids = status.get("publicaly_available_post_id") or []
         publish_id = progress(job)["publish_id"]
+        if status.get("status") == "SEND_TO_USER_INBOX":
+            return self.result(job, publish_id, None, [
+                f"sent to the TikTok inbox of {job.handle}: open TikTok to finish the post"])
         if not ids:
             return self.result(job, publish_id, None,
                                ["TikTok published the post privately: it has no public link"])

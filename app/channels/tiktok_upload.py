@@ -9,6 +9,7 @@ from app.channels.base import PublishJob, PublishResult
 from app.channels.errors import MediaRejected, NetworkError, OutcomeUnknown, PermanentError
 from app.channels.media_io import chunks, rendition, rendition_url
 from app.channels.social import progress, remember
+from app.channels.tiktok_options import DIRECT, INBOX, inbox
 
 if TYPE_CHECKING:
     from app.channels.tiktok import TikTokPublisher
@@ -66,10 +67,14 @@ def video(pub: TikTokPublisher, job: PublishJob, info: dict) -> str:
     # A file smaller than one chunk goes in one piece; the remainder joins the last chunk.
     chunk = min(pub.chunk_size, size)
     count = len(chunks(size, chunk))
-    body = {"post_info": {**pub.post_info(job, info), "title": job.parts[0].text},
-            "source_info": {"source": "FILE_UPLOAD", "video_size": size, "chunk_size": chunk,
-                            "total_chunk_count": count}}
-    made = pub.api(job, "/post/publish/video/init/", body)
+    source = {"source": "FILE_UPLOAD", "video_size": size, "chunk_size": chunk,
+              "total_chunk_count": count}
+    if inbox(job.options):  # a draft in the creator's inbox: no post_info
+        made = pub.api(job, "/post/publish/inbox/video/init/", {"source_info": source})
+    else:
+        made = pub.api(job, "/post/publish/video/init/", {
+            "post_info": {**pub.post_info(job, info), "title": job.parts[0].text},
+            "source_info": source})
     remember(job, publish_id=made["publish_id"], upload_url=made["upload_url"], chunk_size=chunk,
              size=size, uploaded=False)
     upload(pub, job, data, 0)
@@ -96,9 +101,10 @@ def upload(pub: TikTokPublisher, job: PublishJob, data: bytes, received: int) ->
 def photos(pub: TikTokPublisher, job: PublishJob, info: dict) -> str:
     part = job.parts[0]
     urls = [rendition_url(item, "tiktok") for item in part.media]
-    body = {"media_type": "PHOTO", "post_mode": "DIRECT_POST",
-            "post_info": {**pub.post_info(job, info), "title": job.options.get("title") or "",
-                          "description": part.text},
+    words = {"title": job.options.get("title") or "", "description": part.text}
+    draft = inbox(job.options)
+    body = {"media_type": "PHOTO", "post_mode": INBOX if draft else DIRECT,
+            "post_info": words if draft else {**pub.post_info(job, info, photo=True), **words},
             "source_info": {"source": "PULL_FROM_URL", "photo_cover_index": 0,
                             "photo_images": urls}}
     # TikTok pulls the photos once init succeeds: a lost answer may still become a post.

@@ -121,26 +121,34 @@ def read_bytes(item: dict) -> bytes:
     return storage().get(item["workspace_id"], item["storage_key"])
 
 
+def unfit_reason(media: Media, platform: str) -> str | None:
+    """Why no conversion could make this file acceptable to the platform: the refusal of an
+    earlier conversion, or what the upload measured (duration, frame size); else None."""
+    known = (media.renditions or {}).get(platform) or {}
+    if known.get("status") == "failed":
+        return known.get("error") or f"the file could not be converted for {platform}"
+    if media.content_type.startswith("video/"):
+        probe = sniff.Probe(media.content_type, "video", media.width or 0, media.height or 1,
+                            duration_ms=media.duration_ms)
+        return "; ".join(convert.video_problems(probe, specs.VIDEOS[platform], platform)) or None
+    spec = specs.IMAGES[platform]
+    aspect = (media.width or 1) / (media.height or 1)
+    low, high = spec.min_aspect, spec.max_aspect
+    if low and aspect < low - 0.005 or high and aspect > high + 0.005:
+        return (f"{platform} takes images with an aspect ratio from {low:.2f} to {high:.2f}; "
+                f"{media.filename or media.id} is {aspect:.2f}")
+    return None
+
+
 def check_for_platform(media_list: list[Media], platform: str) -> None:
     """Refuse at schedule time what no conversion could make acceptable to the platform.
 
     (How many images a post may carry is the publisher's own check.)"""
-    images = [m for m in media_list if m.content_type.startswith("image/")]
     videos = [m for m in media_list if m.content_type.startswith("video/")]
-    image_spec, video_spec = specs.IMAGES[platform], specs.VIDEOS[platform]
     mixed = platform in specs.MIXED_CAROUSELS  # photos and videos together in one carousel
-    if videos and not mixed and (len(videos) > 1 or images):
+    if videos and not mixed and (len(videos) > 1 or len(videos) < len(media_list)):
         raise ValidationFailed(f"{platform} takes one video alone in a post", field="media_ids")
-    for media in videos:
-        probe = sniff.Probe(media.content_type, "video", media.width or 0, media.height or 1,
-                            duration_ms=media.duration_ms)
-        problems = convert.video_problems(probe, video_spec, platform)
-        if problems:
-            raise ValidationFailed("; ".join(problems), field="media_ids")
-    for media in images:
-        aspect = (media.width or 1) / (media.height or 1)
-        low, high = image_spec.min_aspect, image_spec.max_aspect
-        if low and aspect < low - 0.005 or high and aspect > high + 0.005:
-            raise ValidationFailed(f"{platform} takes images with an aspect ratio from "
-                                   f"{low:.2f} to {high:.2f}; {media.filename or media.id} is "
-                                   f"{aspect:.2f}", field="media_ids")
+    for media in media_list:
+        reason = unfit_reason(media, platform)
+        if reason:
+            raise ValidationFailed(reason, field="media_ids")

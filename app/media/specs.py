@@ -42,6 +42,10 @@ IMAGES = {
     "tiktok": ImageSpec(("JPEG", "WEBP"), 20 * MB, max_side=1920, max_count=35),
 }
 
+# Platforms whose publishers take images as stored renditions; the others (X, Bluesky,
+# Mastodon) re-encode an image while publishing, which takes no time worth showing.
+IMAGE_RENDITIONS = ("threads", "instagram", "facebook", "linkedin", "tiktok")
+
 # Carousels that may mix images and videos (counted together against max_count).
 MIXED_CAROUSELS = ("instagram", "threads")
 

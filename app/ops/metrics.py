@@ -15,6 +15,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, g
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy.orm import Session
 
+from app.outbox.models import KINDS
 from app.posts.models import STATES
 
 PUBLISH_DURATION = Histogram(
@@ -101,7 +102,7 @@ class _Database:
             .where(OutboxMessage.processed_at.is_(None)).group_by(OutboxMessage.kind)).all())
         outbox = GaugeMetricFamily("openpost_outbox_pending",
                                    "Outbox messages not yet delivered, by kind", labels=["kind"])
-        for kind in ("webhook", "email"):
+        for kind in KINDS:
             outbox.add_metric([kind], pending.get(kind, 0))
         yield outbox
         yield from self._alarm(alarm.status(self.sess))

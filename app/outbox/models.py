@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
 
-KINDS = ("webhook", "email")
+KINDS = ("webhook", "email", "conversion")  # conversion: a media rendition to make
 
 
 class OutboxMessage(Base):

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from app.channels import tiktok_options
+from app.channels.compose_options import check_options
 from app.channels.models import Channel
 from app.channels.preview import preview_for
 from app.errors import NotFound, ValidationFailed
@@ -28,10 +30,52 @@ class Draft:
     timezone: str = "UTC"
     media_ids: list[str] = field(default_factory=list)  # on the post (the first part)
     alt_texts: dict[str, str] = field(default_factory=dict)
+    # The option fields of each channel, as the form sent them: {channel id: {name: value}}.
+    options: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def content_for(self, channel_id) -> list[str]:
         override = (self.overrides.get(str(channel_id)) or "").strip()
         return [override] if override else self.parts
+
+    def options_for(self, channel: Channel) -> dict:
+        """The post options of a channel's post (only TikTok has fields in the composer)."""
+        if channel.platform != "tiktok":
+            return {}
+        return tiktok_options.from_form(self.options.get(str(channel.id)) or {})
+
+
+def start_conversions(sess: Session, workspace_id, draft: Draft) -> None:
+    """Files chosen for some channels: queue the renditions those platforms need."""
+    from app.media.conversions import start
+
+    start(sess, workspace_id, draft.media_ids,
+          [c.platform for c in chosen_channels(sess, workspace_id, draft)])
+    sess.commit()
+
+
+def panels(sess: Session, workspace_id, draft: Draft, channels: list[Channel], fresh: bool
+           ) -> list[tiktok_options.Panel]:
+    """The options of each chosen TikTok channel; `fresh` asks creator_info now."""
+    from app.media.conversions import chosen_media
+
+    tiktok = [c for c in channels if c.platform == "tiktok"]
+    media = chosen_media(sess, workspace_id, draft.media_ids) if tiktok else []
+    shown = []
+    for channel in tiktok:
+        settings = channel.settings or {}
+        info, problem = tiktok_options.creator_info(sess, channel) if fresh else (
+            settings.get("creator_info")
+            or {"privacy_level_options": settings.get("privacy_level_options") or []}, None)
+        shown.append(tiktok_options.Panel(channel, info, problem,
+                                          draft.options.get(str(channel.id)) or {}, media))
+    return shown
+
+
+def chosen_channels(sess: Session, workspace_id, draft: Draft) -> list[Channel]:
+    """The workspace's channels the draft names (others are ignored, as in the previews)."""
+    from app.channels.service import list_channels
+
+    return [c for c in list_channels(sess, workspace_id) if str(c.id) in draft.channel_ids]
 
 
 def previews(channels: list[Channel], draft: Draft) -> list[tuple[Channel, list[dict]]]:
@@ -55,15 +99,29 @@ def _field_of(draft: Draft, channel: Channel, index: int) -> str:
         else f"parts[{index}].text"
 
 
-def _check(sess: Session, workspace_id, draft: Draft, channel: Channel, publishing: bool) -> None:
-    """Everything create_post would refuse, checked for every channel before any is written."""
+def _check(sess: Session, workspace_id, draft: Draft, channel: Channel, when) -> None:
+    """Everything create_post would refuse, checked for every channel before any is written;
+    an option's error goes beside that channel's field."""
     content = draft.content_for(channel.id)
     for i, text in enumerate(content):
         if not text.strip():
             raise ValidationFailed(f"part {i + 1} is empty" if len(content) > 1
                                    else "write something first", field=_field_of(draft, channel, i))
-    if not publishing:
-        return
+    try:
+        check_options(channel.platform, channel.settings or {}, draft.options_for(channel))
+        if when is not None:
+            _check_publishing(sess, draft, channel, content)
+    except ValidationFailed as exc:
+        if exc.field and exc.field.startswith("options."):
+            raise ValidationFailed(exc.message, field=f"opt-{channel.id}-{exc.field[8:]}") from exc
+        if exc.field in ("media_ids", "text", "parts"):
+            raise ValidationFailed(f"{channel.platform} {channel.handle}: {exc.message}",
+                                   field="media_id" if exc.field == "media_ids" else "form") \
+                from exc
+        raise
+
+
+def _check_publishing(sess: Session, draft: Draft, channel: Channel, content: list[str]) -> None:
     if channel.status != "connected":
         raise ValidationFailed(f"{channel.platform} {channel.handle} is disconnected; reconnect it "
                                "or leave it out", field="channel_id")
@@ -73,6 +131,17 @@ def _check(sess: Session, workspace_id, draft: Draft, channel: Channel, publishi
                 f"{channel.platform}: {'part ' + str(i + 1) + ' has' if len(content) > 1 else 'has'} "
                 f"{part['count']} characters; the limit is {part['limit']} (split it into a thread "
                 "or shorten it)", field=_field_of(draft, channel, i))
+    trial = Post(workspace_id=channel.workspace_id, channel_id=channel.id, **_text(content),
+                 media_ids=list(draft.media_ids), options=draft.options_for(channel))
+    service.check_publishable(sess, channel, trial)
+
+
+def _text(content: list[str]) -> dict:
+    """One text, or a thread's parts (the post-level media go on the first part)."""
+    content = [t.strip() for t in content]
+    if len(content) == 1:
+        return {"text": content[0], "parts": None}
+    return {"text": None, "parts": [{"text": t, "media_ids": []} for t in content]}
 
 
 def create_group(sess: Session, workspace_id, actor: str, draft: Draft, action: str) -> list[Post]:
@@ -89,34 +158,36 @@ def create_group(sess: Session, workspace_id, actor: str, draft: Draft, action: 
                                       draft.timezone)
     elif action == "now":
         when = service.db_now(sess)
+    media = _own_media(sess, workspace_id, draft)
     for channel in channels:
-        _check(sess, workspace_id, draft, channel, publishing=when is not None)
-    _describe_media(sess, workspace_id, actor, draft)
+        _check(sess, workspace_id, draft, channel, when)
+    _describe_media(sess, workspace_id, actor, draft, media)
     group_id = uuid.uuid4()
-    posts = []
-    for channel in channels:
-        content = [t.strip() for t in draft.content_for(channel.id)]
-        single = len(content) == 1
-        posts.append(service.create_post(
-            sess, workspace_id, actor, channel_id=channel.id, group_id=group_id,
-            text=content[0] if single else None,
-            parts=None if single else [{"text": t, "media_ids": []} for t in content],
-            media_ids=draft.media_ids, schedule_at=when, timezone=draft.timezone))
-    return posts
+    return [service.create_post(sess, workspace_id, actor, channel_id=channel.id,
+                                group_id=group_id, **_text(draft.content_for(channel.id)),
+                                media_ids=draft.media_ids, schedule_at=when,
+                                timezone=draft.timezone, options=draft.options_for(channel))
+            for channel in channels]
 
 
-def _describe_media(sess: Session, workspace_id, actor: str, draft: Draft) -> None:
+def _own_media(sess: Session, workspace_id, draft: Draft) -> list:
+    """The chosen files, all of this workspace, or ValidationFailed."""
+    from app.media.service import get_media
+
+    try:
+        return [get_media(sess, workspace_id, uuid.UUID(m)) for m in draft.media_ids]
+    except (ValueError, NotFound) as exc:
+        raise ValidationFailed("no such media in this workspace", field="media_id") from exc
+
+
+def _describe_media(sess: Session, workspace_id, actor: str, draft: Draft, media: list) -> None:
     """Alt texts edited in the composer are saved on the chosen files before posting."""
-    from app.media.service import get_media, set_alt_text
+    from app.media.service import set_alt_text
 
-    for media_id in draft.media_ids:
-        try:
-            media = get_media(sess, workspace_id, uuid.UUID(media_id))
-        except (ValueError, NotFound) as exc:
-            raise ValidationFailed("no such media in this workspace", field="media_id") from exc
-        alt = draft.alt_texts.get(media_id)
-        if alt is not None and alt != media.alt_text:
-            set_alt_text(sess, workspace_id, media.id, actor, alt)
+    for item in media:
+        alt = draft.alt_texts.get(str(item.id))
+        if alt is not None and alt != item.alt_text:
+            set_alt_text(sess, workspace_id, item.id, actor, alt)
 
 
 def edit_parts(parts: list[str], op: str) -> list[str]:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app.channels.compose_options import check_options
 from app.channels.models import Channel
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.media.models import Media
@@ -102,13 +103,15 @@ def create_post(sess: Session, workspace_id: uuid.UUID, actor: str, *, channel_i
     tz_name = timezone or channel.timezone
     zone(tz_name)
     text, parts, media_ids = _content(sess, workspace_id, text, parts, media_ids)
+    check_options(channel.platform, channel.settings or {}, options or {})
     post = Post(id=uuid.uuid4(), workspace_id=workspace_id, channel_id=channel.id,
                 group_id=group_id or uuid.uuid4(), state=None, timezone=tz_name, text=text,
                 parts=parts, media_ids=media_ids, options=options or {}, created_by=actor,
                 results=[], warnings=[])
     if schedule_at is not None:
         post.schedule_at = _schedule_time(sess, schedule_at, tz_name)
-        _check_publishable(sess, channel, post)
+        check_publishable(sess, channel, post)
+    _convert_ahead(sess, channel, post)
     sess.add(post)
     transition(sess, post, PostState.SCHEDULED if schedule_at is not None else PostState.DRAFT,
                actor=actor)
@@ -136,6 +139,7 @@ def update_post(sess: Session, workspace_id, post_id, actor: str, *, text=UNSET,
         post.text, post.parts, post.media_ids = _content(sess, workspace_id, new_text,
                                                          new_parts, new_media)
     if options is not UNSET:
+        check_options(channel.platform, channel.settings or {}, options or {})
         post.options = options or {}
     if schedule_at is not UNSET:
         if schedule_at is None:
@@ -146,7 +150,8 @@ def update_post(sess: Session, workspace_id, post_id, actor: str, *, text=UNSET,
         else:
             post.schedule_at = _schedule_time(sess, schedule_at, post.timezone)
     if post.state == PostState.SCHEDULED:
-        _check_publishable(sess, channel, post)
+        check_publishable(sess, channel, post)
+    _convert_ahead(sess, channel, post)
     sess.add(PostEvent(post_id=post.id, workspace_id=workspace_id, from_state=post.state,
                        to_state=post.state, actor=actor, detail={"edited": True}))
     sess.commit()
@@ -161,7 +166,8 @@ def schedule(sess: Session, workspace_id, post_id, actor: str, schedule_at=None)
     if schedule_at is None and post.schedule_at is None:
         raise ValidationFailed("schedule_at is required", field="schedule_at")
     post.schedule_at = _schedule_time(sess, schedule_at or post.schedule_at, post.timezone)
-    _check_publishable(sess, channel, post)
+    check_publishable(sess, channel, post)
+    _convert_ahead(sess, channel, post)
     transition(sess, post, PostState.SCHEDULED, actor=actor)
     sess.commit()
     return post
@@ -190,7 +196,8 @@ def retry(sess: Session, workspace_id, post_id, actor: str, schedule_at=None) ->
     channel = channel_in_workspace(sess, workspace_id, post.channel_id)
     post.schedule_at = (_schedule_time(sess, schedule_at, post.timezone) if schedule_at
                         else db_now(sess))
-    _check_publishable(sess, channel, post)
+    check_publishable(sess, channel, post)
+    _convert_ahead(sess, channel, post)
     transition(sess, post, PostState.SCHEDULED, actor=actor, detail={"retry": True})
     sess.commit()
     return post
@@ -211,7 +218,7 @@ def delete_post(sess: Session, workspace_id, post_id, actor: str) -> None:
     sess.commit()
 
 
-def _check_publishable(sess: Session, channel: Channel, post: Post) -> None:
+def check_publishable(sess: Session, channel: Channel, post: Post) -> None:
     """Refuse at schedule time what the channel could not publish."""
     if channel.status != "connected":
         raise ValidationFailed(f"the channel is disconnected: {channel.status_reason or ''}"
@@ -222,10 +229,23 @@ def _check_publishable(sess: Session, channel: Channel, post: Post) -> None:
     post.warnings = check_publishable(sess, channel, post)
 
 
+def _media_groups(post: Post) -> list[list[str]]:
+    return [post.media_ids or []] + [p.get("media_ids") or [] for p in post.parts or []]
+
+
+def _convert_ahead(sess: Session, channel: Channel, post: Post) -> None:
+    """Queue the renditions the post's media need on its platform now (the workers make
+    them), so that a problem shows long before the post is due and publishing finds them."""
+    from app.media.conversions import start
+
+    start(sess, post.workspace_id, [m for group in _media_groups(post) for m in group],
+          [channel.platform])
+
+
 def _check_media(sess: Session, channel: Channel, post: Post) -> None:
     from app.media.service import check_for_platform
 
-    groups = [post.media_ids or []] + [p.get("media_ids") or [] for p in post.parts or []]
+    groups = _media_groups(post)
     wanted = {uuid.UUID(m) for group in groups for m in group}
     if not wanted:
         return

@@ -19,6 +19,10 @@ MIN_CHUNK, MAX_CHUNK = 5 * 1024 * 1024, 64 * 1024 * 1024
 RANGE = re.compile(r"^bytes (\d+)-(\d+)/(\d+)$")
 PRIVACY = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]
 INIT_PER_MINUTE = 6
+# What creator_info says the creator turned off (a control account may say otherwise).
+DISABLED = {"comment_disabled": False, "duet_disabled": False, "stitch_disabled": True}
+INTERACTION_AND_DISCLOSURE = ("disable_comment", "disable_duet", "disable_stitch",
+                              "brand_organic_toggle", "brand_content_toggle")
 
 
 def reply(data: dict | None = None, code: str = "ok", message: str = "", status: int = 200,
@@ -67,6 +71,9 @@ def control_account(body: dict) -> dict:
         user["privacy"] = list(body["privacy_level_options"])
     if body.get("max_video_post_duration_sec"):
         user["max_duration"] = int(body["max_video_post_duration_sec"])
+    for name in DISABLED:
+        if name in body:
+            user[name] = bool(body[name])
     return {**issue(user["id"]), "account_id": user["id"], "username": user["username"],
             "privacy_level_options": user["privacy"],
             "expires_at": int(time.time()) + ACCESS_LIFETIME}
@@ -120,8 +127,8 @@ def creator_info():
         return problem
     return reply({"creator_username": user["username"], "creator_nickname": user["nickname"],
                   "creator_avatar_url": "https://p16.tiktokcdn.com/avatar.jpeg",
-                  "privacy_level_options": user["privacy"], "comment_disabled": False,
-                  "duet_disabled": False, "stitch_disabled": True,
+                  "privacy_level_options": user["privacy"],
+                  **{name: user.get(name, default) for name, default in DISABLED.items()},
                   "max_video_post_duration_sec": user["max_duration"]})
 
 
@@ -169,9 +176,9 @@ def _new_publish(user: dict, kind: str, body: dict, **extra) -> dict:
     return item
 
 
-def _init_request():
-    """What every init call checks first: the token, the init rate limit, post_info.
-    (user, body, source_info, None), or (..., the error answer)."""
+def _init_request(direct: bool = True):
+    """What every init call checks first: the token, the init rate limit, a direct post's
+    post_info. (user, body, source_info, None), or (..., the error answer)."""
     body = request.get_json(silent=True) or {}
     source = body.get("source_info") or {}
     user, problem = _user()
@@ -180,16 +187,14 @@ def _init_request():
     limited = _init_limited()
     if limited:
         return user, body, source, limited
-    bad = _post_info_problem(user, body.get("post_info") or {})
+    bad = _post_info_problem(user, body.get("post_info") or {}) if direct else None
     if bad:
         return user, body, source, reply(code=bad[0], message=bad[1], status=400)
     return user, body, source, None
 
 
-@bp.post("/v2/post/publish/video/init/")
-@faulty("tiktok", "init", ERRORS, _token)
-def video_init():
-    user, body, source, problem = _init_request()
+def _video_init(inbox: bool):
+    user, body, source, problem = _init_request(direct=not inbox)
     if problem:
         return problem
     if source.get("source") != "FILE_UPLOAD":
@@ -198,10 +203,24 @@ def video_init():
     problem = _chunk_problem(source)
     if problem:
         return reply(code="invalid_params", message=problem, status=400)
-    item = _new_publish(user, "v", body, size=int(source["video_size"]),
-                        chunk=int(source["chunk_size"]), chunks=int(source["total_chunk_count"]))
+    item = _new_publish(user, "v", {} if inbox else body, size=int(source["video_size"]),
+                        chunk=int(source["chunk_size"]), chunks=int(source["total_chunk_count"]),
+                        mode="inbox" if inbox else "direct")
     return reply({"publish_id": item["id"],
                   "upload_url": f"{request.url_root}tiktok/upload/{item['id']}"})
+
+
+@bp.post("/v2/post/publish/video/init/")
+@faulty("tiktok", "init", ERRORS, _token)
+def video_init():
+    return _video_init(inbox=False)
+
+
+@bp.post("/v2/post/publish/inbox/video/init/")
+@faulty("tiktok", "init", ERRORS, _token)
+def inbox_video_init():
+    """Upload a draft: the creator gets an inbox notification and finishes it in the app."""
+    return _video_init(inbox=True)
 
 
 @bp.put("/upload/<publish_id>")
@@ -229,7 +248,8 @@ def upload(publish_id: str):
 @bp.post("/v2/post/publish/content/init/")
 @faulty("tiktok", "photo_init", ERRORS, _token)
 def content_init():
-    user, body, source, problem = _init_request()
+    inbox = (request.get_json(silent=True) or {}).get("post_mode") == "MEDIA_UPLOAD"
+    user, body, source, problem = _init_request(direct=not inbox)
     if problem:
         return problem
     images = source.get("photo_images") or []
@@ -239,7 +259,7 @@ def content_init():
         return reply(code="invalid_params", status=400,
                      message="a PHOTO post pulls 1 to 35 photo_images with a valid cover index")
     failed = next((p for p in (pull("tiktok", url) for url in images) if p), None)
-    item = _new_publish(user, "p", body, images=images, mode=body.get("post_mode"))
+    item = _new_publish(user, "p", body, images=images, mode="inbox" if inbox else "direct")
     item["status"] = "FAILED" if failed else "PROCESSING_DOWNLOAD"
     item["fail_reason"] = "photo_pull_failed" if failed else ""
     item["complete"] = True
@@ -247,20 +267,24 @@ def content_init():
 
 
 def _advance(item: dict) -> None:
-    """Processing finishes after a few polls; then the post exists, exactly once."""
+    """Processing finishes after a few polls; then the post (or the inbox draft) exists,
+    exactly once."""
     if not item.get("complete") or item["status"] not in ("PROCESSING_UPLOAD", "PROCESSING_DOWNLOAD") \
             or step(item, "DONE") != "DONE":
         return
+    info = item["post_info"]
+    inbox = item.get("mode") == "inbox"
     with state().lock:
-        public = item["post_info"].get("privacy_level") == "PUBLIC_TO_EVERYONE"
         item["post_id"] = state().next_id()
-        item["status"] = "PUBLISH_COMPLETE"
-        item["public"] = public
+        item["status"] = "SEND_TO_USER_INBOX" if inbox else "PUBLISH_COMPLETE"
+        item["public"] = not inbox and info.get("privacy_level") == "PUBLIC_TO_EVERYONE"
     state().record("tiktok", {"id": item["post_id"], "account": item["owner"],
                               "publish_id": item["id"], "kind": "video" if "size" in item
-                              else "photo", "title": item["post_info"].get("title", ""),
-                              "description": item["post_info"].get("description", ""),
-                              "privacy_level": item["post_info"].get("privacy_level"),
+                              else "photo", "mode": item.get("mode", "direct"),
+                              "title": info.get("title", ""),
+                              "description": info.get("description", ""),
+                              "privacy_level": info.get("privacy_level"),
+                              **{k: info.get(k) for k in INTERACTION_AND_DISCLOSURE},
                               "bytes": item.get("received"), "images": item.get("images")})
 
 

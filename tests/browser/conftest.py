@@ -49,12 +49,19 @@ def browser_db():
 
 
 @pytest.fixture(scope="module")
-def live_server(browser_db, tmp_path_factory):
+def server_env() -> dict:
+    """Environment a test module adds to the server's (a module overrides this fixture)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def live_server(browser_db, tmp_path_factory, server_env):
     """`openpost web` (gunicorn) in a subprocess; no publishing engine runs beside it."""
     url, engine = browser_db
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": url,
-           "OPENPOST_INSTANCE_PATH": str(tmp_path_factory.mktemp("browser-instance"))}
+           "OPENPOST_INSTANCE_PATH": str(tmp_path_factory.mktemp("browser-instance")),
+           **server_env}
     log = (tmp_path_factory.mktemp("browser-log") / "server.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "app.cli", "web", "--host", "127.0.0.1",  # noqa: S603
                              "--port", str(port), "--workers", "1"], cwd=ROOT, env=env,

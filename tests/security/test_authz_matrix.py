@@ -6,7 +6,8 @@ test_every_route_has_a_matrix_row with the line to add.
   refers(...)  — its body may name objects: with B's ids, A gets a 4xx and B is unchanged.
   own(...)     — works on A's own data only: B's objects never show and B is unchanged.
   public(...)  — no workspace data at all (health, static files, sign-in).
-Bodies may use "{post}", "{channel}", "{media}"… for B's ids; url= fills non-object args.
+Bodies may use "{post}", "{channel}", "{media}"… for B's ids; url= fills non-object args
+(and, for names the route does not have, its query string).
 """
 
 from __future__ import annotations
@@ -110,6 +111,10 @@ MATRIX: dict[str, Row] = {
     "compose.preview": own(form={"channel_id": "{channel}", "part": "peek"}),  # B's is ignored
     "compose.create": refers(form={"channel_id": "{channel}", "part": "into B",
                                    "action": "draft"}),
+    # B's channel and file are ignored: nothing of B's shows, no conversion of B's starts.
+    "compose.choices": own(form={"channel_id": "{channel}", "media_id": "{media}"}),
+    "compose.options": own(form={"channel_id": "{channel}", "media_id": "{media}"}),
+    "compose.conversions_state": own(channel_id="{channel}", media_id="{media}"),
     "notifications.index": own(),
     "notifications.bell": own(),
     "notifications.mark_read": scoped(),
@@ -156,10 +161,11 @@ def _url(app, rule, row: Row, world: dict) -> str:
         assert args[arg] is not None, (
             f"{rule.rule}: argument {arg!r} is unknown: add \"{arg}\": \"<kind>\" to ARG_OBJECTS "
             "in tests/security/world.py, or give it in the MATRIX row (e.g. scoped(name=...))")
+    query = {k: _fill(v, world) for k, v in row.url.items() if k not in rule.arguments}
     with app.test_request_context():
         from flask import url_for
 
-        return url_for(rule.endpoint, **args)
+        return url_for(rule.endpoint, **args, **query)
 
 
 def test_every_route_has_a_matrix_row(app):

@@ -81,7 +81,7 @@ def snapshot(db, workspace_id) -> dict:
         "channels": "SELECT id, status, display_name, timezone, credentials_enc FROM channels",
         "api_keys": "SELECT id, revoked_at, name FROM api_keys",
         "notifications": "SELECT id, read_at FROM notifications",
-        "media": "SELECT id, alt_text, filename FROM media",
+        "media": "SELECT id, alt_text, filename, renditions FROM media",
         "webhooks": "SELECT id, url, enabled, events, secrets_enc FROM webhook_endpoints",
         "deliveries": "SELECT id, status, attempts FROM webhook_deliveries",
         "audit": "SELECT count(*) FROM audit_log",
