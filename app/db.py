@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+import functools
 import logging
 import os
 from pathlib import Path
@@ -67,7 +69,30 @@ def make_engine(url: str, **kw) -> sa.Engine:
     kw.setdefault("pool_pre_ping", True)
     kw.setdefault("pool_size", 10)
     kw.setdefault("max_overflow", 20)
-    return sa.create_engine(url, **kw)
+    engine = sa.create_engine(url, **kw)
+    sa.event.listen(engine, "connect", _utc_session)
+    return engine
+
+
+def _utc_session(dbapi_connection, _record) -> None:
+    """Timestamps come back in UTC whatever the server's TimeZone, as datetime.UTC (which
+    converts and formats without a zoneinfo lookup per value)."""
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    dbapi_connection.execute("SET TIME ZONE 'UTC'")
+    dbapi_connection.autocommit = autocommit
+
+
+@functools.cache
+def _record_type(names: tuple[str, ...]) -> type:
+    return collections.namedtuple("Record", names)
+
+
+def records(result: sa.Result) -> list:
+    """A result's rows as named tuples: the same attribute access as SQLAlchemy's rows, minus
+    their cost per access (a Row tries attributes first and its keys after a failed lookup)."""
+    make = _record_type(tuple(result.keys()))._make
+    return [make(row) for row in result]
 
 
 def configure_engine(engine: sa.Engine | sa.Connection, **kw) -> None:

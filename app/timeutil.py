@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+import orjson
+
 from app.errors import ValidationFailed
 
 
@@ -69,4 +71,8 @@ def to_local(moment: datetime | None, tz_name: str) -> datetime | None:
 
 
 def iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
+    """ISO 8601 in UTC with a Z: isoformat()'s text, written by orjson (several times faster,
+    and the API's lists format hundreds of these per page)."""
+    if not moment:
+        return None
+    return orjson.dumps(moment.astimezone(UTC), option=orjson.OPT_UTC_Z)[1:-1].decode()

@@ -3,9 +3,11 @@
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.errors import ValidationFailed
-from app.timeutil import parse_schedule
+from app.timeutil import iso, parse_schedule
 
 
 def test_offset_time_is_converted_to_utc():
@@ -51,3 +53,11 @@ def test_unknown_zone_is_named(zone):
 def test_garbage_time_is_refused(value):
     with pytest.raises(ValidationFailed):
         parse_schedule(value, "UTC")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
+                    timezones=st.timezones()))
+def test_iso_is_isoformat_in_utc_with_a_z(moment):
+    # What API clients parse: microseconds only when there are some, never an offset but Z.
+    assert iso(moment) == moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

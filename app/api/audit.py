@@ -10,7 +10,7 @@ from flask import g, jsonify, request
 from app import db
 from app.api import blueprint, paging
 from app.audit import service as audit
-from app.auth.models import ApiKey, Membership
+from app.auth.models import Membership
 from app.notifications import service as notifications
 
 
@@ -25,7 +25,7 @@ def audit_log():
 
 def _reader() -> uuid.UUID | None:
     """Whose notifications a key reads: its creator's, else the workspace's first owner's."""
-    key: ApiKey = g.api_key
+    key = g.api_key  # auth.service.api_key_for's row
     if key.created_by:
         return key.created_by
     return db.session.scalar(sa.select(Membership.user_id).where(

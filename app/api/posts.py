@@ -10,14 +10,14 @@ from app import db
 from app.api import blueprint, idempotency, paging, parse
 from app.api.schemas import PostCreate, PostUpdate, ScheduleBody
 from app.errors import ValidationFailed
-from app.posts import service
+from app.posts import reads, service
 from app.posts.lifecycle import PostState
-from app.posts.serialize import post_json
+from app.posts.serialize import EVENT_COLUMNS, SUMMARY_COLUMNS, post_json
 from app.timeutil import parse_schedule
 
 
 def _one(post):
-    return jsonify(post_json(post, service.post_events(db.session, [post.id])[post.id]))
+    return jsonify(post_json(post, reads.post_events(db.session, [post.id])[post.id]))
 
 
 def _parts(parts):
@@ -41,7 +41,7 @@ def _create_post(sess):
         sess, g.workspace_id, g.actor, channel_id=body.channel_id, text=body.text,
         parts=_parts(body.parts), media_ids=body.media_ids, schedule_at=body.schedule_at,
         timezone=body.timezone, options=body.options, group_id=body.group_id)
-    return post_json(post, service.post_events(sess, [post.id])[post.id]), 201
+    return post_json(post, reads.post_events(sess, [post.id])[post.id]), 201
 
 
 def _query_time(name: str):
@@ -61,10 +61,10 @@ def list_posts():
     except ValueError as exc:
         raise ValidationFailed("channel_id must be a UUID", field="channel_id") from exc
     size = paging.limit()
-    posts = service.list_posts(db.session, g.workspace_id, state=state, channel_id=channel_id,
+    posts = reads.list_posts(db.session, g.workspace_id, state=state, channel_id=channel_id,
                                start=_query_time("from"), end=_query_time("to"),
-                               after=paging.decode(), limit=size)
-    events = service.post_events(db.session, [p.id for p in posts])
+                               after=paging.decode(), limit=size, columns=SUMMARY_COLUMNS)
+    events = reads.post_events(db.session, [p.id for p in posts], columns=EVENT_COLUMNS)
     return jsonify(paging.page(posts, size, lambda p: post_json(p, events[p.id])))
 
 

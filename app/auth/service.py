@@ -156,9 +156,21 @@ def revoke_api_key(sess: Session, workspace_id, key_id, actor: str) -> None:
     sess.commit()
 
 
-def api_key_for(sess: Session, token: str) -> ApiKey | None:
-    key = sess.scalar(sa.select(ApiKey).where(ApiKey.key_hash == hash_key(token or ""),
-                                              ApiKey.revoked_at.is_(None)))
+# What a request needs of its key: a row of these, not an ORM object, from a statement built
+# once (table columns: Core's shorter path through the session), on every API call.
+_keys = ApiKey.__table__.c
+_LIVE_KEY = sa.select(_keys.id, _keys.workspace_id, _keys.prefix, _keys.created_by,
+                      _keys.last_used_at).where(_keys.key_hash == sa.bindparam("key_hash"),
+                                                _keys.revoked_at.is_(None))
+
+
+def api_key_for(sess: Session, token: str) -> sa.Row | None:
+    """The live key whose SHA-256 matches the token's (a row: id, workspace_id, prefix,
+    created_by, last_used_at), or None.
+
+    Only the digest is compared, by an index lookup: timing can reveal nothing of a stored key
+    without a preimage of its hash, and a random 256-bit token needs no slow KDF."""
+    key = sess.execute(_LIVE_KEY, {"key_hash": hash_key(token or "")}).first()
     # Writing last_used_at on every request would cost a write and a commit per API call;
     # once a minute is enough to answer "is this key still used?".
     if key is not None and (key.last_used_at is None

@@ -22,8 +22,8 @@ from app.channels.models import Channel
 from app.channels.service import channel_json
 from app.media.models import Media
 from app.posts.models import Post
+from app.posts.reads import post_events
 from app.posts.serialize import event_json, post_summary
-from app.posts.service import post_events
 from app.timeutil import iso
 
 log = logging.getLogger(__name__)

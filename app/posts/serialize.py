@@ -2,9 +2,28 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from app.posts.models import Post, PostEvent
 from app.timeutil import iso
 
+
+def _read(table: sa.Table, *names: str) -> tuple:
+    """Columns for reading plain rows; ids come as PostgreSQL's text of them (what str() of a
+    uuid.UUID gives), so no UUID object is built per value only to be turned back into text."""
+    return tuple(sa.cast(table.c[n], sa.Text).label(n) if isinstance(table.c[n].type, sa.Uuid)
+                 else table.c[n] for n in names)
+
+
+# Exactly the columns post_summary and event_json read: the API's list loads these as plain rows
+# (no ORM objects), and a column missing here fails that endpoint rather than drifting from it.
+SUMMARY_COLUMNS = _read(
+    Post.__table__, "id", "channel_id", "group_id", "state", "schedule_at", "timezone", "text",
+    "parts", "media_ids", "options", "live_url", "provider_post_id", "results", "warnings",
+    "attempts", "next_attempt_at", "error_code", "error_message", "published_at", "created_at",
+    "updated_at", "version")
+EVENT_COLUMNS = _read(PostEvent.__table__, "post_id", "from_state", "to_state", "actor",
+                      "created_at", "request_id", "detail")
 
 def _parts(post: Post) -> list[dict] | None:
     if post.parts is None:

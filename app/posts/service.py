@@ -1,4 +1,4 @@
-"""Post use cases: create, edit, schedule, unschedule, cancel, retry, delete, list."""
+"""Post use cases: create, edit, schedule, unschedule, cancel, retry, delete (reads.py lists)."""
 
 from __future__ import annotations
 
@@ -33,17 +33,6 @@ def get_post(sess: Session, workspace_id: uuid.UUID, post_id: uuid.UUID, *,
     if post is None:
         raise NotFound("no such post in this workspace")
     return post
-
-
-def post_events(sess: Session, post_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[PostEvent]]:
-    """Events of several posts in one query, oldest first."""
-    grouped: dict[uuid.UUID, list[PostEvent]] = {pid: [] for pid in post_ids}
-    if post_ids:
-        rows = sess.scalars(sa.select(PostEvent).where(PostEvent.post_id.in_(post_ids))
-                            .order_by(PostEvent.id))
-        for event in rows:
-            grouped[event.post_id].append(event)
-    return grouped
 
 
 def channel_in_workspace(sess: Session, workspace_id: uuid.UUID, channel_id) -> Channel:
@@ -253,22 +242,3 @@ def _check_media(sess: Session, channel: Channel, post: Post) -> None:
     for group in groups:
         if group:
             check_for_platform([found[m] for m in group], channel.platform)
-
-
-def list_posts(sess: Session, workspace_id, *, state: str | None = None, channel_id=None,
-               start: datetime | None = None, end: datetime | None = None,
-               after: tuple[datetime, uuid.UUID] | None = None, limit: int = 50) -> list[Post]:
-    """Newest first; `after` is the (created_at, id) of the last row of the previous page."""
-    query = sa.select(Post).where(Post.workspace_id == workspace_id)
-    if state:
-        query = query.where(Post.state == state)
-    if channel_id:
-        query = query.where(Post.channel_id == channel_id)
-    if start:
-        query = query.where(Post.schedule_at >= start)
-    if end:
-        query = query.where(Post.schedule_at < end)
-    if after:
-        query = query.where(sa.tuple_(Post.created_at, Post.id) < sa.tuple_(*after))
-    return list(sess.scalars(query.order_by(Post.created_at.desc(), Post.id.desc())
-                             .limit(limit)))

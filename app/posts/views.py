@@ -13,7 +13,7 @@ from app.auth.web_auth import actor, current_membership, current_workspace_id, r
 from app.channels.pages import SANDBOX, connect_url
 from app.channels.service import get_channel, list_channels
 from app.errors import DomainError, ValidationFailed
-from app.posts import calendar, service
+from app.posts import calendar, reads, service
 from app.posts.lifecycle import PostState
 from app.timeutil import parse_schedule, zone
 from app.web import htmx, render
@@ -79,7 +79,7 @@ def index():
     workspace_id = current_workspace_id()
     tz_name = current_membership().workspace.timezone
     channels = {c.id: c for c in list_channels(db.session, workspace_id)}
-    posts = service.list_posts(db.session, workspace_id, limit=LIST_LIMIT, **_filters(tz_name))
+    posts = reads.list_posts(db.session, workspace_id, limit=LIST_LIMIT, **_filters(tz_name))
     return render("posts/index.html", "posts/_list.html", posts=posts, channels=channels,
                   args=request.args, states=[s.value for s in PostState], tz_name=tz_name,
                   sandbox_url=connect_url(SANDBOX), **_page_links(posts))
@@ -102,7 +102,7 @@ def detail(post_id: uuid.UUID, errors: dict | None = None, status: int = 200):
     workspace_id = current_workspace_id()
     post = service.get_post(db.session, workspace_id, post_id)
     channel = get_channel(db.session, workspace_id, post.channel_id)
-    events = service.post_events(db.session, [post.id])[post.id]
+    events = reads.post_events(db.session, [post.id])[post.id]
     part_urls = {r.get("index"): r["live_url"] for r in post.results or [] if r.get("live_url")}
     return render("posts/detail.html", status=status, post=post, channel=channel, events=events,
                   errors=errors or {}, form=request.form, part_urls=part_urls,
