@@ -24,7 +24,7 @@ PLATFORMS = ("instagram", "facebook", "linkedin", "tiktok")
 SCOPES = {"instagram": "instagram_business_basic,instagram_business_content_publish",
           "facebook": "pages_show_list,pages_read_engagement,pages_manage_posts",
           "linkedin": "openid profile w_member_social",
-          "tiktok": "user.info.basic,video.publish"}
+          "tiktok": "user.info.basic,video.publish,video.upload"}
 AUTHORIZE = {"instagram": ("https://www.instagram.com", "/oauth/authorize"),
              "facebook": ("https://www.facebook.com", f"/{graph.VERSION}/dialog/oauth"),
              "linkedin": ("https://www.linkedin.com", "/oauth/v2/authorization"),

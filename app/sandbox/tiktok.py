@@ -61,7 +61,8 @@ def issue(open_id: str) -> dict:
     return {"access_token": state().mint("tiktok", open_id, lifetime=ACCESS_LIFETIME),
             "expires_in": ACCESS_LIFETIME, "open_id": open_id,
             "refresh_token": state().mint("tiktok", open_id, "refresh", lifetime=REFRESH_LIFETIME),
-            "refresh_expires_in": REFRESH_LIFETIME, "scope": "user.info.basic,video.publish",
+            "refresh_expires_in": REFRESH_LIFETIME,
+            "scope": "user.info.basic,video.publish,video.upload",
             "token_type": "Bearer"}
 
 
