@@ -107,7 +107,9 @@ def _run(engine, base_url, fleet: Fleet, posts: int, rate, duration, chaos, leas
     cpu = _cpu(engine, fleet, platform_pid)
     result = {"mode": "steady" if rate else "burst", "workers": fleet.count,
               **measure.figures(engine, base_url, workspace_id)}
-    if result["published"]:
+    if result["published"] and not (chaos or rolling):
+        # Replaced processes take their CPU time with them: only a run without kills or
+        # restarts can say what a post costs.
         result["cpu_ms_per_post"] = {k: round(v * 1000 / result["published"], 3)
                                      for k, v in cpu.items()}
     after_last = round(settled_at - last["at"], 1) if settled_at and last["at"] else None
