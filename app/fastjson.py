@@ -7,6 +7,7 @@ import json
 import orjson
 from flask import Flask, Response
 from flask.json.provider import DefaultJSONProvider
+from psycopg.adapt import Loader
 
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
@@ -40,15 +41,20 @@ class OrjsonProvider(DefaultJSONProvider):
         return self._app.response_class(body, mimetype=self.mimetype)
 
 
-def _loads(data) -> object:
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return json.loads(bytes(data) if isinstance(data, memoryview) else data)
+class _JsonLoader(Loader):
+    """JSON and JSONB columns (text format) parsed by orjson straight from psycopg's buffer:
+    psycopg's own loader copies each value to bytes first, and an API page holds hundreds."""
+
+    def load(self, data) -> object:
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:  # what orjson refuses, e.g. integers past 64 bits
+            return json.loads(bytes(data))
 
 
 def init_app(app: Flask) -> None:
-    from psycopg.types.json import set_json_loads
+    import psycopg
 
     app.json = OrjsonProvider(app)
-    set_json_loads(_loads)
+    for name in ("json", "jsonb"):
+        psycopg.adapters.register_loader(name, _JsonLoader)

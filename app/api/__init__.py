@@ -39,6 +39,16 @@ def authenticate():
     return None
 
 
+@blueprint.after_request
+def end_read(response):
+    """A read ends its transaction with COMMIT, not the pool's ROLLBACK: the same for a
+    transaction that only read, but psycopg forgets its prepared statements on every ROLLBACK,
+    and then each request's queries are parsed and planned again."""
+    if request.method in ("GET", "HEAD"):
+        db.session.commit()
+    return response
+
+
 def parse(model: type[BaseModel], *, optional: bool = False):
     """The request's JSON validated against `model`, or ValidationFailed naming the field."""
     raw = request.get_data(cache=True)

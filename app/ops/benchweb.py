@@ -19,6 +19,7 @@ import click
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGIN_EVERY = 10  # one request in ten is the login page, the rest list posts
+WARMUP_EACH = 20  # requests each connection makes before the measured run
 
 
 def _free_port() -> int:
@@ -91,30 +92,32 @@ def _cpu_seconds(pids: list[int]) -> float | None:
     return total / tick if pids and Path("/proc").is_dir() else None
 
 
-def _server_pids(server: subprocess.Popen) -> list[int]:
-    """The gunicorn master, its workers, and the PostgreSQL backends serving this database."""
+def _server_pids(server: subprocess.Popen) -> tuple[list[int], list[int]]:
+    """(the gunicorn master and its workers, the PostgreSQL backends serving this database)."""
     import sqlalchemy as sa
 
     from app import db
 
-    pids = [server.pid]
+    web = [server.pid]
     with contextlib.suppress(OSError):
-        pids += [int(p) for p in Path(f"/proc/{server.pid}/task/{server.pid}/children")
-                 .read_text().split()]
-    pids += list(db.session.scalars(sa.text(
+        web += [int(p) for p in Path(f"/proc/{server.pid}/task/{server.pid}/children")
+                .read_text().split()]
+    database = list(db.session.scalars(sa.text(
         "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
         "AND pid <> pg_backend_pid()")))
     db.session.rollback()
-    return pids
+    return web, database
 
 
-def _drive(args) -> list[tuple[str, float, bool]]:
-    """One client process: `threads` keep-alive connections until the deadline."""
-    port, token, deadline, threads = args
+def _drive(args) -> tuple[list[tuple[str, float, bool]], float]:
+    """One client process: `threads` keep-alive connections until the deadline, each making at
+    least `at_least` requests; (samples, the CPU seconds this client used)."""
+    port, token, deadline, threads, at_least = args
+    cpu = time.process_time()
 
     def connection_loop(index: int) -> list[tuple[str, float, bool]]:
         conn, out, n = http.client.HTTPConnection("127.0.0.1", port, timeout=10), [], index
-        while time.time() < deadline:
+        while time.time() < deadline or len(out) < at_least:
             n += 1
             login = n % LOGIN_EVERY == 0
             path, headers = ("/login", {}) if login else (
@@ -133,7 +136,8 @@ def _drive(args) -> list[tuple[str, float, bool]]:
         return out
 
     with ThreadPoolExecutor(threads) as pool:
-        return [r for part in pool.map(connection_loop, range(threads)) for r in part]
+        samples = [r for part in pool.map(connection_loop, range(threads)) for r in part]
+    return samples, time.process_time() - cpu
 
 
 def _figures(samples: list[tuple[str, float, bool]], seconds: float) -> dict:
@@ -145,6 +149,10 @@ def _figures(samples: list[tuple[str, float, bool]], seconds: float) -> dict:
 
     return {"requests": len(samples), "errors": sum(1 for s in samples if not s[2]),
             "rps": round(len(samples) / seconds, 1), "p50_ms": pct(0.50), "p99_ms": pct(0.99)}
+
+
+def _cpu_ms_each(seconds: float | None, requests: int) -> float | None:
+    return round(seconds * 1000 / max(requests, 1), 2) if seconds is not None else None
 
 
 def main(*, seconds: float, clients: int, workers: int | None, threads: int, posts: int) -> None:
@@ -160,24 +168,32 @@ def main(*, seconds: float, clients: int, workers: int | None, threads: int, pos
         per = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
         warmup = time.time() + 1.0
         with multiprocessing.get_context("spawn").Pool(procs) as pool:
-            pool.map(_drive, [(port, token, warmup, n) for n in per])
-            pids = _server_pids(server)
-            cpu_before, started = _cpu_seconds(pids), time.time()
-            parts = pool.map(_drive, [(port, token, started + seconds, n) for n in per])
-        elapsed, cpu_after = time.time() - started, _cpu_seconds(pids)
+            # Every connection served a few times first: workers have made their first
+            # requests (slow ones) and opened their database connections before counting.
+            pool.map(_drive, [(port, token, warmup, n, WARMUP_EACH) for n in per])
+            web, database = _server_pids(server)
+            before, started = (_cpu_seconds(web), _cpu_seconds(database)), time.time()
+            parts = pool.map(_drive, [(port, token, started + seconds, n, 0) for n in per])
+        elapsed, after = time.time() - started, (_cpu_seconds(web), _cpu_seconds(database))
     finally:
         server.terminate()
         server.wait(timeout=30)
         _cleanup(name)
-    samples = [s for part in parts for s in part]
+    samples = [s for part, _cpu in parts for s in part]
+    web_s, db_s = ((a - b) if a is not None and b is not None else None
+                   for a, b in zip(after, before, strict=True))
     report = {"bench": "web", "seconds": round(elapsed, 2), "clients": clients,
               "gunicorn_workers": workers, "threads": threads, "posts_listed": min(posts, 50),
               **_figures(samples, elapsed),
-              # CPU of gunicorn and its database backends per request: on a busy machine the
-              # request rate says little, this says what the server costs.
-              "server_cpu_ms_per_request": round((cpu_after - cpu_before) * 1000
-                                                 / max(len(samples), 1), 2)
-              if cpu_before is not None else None,
+              # CPU per request of gunicorn plus its database backends, and of the load generator
+              # that shares the machine: on a busy machine the request rate says little, these
+              # say what each side costs.
+              "server_cpu_ms_per_request": _cpu_ms_each(
+                  web_s + db_s if web_s is not None and db_s is not None else None, len(samples)),
+              "gunicorn_cpu_ms_per_request": _cpu_ms_each(web_s, len(samples)),
+              "database_cpu_ms_per_request": _cpu_ms_each(db_s, len(samples)),
+              "client_cpu_ms_per_request": _cpu_ms_each(sum(cpu for _p, cpu in parts),
+                                                        len(samples)),
               "load_average_1m": round(os.getloadavg()[0], 2),
               "api_posts": _figures([s for s in samples if s[0] == "api"], elapsed),
               "login_page": _figures([s for s in samples if s[0] == "login"], elapsed)}

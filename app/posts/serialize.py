@@ -72,4 +72,6 @@ def event_json(event: PostEvent) -> dict:
 
 
 def post_json(post: Post, events: list[PostEvent]) -> dict:
-    return dict(post_summary(post), events=[event_json(e) for e in events])
+    body = post_summary(post)
+    body["events"] = [event_json(e) for e in events]
+    return body
