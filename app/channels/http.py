@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -28,12 +29,53 @@ DEFAULT_RATE_WAIT = timedelta(minutes=1)
 
 
 def make_client(timeout: httpx.Timeout | float = TIMEOUT) -> httpx.Client:
-    """The client the engine hands to publishers: bounded timeouts, no redirects followed, on
-    libcurl (app/channels/transport.py)."""
+    """The client the engine hands to publishers: bounded timeouts, no redirects followed, no
+    cookie jar, on libcurl (app/channels/transport.py)."""
     from app.channels.transport import CurlTransport
 
-    return httpx.Client(timeout=timeout, follow_redirects=False, transport=CurlTransport(),
-                        headers={"User-Agent": "OpenPost"})
+    return PublisherClient(timeout=timeout, follow_redirects=False, transport=CurlTransport(),
+                           headers={"User-Agent": "OpenPost"})
+
+
+class _NoCookies(httpx.Cookies):
+    """A jar that keeps nothing and sends nothing."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+    def set_cookie_header(self, request: httpx.Request) -> None:
+        return None
+
+
+_NO_COOKIES = _NoCookies()
+
+
+@functools.lru_cache(maxsize=512)
+def _url(url: str) -> httpx.URL:
+    return httpx.URL(url)
+
+
+class PublisherClient(httpx.Client):
+    """httpx.Client without a cookie jar, and with URLs parsed once.
+
+    One thread's client publishes for every account of every workspace: a cookie a platform
+    sets while answering one account must never ride along with the next account's request,
+    and the platforms' APIs authenticate by token, not cookie. Both also take work off every
+    request: reading cookies out of each answer, and parsing the same few endpoint URLs again,
+    cost more than libcurl's whole exchange.
+    """
+
+    @property
+    def cookies(self) -> httpx.Cookies:
+        return _NO_COOKIES
+
+    @cookies.setter
+    def cookies(self, value) -> None:
+        if value:
+            raise ValueError("the publishers' client keeps no cookies")
+
+    def build_request(self, method: str, url, **kw) -> httpx.Request:
+        return super().build_request(method, _url(url) if isinstance(url, str) else url, **kw)
 
 
 def send(client: httpx.Client, method: str, url: str, *, platform: str, post_id: str | None = None,

@@ -56,6 +56,8 @@ class Server:
                     for piece in (b'{"id": ', b'"42"}'):
                         self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
                     self.wfile.write(b"0\r\n\r\n")
+                elif route == "/set-cookie":
+                    self._answer(200, b"{}", {"Set-Cookie": "session=account-a; Path=/"})
                 elif route == "/close-after":
                     self.close_connection = True
                     self._answer(200, b"{}", {"Connection": "close"})
@@ -149,6 +151,27 @@ def test_connections_are_kept_alive_and_a_closed_one_is_replaced(server, client)
     client.get(f"{server.url}/close-after")  # the server closes after answering
     assert client.get(f"{server.url}/b").status_code == 200
     assert server.connections == 2
+
+
+def test_a_cookie_one_account_was_given_never_rides_along_with_the_next_request(server, client):
+    # One thread's client serves every account: a cookie set in one account's answer stays
+    # out of every later request, whoever it is for.
+    client.get(f"{server.url}/set-cookie", headers={"Authorization": "Bearer account-a"})
+    client.post(f"{server.url}/api/v1/statuses", json={},
+                headers={"Authorization": "Bearer account-b"})
+    assert [{k.lower() for k in r["headers"]} & {"cookie"} for r in server.requests] == [set(),
+                                                                                        set()]
+    with pytest.raises(ValueError, match="no cookies"):
+        client.cookies = {"session": "x"}
+
+
+def test_the_same_endpoint_twice_with_other_query_parameters(server, client):
+    # URLs are parsed once and reused: a reused one must not carry an earlier request's query.
+    client.get(f"{server.url}/posts?page=1")
+    client.get(f"{server.url}/posts", params={"page": 2})
+    client.get(f"{server.url}/posts?page=1")
+    assert [r["path"] for r in server.requests] == ["/posts?page=1", "/posts?page=2",
+                                                    "/posts?page=1"]
 
 
 def test_refused_connection_is_a_connect_error_not_sent(client):
