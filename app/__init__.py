@@ -28,7 +28,9 @@ def setup_database(app: Flask) -> None:
 
     url = app.config.get("DATABASE_URL") or db.database_url()
     app.config["DATABASE_URL"] = url
-    engine = app.config.get("ENGINE") or db.make_engine(url)
+    # A web process reuses its connections within milliseconds while busy: ping only those
+    # that sat unused for a second, not one per request.
+    engine = app.config.get("ENGINE") or db.make_engine(url, ping_idle_seconds=1.0)
     app.extensions["engine"] = engine
     db.configure_engine(engine)
 

@@ -6,6 +6,7 @@ import collections
 import functools
 import logging
 import os
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -65,13 +66,41 @@ def database_url() -> str:
     return embedded_url(instance_path() / "pgdata")
 
 
-def make_engine(url: str, **kw) -> sa.Engine:
-    kw.setdefault("pool_pre_ping", True)
+def make_engine(url: str, *, ping_idle_seconds: float | None = None, **kw) -> sa.Engine:
+    """An engine whose pooled connections are checked before use: every checkout (the default),
+    or with `ping_idle_seconds` only a connection that sat unused in the pool for longer.
+
+    A busy web process reuses each connection within milliseconds, and a ping per request was
+    a round trip and a statement's worth of work on both sides; a connection idle for a while
+    is the one a database restart or a dropped link has most likely killed."""
+    kw.setdefault("pool_pre_ping", ping_idle_seconds is None)
     kw.setdefault("pool_size", 10)
     kw.setdefault("max_overflow", 20)
     engine = sa.create_engine(url, **kw)
     sa.event.listen(engine, "connect", _utc_session)
+    if ping_idle_seconds is not None:
+        _ping_when_idle(engine, ping_idle_seconds)
     return engine
+
+
+def _ping_when_idle(engine: sa.Engine, idle_seconds: float) -> None:
+    def rested(_dbapi_connection, record, *_args) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def check(dbapi_connection, record, _proxy) -> None:
+        since = record.info.get("idle_since")
+        if since is not None and time.monotonic() - since < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            # The pool drops this connection and checks out another (SQLAlchemy's recipe for
+            # pessimistic disconnect handling).
+            raise sa.exc.DisconnectionError(f"a pooled connection was dead: {exc}") from exc
+
+    sa.event.listen(engine, "connect", rested)
+    sa.event.listen(engine, "checkin", rested)
+    sa.event.listen(engine, "checkout", check)
 
 
 def _utc_session(dbapi_connection, _record) -> None:
@@ -91,8 +120,8 @@ def _record_type(names: tuple[str, ...]) -> type:
 def records(result: sa.Result) -> list:
     """A result's rows as named tuples: the same attribute access as SQLAlchemy's rows, minus
     their cost per access (a Row tries attributes first and its keys after a failed lookup)."""
-    make = _record_type(tuple(result.keys()))._make
-    return [make(row) for row in result]
+    # all(): psycopg fetches every row in one call, where iterating fetches them one by one.
+    return list(map(_record_type(tuple(result.keys()))._make, result.all()))
 
 
 def configure_engine(engine: sa.Engine | sa.Connection, **kw) -> None:
