@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import orjson
 from flask import Flask, Response
@@ -41,20 +42,58 @@ class OrjsonProvider(DefaultJSONProvider):
         return self._app.response_class(body, mimetype=self.mimetype)
 
 
+def response_with_times(obj) -> Response:
+    """jsonify() for a body holding aware UTC datetimes: orjson writes each as ISO 8601 with a Z,
+    the text timeutil.iso() gives, without a Python call per value. What orjson refuses goes
+    through the standard library with iso(), to the same JSON."""
+    from flask import current_app
+
+    try:
+        body = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z
+                            | orjson.OPT_APPEND_NEWLINE)
+    except TypeError:
+        body = (json.dumps(obj, default=_stamp, sort_keys=True, separators=(",", ":"),
+                           ensure_ascii=False) + "\n").encode()
+    return current_app.response_class(body, mimetype="application/json")
+
+
+def _stamp(value):
+    from datetime import datetime
+
+    from app.timeutil import iso
+
+    if isinstance(value, datetime):
+        return iso(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
 class _JsonLoader(Loader):
     """JSON and JSONB columns (text format) parsed by orjson straight from psycopg's buffer:
     psycopg's own loader copies each value to bytes first, and an API page holds hundreds."""
 
     def load(self, data) -> object:
+        # orjson reads an integer past 64 bits as a float, losing digits: a number of 19 digits
+        # or more (or a run as long in text, which costs only this detour) goes to the
+        # standard library, which keeps every digit.
+        if _LONG_NUMBER.search(data):
+            return json.loads(bytes(data))
         try:
             return orjson.loads(data)
-        except orjson.JSONDecodeError:  # what orjson refuses, e.g. integers past 64 bits
+        except orjson.JSONDecodeError:  # what orjson refuses
             return json.loads(bytes(data))
 
 
+_LONG_NUMBER = re.compile(rb"(?:^|[:\[,\s])-?\d{19}")
+
+
 def init_app(app: Flask) -> None:
+    app.json = OrjsonProvider(app)
+
+
+def register_loaders() -> None:
+    """Parse JSON columns with orjson on every connection made from now on. SQLAlchemy's psycopg
+    dialect copies psycopg's adapters when an engine is created, so this must come first."""
     import psycopg
 
-    app.json = OrjsonProvider(app)
     for name in ("json", "jsonb"):
         psycopg.adapters.register_loader(name, _JsonLoader)

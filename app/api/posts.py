@@ -6,13 +6,13 @@ import uuid
 
 from flask import g, jsonify, request
 
-from app import db
+from app import db, fastjson
 from app.api import blueprint, idempotency, paging, parse
 from app.api.schemas import PostCreate, PostUpdate, ScheduleBody
 from app.errors import ValidationFailed
 from app.posts import reads, service
 from app.posts.lifecycle import PostState
-from app.posts.serialize import EVENT_COLUMNS, SUMMARY_COLUMNS, post_json
+from app.posts.serialize import EVENT_COLUMNS, SUMMARY_COLUMNS, post_json, utc_or_none
 from app.timeutil import parse_schedule
 
 
@@ -65,7 +65,8 @@ def list_posts():
                                start=_query_time("from"), end=_query_time("to"),
                                after=paging.decode(), limit=size, columns=SUMMARY_COLUMNS)
     events = reads.post_events(db.session, [p.id for p in posts], columns=EVENT_COLUMNS)
-    return jsonify(paging.page(posts, size, lambda p: post_json(p, events[p.id])))
+    return fastjson.response_with_times(paging.page(
+        posts, size, lambda p: post_json(p, events[p.id], stamp=utc_or_none)))
 
 
 @blueprint.get("/posts/<uuid:post_id>")

@@ -38,13 +38,15 @@ def _parts(post: Post) -> list[dict] | None:
     return out
 
 
-def post_summary(post: Post) -> dict:
+def post_summary(post: Post, stamp=iso) -> dict:
+    """The read shape; `stamp` writes its times (ISO 8601 text by default; the API's list keeps
+    datetimes, which its response writes as the same text, in C, without a call per value)."""
     return {
         "id": str(post.id),
         "channel_id": str(post.channel_id),
         "group_id": str(post.group_id),
         "state": post.state,
-        "schedule_at": iso(post.schedule_at),
+        "schedule_at": stamp(post.schedule_at),
         "timezone": post.timezone,
         "text": post.text,
         "parts": _parts(post),
@@ -55,23 +57,28 @@ def post_summary(post: Post) -> dict:
         "results": post.results or [],
         "warnings": post.warnings or [],
         "attempts": post.attempts,
-        "next_attempt_at": iso(post.next_attempt_at),
+        "next_attempt_at": stamp(post.next_attempt_at),
         "error": ({"code": post.error_code, "message": post.error_message}
                   if post.error_code else None),
-        "published_at": iso(post.published_at),
-        "created_at": iso(post.created_at),
-        "updated_at": iso(post.updated_at),
+        "published_at": stamp(post.published_at),
+        "created_at": stamp(post.created_at),
+        "updated_at": stamp(post.updated_at),
         "version": post.version,
     }
 
 
-def event_json(event: PostEvent) -> dict:
+def event_json(event: PostEvent, stamp=iso) -> dict:
     return {"from": event.from_state, "to": event.to_state, "actor": event.actor,
-            "at": iso(event.created_at), "request_id": event.request_id,
+            "at": stamp(event.created_at), "request_id": event.request_id,
             "detail": event.detail or {}}
 
 
-def post_json(post: Post, events: list[PostEvent]) -> dict:
-    body = post_summary(post)
-    body["events"] = [event_json(e) for e in events]
+def post_json(post: Post, events: list[PostEvent], stamp=iso) -> dict:
+    body = post_summary(post, stamp)
+    body["events"] = [event_json(e, stamp) for e in events]
     return body
+
+
+def utc_or_none(moment):
+    """A `stamp` that keeps the datetime for fastjson.response (None for no time, as iso())."""
+    return moment or None

@@ -74,3 +74,18 @@ def test_pages_of_one_post_walk_the_same_reads(api, make_channel, db):
     assert sorted(p["id"] for p in seen) == sorted(ids)
     assert [_canonical(p) for p in seen] == [
         _canonical(api.get(f"/posts/{p['id']}").get_json()) for p in seen]
+
+
+def test_a_value_orjson_refuses_still_lists_the_same_reads(api, make_channel, db):
+    # An integer past 64 bits (kept in an event's detail) takes the standard library's path.
+    channel = make_channel(api.workspace_id)
+    ids = _varied_posts(api, channel, db)
+    db.add(PostEvent(post_id=uuid.UUID(ids[1]), workspace_id=api.workspace_id,
+                     from_state="scheduled", to_state="scheduled", actor="worker:1",
+                     detail={"big": 2**70}))
+    db.commit()
+    listed = {p["id"]: p for p in api.get("/posts").get_json()["data"]}
+    assert listed[ids[1]]["events"][-1]["detail"] == {"big": 2**70}
+    for post_id in ids:
+        assert _canonical(listed[post_id]) == _canonical(api.get(f"/posts/{post_id}").get_json())
+    assert listed[ids[3]]["next_attempt_at"] == "2026-05-01T12:00:00.000005Z"
