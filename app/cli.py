@@ -230,7 +230,7 @@ def worker(concurrency: int | None) -> None:
 @click.option("--chaos", is_flag=True, help="SIGKILL workers and inject platform faults")
 @click.option("--rolling-restart", is_flag=True,
               help="while publishing, restart every worker in turn (SIGTERM, then a new one)")
-@click.option("--concurrency", default=32, show_default=True, help="threads per worker")
+@click.option("--concurrency", default=64, show_default=True, help="publish threads per worker")
 @click.pass_context
 def bench(ctx: click.Context, **options) -> None:
     """The publishing benchmark; prints one JSON line of figures last.

@@ -45,7 +45,7 @@ class Worker:
         self.publishers: list[threading.Thread] = []
         self.dispatcher = Dispatcher(self.cfg.concurrency, self.cfg.channel_limit,
                                      self.cfg.platform_share, self._start)
-        self.results: queue.Queue[Outcome] = queue.Queue()
+        self.results: queue.SimpleQueue[Outcome] = queue.SimpleQueue()
         self.held: dict = {}            # claim token -> monotonic time its lease was last set
         self.held_lock = threading.Lock()
         self.claimed = 0
