@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import InvalidTransition
 from app.logs import request_id_var
+from app.outbox.service import endpoint_enabled
 from app.posts.models import Post, PostEvent
 
 
@@ -207,9 +208,7 @@ INSERT INTO outbox (event_id, workspace_id, kind, event_type, payload, attempts)
 SELECT gen_random_uuid(), p.workspace_id, 'webhook', :event_type,
     jsonb_build_object('post', post_summary(p)), 0
 FROM posts AS p
-WHERE p.id = ANY(:ids) AND EXISTS (SELECT 1 FROM webhook_endpoints AS e
-                                   WHERE e.workspace_id = p.workspace_id AND e.enabled)
-""")
+WHERE p.id = ANY(:ids) AND """ + endpoint_enabled("p.workspace_id"))
 
 
 def _record_many(sess: Session, ids: list, source: PostState | None, target: PostState,
