@@ -7,6 +7,7 @@ advisory lock does the work, so several processes never run a sweep twice.
 from __future__ import annotations
 
 import logging
+import time
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.channels import service as channels
 from app.channels.errors import AuthRevoked, PublishError
 from app.channels.models import Channel
-from app.ops import alarm
+from app.ops import alarm, retention
 from app.posts import publishing
 from jobs import heartbeat
 from jobs.config import EngineConfig
@@ -27,6 +28,7 @@ class Maintenance:
     def __init__(self, engine: sa.Engine, cfg: EngineConfig, runner):
         self.engine, self.cfg, self.runner = engine, cfg, runner
         self.conn: sa.Connection | None = None
+        self.trimmed_at: float | None = None  # monotonic time of the last retention sweep
 
     def run(self) -> None:
         try:
@@ -41,6 +43,7 @@ class Maintenance:
                 with Session(self.engine) as sess:
                     alarm.check_and_alert(sess)  # "nothing is publishing": once per incident
             self._refresh_tokens()
+            self._trim()
         except sa.exc.DBAPIError as exc:
             log.warning("maintenance skipped: database unavailable (%s)", exc.__class__.__name__)
             self.close()
@@ -75,6 +78,17 @@ class Maintenance:
                     channels.mark_disconnected(sess, channel, exc.message)
             except (PublishError, LookupError) as exc:
                 log.warning("token refresh of channel %s failed: %s", channel_id, exc)
+
+    def _trim(self) -> None:
+        now = time.monotonic()
+        if self.trimmed_at is not None and now - self.trimmed_at < self.cfg.retention_seconds:
+            return
+        self.trimmed_at = now
+        removed = retention.sweep(self.engine, self.cfg.retention_days,
+                                  self.cfg.idempotency_hours)
+        if any(removed.values()):
+            log.info("retention: removed %s", ", ".join(f"{n} from {table}"
+                                                       for table, n in removed.items() if n))
 
     def close(self) -> None:
         if self.conn is not None:

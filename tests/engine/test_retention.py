@@ -1,0 +1,104 @@
+"""Retention: what has served its purpose leaves the database; nothing still needed does."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from app.ops import retention
+from app.ops.models import IdempotentRequest, WorkerHeartbeat
+from app.outbox.models import OutboxMessage
+from app.webhooks.models import WebhookDelivery, WebhookEndpoint
+from jobs.config import EngineConfig
+from jobs.maintenance import Maintenance
+
+DAYS = timedelta(days=1)
+
+
+def _seed(sess: Session, ws, now) -> dict:
+    """One row of each kind, old or recent, finished or not; {label: its key}."""
+    def outbox(label, processed, created):
+        sess.add(row := OutboxMessage(workspace_id=ws, kind="webhook", event_type="post.draft",
+                                      payload={"label": label}, created_at=created,
+                                      processed_at=processed))
+        return row
+
+    rows = {"outbox delivered 40 days ago": outbox("a", now - 40 * DAYS, now - 40 * DAYS),
+            "outbox delivered yesterday": outbox("b", now - DAYS, now - DAYS),
+            "outbox undelivered for 40 days": outbox("c", None, now - 40 * DAYS)}
+    endpoint = WebhookEndpoint(workspace_id=ws, url="https://hooks.example/x", secrets_enc=b"x")
+    sess.add(endpoint)
+    sess.flush()
+    for label, status, age in (("delivery done 40 days ago", "succeeded", 40),
+                               ("delivery failed 40 days ago", "failed", 40),
+                               ("delivery done yesterday", "succeeded", 1),
+                               ("delivery still pending after 40 days", "pending", 40)):
+        sess.add(row := WebhookDelivery(workspace_id=ws, endpoint_id=endpoint.id,
+                                        event_id=uuid.uuid4(), event_type="post.draft",
+                                        payload={}, status=status, created_at=now - age * DAYS))
+        rows[label] = row
+    for label, stopped in (("worker stopped 40 days ago", now - 40 * DAYS),
+                           ("worker stopped yesterday", now - DAYS),
+                           ("worker running for 40 days", None)):
+        sess.add(row := WorkerHeartbeat(id=f"test-{uuid.uuid4().hex}", host="h", pid=1,
+                                        version="t", started_at=now - 40 * DAYS,
+                                        stopped_at=stopped))
+        rows[label] = row
+    for label, age in (("idempotency key of 2 days ago", 2 * DAYS),
+                       ("idempotency key of an hour ago", timedelta(hours=1))):
+        sess.add(row := IdempotentRequest(workspace_id=ws, key=uuid.uuid4().hex,
+                                          request_hash="h", created_at=now - age))
+        rows[label] = row
+    sess.commit()
+    return {label: sa.inspect(row).identity for label, row in rows.items()}
+
+
+def _left(engine, seeded: dict) -> set[str]:
+    with Session(engine) as sess:
+        return {label for label, key in seeded.items()
+                if sess.get(_model(label), key[0] if len(key) == 1 else key) is not None}
+
+
+def _model(label: str):
+    return {"outbox": OutboxMessage, "delivery": WebhookDelivery, "worker": WorkerHeartbeat,
+            "idempotency": IdempotentRequest}[label.split()[0]]
+
+
+def test_finished_rows_past_their_retention_are_removed_and_nothing_else(pg, space):
+    with Session(pg) as sess:
+        seeded = _seed(sess, space.workspace_id, sess.scalar(sa.select(sa.func.now())))
+    try:
+        removed = retention.sweep(pg, retention_days=30, idempotency_hours=24)
+        assert _left(pg, seeded) == {
+            "outbox delivered yesterday", "outbox undelivered for 40 days",
+            "delivery done yesterday", "delivery still pending after 40 days",
+            "worker stopped yesterday", "worker running for 40 days",
+            "idempotency key of an hour ago"}
+        assert removed["outbox"] >= 1 and removed["webhook_deliveries"] >= 2
+    finally:
+        with Session(pg) as sess:
+            sess.execute(sa.delete(WorkerHeartbeat).where(WorkerHeartbeat.id.like("test-%")))
+            sess.commit()
+
+
+def test_the_elected_process_sweeps_at_most_once_per_period(pg, space):
+    cfg = EngineConfig(housekeeping=False, retention_seconds=3600)
+    sweeper = Maintenance(pg, cfg, runner=None)
+    with Session(pg) as sess:
+        now = sess.scalar(sa.select(sa.func.now()))
+        first = _seed(sess, space.workspace_id, now)
+    try:
+        sweeper._trim()
+        assert "outbox delivered 40 days ago" not in _left(pg, first)
+        with Session(pg) as sess:
+            second = _seed(sess, space.workspace_id, now)
+        sweeper._trim()  # within the hour: the table is not scanned again
+        assert "outbox delivered 40 days ago" in _left(pg, second)
+    finally:
+        sweeper.close()
+        with Session(pg) as sess:
+            sess.execute(sa.delete(WorkerHeartbeat).where(WorkerHeartbeat.id.like("test-%")))
+            sess.commit()
