@@ -54,7 +54,7 @@ class Worker:
         # while work is queued: every claim and every settle has a fixed cost, so they work
         # in batches; a lone due post is still claimed at once.
         self.capacity = max(4 * self.cfg.concurrency, self.cfg.batch)
-        self.min_claim = max(1, self.cfg.concurrency // 2, self.cfg.batch // 4)
+        self.min_claim = max(1, min(self.cfg.batch, self.capacity // 2))
         self.wake, self.stopping = threading.Event(), threading.Event()
         self.settled = threading.Event()
         self.tick_lock = threading.Lock()  # no heartbeat nor lease renewal after the shutdown
@@ -185,9 +185,8 @@ class Worker:
         fill up), in one transaction."""
         # Keep a few batches' worth queued so threads never wait for a claim, but claim in
         # chunks: a statement's fixed cost is worth paying for many posts at once.
-        queued = self.dispatcher.size()
-        limit = min(self.cfg.batch, self.capacity - queued)
-        if limit <= 0 or (queued and limit < self.min_claim):
+        limit = self._claim_limit(self.dispatcher.size())
+        if not limit:
             return 0, 0, None
         began = time.monotonic()
         with Session(self.engine) as sess, sess.begin():
@@ -209,6 +208,11 @@ class Worker:
             self.dispatcher.submit((Claim.from_row(row, media), channel),
                                    channel.platform if channel else "-", row.channel_id)
         return len(rows), limit, due_in
+
+    def _claim_limit(self, queued: int) -> int:
+        """How many posts a claim may take now (0: none is worth a statement yet)."""
+        limit = min(self.cfg.batch, self.capacity - queued)
+        return 0 if limit <= 0 or (queued and limit < self.min_claim) else limit
 
     def _wait_after(self, claimed: int, limit: int, due_in: float | None) -> float:
         """Sleep until the next post is due (database clock), a notification, or the tick."""
@@ -242,7 +246,8 @@ class Worker:
             self.results.put(outcome)
         finally:
             self.dispatcher.done(channel.platform if channel else "-", claim.channel_id)
-            self.wake.set()
+            if self._claim_limit(self.dispatcher.size()):
+                self.wake.set()  # only when the claim loop would claim: a wake-up costs too
 
     # -- settling ---------------------------------------------------------------------------
 
