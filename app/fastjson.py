@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 
 import orjson
-from flask import Flask, Response
+from flask import Flask, Response, current_app
 from flask.json.provider import DefaultJSONProvider
 from psycopg.adapt import Loader
+
+from app.timeutil import iso
 
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
@@ -46,8 +49,6 @@ def response_with_times(obj) -> Response:
     """jsonify() for a body holding aware UTC datetimes: orjson writes each as ISO 8601 with a Z,
     the text timeutil.iso() gives, without a Python call per value. What orjson refuses goes
     through the standard library with iso(), to the same JSON."""
-    from flask import current_app
-
     try:
         body = orjson.dumps(obj, option=orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z
                             | orjson.OPT_APPEND_NEWLINE)
@@ -58,10 +59,6 @@ def response_with_times(obj) -> Response:
 
 
 def _stamp(value):
-    from datetime import datetime
-
-    from app.timeutil import iso
-
     if isinstance(value, datetime):
         return iso(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
@@ -75,12 +72,12 @@ class _JsonLoader(Loader):
         # orjson reads an integer past 64 bits as a float, losing digits: a number of 19 digits
         # or more (or a run as long in text, which costs only this detour) goes to the
         # standard library, which keeps every digit.
-        if _LONG_NUMBER.search(data):
-            return json.loads(bytes(data))
-        try:
-            return orjson.loads(data)
-        except orjson.JSONDecodeError:  # what orjson refuses
-            return json.loads(bytes(data))
+        if not _LONG_NUMBER.search(data):
+            try:
+                return orjson.loads(data)
+            except orjson.JSONDecodeError:  # what orjson refuses
+                pass
+        return json.loads(bytes(data))
 
 
 _LONG_NUMBER = re.compile(rb"(?:^|[:\[,\s])-?\d{19}")

@@ -12,7 +12,7 @@ from app.api.schemas import PostCreate, PostUpdate, ScheduleBody
 from app.errors import ValidationFailed
 from app.posts import reads, service
 from app.posts.lifecycle import PostState
-from app.posts.serialize import EVENT_COLUMNS, SUMMARY_COLUMNS, post_json, utc_or_none
+from app.posts.serialize import EVENT_COLUMNS, SUMMARY_COLUMNS, keep_datetime, post_json
 from app.timeutil import parse_schedule
 
 
@@ -66,7 +66,7 @@ def list_posts():
                                after=paging.decode(), limit=size, columns=SUMMARY_COLUMNS)
     events = reads.post_events(db.session, [p.id for p in posts], columns=EVENT_COLUMNS)
     return fastjson.response_with_times(paging.page(
-        posts, size, lambda p: post_json(p, events[p.id], stamp=utc_or_none)))
+        posts, size, lambda p: post_json(p, events[p.id], stamp=keep_datetime)))
 
 
 @blueprint.get("/posts/<uuid:post_id>")

@@ -15,7 +15,8 @@ def endpoint_enabled(workspace: str) -> str:
     rows are written only then, by every writer (this module and the set-based transitions in
     app/posts/lifecycle.py): an endpoint receives the changes made while it is enabled."""
     # `workspace` is always an expression written in the code, never input.
-    return f"EXISTS (SELECT 1 FROM webhook_endpoints AS e WHERE e.workspace_id = {workspace} AND e.enabled)"  # noqa: S608,E501
+    return ("EXISTS (SELECT 1 FROM webhook_endpoints AS e "  # noqa: S608
+            f"WHERE e.workspace_id = {workspace} AND e.enabled)")
 
 
 _WANTED = sa.text(f"SELECT {endpoint_enabled(':workspace_id')}")

@@ -79,6 +79,7 @@ def post_json(post: Post, events: list[PostEvent], stamp=iso) -> dict:
     return body
 
 
-def utc_or_none(moment):
-    """A `stamp` that keeps the datetime for fastjson.response (None for no time, as iso())."""
-    return moment or None
+def keep_datetime(moment):
+    """A `stamp` that leaves the time as the database gave it (UTC), for
+    fastjson.response_with_times to write."""
+    return moment
