@@ -153,7 +153,7 @@ def upgrade(url: str) -> None:
             try:
                 cfg = alembic_config(url)
                 cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "heads")
+                command.upgrade(cfg, "head")
                 conn.commit()
             finally:
                 conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})

@@ -72,3 +72,13 @@ def test_the_benchmark_refuses_two_ways_of_stopping_workers_at_once():
     result = CliRunner().invoke(main, ["bench", "--chaos", "--rolling-restart"])
     assert result.exit_code == 2
     assert "--chaos and --rolling-restart cannot be combined" in result.output
+
+
+def test_migration_history_has_one_head():
+    """Every migration revises the one before it: `db upgrade` applies a single head."""
+    from alembic.script import ScriptDirectory
+
+    from app import db
+
+    script = ScriptDirectory.from_config(db.alembic_config("postgresql://unused"))
+    assert len(script.get_heads()) == 1, script.get_heads()
