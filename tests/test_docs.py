@@ -31,7 +31,8 @@ SAMPLE = str(uuid.UUID(int=1))  # stands for {id}, <name> and … in a documente
 CODE_SPAN = re.compile(r"`([^`]+)`")
 COMMAND = re.compile(r"(?:^|(?<=[\s/(=]))openpost(?=\s|$)((?:(?!\bopenpost\b).)*)")
 VARIABLE = re.compile(r"(?<![\w$])(OPENPOST_[A-Z0-9_<>]*[A-Z0-9>]|"
-                      r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_(?:URL|DIR|PATH|KEYS?|TOKEN|SECRET|HOST|PORT))\b")
+                      r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_(?:URL|DIR|PATH|KEYS?|TOKEN|SECRET|HOST|PORT))"
+                      r"(?![A-Z0-9_])")
 ENDPOINT = re.compile(rf"\b((?:{METHODS})(?:/(?:{METHODS}))*)\s+(/[^\s`\"',;)]*)")
 LOCAL_URL = re.compile(r"https?://(?:127\.0\.0\.1|localhost)(?::\d+)?(/[^\s`\"')]*)")
 
@@ -169,8 +170,8 @@ def _platform_template(node: ast.JoinedStr) -> bool:
 def variable_known(name: str, names: set[str], templates: list[re.Pattern]) -> bool:
     if name in names or any(t.fullmatch(name) for t in templates):
         return True
-    if "<PLATFORM>" in name:  # a documented template: some platform's variable of that shape
-        shape = re.compile(re.escape(name).replace("<PLATFORM>", "[A-Z0-9]+"))
+    if "<" in name:  # a documented template (<PLATFORM>, <FIELD>): some variable of that shape
+        shape = re.compile(re.sub(r"<[A-Z]+>", "[A-Z0-9_]+", name))
         return any(shape.fullmatch(n) for n in names)
     return False
 
