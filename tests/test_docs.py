@@ -279,6 +279,25 @@ def test_docs_name_only_commands_variables_and_endpoints_that_exist(adapters):
     assert min(checked.values()) >= 10, checked
 
 
+CITATION = re.compile(r"docs/architecture\.md(?:, | \()([^).:\n]+)")
+
+
+def test_the_code_cites_sections_of_the_architecture_page_that_exist():
+    """The design lives in docs/architecture.md: code cites its sections by heading."""
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    headings = [h.split(" (")[0] for h in re.findall(r"^## (.+)$", page, re.M)]
+    wrong = []
+    sources = [*SOURCES, *(ROOT / "tests").rglob("*.py"), *(ROOT / "bench").rglob("*.py")]
+    for source in (s for s in sources if s.name != "test_docs.py"):
+        text, where = source.read_text(), source.relative_to(ROOT)
+        if "DESIGN.md" in text:
+            wrong.append(f"{where} cites DESIGN.md, which is not in the repository")
+        wrong += [f"{where} cites docs/architecture.md, {cited!r}: no such section"
+                  for cited in CITATION.findall(text)
+                  if not any(cited.startswith(h) for h in headings)]
+    assert not wrong, "\n".join(wrong)
+
+
 BAD_DOC = """# A doc with mistakes
 
 Run `openpost frobnicate --now`, or `openpost worker --turbo`, or `openpost user delete X`.
