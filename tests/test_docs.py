@@ -34,6 +34,9 @@ VARIABLE = re.compile(r"(?<![\w$])(OPENPOST_[A-Z0-9_<>]*[A-Z0-9>]|"
                       r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_(?:URL|DIR|PATH|KEYS?|TOKEN|SECRET|HOST|PORT))"
                       r"(?![A-Z0-9_])")
 ENDPOINT = re.compile(rf"\b((?:{METHODS})(?:/(?:{METHODS}))*)\s+(/[^\s`\"',;)]*)")
+MODULE = re.compile(r"\bpython3?\s+-m\s+([A-Za-z_][\w.]*)")
+SCRIPT = re.compile(r"\bpython3?\s+([\w./-]+\.py)\b")
+MAKE = re.compile(r"(?:^|(?<=[\s(]))make\s+([a-z][\w.-]*)")
 LOCAL_URL = re.compile(r"https?://(?:127\.0\.0\.1|localhost)(?::\d+)?(/[^\s`\"')]*)")
 
 
@@ -119,6 +122,25 @@ def command_mentions(path: Path):
             shell_pipe = re.search(r"\s\|\s+(?!-|\\)", rest)  # `openpost … | tail -n 1`
             rest = rest[:shell_pipe.start()] if shell_pipe else rest
             yield Mention(doc_name(path), number, ("openpost" + rest).strip()), rest.split()
+
+
+def other_command_problems(path: Path):
+    """`python -m MODULE`, `python FILE.py` and `make TARGET` the docs name, when missing."""
+    import importlib.util
+
+    targets = set(re.findall(r"^([\w.-]+):", (ROOT / "Makefile").read_text(), re.M))
+    for number, text, kind in doc_segments(path):
+        if kind == "line":
+            continue
+        for module in MODULE.findall(text):
+            yield Mention(doc_name(path), number, f"python -m {module}"), \
+                None if importlib.util.find_spec(module) else f"no module {module}"
+        for script in SCRIPT.findall(text):
+            yield Mention(doc_name(path), number, f"python {script}"), \
+                None if (ROOT / script).is_file() else f"no file {script}"
+        for target in MAKE.findall(text):
+            yield Mention(doc_name(path), number, f"make {target}"), \
+                None if target in targets else f"the Makefile has no target {target}"
 
 
 # -- environment variables ----------------------------------------------------------------------
@@ -253,6 +275,10 @@ def problems(paths, adapters) -> tuple[list[str], dict[str, int]]:
             checked["commands"] += 1
             if (why := command_problem(tokens)):
                 found.append(f"{mention}: {why}")
+        for mention, why in other_command_problems(path):
+            checked["commands"] += 1
+            if why:
+                found.append(f"{mention}: {why}")
         for mention in variable_mentions(path):
             checked["variables"] += 1
             if not variable_known(mention.text, names, templates):
@@ -306,12 +332,15 @@ Set `OPENPOST_NO_SUCH_SETTING=1` and `OPENPOST_<PLATFORM>_NO_SUCH`.
 
 ```sh
 openpost db downgrade
+python -m bench.nothing --fast
+make everything
 curl http://127.0.0.1:8000/api/v1/unknown
 ```
 
 Fine: `openpost user create me@example.com --workspace Acme`, `OPENPOST_X_API_URL`,
 `OPENPOST_<PLATFORM>_CLIENT_ID`, `OPENPOST_LEASE_SECONDS`, `GET /api/v1/posts/{id}`, `/readyz`,
-`POST /_control/accounts`, `/sandbox`, `/etc/openpost/env`, `openpost COMMAND --help`.
+`POST /_control/accounts`, `/sandbox`, `/etc/openpost/env`, `openpost COMMAND --help`,
+`python -m bench.webhooks`, `make test`.
 """
 
 
@@ -322,6 +351,7 @@ def test_the_check_finds_each_kind_of_mistake(adapters, tmp_path):
     named = "\n".join(found)
     for wrong in ("'frobnicate'", "--turbo", "'delete'", "'downgrade'", "OPENPOST_NO_SUCH_SETTING",
                   "OPENPOST_<PLATFORM>_NO_SUCH", "/api/v1/nothing-here", "DELETE /healthz",
-                  "/api/v1/posts/{id}/publish", "/api/v1/unknown"):
+                  "/api/v1/posts/{id}/publish", "/api/v1/unknown", "no module bench.nothing",
+                  "no target everything"):
         assert wrong in named, f"{wrong} not reported in:\n{named}"
-    assert len(found) == 10, named
+    assert len(found) == 12, named
