@@ -37,6 +37,8 @@ ENDPOINT = re.compile(rf"\b((?:{METHODS})(?:/(?:{METHODS}))*)\s+(/[^\s`\"',;)]*)
 MODULE = re.compile(r"\bpython3?\s+-m\s+([A-Za-z_][\w.]*)")
 SCRIPT = re.compile(r"\bpython3?\s+([\w./-]+\.py)\b")
 MAKE = re.compile(r"(?:^|(?<=[\s(]))make\s+([a-z][\w.-]*)")
+# Read by the libraries OpenPost uses, not by its own code (boto3 for the S3 media backend).
+LIBRARY_VARIABLES = {"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"}
 LOCAL_URL = re.compile(r"https?://(?:127\.0\.0\.1|localhost)(?::\d+)?(/[^\s`\"')]*)")
 
 
@@ -163,6 +165,7 @@ def variables_read() -> tuple[set[str], list[re.Pattern]]:
     from jobs.config import EngineConfig
 
     names = {f"OPENPOST_{f.name.upper()}" for f in dataclasses.fields(EngineConfig)}
+    names |= LIBRARY_VARIABLES
     templates = []
     platform = "(" + "|".join(p.upper() for p in PLATFORMS) + "|<PLATFORM>)"
     for source in SOURCES:
