@@ -290,3 +290,4 @@ def problems(paths, adapters) -> tuple[list[str], dict[str, int]]:
             if (why := endpoint_problem(methods, route, adapters)):
                 found.append(f"{mention}: {why}")
     return found, checked
+

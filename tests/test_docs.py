@@ -1,11 +1,38 @@
-"""The docs name only what exists: `openpost` commands and options, environment variables, endpoints."""
+"""The docs name only what exists: commands, options, variables, endpoints, linked files and headings."""
 
 import re
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
-from tests.docs_check import DOCS, SOURCES, problems
+from tests.docs_check import DOCS, SOURCES, doc_name, doc_segments, problems
+
+# -- links --------------------------------------------------------------------------------------
+
+LINK = re.compile(r"\]\(([^)\s#]*)(?:#([^)\s]+))?\)")
+
+
+def anchors(path: Path) -> set[str]:
+    """GitHub's anchors of a Markdown file's headings: lower case, punctuation dropped,
+    spaces to hyphens."""
+    headings = re.findall(r"^#+ (.+)$", path.read_text(), re.M)
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
+def link_problems(path: Path):
+    """Links to files of the repository that are missing, or to headings they lack."""
+    for number, text, kind in doc_segments(path):
+        if kind != "line":
+            continue
+        for target, anchor in LINK.findall(text):
+            if target.startswith(("http://", "https://", "mailto:")):
+                continue
+            linked = (path.parent / target).resolve() if target else path
+            if not linked.is_file():
+                yield f"{doc_name(path)}:{number} links to {target}, which does not exist"
+            elif anchor and linked.suffix == ".md" and anchor not in anchors(linked):
+                yield f"{doc_name(path)}:{number} links to {target}#{anchor}: no such heading"
 
 
 @pytest.fixture
@@ -21,6 +48,15 @@ def test_docs_name_only_commands_variables_and_endpoints_that_exist(adapters):
     assert not found, "the docs name what does not exist:\n" + "\n".join(found)
     # the docs do name many of each: a check that saw none would prove nothing
     assert min(checked.values()) >= 10, checked
+
+
+def test_links_between_the_docs_reach_a_file_and_a_heading(tmp_path):
+    found = [p for doc in DOCS for p in link_problems(doc)]
+    assert not found, "\n".join(found)
+    bad = tmp_path / "bad.md"
+    bad.write_text("# Top\n\n[a](#top) [b](#nowhere) [c](no-such.md) [d](https://example.org/x)\n")
+    assert [p.split(" ", 1)[1] for p in link_problems(bad)] == [
+        "links to #nowhere: no such heading", "links to no-such.md, which does not exist"]
 
 
 CITATION = re.compile(r"docs/architecture\.md(?:, | \()([^).:\n]+)")
