@@ -290,4 +290,3 @@ def problems(paths, adapters) -> tuple[list[str], dict[str, int]]:
             if (why := endpoint_problem(methods, route, adapters)):
                 found.append(f"{mention}: {why}")
     return found, checked
-
