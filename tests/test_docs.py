@@ -109,3 +109,16 @@ def test_the_check_finds_each_kind_of_mistake(adapters, tmp_path):
                   "no target everything"):
         assert wrong in named, f"{wrong} not reported in:\n{named}"
     assert len(found) == 12, named
+
+
+def test_the_map_of_the_tree_names_every_package_and_every_jobs_module():
+    """A newcomer finds every room: each package under app/ and each module of jobs/ has its
+    line in docs/architecture.md's map."""
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    tree_map = page.split("## Map of the tree", 1)[1].split("\n## ", 1)[0]
+    rooms = [f"app/{d.name}/" for d in sorted((ROOT / "app").iterdir())
+             if d.is_dir() and not d.name.startswith(("_", "."))]
+    rooms += [f"jobs/{m.name}" for m in sorted((ROOT / "jobs").glob("*.py"))
+              if m.name != "__init__.py"]
+    missing = [room for room in rooms if room not in tree_map]
+    assert not missing, f"docs/architecture.md, Map of the tree, lacks: {', '.join(missing)}"
