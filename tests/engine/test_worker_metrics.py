@@ -1,12 +1,17 @@
 """A worker process serves its own /metrics when OPENPOST_WORKER_METRICS_PORT is set."""
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 import urllib.request
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.engine.conftest import wait_until
+from tests.conftest import ROOT
+from tests.engine.conftest import forget_workers, wait_until
 
 
 def _free_port() -> int:
@@ -60,3 +65,21 @@ def test_a_taken_metrics_port_does_not_stop_the_worker(space, platform, spawn, m
         assert space.wait_terminal(ids, timeout=30) == {"published": 2}
         assert proc.poll() is None
     assert f"metrics not served on 127.0.0.1:{port}" in proc.log_path.read_text()
+
+
+@pytest.mark.timeout(90)
+def test_openpost_worker_itself_starts_the_exporter(database_url, pg, tmp_path):
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "OPENPOST_WORKER_METRICS_PORT": str(port),
+           "OPENPOST_HOUSEKEEPING": "0"}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    with open(tmp_path / "worker.log", "w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "app.cli", "worker", "--concurrency", "1"],
+                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        samples = wait_until(lambda: _scrape(port), 60)
+        assert ("openpost_claim_batch_size_count", ()) in samples
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+        forget_workers(pg, pids=[proc.pid])
