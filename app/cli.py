@@ -1,4 +1,4 @@
-"""The `openpost` command line (DESIGN.md §5)."""
+"""The `openpost` command line (docs/architecture.md, Command line)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Configuration read from the environment (DESIGN.md §5 lists the variables)."""
+"""Configuration read from the environment (docs/architecture.md, Environment)."""
 
 from __future__ import annotations
 

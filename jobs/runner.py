@@ -28,7 +28,9 @@ def run_worker(concurrency: int | None = None) -> None:
 
     logs.setup()
     from app import db
+    from app.ops import metrics
 
+    metrics.start_worker_exporter()  # when OPENPOST_WORKER_METRICS_PORT is set
     cfg = EngineConfig.from_env(concurrency=concurrency)
     engine = _engine(cfg)
     db.configure_engine(engine)  # media conversion, outbox and alarm work through db.session

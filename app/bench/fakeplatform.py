@@ -1,4 +1,4 @@
-"""A small, fast loopback platform speaking Mastodon's statuses API (DESIGN.md §4).
+"""A small, fast loopback platform speaking Mastodon's statuses API (docs/architecture.md, Channels).
 
 `POST /api/v1/statuses` honours `Idempotency-Key` (a repeat returns the status already made),
 answers Mastodon's error bodies (401 revoked token, 422 validation, 429 with

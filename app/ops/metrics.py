@@ -8,6 +8,7 @@ database-backed gauges (posts by state, outbox depth, live workers) are always c
 
 from __future__ import annotations
 
+import logging
 import os
 
 import sqlalchemy as sa
@@ -31,6 +32,7 @@ CLAIM_BATCH = Histogram("openpost_claim_batch_size", "Posts claimed by one claim
                         buckets=(0, 1, 2, 5, 10, 20, 50, 100, 200, 500))
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+log = logging.getLogger(__name__)
 
 
 def observe_publish(platform: str, duration_s: float, lateness_s: float) -> None:
@@ -56,7 +58,9 @@ def multiprocess_dir() -> str | None:
 
 def start_worker_exporter() -> int | None:
     """Serve this worker's metrics on OPENPOST_WORKER_METRICS_PORT (for workers on machines
-    without `openpost web`); returns the port, or None when the variable is unset."""
+    without `openpost web`); returns the port, or None when the variable is unset or the port
+    is taken (by another worker of the machine: with PROMETHEUS_MULTIPROC_DIR it serves the
+    sum of them all)."""
     port = int(os.environ.get("OPENPOST_WORKER_METRICS_PORT", "0") or 0)
     if not port:
         return None
@@ -68,8 +72,15 @@ def start_worker_exporter() -> int | None:
 
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-    start_http_server(port, addr=os.environ.get("OPENPOST_WORKER_METRICS_HOST", "127.0.0.1"),
-                      registry=registry)
+    host = os.environ.get("OPENPOST_WORKER_METRICS_HOST", "127.0.0.1")
+    try:
+        start_http_server(port, addr=host, registry=registry)
+    except OSError as exc:
+        log.log(logging.INFO if multiprocess_dir() else logging.WARNING,
+                "metrics not served on %s:%d (%s)%s", host, port, exc.strerror or exc,
+                "; another process of this machine serves them" if multiprocess_dir() else "")
+        return None
+    log.info("metrics on http://%s:%d/metrics", host, port)
     return port
 
 

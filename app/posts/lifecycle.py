@@ -1,4 +1,4 @@
-"""The post state machine (DESIGN.md §2): states, allowed transitions, the one transition function.
+"""The post state machine (docs/architecture.md, Post lifecycle): states, transitions, the one function.
 
 Nothing else assigns a post's state. Every transition writes its post event and its outbox rows
 (webhook, and for failures a notification and email) in the caller's transaction.

@@ -69,7 +69,7 @@ class Post(Base):
         sa.CheckConstraint("state <> 'scheduled' OR schedule_at IS NOT NULL",
                            name="ck_posts_scheduled_has_time"),
         sa.CheckConstraint("text IS NOT NULL OR parts IS NOT NULL", name="ck_posts_content"),
-        # The claim's three sources, each a partial index (DESIGN.md §3).
+        # The claim's three sources, each a partial index (docs/architecture.md, Claim, lease and fencing).
         sa.Index("ix_posts_due", "schedule_at", postgresql_where=sa.text("state = 'scheduled'")),
         sa.Index("ix_posts_lease", "lease_until",
                  postgresql_where=sa.text("state = 'publishing' AND lease_until IS NOT NULL")),

@@ -1,4 +1,4 @@
-"""The post's read shape (DESIGN.md §6), shared by the API and webhook payloads."""
+"""The post's read shape (docs/architecture.md, REST API), shared by the API and webhooks."""
 
 from __future__ import annotations
 

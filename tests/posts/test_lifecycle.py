@@ -1,4 +1,4 @@
-"""Every transition of DESIGN.md §2, legal and illegal, with its event and outbox rows."""
+"""Every transition of docs/architecture.md (Post lifecycle), legal and illegal, with its rows."""
 
 import itertools
 from datetime import timedelta

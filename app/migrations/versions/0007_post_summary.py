@@ -1,7 +1,8 @@
 """posts: the post's read shape built in the database, for set-based transitions
 
 The engine claims and finishes posts in batches; each transition's webhook payload carries the
-post's summary (DESIGN.md §6). Building it here keeps it in the same statement as the change.
+post's summary (docs/architecture.md, REST API). Building it here keeps it in the same
+statement as the change.
 app/posts/serialize.py builds the same shape in Python; tests/posts/test_summary_sql.py keeps
 the two equal.
 
