@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from flask import Blueprint, g, request
+from werkzeug.routing import BaseConverter
+
 from app.sandbox.pull import settings
+from app.sandbox.threads import graph_error
 
 # LinkedIn Marketing versions and their sunset dates, from the migrations table
 # https://learn.microsoft.com/en-us/linkedin/marketing/integrations/migrations ("API Migration
@@ -60,3 +64,38 @@ def graph_served(version: str, day: date) -> str | None:
 
 def _number(version: str) -> float:
     return float(version.lstrip("v"))
+
+
+class GraphVersionConverter(BaseConverter):
+    """A Graph version in a path: /v25.0/..."""
+
+    regex = r"v\d+\.\d+"
+
+
+def graph_versioned(bp: Blueprint, platform: str) -> None:
+    """Serve the blueprint's /<graph_version:version>/ routes as Graph does: a live version
+    answers itself, an expired one is answered by the next oldest usable version, named in the
+    `facebook-api-version` response header (https://developers.facebook.com/docs/graph-api/
+    guides/versioning, "Version Schedules"), a version never released is an unknown path."""
+
+    @bp.url_value_preprocessor
+    def take_version(_endpoint, values):
+        if values and "version" in values:
+            g.graph_version = values.pop("version")
+
+    @bp.before_request
+    def check_version():
+        asked = g.get("graph_version")
+        if asked is None:
+            return None
+        g.graph_served = graph_served(asked, today(platform))
+        if g.graph_served is None:
+            return graph_error(f"Unknown path components: {request.path.split(asked, 1)[1]}",
+                               2500)
+        return None
+
+    @bp.after_request
+    def name_version(response):
+        if g.get("graph_served"):
+            response.headers["facebook-api-version"] = g.graph_served
+        return response

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from app.channels import errors
+from app.channels.graph import VERSION as GRAPH
 from tests.channels.jobs import Recorder
 from tests.media.conftest import jpeg, video
 
@@ -170,7 +171,7 @@ def test_instagram_reconcile_after_a_kill_before_publishing(social, stored):
     media, recorder = [clip(stored)], Recorder()
     p.configure(video_polls=1)
     with pytest.raises(Killed):
-        p.run("Reel", media, recorder=recorder, tweak=kill_after("/v21.0/", 2, "GET"))
+        p.run("Reel", media, recorder=recorder, tweak=kill_after(f"/{GRAPH}/", 2, "GET"))
     assert p.run("Reel", media, recorder=recorder, method="reconcile")[0] is None
     p.run("Reel", media, recorder=recorder, attempt=2)
     assert len(p.requests("container")) == 1, "the container is reused"
