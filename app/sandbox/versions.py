@@ -74,9 +74,12 @@ class GraphVersionConverter(BaseConverter):
 
 def graph_versioned(bp: Blueprint, platform: str) -> None:
     """Serve the blueprint's /<graph_version:version>/ routes as Graph does: a live version
-    answers itself, an expired one is answered by the next oldest usable version, named in the
-    `facebook-api-version` response header (https://developers.facebook.com/docs/graph-api/
-    guides/versioning, "Version Schedules"), a version never released is an unknown path."""
+    answers itself, an expired one is answered by the next oldest usable version
+    (https://developers.facebook.com/docs/graph-api/guides/versioning, "Version Schedules"),
+    and the `facebook-api-version` response header names the version that answered
+    (https://developers.facebook.com/docs/graph-api/guides/debugging, "Determining Version used
+    by API Requests"). A version never released is an unknown path: 400, code 2500 (3p,
+    observed: github.com/arsduo/koala/issues/611)."""
 
     @bp.url_value_preprocessor
     def take_version(_endpoint, values):

@@ -100,6 +100,30 @@ def test_linkedin_fake_refuses_a_version_that_is_not_active(social, version, day
                              "message": f"Requested version {version}01 is not active"}
 
 
+@pytest.mark.parametrize(("asked", "day", "answered"), [
+    (GRAPH, None, GRAPH),
+    ("v21.0", "2027-01-20", "v21.0"),
+    ("v21.0", "2027-01-21", "v22.0"),  # expired: the next oldest usable version answers
+])
+def test_graph_fake_answers_with_the_version_meta_would_use(social, asked, day, answered):
+    p = social("facebook")
+    if day:
+        p.configure(today=day)
+    answer = p.http.get(f"{p.sandbox.url}/facebook/{asked}/me/accounts",
+                        params={"access_token": p.account["user_access_token"]})
+    assert answer.status_code == 200 and answer.headers["facebook-api-version"] == answered
+
+
+def test_graph_fake_does_not_know_a_version_meta_never_released(social):
+    p = social("instagram")
+    answer = p.http.post(f"{p.sandbox.url}/instagram/v99.0/{p.settings['account_id']}/media",
+                         data={"image_url": "https://example.com/a.jpg",
+                               "access_token": p.credentials["access_token"]})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == 2500
+    assert answer.json()["error"]["message"].startswith("Unknown path components: /")
+
+
 def test_tiktok_fake_takes_chunks_only_in_order(social):
     p = social("tiktok")
     p.configure(min_chunk=10)

@@ -11,6 +11,8 @@ import pytest
 from app.channels import errors, linkedin
 from app.channels.graph import VERSION as GRAPH
 from app.sandbox.versions import graph_served
+from jobs.config import EngineConfig
+from jobs.retry import decide
 from tests.channels.jobs import Recorder
 
 
@@ -62,6 +64,14 @@ def test_linkedin_429_waits_for_the_daily_reset_at_midnight_utc(social):
     assert caught.value.retry_at == datetime(tomorrow.year, tomorrow.month, tomorrow.day,
                                              tzinfo=UTC)
     assert p.posts() == []
+    assert len(p.requests("post")) == 1
+    # The engine waits for that reset without spending a retry, within its rate-limit window;
+    # a reset further away fails the post at once, saying when the limit lifts.
+    reset, cfg = caught.value.retry_at, EngineConfig()
+    waits = decide(caught.value, 1, reset - timedelta(minutes=30), cfg)
+    assert waits.retry and waits.at == reset and waits.refund
+    late = decide(caught.value, 1, reset - timedelta(hours=5), cfg)
+    assert not late.retry and reset.isoformat() in late.message
 
 
 def test_facebook_feed_create_answered_5xx_is_found_not_posted_again(social):
