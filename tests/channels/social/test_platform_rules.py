@@ -13,7 +13,7 @@ from app.channels.graph import VERSION as GRAPH
 from app.sandbox.versions import graph_served
 from jobs.config import EngineConfig
 from jobs.retry import decide
-from tests.channels.jobs import Recorder
+from tests.channels.jobs import Recorder, make_job
 
 
 def test_linkedin_publisher_sends_a_version_linkedin_still_serves(social):
@@ -124,3 +124,25 @@ def test_graph_calls_are_answered_by_the_version_pinned_after_v21_expires(social
     p.run("After January 2027", media, tweak=record)
     assert served and set(served) == {GRAPH}
     assert graph_served(GRAPH, date(2027, 2, 1)) == GRAPH
+
+
+def test_linkedin_duplicate_refusal_naming_no_post_is_an_unknown_outcome():
+    """A duplicate refusal without the earlier post's URN cannot be settled: the post is live
+    somewhere, so it is neither published here nor refused as invalid."""
+    import httpx
+
+    from app.channels.base import PartResult
+    from app.channels.registry import get_publisher
+
+    def linkedin_api(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(422, json={"status": 422, "message": "Duplicate post is detected",
+                                         "errorDetails": {"inputErrors": [
+                                             {"code": "DUPLICATE_POST", "input": {}}]}})
+
+    recorder = Recorder()
+    recorder.save_part(PartResult(index=0, provider_post_id="", extra={"posting": True}))
+    job, _recorder = make_job("linkedin", {"author_urn": "urn:li:person:abc"},
+                              {"access_token": "t"}, "Sent before", recorder=recorder, attempt=2)
+    with httpx.Client(transport=httpx.MockTransport(linkedin_api)) as http, \
+            pytest.raises(errors.OutcomeUnknown):
+        get_publisher("linkedin", http).publish(job)
