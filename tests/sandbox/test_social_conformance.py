@@ -114,6 +114,15 @@ def test_graph_fake_answers_with_the_version_meta_would_use(social, asked, day, 
     assert answer.status_code == 200 and answer.headers["facebook-api-version"] == answered
 
 
+def test_fake_day_must_be_a_date(social):
+    p = social("linkedin")
+    answer = p.http.post(f"{p.sandbox.url}/_control/settings",
+                         json={"platform": "linkedin", "today": "next tuesday"})
+    assert answer.status_code == 400 and "YYYY-MM-DD" in answer.json()["error"]
+    p.run("Still posting")
+    assert len(p.posts()) == 1
+
+
 def test_graph_fake_does_not_know_a_version_meta_never_released(social):
     p = social("instagram")
     answer = p.http.post(f"{p.sandbox.url}/instagram/v99.0/{p.settings['account_id']}/media",
