@@ -16,12 +16,14 @@ from app.sandbox.threads import graph_error
 # Status"). A version not listed lives a year: it is released on the 1st of its month and
 # sunset mid-month a year later (https://learn.microsoft.com/en-us/linkedin/marketing/versioning:
 # "supported and stable for a minimum of one year before sunset").
-LINKEDIN_SUNSETS = {"202406": date(2025, 6, 16), "202407": date(2025, 7, 22),
+LINKEDIN_SUNSETS = {"202407": date(2025, 7, 22),
                     "202408": date(2025, 8, 18), "202409": date(2025, 9, 15),
                     "202410": date(2025, 10, 15), "202411": date(2025, 11, 17),
                     "202510": date(2026, 10, 15), "202511": date(2026, 11, 16),
                     "202601": date(2027, 1, 15), "202602": date(2027, 2, 15),
                     "202603": date(2027, 3, 16)}
+# A month the table skips (202511 is followed by 202601): never released.
+LINKEDIN_SKIPPED = {"202512"}
 # Graph API versions: release and expiry ("Available Graph API Versions",
 # https://developers.facebook.com/docs/graph-api/changelog/versions/). None: "TBD".
 GRAPH_VERSIONS = {"v20.0": (date(2024, 5, 21), date(2026, 9, 24)),
@@ -43,7 +45,8 @@ def today(platform: str) -> date:
 def linkedin_active(version: str, day: date) -> bool:
     """Whether LinkedIn serves `version` (YYYYMM, or YYYYMM.RR for a revision) on `day`."""
     base = version.split(".")[0]
-    if len(base) != 6 or not base.isdigit() or not 1 <= int(base[4:]) <= 12:
+    if len(base) != 6 or not base.isdigit() or not 1 <= int(base[4:]) <= 12 \
+            or base in LINKEDIN_SKIPPED:
         return False
     released = date(int(base[:4]), int(base[4:]), 1)
     sunset = LINKEDIN_SUNSETS.get(base, date(released.year + 1, released.month, 15))

@@ -87,6 +87,7 @@ def test_linkedin_fake_requires_the_version_headers(social):
     ("202411", None),  # sunset on 17 Nov 2025
     (LINKEDIN, "2027-03-16"),  # the pinned version on its sunset day
     ("203001", None),  # not released yet
+    ("202512", None),  # LinkedIn released no December 2025 version
 ])
 def test_linkedin_fake_refuses_a_version_that_is_not_active(social, version, day):
     p = social("linkedin")
