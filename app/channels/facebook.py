@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 from app.channels import graph
 from app.channels.base import PublishJob, PublishResult
@@ -12,6 +13,9 @@ from app.channels.errors import AuthRevoked, MediaRejected, NetworkError, Outcom
 from app.channels.media_io import is_video, rendition
 from app.channels.social import SocialPublisher, finished, progress, remember
 from app.config import platform_api_url
+
+# How far before the first create's start a post found in the feed may be dated (clock skew).
+SKEW = 300
 
 
 def api_url() -> str:
@@ -52,6 +56,8 @@ class FacebookPublisher(SocialPublisher):
         return photos
 
     def _post(self, job: PublishJob, path: str, base: str | None = None, **params) -> dict:
+        if not progress(job).get("posting_at"):
+            remember(job, posting_at=int(time.time()))
         remember(job, posting=True)
         try:
             return self._call(job, "POST", path, base=base, **params)
@@ -68,9 +74,29 @@ class FacebookPublisher(SocialPublisher):
             params["attached_media"] = json.dumps([{"media_fbid": p} for p in photos])
         if job.options.get("link"):
             params["link"] = job.options["link"]
-        post_id = self._post(job, f"/{self.page(job)}/feed", **params)["id"]
+        post_id = self._sent(job) or self._post(job, f"/{self.page(job)}/feed", **params)["id"]
+        return self._published(job, post_id)
+
+    def _published(self, job: PublishJob, post_id: str) -> PublishResult:
         link = self._call(job, "GET", f"/{post_id}", fields="permalink_url").get("permalink_url")
         return self.result(job, post_id, link)
+
+    def _sent(self, job: PublishJob) -> str | None:
+        """The feed post an earlier attempt's create made, if the Page's feed shows it.
+
+        /feed has no idempotency: a create answered 5xx (or not at all) may have posted, and a
+        blind retry would post twice. So after any create was sent, read the Page's recent posts
+        (GET /{page-id}/feed, https://developers.facebook.com/docs/graph-api/reference/page/feed/
+        "Reading"; `since`: https://developers.facebook.com/docs/graph-api/results "Time-based
+        Pagination") for one with this message, made since that create."""
+        saved = progress(job)
+        if not saved.get("posting"):
+            return None
+        feed = self._call(job, "GET", f"/{self.page(job)}/feed", fields="id,message,created_time",
+                          since=int(saved.get("posting_at") or 0) - SKEW, limit=25)
+        message = job.parts[0].text
+        return next((p["id"] for p in feed.get("data") or [] if (p.get("message") or "") == message),
+                    None)
 
     def _upload(self, job: PublishJob, data: bytes, content_type: str) -> str:
         try:
@@ -136,12 +162,16 @@ class FacebookPublisher(SocialPublisher):
         return self._video(job) if media and is_video(media[0]) else self._feed(job)
 
     def reconcile(self, job: PublishJob) -> PublishResult | None:
-        """Facebook has no idempotency or safe look-up: settled only when the post call was
-        never made (then nothing was posted)."""
+        """Settled when the post call was never made (nothing was posted) or when the Page's
+        feed shows the post; otherwise the outcome is unknown."""
         done = finished(job)
         if done:
             return done
         if not progress(job).get("posting"):
             return None
+        media = job.parts[0].media
+        found = None if media and is_video(media[0]) else self._sent(job)
+        if found:
+            return self._published(job, found)
         raise OutcomeUnknown("facebook: the post may or may not have been published; check the "
                              "page, then retry or cancel")

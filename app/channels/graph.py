@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 
@@ -18,7 +18,13 @@ from app.channels.errors import (
 )
 from app.channels.http import json_or_empty, send
 
-VERSION = "v21.0"
+# The Graph API version every Instagram and Facebook call uses, and the day Meta expires it;
+# `openpost doctor` warns 60 days before. v25.0 is the newest version whose end date Meta has
+# published (v26.0 and v27.0 say "TBD"): "Available Graph API Versions", v25.0, February 18,
+# 2026, available until July 29, 2028. https://developers.facebook.com/docs/graph-api/changelog
+VERSION = "v25.0"
+SUNSET = date(2028, 7, 29)
+VERSIONS_DOC = "https://developers.facebook.com/docs/graph-api/changelog/versions/"
 THROTTLED = {4, 17, 32, 613}
 # Graph throttling says nothing about when it lifts; Meta suggests waiting a while.
 THROTTLE_WAIT = timedelta(minutes=15)

@@ -6,21 +6,38 @@ from __future__ import annotations
 import os
 import re
 import time
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
 
 import httpx
 
 from app.channels import linkedin_media
 from app.channels.base import PublishJob, PublishResult
-from app.channels.errors import AuthRevoked, InvalidContent, NetworkError, OutcomeUnknown
+from app.channels.errors import (
+    AuthRevoked,
+    InvalidContent,
+    NetworkError,
+    OutcomeUnknown,
+    PublishError,
+    RateLimited,
+)
 from app.channels.http import check, classify, json_or_empty, send
 from app.channels.media_io import is_video
 from app.channels.social import SocialPublisher, finished, progress, remember
 from app.config import platform_api_url
 from app.errors import ValidationFailed
 
-VERSION = "202411"
+# The LinkedIn-Version every versioned call sends (posts, images, videos, organizations, the
+# connect flow), and the day LinkedIn sunsets it; `openpost doctor` warns 60 days before.
+# https://learn.microsoft.com/en-us/linkedin/marketing/integrations/migrations ("API Migration
+# Status": 202603 (March 2026), sunset March 16, 2027, Active). Versions live about a year:
+# https://learn.microsoft.com/en-us/linkedin/marketing/versioning
+VERSION = "202603"
+SUNSET = date(2027, 3, 16)
+VERSIONS_DOC = "https://learn.microsoft.com/en-us/linkedin/marketing/integrations/migrations"
 RESERVED = re.compile(r"([\\|{}@\[\]()<>#*_~])")
 HASHTAG = re.compile(r"(?<![\w#])#(\w+)", re.UNICODE)
+POST_URN = re.compile(r"urn:li:(?:share|ugcPost):\d+")
 VISIBILITIES = ("PUBLIC", "CONNECTIONS")
 # Access tokens last 60 days: refresh (where a refresh token exists) in the last day.
 REFRESH_WITHIN = 86_400
@@ -39,6 +56,37 @@ def message_of(response: httpx.Response) -> str:
     body = json_or_empty(response)
     return str(body.get("message") or body.get("error_description") or body.get("error")
                or response.text[:300])
+
+
+def next_reset(now: datetime | None = None) -> datetime:
+    """When LinkedIn's daily limits lift: its 429 names no time, and the limits "reset at
+    midnight UTC every day" (https://learn.microsoft.com/en-us/linkedin/shared/api-guide/
+    concepts/rate-limits)."""
+    day = (now or datetime.now(UTC)).date() + timedelta(days=1)
+    return datetime.combine(day, clock.min, tzinfo=UTC)
+
+
+def error_of(response: httpx.Response) -> PublishError:
+    """A refused versioned call: 400/422 refuse the content, 429 waits for the daily reset."""
+    if response.status_code in (400, 422):
+        return InvalidContent(f"linkedin: {message_of(response)}", status=response.status_code,
+                              body=response.text[:2000])
+    if response.status_code == 429:
+        return RateLimited(f"linkedin: {message_of(response)}", retry_at=next_reset(),
+                           status=429, body=response.text[:2000])
+    return classify(response, "linkedin", message_of(response))
+
+
+def duplicate_of(response: httpx.Response) -> str | None:
+    """The earlier post a 422 DUPLICATE_POST names ("" when it names none); None when the 422
+    is about something else."""
+    body = json_or_empty(response)
+    inputs = (body.get("errorDetails") or {}).get("inputErrors") or []
+    if body.get("code") != "DUPLICATE_POST" \
+            and not any(i.get("code") == "DUPLICATE_POST" for i in inputs):
+        return None
+    found = POST_URN.search(str(body.get("message") or ""))
+    return found.group(0) if found else ""
 
 
 def author_urn(settings: dict) -> str:
@@ -128,17 +176,14 @@ class LinkedInPublisher(SocialPublisher):
         response = self.request(job, method, f"{api_url()}{path}", **kw)
         if response.status_code in ok:
             return response
-        if response.status_code in (400, 422):
-            raise InvalidContent(f"linkedin: {message_of(response)}", status=response.status_code,
-                                 body=response.text[:2000])
-        raise classify(response, "linkedin", message_of(response))
+        raise error_of(response)
 
     def put(self, job: PublishJob, url: str, data: bytes, content_type: str) -> str:
         """Upload bytes to an upload URL LinkedIn gave; the part's ETag comes back."""
         response = self.request(job, "PUT", url, raw=True, content=data,
                                 headers={"Content-Type": content_type})
         if response.status_code not in (200, 201):
-            raise classify(response, "linkedin", message_of(response))
+            raise error_of(response)
         return response.headers.get("etag", "")
 
     def _content(self, job: PublishJob) -> dict | None:
@@ -164,16 +209,35 @@ class LinkedInPublisher(SocialPublisher):
         content = self._content(job)
         if content:
             body["content"] = content
+        sent_before = bool(progress(job).get("posting"))
         remember(job, posting=True)
         try:
-            response = self.call(job, "POST", "/rest/posts", ok=(201,), json=body)
+            response = self.call(job, "POST", "/rest/posts", ok=(201, 422), json=body)
         except NetworkError as exc:
             if exc.sent:
                 raise OutcomeUnknown(f"linkedin: the post was sent but no answer came back "
                                      f"({exc.message}); check the feed before retrying") from exc
             raise
-        urn = response.headers.get("x-restli-id", "")
+        if response.status_code == 422:
+            return self._refused(job, response, sent_before)
+        return self._published(job, response.headers.get("x-restli-id", ""))
+
+    def _published(self, job: PublishJob, urn: str) -> PublishResult:
         return self.result(job, urn, f"https://www.linkedin.com/feed/update/{urn}/")
+
+    def _refused(self, job: PublishJob, response: httpx.Response,
+                 sent_before: bool) -> PublishResult:
+        """A 422 on the retry of a create whose answer was lost (a 5xx) names the post that
+        create made: that post is this one. Without a name it cannot be found: reading a
+        member's posts needs r_member_social, which OpenPost is not granted."""
+        earlier = duplicate_of(response)
+        if earlier is None or not sent_before:
+            raise error_of(response)
+        if not earlier:
+            raise OutcomeUnknown("linkedin: an earlier attempt posted this already, but LinkedIn "
+                                 "did not say which post it is; check the feed",
+                                 status=422, body=response.text[:2000])
+        return self._published(job, earlier)
 
     def reconcile(self, job: PublishJob) -> PublishResult | None:
         """No idempotency or safe look-up: settled only when the post call was never made."""

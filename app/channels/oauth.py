@@ -154,7 +154,7 @@ def _finish_threads(client: httpx.Client, pending: dict, code: str) -> Verified:
     if long.status_code != 200:
         raise threads.graph_error(long)
     body = long.json()
-    me = send(client, "GET", f"{root}/v1.0/me", platform="threads",
+    me = send(client, "GET", f"{root}/{threads.VERSION}/me", platform="threads",
               params={"fields": "id,username", "access_token": body["access_token"]})
     if me.status_code != 200:
         raise threads.graph_error(me)

@@ -23,6 +23,12 @@ from app.channels.errors import (
 from app.channels.http import classify, json_or_empty
 from app.config import platform_api_url
 
+# graph.threads.net has its own versioning: v1.0 is the only version and no sunset is announced.
+# https://developers.facebook.com/docs/threads/reference ("The Threads API can be accessed by
+# either graph.threads.com or graph.threads.net", every path under /v1.0)
+VERSION = "v1.0"
+SUNSET = None
+VERSIONS_DOC = "https://developers.facebook.com/docs/threads/reference"
 THROTTLED = {4, 17, 32, 613}
 # Long-lived tokens last 60 days and can be refreshed once a day old; refresh in the last week.
 REFRESH_WITHIN = 7 * 86_400
@@ -59,7 +65,7 @@ class ThreadsPublisher(ThreadPublisher):
     def _call(self, job: PublishJob, method: str, path: str, *, versioned: bool = True,
               **params) -> dict:
         params["access_token"] = job.credentials["access_token"]
-        response = self.send(job, method, f"{api_url()}{'/v1.0' if versioned else ''}{path}",
+        response = self.send(job, method, f"{api_url()}{f'/{VERSION}' if versioned else ''}{path}",
                              **({"params": params} if method == "GET" else {"data": params}))
         if response.status_code != 200:
             raise graph_error(response)

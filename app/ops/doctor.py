@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app import db
+from app.channels import versions
 from app.ops import alarm
 from app.ops.models import WorkerHeartbeat
 from app.timeutil import iso
@@ -17,8 +20,9 @@ def unreachable(exc: Exception) -> dict:
             "error": str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__}
 
 
-def run(sess: Session) -> dict:
-    """Checks as data; runs the alarm check too, so an incident seen here is alerted."""
+def run(sess: Session, today: date | None = None) -> dict:
+    """Checks as data; runs the alarm check too, so an incident seen here is alerted. `today`
+    (default: the database's date) dates the check of the pinned platform API versions."""
     migrations = db.migrations_current(sess.connection())
     sess.rollback()
     if not migrations:
@@ -31,8 +35,11 @@ def run(sess: Session) -> dict:
                for w in sess.scalars(sa.select(WorkerHeartbeat)
                                      .order_by(WorkerHeartbeat.last_tick_at.desc()).limit(20))]
     sess.rollback()
-    return {"ok": migrations and not status.alarming, "database": "reachable",
-            "migrations_current": migrations, "workers": workers, "alarm": status.as_json()}
+    pins = versions.check(today or status.now.date())
+    sunset = any(p["level"] == "error" for p in pins)
+    return {"ok": migrations and not status.alarming and not sunset, "database": "reachable",
+            "migrations_current": migrations, "workers": workers, "alarm": status.as_json(),
+            "api_versions": pins}
 
 
 def render(report: dict) -> str:
@@ -55,4 +62,6 @@ def render(report: dict) -> str:
         lines.append("ALARM: posts are not being published: " + report["alarm"]["reason"])
     else:
         lines.append("publishing: ok")
+    lines.append("api versions:")
+    lines += [f"  {versions.describe(p)}" for p in report["api_versions"]]
     return "\n".join(lines)

@@ -20,11 +20,13 @@ def create_sandbox(state: State | None = None) -> Flask:
         mastodon,
         threads,
         tiktok,
+        versions,
         x,
         x_media,
     )
 
     sandbox = Flask("openpost_sandbox")
+    sandbox.url_map.converters["graph_version"] = versions.GraphVersionConverter
     sandbox.extensions["sandbox_state"] = state or State()
     for module in (x, x_media, bluesky, bluesky_video, mastodon, threads, instagram, facebook,
                    linkedin, linkedin_orgs, tiktok, control):

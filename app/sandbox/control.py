@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import date
 
 from flask import Blueprint, request
 
@@ -101,6 +102,14 @@ def change_token():
     return json_response({"ok": True})
 
 
+def _is_date(value) -> bool:
+    try:
+        date.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return True
+
+
 @bp.post("/settings")
 def settings():
     """Per-platform switches, e.g. {"platform": "mastodon", "processing": true}."""
@@ -108,5 +117,7 @@ def settings():
     platform = _platform(body)
     if platform is None:
         return json_response({"error": f"platform must be one of {', '.join(FAKES)}"}, 400)
+    if "today" in body and not _is_date(body["today"]):
+        return json_response({"error": "today must be a date: YYYY-MM-DD"}, 400)
     state().bucket(platform, "settings").update({k: v for k, v in body.items() if k != "platform"})
     return json_response({"ok": True})

@@ -46,7 +46,8 @@ def faulty(platform: str, op: str, errors: dict[str, Callable[[Fault], object]],
 
     errors maps "5xx"/"429" to the platform's own error response builders. "revoke" and
     "expire" act on the caller's token, then let the endpoint answer as the platform would.
-    "timeout" answers only after the client gave up; "lost" does the work, then answers late."""
+    "timeout" answers only after the client gave up; "lost" does the work, then answers late;
+    "created_5xx" does the work, then answers the platform's 5xx."""
     def decorate(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
@@ -64,6 +65,9 @@ def faulty(platform: str, op: str, errors: dict[str, Callable[[Fault], object]],
                     else:
                         token.expires_at = time.time() - 1
                 return view(*args, **kwargs)
+            if fault.kind == "created_5xx":
+                view(*args, **kwargs)
+                return errors["5xx"](fault)
             if fault.kind == "timeout":
                 time.sleep(fault.delay)
                 return errors["5xx"](fault)

@@ -16,19 +16,28 @@ from app.sandbox import instagram
 from app.sandbox.core import faulty, json_response, state
 from app.sandbox.pull import settings
 from app.sandbox.threads import ERRORS, graph_error
+from app.sandbox.versions import graph_versioned
 
 bp = Blueprint("sandbox_facebook", __name__, url_prefix="/facebook")
-V = "/v21.0"
+V = "/<graph_version:version>"
 APP_ID = "1234567890"
 # What Meta login grants in the sandbox unless a test sets {"consent_pages": [...]}: two pages,
 # each linked to an Instagram professional account.
 CONSENT_PAGES = ({"name": "Sandbox Page 1", "instagram": "sandbox_ig_one"},
                  {"name": "Sandbox Page 2", "instagram": "sandbox_ig_two"})
 PAGE_FIELDS = "id,name,access_token,category,tasks"
+graph_versioned(bp, "facebook")
 
 
 def _value(name: str) -> str | None:
     return request.values.get(name)
+
+
+def _number(name: str, default: int) -> int:
+    try:
+        return int(_value(name) or default)
+    except ValueError:
+        return default
 
 
 def _token_value() -> str | None:
@@ -206,8 +215,27 @@ def feed(page_id: str):
         state().bucket("facebook", "photos")[photo_id]["used"] = True
     state().record("facebook", {"id": post_id, "account": page_id, "message": message,
                                 "photos": ids, "link": _value("link"), "kind": "feed",
+                                "created": int(time.time()),
                                 "permalink": f"https://www.facebook.com/{post_id}"})
     return json_response({"id": post_id})
+
+
+@bp.get(f"{V}/<page_id>/feed")
+@faulty("facebook", "read_feed", ERRORS, _token)
+def read_feed(page_id: str):
+    """The Page's posts, newest first, those made at or after `since` (unix time)
+    (https://developers.facebook.com/docs/graph-api/reference/page/feed/ "Reading";
+    https://developers.facebook.com/docs/graph-api/results "Time-based Pagination")."""
+    _page_, error = _page(page_id)
+    if error:
+        return error
+    since, limit = _number("since", 0), min(_number("limit", 25), 100)
+    found = [p for p in state().posts.get("facebook", []) if p["account"] == page_id
+             and p["kind"] == "feed" and p["created"] >= since][::-1][:limit]
+    return json_response({"data": [
+        {"id": p["id"], "message": p["message"],
+         "created_time": time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(p["created"]))}
+        for p in found]})
 
 
 @bp.post(f"{V}/<app_id>/uploads")

@@ -20,11 +20,14 @@ from app.sandbox.threads import (
     graph_token,
     graph_user,
 )
+from app.sandbox.versions import graph_versioned
 
 bp = Blueprint("sandbox_instagram", __name__, url_prefix="/instagram")
 facebook_bp = Blueprint("sandbox_instagram_facebook", __name__, url_prefix="/facebook")
-V = "/v21.0"
+V = "/<graph_version:version>"
 SHORT_LIFETIME, LONG_LIFETIME = 3600, 60 * 86_400
+graph_versioned(bp, "instagram")
+graph_versioned(facebook_bp, "facebook")
 HASHTAG = re.compile(r"(?:^|(?<=\s))#\w+")
 
 

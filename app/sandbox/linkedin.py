@@ -127,12 +127,35 @@ def create_post():
     problem = _check_content(body["author"], body.get("content"))
     if problem:
         return error(422, problem, "UNPROCESSABLE_ENTITY")
+    earlier = _duplicate_of(body)
+    if earlier:
+        return duplicate(earlier)
     urn = f"urn:li:share:{state().next_id()}"
     state().record("linkedin", {"id": urn, "account": member["id"], "author": body["author"],
                                 "commentary": body.get("commentary", ""),
                                 "content": body.get("content"), "visibility": body.get("visibility"),
                                 "version": request.headers.get("LinkedIn-Version")})
     return json_response({}, 201, {"x-restli-id": urn})
+
+
+def _duplicate_of(body: dict) -> str | None:
+    """The author's earlier post with the same commentary and content, if any."""
+    return next((p["id"] for p in state().posts.get("linkedin", [])
+                 if p["author"] == body["author"] and p["commentary"] == body.get("commentary", "")
+                 and p["content"] == body.get("content")), None)
+
+
+def duplicate(urn: str):
+    """LinkedIn refuses a post repeating the author's earlier one with 422 DUPLICATE_POST and
+    names the earlier post; the body as LinkedIn answers it (3p, observed:
+    github.com/Arisamiga/Linkedin-RSS/issues/5; the Posts API page documents no body)."""
+    return json_response({
+        "errorDetailType": "com.linkedin.common.error.BadRequest",
+        "message": "com.linkedin.content.common.exception.BadRequestResponseException: Content "
+                   f"is a duplicate of {urn}",
+        "errorDetails": {"inputErrors": [{"description": "Duplicate post is detected",
+                                          "input": {}, "code": "DUPLICATE_POST"}]},
+        "status": 422}, 422)
 
 
 def _init(kind: str, member: dict) -> dict:

@@ -9,7 +9,8 @@ import time
 
 from flask import request
 
-from app.sandbox.core import bearer, json_response, rate_reset, state
+from app.sandbox.core import bearer, json_response, state
+from app.sandbox.versions import linkedin_active, today
 
 ACCESS_LIFETIME, REFRESH_LIFETIME = 60 * 86_400, 365 * 86_400
 MEMBER_SCOPES = "openid,profile,w_member_social"
@@ -25,11 +26,12 @@ def error(status: int, message: str, code: str | None = None, service: int | Non
     return json_response(body, status, headers)
 
 
+# A 429 carries no Retry-After or rate-limit header: daily limits "reset at midnight UTC every
+# day" (https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/rate-limits).
 ERRORS = {
     "5xx": lambda f: error(500, "Internal Server Error"),
     "429": lambda f: error(429, "Resource level throttle APPLICATION DAY limit for calls to this "
-                                "resource is reached.", "TOO_MANY_REQUESTS", 101,
-                           {"Retry-After": str(rate_reset(f) - int(time.time()))}),
+                                "resource is reached.", "TOO_MANY_REQUESTS", 101),
 }
 
 
@@ -58,16 +60,28 @@ def member():
 
 
 def rest():
-    """Every versioned call needs both headers, as LinkedIn enforces."""
+    """Every versioned call needs both headers, as LinkedIn enforces, and an active version."""
     found, problem = member()
     if problem:
         return None, problem
-    if not request.headers.get("LinkedIn-Version", "").isdigit():
+    version = request.headers.get("LinkedIn-Version", "")
+    if not version:
         return None, error(400, "A version must be present. Please specify a version by adding "
                                 "the LinkedIn-Version header.", "VERSION_MISSING")
+    if not linkedin_active(version, today("linkedin")):
+        return None, inactive(version)
     if request.headers.get("X-Restli-Protocol-Version") != "2.0.0":
         return None, error(400, "X-Restli-Protocol-Version 2.0.0 is required")
     return found, None
+
+
+def inactive(version: str):
+    """A sunset (or never released) version: 426 NONEXISTENT_VERSION. Sunset versions are
+    refused (https://learn.microsoft.com/en-us/linkedin/marketing/versioning, "Deprecation
+    Notice ... has been sunset"); the body as LinkedIn answers it (3p, observed:
+    github.com/n8n-io/n8n/issues/28600, github.com/ComposioHQ/composio/issues/3468)."""
+    shown = f"{version}01" if len(version) == 6 else version
+    return error(426, f"Requested version {shown} is not active", "NONEXISTENT_VERSION")
 
 
 def new_member(name: str = "Sandbox Member") -> dict:

@@ -7,7 +7,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-FAULT_KINDS = ("5xx", "429", "timeout", "lost", "revoke", "expire")
+# "created_5xx": the platform does the work, then answers 5xx (the answer of a create is lost).
+FAULT_KINDS = ("5xx", "429", "timeout", "lost", "created_5xx", "revoke", "expire")
 
 
 @dataclass

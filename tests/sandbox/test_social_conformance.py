@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from app.channels.graph import VERSION as GRAPH
+from app.channels.linkedin import VERSION as LINKEDIN
 from app.channels.polling import instant
 from app.channels.registry import get_publisher
 from tests.channels.jobs import client, make_job
@@ -81,6 +83,57 @@ def test_linkedin_fake_requires_the_version_headers(social):
     assert answer.status_code == 400 and "LinkedIn-Version" in answer.json()["message"]
 
 
+@pytest.mark.parametrize(("version", "day"), [
+    ("202411", None),  # sunset on 17 Nov 2025
+    (LINKEDIN, "2027-03-16"),  # the pinned version on its sunset day
+    ("203001", None),  # not released yet
+    ("202512", None),  # LinkedIn released no December 2025 version
+])
+def test_linkedin_fake_refuses_a_version_that_is_not_active(social, version, day):
+    p = social("linkedin")
+    if day:
+        p.configure(today=day)
+    answer = p.http.post(f"{p.sandbox.url}/linkedin/rest/posts", json={}, headers={
+        "Authorization": f"Bearer {p.credentials['access_token']}",
+        "LinkedIn-Version": version, "X-Restli-Protocol-Version": "2.0.0"})
+    assert answer.status_code == 426
+    assert answer.json() == {"status": 426, "code": "NONEXISTENT_VERSION",
+                             "message": f"Requested version {version}01 is not active"}
+
+
+@pytest.mark.parametrize(("asked", "day", "answered"), [
+    (GRAPH, None, GRAPH),
+    ("v21.0", "2027-01-20", "v21.0"),
+    ("v21.0", "2027-01-21", "v22.0"),  # expired: the next oldest usable version answers
+])
+def test_graph_fake_answers_with_the_version_meta_would_use(social, asked, day, answered):
+    p = social("facebook")
+    if day:
+        p.configure(today=day)
+    answer = p.http.get(f"{p.sandbox.url}/facebook/{asked}/me/accounts",
+                        params={"access_token": p.account["user_access_token"]})
+    assert answer.status_code == 200 and answer.headers["facebook-api-version"] == answered
+
+
+def test_fake_day_must_be_a_date(social):
+    p = social("linkedin")
+    answer = p.http.post(f"{p.sandbox.url}/_control/settings",
+                         json={"platform": "linkedin", "today": "next tuesday"})
+    assert answer.status_code == 400 and "YYYY-MM-DD" in answer.json()["error"]
+    p.run("Still posting")
+    assert len(p.posts()) == 1
+
+
+def test_graph_fake_does_not_know_a_version_meta_never_released(social):
+    p = social("instagram")
+    answer = p.http.post(f"{p.sandbox.url}/instagram/v99.0/{p.settings['account_id']}/media",
+                         data={"image_url": "https://example.com/a.jpg",
+                               "access_token": p.credentials["access_token"]})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == 2500
+    assert answer.json()["error"]["message"].startswith("Unknown path components: /")
+
+
 def test_tiktok_fake_takes_chunks_only_in_order(social):
     p = social("tiktok")
     p.configure(min_chunk=10)
@@ -103,13 +156,13 @@ def test_instagram_fake_refuses_carousels_outside_two_to_ten(social, children):
     token, uid = p.credentials["access_token"], p.settings["account_id"]
     ids = []
     for _ in range(children):
-        made = p.http.post(f"{p.sandbox.url}/instagram/v21.0/{uid}/media", data={
+        made = p.http.post(f"{p.sandbox.url}/instagram/{GRAPH}/{uid}/media", data={
             "image_url": "https://example.com/a.jpg", "is_carousel_item": "true",
             "access_token": token}).json()
-        p.http.get(f"{p.sandbox.url}/instagram/v21.0/{made['id']}",
+        p.http.get(f"{p.sandbox.url}/instagram/{GRAPH}/{made['id']}",
                    params={"access_token": token, "fields": "status_code"})
         ids.append(made["id"])
-    refused = p.http.post(f"{p.sandbox.url}/instagram/v21.0/{uid}/media", data={
+    refused = p.http.post(f"{p.sandbox.url}/instagram/{GRAPH}/{uid}/media", data={
         "media_type": "CAROUSEL", "children": ",".join(ids), "access_token": token})
     assert refused.status_code == 400 and refused.json()["error"]["code"] == 100
 
@@ -117,9 +170,9 @@ def test_instagram_fake_refuses_carousels_outside_two_to_ten(social, children):
 def test_facebook_fake_attaches_only_unpublished_photos_of_the_page(social):
     p = social("facebook")
     token, page = p.credentials["access_token"], p.settings["page_id"]
-    published = p.http.post(f"{p.sandbox.url}/facebook/v21.0/{page}/photos", data={
+    published = p.http.post(f"{p.sandbox.url}/facebook/{GRAPH}/{page}/photos", data={
         "url": "https://example.com/a.jpg", "access_token": token}).json()["id"]
-    refused = p.http.post(f"{p.sandbox.url}/facebook/v21.0/{page}/feed", data={
+    refused = p.http.post(f"{p.sandbox.url}/facebook/{GRAPH}/{page}/feed", data={
         "message": "m", "attached_media": f'[{{"media_fbid": "{published}"}}]',
         "access_token": token})
     assert refused.status_code == 400 and "not an unpublished photo" in \
@@ -184,7 +237,7 @@ def test_linkedin_fake_posts_for_an_organization_only_with_its_role_and_scopes(s
     def call(method, path, p, **kw):
         return p.http.request(method, f"{p.sandbox.url}/linkedin/rest/{path}", headers={
             "Authorization": f"Bearer {p.credentials['access_token']}",
-            "LinkedIn-Version": "202411", "X-Restli-Protocol-Version": "2.0.0"}, **kw)
+            "LinkedIn-Version": LINKEDIN, "X-Restli-Protocol-Version": "2.0.0"}, **kw)
 
     def post_as(p, author):
         return call("POST", "posts", p, json={

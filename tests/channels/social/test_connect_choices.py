@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlalchemy as sa
 
+from app.channels.graph import VERSION as GRAPH
 from app.channels.models import Channel
 from app.channels.polling import instant
 from app.channels.registry import get_publisher
@@ -93,7 +94,7 @@ def test_instagram_through_facebook_login_connects_the_chosen_pages_account(owne
     [post] = sandbox.state.posts["instagram"]
     assert post["account"] == chosen and result.provider_post_id == post["id"]
     calls = [r for r in sandbox.state.requests if r["platform"] == "instagram"]
-    assert calls and all(r["path"].startswith("/facebook/v21.0/") for r in calls)
+    assert calls and all(r["path"].startswith(f"/facebook/{GRAPH}/") for r in calls)
     assert {(r["form"] or r["args"])["access_token"] for r in calls} == {
         channel.credentials["access_token"]}, "every call carries the page's token"
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from app.channels.graph import VERSION as GRAPH
 from tests.media.conftest import video
 
 
-@pytest.mark.parametrize("login,host", [(None, "/instagram/v21.0/"),
-                                        ("facebook", "/facebook/v21.0/")])
+@pytest.mark.parametrize("login,host", [(None, f"/instagram/{GRAPH}/"),
+                                        ("facebook", f"/facebook/{GRAPH}/")])
 def test_each_login_publishes_through_its_own_host_and_token(social, stored, login, host):
     p = social("instagram", **({"login": login} if login else {}))
     p.configure(video_polls=2)
@@ -29,7 +30,7 @@ def test_each_host_takes_only_tokens_that_may_act_for_the_account(social):
     uid, base = linked.settings["account_id"], linked.sandbox.url
 
     def container(host: str, token: str):
-        return linked.http.post(f"{base}/{host}/v21.0/{uid}/media", data={
+        return linked.http.post(f"{base}/{host}/{GRAPH}/{uid}/media", data={
             "image_url": "https://example.com/a.jpg", "access_token": token})
 
     assert container("instagram", linked.credentials["access_token"]).json()["error"]["code"] \

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from app.channels import errors
+from app.channels.graph import VERSION as GRAPH
 from tests.channels.jobs import Recorder
 from tests.media.conftest import jpeg, video
 
@@ -141,16 +142,28 @@ def test_facebook_photos_are_not_uploaded_twice(social, stored):
     assert len(post["photos"]) == 4
 
 
-def test_facebook_lost_post_answer_is_an_unknown_outcome(social):
+def test_facebook_lost_post_answer_is_settled_from_the_page_feed(social):
     p = social("facebook")
     p.fault("feed", "lost", delay=1.5)
     recorder = Recorder()
     with pytest.raises(errors.OutcomeUnknown):
         p.run("Lost", recorder=recorder, tweak=lambda pub: setattr(pub.client, "timeout", 0.5))
-    with pytest.raises(errors.OutcomeUnknown):
-        p.run("Lost", method="reconcile", recorder=recorder)
+    [made] = p.posts()
+    result, _recorder = p.run("Lost", method="reconcile", recorder=recorder)
+    assert result.provider_post_id == made["id"] and len(p.posts()) == 1
     recorder = Recorder()
     assert p.run("Never tried", recorder=recorder, method="reconcile")[0] is None
+
+
+def test_facebook_lost_answer_with_nothing_in_the_feed_stays_unknown(social):
+    p = social("facebook")
+    p.fault("feed", "timeout", delay=1.5)
+    recorder = Recorder()
+    with pytest.raises(errors.OutcomeUnknown):
+        p.run("Lost", recorder=recorder, tweak=lambda pub: setattr(pub.client, "timeout", 0.5))
+    with pytest.raises(errors.OutcomeUnknown):
+        p.run("Lost", method="reconcile", recorder=recorder)
+    assert p.posts() == []
 
 
 def test_instagram_killed_after_publishing_returns_the_post_not_a_second(social, stored):
@@ -170,7 +183,7 @@ def test_instagram_reconcile_after_a_kill_before_publishing(social, stored):
     media, recorder = [clip(stored)], Recorder()
     p.configure(video_polls=1)
     with pytest.raises(Killed):
-        p.run("Reel", media, recorder=recorder, tweak=kill_after("/v21.0/", 2, "GET"))
+        p.run("Reel", media, recorder=recorder, tweak=kill_after(f"/{GRAPH}/", 2, "GET"))
     assert p.run("Reel", media, recorder=recorder, method="reconcile")[0] is None
     p.run("Reel", media, recorder=recorder, attempt=2)
     assert len(p.requests("container")) == 1, "the container is reused"
