@@ -79,7 +79,7 @@ def refusal(ip: IPAddress) -> str | None:
     checks = (("loopback", ip.is_loopback), ("unspecified", ip.is_unspecified),
               ("link-local", ip.is_link_local), ("multicast", ip.is_multicast),
               ("carrier-grade NAT", isinstance(ip, ipaddress.IPv4Address) and ip in CGNAT),
-              ("private", ip.is_private), ("reserved", ip.is_reserved),
+              ("reserved", ip.is_reserved), ("private", ip.is_private),
               ("not globally routable", not ip.is_global))
     for name, hit in checks:
         if hit:
