@@ -112,24 +112,7 @@ def check_url(url: str) -> Destination:
     if parts.username or parts.password:
         raise UnsafeDestination("the URL must not carry a user name or password")
     host = parts.hostname
-    name = host[:-1] if host.endswith(".") else host  # a fully qualified name's root dot
-    canonical = odd_ipv4_spelling(name)
-    if canonical:
-        reason = refusal(ipaddress.IPv4Address(canonical))
-        raise UnsafeDestination(f"the host {host} is {canonical}{f', {reason},' if reason else ''}"
-                                " written in an unusual spelling; refused (write addresses as "
-                                "four decimal numbers)")
-    try:
-        addresses = [ipaddress.ip_address(host)]
-        literal = True
-    except ValueError:
-        literal = False
-        try:
-            addresses = [ipaddress.ip_address(a.split("%")[0]) for a in resolve(name, port)]
-        except OSError as exc:
-            raise Unresolvable(f"{host} does not resolve: {exc}") from exc
-    if not addresses:
-        raise Unresolvable(f"{host} does not resolve")
+    addresses, literal = _addresses(host, port)
     if not config.allow_private_hosts():
         for ip in addresses:
             reason = refusal(ip)
@@ -138,6 +121,28 @@ def check_url(url: str) -> Destination:
                 raise UnsafeDestination(f"{where} {reason}; refused")
     return Destination(url=url, host=host, port=port, address=addresses[0],
                        addresses=tuple(addresses))
+
+
+def _addresses(host: str, port: int) -> tuple[list[IPAddress], bool]:
+    """(the addresses `host` stands for, whether it is an address literal)."""
+    name = host[:-1] if host.endswith(".") else host  # a fully qualified name's root dot
+    canonical = odd_ipv4_spelling(name)
+    if canonical:
+        reason = refusal(ipaddress.IPv4Address(canonical))
+        raise UnsafeDestination(f"the host {host} is {canonical}{f', {reason},' if reason else ''}"
+                                " written in an unusual spelling; refused (write addresses as "
+                                "four decimal numbers)")
+    try:
+        return [ipaddress.ip_address(host)], True
+    except ValueError:
+        pass
+    try:
+        addresses = [ipaddress.ip_address(a.split("%")[0]) for a in resolve(name, port)]
+    except OSError as exc:
+        raise Unresolvable(f"{host} does not resolve: {exc}") from exc
+    if not addresses:
+        raise Unresolvable(f"{host} does not resolve")
+    return addresses, False
 
 
 def operator_chosen(url: str) -> bool:
