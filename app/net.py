@@ -83,7 +83,7 @@ def refusal(ip: IPAddress) -> str | None:
               ("not globally routable", not ip.is_global))
     for name, hit in checks:
         if hit:
-            return f"a {name} address"
+            return f"{'an' if name[0] in 'aeiou' else 'a'} {name} address"
     return None
 
 

@@ -105,6 +105,9 @@ def send(client: httpx.Client, method: str, url: str, *, platform: str, post_id:
         _log(platform, post_id, method, url, "refused: unsafe destination", started)
         raise DestinationRefused(f"{platform}: OpenPost connects only to public addresses: "
                                  f"{exc}") from exc
+    except httpx.InvalidURL as exc:
+        _log(platform, post_id, method, url, "refused: invalid URL", started)
+        raise DestinationRefused(f"{platform}: the URL is not valid ({exc})") from exc
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
         _log(platform, post_id, method, url, f"failed: {exc.__class__.__name__}", started)
         raise NetworkError(f"{platform}: could not connect ({exc.__class__.__name__})") from exc
@@ -118,7 +121,7 @@ def send(client: httpx.Client, method: str, url: str, *, platform: str, post_id:
 def _log(platform, post_id, method, url, outcome, started) -> None:
     # The log filter adds the request id of the web request; a worker has none, so name it too.
     log.info("%s %s %s -> %s in %.0f ms post=%s request=%s", platform, method,
-             httpx.URL(url).copy_with(query=None), outcome, (time.monotonic() - started) * 1000,
+             str(url).split("?", 1)[0], outcome, (time.monotonic() - started) * 1000,
              post_id or "-", request_id_var.get() or "-")
 
 

@@ -113,6 +113,15 @@ def test_every_spelling_of_an_internal_host_is_refused_at_publish_time(strict, i
 
 
 @pytest.mark.parametrize("platform", ["mastodon", "bluesky"])
+@pytest.mark.parametrize("host", ["0177.0.0.1", "127.000.000.001", "\uff11\uff12\uff17.0.0.1"])
+def test_a_host_spelling_the_url_parser_rejects_fails_the_post_cleanly(strict, instance,
+                                                                       platform, host):
+    with pytest.raises(DestinationRefused, match="the URL is not valid"):
+        publish(platform, f"http://{host}:{instance.port}")
+    assert instance.requests == []
+
+
+@pytest.mark.parametrize("platform", ["mastodon", "bluesky"])
 @pytest.mark.parametrize("later", [["127.0.0.1"], ["10.0.0.7"], ["64:ff9b::a00:1"],
                                    ["93.184.216.34", "127.0.0.1"]])
 def test_a_name_that_rebinds_to_an_internal_address_after_connect_is_not_reached(
