@@ -12,7 +12,7 @@ from app.channels import bluesky_video, facets, images
 from app.channels.base import Part, PartResult, PublishJob, PublishResult
 from app.channels.common import ThreadPublisher, plan_parts
 from app.channels.errors import AuthRevoked, InvalidContent, NetworkError, PlatformUnavailable
-from app.channels.http import check, json_or_empty, send
+from app.channels.http import check, json_or_empty, platform_message, send
 from app.channels.media_io import is_video
 from app.channels.polling import Poller
 
@@ -25,7 +25,8 @@ _FALLBACK_START, _FALLBACK_SPAN = 1_704_067_200_000_000, 10 * 365 * 86_400_000_0
 def message_of(response: httpx.Response) -> str:
     body = json_or_empty(response)
     name, message = body.get("error"), body.get("message")
-    return f"{name}: {message}" if name and message else str(name or message or response.text[:300])
+    return platform_message(response, f"{name}: {message}" if name and message else None,
+                            name, message)
 
 
 def tid(idempotency_key: str, index: int, when: datetime | None) -> str:

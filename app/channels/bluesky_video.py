@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from app.channels.base import PublishJob
 from app.channels.errors import MediaRejected, PlatformRejected, PlatformUnavailable, RateLimited
-from app.channels.http import check, json_or_empty
+from app.channels.http import check, json_or_empty, plain_text
 from app.channels.media_io import rendition
 from app.channels.social import progress, remember_at
 
@@ -95,7 +95,8 @@ def _check_limits(pub: BlueskyPublisher, job: PublishJob, size: int) -> None:
         or int(limits.get("remainingDailyBytes", size)) < size
     if limits.get("canUpload", True) and not over:
         return
-    message = f"bluesky: {limits.get('message') or limits.get('error') or 'video uploads refused'}"
+    message = "bluesky: " + plain_text(limits.get("message") or limits.get("error")
+                                       or "video uploads refused")
     if over:
         raise RateLimited(message, retry_at=datetime.now(UTC) + LIMIT_WAIT)
     raise PlatformRejected(message)
@@ -129,7 +130,7 @@ def _wait(pub: BlueskyPublisher, job: PublishJob, started: dict) -> dict:
             return status
         if status.get("state") == "JOB_STATE_FAILED":
             raise MediaRejected("bluesky: the video could not be processed ("
-                                f"{status.get('error') or status.get('message') or 'failed'})")
+                                f"{plain_text(status.get('error') or status.get('message') or 'failed')})")
         return None
 
     def poll() -> dict | None:

@@ -3,13 +3,12 @@ reading what the platform tells about the account and its limits."""
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import httpx
 
+from app import net
 from app.channels import bluesky, mastodon
 from app.channels.errors import AuthRevoked, PublishError
 from app.channels.http import check, make_client, send
@@ -28,7 +27,8 @@ class Verified:
 
 
 def check_public_url(url: str, field_name: str) -> str:
-    """An instance or PDS URL must be https on a public host (loopback only when allowed)."""
+    """An instance or PDS URL must be https on a public host (any host when private hosts are
+    allowed). This is the early, friendly check: every later connection is vetted again."""
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ValidationFailed(f"{field_name} must be an https:// URL", field=field_name)
@@ -37,12 +37,13 @@ def check_public_url(url: str, field_name: str) -> str:
     if parts.scheme != "https":
         raise ValidationFailed(f"{field_name} must use https", field=field_name)
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
-    except OSError as exc:
+        net.check_url(url)
+    except net.Unresolvable as exc:
         raise ValidationFailed(f"{field_name}: {parts.hostname} could not be resolved",
                                field=field_name) from exc
-    if any(not ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses):
-        raise ValidationFailed(f"{field_name} points at a private address", field=field_name)
+    except net.UnsafeDestination as exc:
+        raise ValidationFailed(f"{field_name} points at a private address: {exc} (OpenPost "
+                               "connects only to public hosts)", field=field_name) from exc
     return url.rstrip("/")
 
 

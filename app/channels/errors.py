@@ -12,6 +12,7 @@
         ├── MediaRejected         a media file was refused or failed       -> media_error
         ├── AuthRevoked           credentials revoked or refresh dead      -> channel_disconnected
         ├── PlatformRejected      any other 4xx                            -> platform_error
+        ├── DestinationRefused    a user-chosen host is internal (nothing sent) -> network_error
         └── OutcomeUnknown        the platform may or may not have posted  -> outcome_unknown
 
 `TokenExpired` is not a publish outcome: a publisher catches it, refreshes, and retries once.
@@ -74,6 +75,13 @@ class AuthRevoked(PermanentError):
 
 class PlatformRejected(PermanentError):
     code = "platform_error"
+
+
+class DestinationRefused(PermanentError):
+    """The instance, PDS or video service resolves or connects to an address OpenPost must not
+    reach (app/net.py); nothing was sent, and retrying would only ask again."""
+
+    code = "network_error"
 
 
 class OutcomeUnknown(PermanentError):

@@ -16,7 +16,7 @@ from app.channels.errors import (
     PublishError,
     RateLimited,
 )
-from app.channels.http import json_or_empty, send
+from app.channels.http import json_or_empty, platform_message, send
 
 # The Graph API version every Instagram and Facebook call uses, and the day Meta expires it;
 # `openpost doctor` warns 60 days before. v25.0 is the newest version whose end date Meta has
@@ -37,7 +37,7 @@ def error_of(response: httpx.Response, platform: str) -> PublishError:
     """Graph errors by code: 190 auth, 4/17/32/613 throttling, 1/2 transient, 100 bad input."""
     body = json_or_empty(response).get("error") or {}
     code, sub = body.get("code"), body.get("error_subcode")
-    message = body.get("error_user_msg") or body.get("message") or response.text[:300]
+    message = platform_message(response, body.get("error_user_msg"), body.get("message"))
     text, status, raw = f"{platform}: {message}", response.status_code, response.text[:2000]
     if code == 190:
         return AuthRevoked(text, status=status, body=raw)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import html
 import logging
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -11,8 +13,11 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+from app import net
+from app.channels.curl_guard import GUARD
 from app.channels.errors import (
     AuthRevoked,
+    DestinationRefused,
     InvalidContent,
     NetworkError,
     PlatformRejected,
@@ -26,6 +31,11 @@ log = logging.getLogger("app.channels.http")
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 # Without a reset header the engine still needs a time to wait for.
 DEFAULT_RATE_WAIT = timedelta(minutes=1)
+# Platforms whose server a user names (instance, PDS, video service): every connection is vetted.
+USER_HOSTED = ("mastodon", "bluesky")
+# How much of a platform's error text reaches a user's screen.
+MESSAGE_LIMIT = 300
+_TAG = re.compile(r"<[^<>]*>")
 
 
 def make_client(timeout: httpx.Timeout | float = TIMEOUT) -> httpx.Client:
@@ -81,10 +91,23 @@ class PublisherClient(httpx.Client):
 def send(client: httpx.Client, method: str, url: str, *, platform: str, post_id: str | None = None,
          **kw) -> httpx.Response:
     """Send one request; transport failures become NetworkError (sent=True when the platform may
-    have acted on it), the response comes back unclassified."""
+    have acted on it), the response comes back unclassified. A user-chosen host that resolves
+    or connects to an internal address is refused (DestinationRefused) before anything is sent."""
     started = time.monotonic()
+    if platform in USER_HOSTED:
+        kw["extensions"] = {**kw.get("extensions", {}), GUARD: True}
     try:
         response = client.request(method, url, **kw)
+    except net.Unresolvable as exc:
+        _log(platform, post_id, method, url, "failed: unresolvable", started)
+        raise NetworkError(f"{platform}: could not connect ({exc})") from exc
+    except net.UnsafeDestination as exc:
+        _log(platform, post_id, method, url, "refused: unsafe destination", started)
+        raise DestinationRefused(f"{platform}: OpenPost connects only to public addresses: "
+                                 f"{exc}") from exc
+    except httpx.InvalidURL as exc:
+        _log(platform, post_id, method, url, "refused: invalid URL", started)
+        raise DestinationRefused(f"{platform}: the URL is not valid ({exc})") from exc
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
         _log(platform, post_id, method, url, f"failed: {exc.__class__.__name__}", started)
         raise NetworkError(f"{platform}: could not connect ({exc.__class__.__name__})") from exc
@@ -98,7 +121,7 @@ def send(client: httpx.Client, method: str, url: str, *, platform: str, post_id:
 def _log(platform, post_id, method, url, outcome, started) -> None:
     # The log filter adds the request id of the web request; a worker has none, so name it too.
     log.info("%s %s %s -> %s in %.0f ms post=%s request=%s", platform, method,
-             httpx.URL(url).copy_with(query=None), outcome, (time.monotonic() - started) * 1000,
+             str(url).split("?", 1)[0], outcome, (time.monotonic() - started) * 1000,
              post_id or "-", request_id_var.get() or "-")
 
 
@@ -129,6 +152,34 @@ def retry_at(headers: httpx.Headers, now: datetime | None = None) -> datetime:
     return now + DEFAULT_RATE_WAIT
 
 
+def plain_text(value: object, limit: int = MESSAGE_LIMIT) -> str:
+    """`value` as one line of plain text: markup and control characters removed, entities
+    decoded, whitespace collapsed, at most `limit` characters."""
+    text = html.unescape(_TAG.sub(" ", str(value)))
+    text = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def platform_message(response: httpx.Response, *found: object) -> str:
+    """What the platform said, for a user's screen: the first message found in its JSON error
+    body, else its text body, as plain text; an HTML page (a proxy's or a load balancer's)
+    becomes "HTTP 502 from <host>", never its markup."""
+    for value in found:
+        if value and plain_text(value):
+            return plain_text(value)
+    kind = response.headers.get("content-type", "").lower()
+    body = response.text
+    if "html" not in kind and "xml" not in kind and not body.lstrip().startswith("<"):
+        text = plain_text(body)
+        if text:
+            return text
+    try:
+        host = response.request.url.host
+    except RuntimeError:  # a response made without a request (tests)
+        return f"HTTP {response.status_code}"
+    return f"HTTP {response.status_code} from {host}"
+
+
 def json_or_empty(response: httpx.Response) -> dict:
     try:
         body = response.json()
@@ -140,6 +191,7 @@ def json_or_empty(response: httpx.Response) -> dict:
 def classify(response: httpx.Response, platform: str, message: str) -> PublishError:
     """The error for a failed response (the caller has handled platform-specific cases)."""
     status, body = response.status_code, response.text[:2000]
+    message = plain_text(message)
     text = f"{platform}: {message}" if message else f"{platform}: HTTP {status}"
     if status == 429:
         return RateLimited(text, retry_at=retry_at(response.headers), status=status, body=body)

@@ -21,7 +21,7 @@ from app.channels.errors import (
     PublishError,
     RateLimited,
 )
-from app.channels.http import check, classify, json_or_empty, send
+from app.channels.http import check, classify, json_or_empty, platform_message, send
 from app.channels.media_io import is_video
 from app.channels.social import SocialPublisher, finished, progress, remember
 from app.config import platform_api_url
@@ -54,8 +54,8 @@ def oauth_url() -> str:
 
 def message_of(response: httpx.Response) -> str:
     body = json_or_empty(response)
-    return str(body.get("message") or body.get("error_description") or body.get("error")
-               or response.text[:300])
+    return platform_message(response, body.get("message"), body.get("error_description"),
+                            body.get("error"))
 
 
 def next_reset(now: datetime | None = None) -> datetime:

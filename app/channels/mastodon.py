@@ -12,7 +12,7 @@ from app.channels import images
 from app.channels.base import Part, PartResult, PublishJob, PublishResult
 from app.channels.common import ThreadPublisher, plan_parts
 from app.channels.errors import InvalidContent, MediaRejected, PlatformUnavailable
-from app.channels.http import check, json_or_empty
+from app.channels.http import check, json_or_empty, platform_message
 
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 TAG = re.compile(r"<[^>]+>")
@@ -20,7 +20,7 @@ TAG = re.compile(r"<[^>]+>")
 
 def message_of(response: httpx.Response) -> str:
     body = json_or_empty(response)
-    return str(body.get("error") or body.get("error_description") or response.text[:300])
+    return platform_message(response, body.get("error"), body.get("error_description"))
 
 
 def plain(content: str) -> str:

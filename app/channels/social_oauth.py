@@ -17,7 +17,7 @@ from app.channels import graph, linkedin, tiktok
 from app.channels.account_choice import offering
 from app.channels.connect import Verified
 from app.channels.errors import PlatformRejected
-from app.channels.http import json_or_empty, send
+from app.channels.http import json_or_empty, platform_message, send
 from app.errors import ValidationFailed
 
 PLATFORMS = ("instagram", "facebook", "linkedin", "tiktok")
@@ -87,8 +87,8 @@ def reply(response: httpx.Response, platform: str) -> dict:
     body = json_or_empty(response)
     if response.status_code != 200 or not body:
         error = body.get("error")
-        message = (error.get("message") if isinstance(error, dict) else None) \
-            or body.get("error_description") or error or response.text[:200]
+        message = platform_message(response, error.get("message") if isinstance(error, dict)
+                                   else None, body.get("error_description"), error)
         raise PlatformRejected(f"{platform}: {message}", status=response.status_code)
     return body
 

@@ -20,7 +20,7 @@ from app.channels.errors import (
     PublishError,
     RateLimited,
 )
-from app.channels.http import classify, json_or_empty
+from app.channels.http import classify, json_or_empty, platform_message
 from app.config import platform_api_url
 
 # graph.threads.net has its own versioning: v1.0 is the only version and no sunset is announced.
@@ -42,7 +42,7 @@ def api_url() -> str:
 def graph_error(response: httpx.Response) -> PublishError:
     """Graph API errors by code: 190 auth, 4/17/32/613 throttling, 1/2 transient."""
     error = json_or_empty(response).get("error") or {}
-    code, message = error.get("code"), error.get("message") or response.text[:300]
+    code, message = error.get("code"), platform_message(response, error.get("message"))
     text = f"threads: {message}"
     if code == 190:
         return AuthRevoked(text, status=response.status_code, body=response.text[:2000])

@@ -19,7 +19,7 @@ from app.channels.errors import (
     PublishError,
     RateLimited,
 )
-from app.channels.http import json_or_empty, retry_at, send
+from app.channels.http import json_or_empty, plain_text, platform_message, retry_at, send
 from app.channels.media_io import is_video
 from app.channels.social import SocialPublisher, finished, progress
 from app.channels.tiktok_options import inbox, longest_video
@@ -47,8 +47,10 @@ def error_of(response: httpx.Response) -> PublishError:
     body = json_or_empty(response)
     error = body.get("error") if isinstance(body.get("error"), dict) else {}
     code = error.get("code") or body.get("error") or ""
-    message = error.get("message") or body.get("error_description") or code or response.text[:300]
-    text, status, raw = f"tiktok: {message} ({code})", response.status_code, response.text[:2000]
+    message = platform_message(response, error.get("message"), body.get("error_description"),
+                               code)
+    text = f"tiktok: {message} ({plain_text(code, 100)})"
+    status, raw = response.status_code, response.text[:2000]
     if code in ("access_token_invalid", "scope_not_authorized", "invalid_grant"):
         return AuthRevoked(text, status=status, body=raw)
     if code == "rate_limit_exceeded" or status == 429:

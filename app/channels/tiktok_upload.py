@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from app.channels.base import PublishJob, PublishResult
 from app.channels.errors import MediaRejected, NetworkError, OutcomeUnknown, PermanentError
+from app.channels.http import plain_text
 from app.channels.media_io import chunks, rendition, rendition_url
 from app.channels.social import progress, remember
 from app.channels.tiktok_options import DIRECT, INBOX, inbox
@@ -35,7 +36,7 @@ def resume(pub: TikTokPublisher, job: PublishJob) -> str | None:
     status = fetch(pub, job, publish_id)
     if status.get("status") == "FAILED":
         if _arrived(saved, status):
-            raise MediaRejected(f"tiktok: the post failed ({status.get('fail_reason')})")
+            raise MediaRejected(f"tiktok: the post failed ({plain_text(status.get('fail_reason'))})")
         _forget(job)
         return None
     if not _arrived(saved, status):
@@ -123,7 +124,7 @@ def photos(pub: TikTokPublisher, job: PublishJob, info: dict) -> str:
 def _settled(pub: TikTokPublisher, job: PublishJob, publish_id: str) -> dict | None:
     status = fetch(pub, job, publish_id)
     if status.get("status") == "FAILED":
-        raise MediaRejected(f"tiktok: the post failed ({status.get('fail_reason') or 'FAILED'})")
+        raise MediaRejected(f"tiktok: the post failed ({plain_text(status.get('fail_reason') or 'FAILED')})")
     return status if status.get("status") in DONE else None
 
 

@@ -5,6 +5,8 @@ of a publish attempt together; libcurl does the connection handling, TLS and HTT
 Publishers still see only an `httpx.Client`: redirects, cookies, content decoding and the
 exception types stay httpx's. Each thread keeps its own curl handle, whose connection cache
 gives keep-alive; a connection found dead on reuse is retried by libcurl on a fresh one.
+Requests to user-chosen hosts (marked by app/channels/curl_guard.py) go through a second
+handle whose every connection is vetted, so they never share a connection with the others.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ import threading
 import certifi
 import httpx
 import pycurl
+
+from app import net
+from app.channels.curl_guard import CurlGuard
 
 # Headers libcurl would otherwise add on its own when the request has none ("Name:" removes).
 _DEFAULTS = {b"expect": "Expect:", b"accept": "Accept:", b"content-type": "Content-Type:"}
@@ -31,10 +36,12 @@ class CurlTransport(httpx.BaseTransport):
         self.verify = verify
         self._local = threading.local()
 
-    def _curl(self) -> pycurl.Curl:
-        curl = getattr(self._local, "curl", None)
+    def _curl(self, guarded: bool = False) -> pycurl.Curl:
+        name = "guarded" if guarded else "curl"
+        curl = getattr(self._local, name, None)
         if curl is None:
-            curl = self._local.curl = pycurl.Curl()
+            curl = pycurl.Curl()
+            setattr(self._local, name, curl)
         else:
             curl.reset()  # options only: live connections and the DNS cache stay
         curl.setopt(pycurl.NOSIGNAL, 1)
@@ -49,7 +56,10 @@ class CurlTransport(httpx.BaseTransport):
         return curl
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        curl = self._curl()
+        guard = CurlGuard.for_request(request)
+        curl = self._curl(guarded=guard is not None)
+        if guard is not None:
+            guard.apply(curl)
         body = request.read()
         curl.setopt(pycurl.URL, str(request.url))
         method = request.method
@@ -74,6 +84,8 @@ class CurlTransport(httpx.BaseTransport):
         try:
             curl.perform()
         except pycurl.error as exc:
+            if guard is not None and guard.refused:
+                raise net.UnsafeDestination(guard.refused) from None
             raise _transport_error(curl, exc, request, len(body)) from None
         status, reason, headers = _head(lines)
         return httpx.Response(curl.getinfo(pycurl.RESPONSE_CODE) or status, headers=headers,
@@ -82,10 +94,11 @@ class CurlTransport(httpx.BaseTransport):
                                           "reason_phrase": reason})
 
     def close(self) -> None:
-        curl = getattr(self._local, "curl", None)
-        if curl is not None:
-            curl.close()
-            self._local.curl = None
+        for name in ("curl", "guarded"):
+            curl = getattr(self._local, name, None)
+            if curl is not None:
+                curl.close()
+                setattr(self._local, name, None)
 
 
 def _set_timeouts(curl: pycurl.Curl, timeout: dict, size: int) -> None:

@@ -16,7 +16,7 @@ from app.channels.errors import (
     NetworkError,
     OutcomeUnknown,
 )
-from app.channels.http import check, json_or_empty
+from app.channels.http import check, json_or_empty, platform_message
 from app.channels.media_io import is_video
 from app.channels.polling import Poller
 from app.config import platform_api_url
@@ -33,11 +33,10 @@ def message_of(response: httpx.Response) -> str:
     """X's own words: problem+json `detail`/`title`, or `errors[0].message`, or OAuth errors."""
     body = json_or_empty(response)
     errors = body.get("errors") or []
-    if errors and isinstance(errors[0], dict) and (errors[0].get("message") or errors[0].get("detail")):
-        return str(errors[0].get("message") or errors[0].get("detail"))
-    if body.get("detail") or body.get("title"):
-        return str(body.get("detail") or body.get("title"))
-    return str(body.get("error_description") or body.get("error") or response.text[:300])
+    first = errors[0] if errors and isinstance(errors[0], dict) else {}
+    return platform_message(response, first.get("message"), first.get("detail"),
+                            body.get("detail"), body.get("title"), body.get("error_description"),
+                            body.get("error"))
 
 
 def refresh(client: httpx.Client, job: PublishJob) -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from app.channels.base import PublishJob
 from app.channels.errors import MediaRejected, PlatformRejected
-from app.channels.http import check
+from app.channels.http import check, plain_text
 from app.channels.media_io import chunks, rendition
 from app.channels.social import progress, remember_at
 
@@ -73,7 +73,7 @@ def _wait(pub: XPublisher, job: PublishJob, media_id: str) -> None:
         if info.get("state") == "failed":
             error = info.get("error") or {}
             raise MediaRejected(f"x: the video could not be processed "
-                                f"({error.get('message') or error.get('name') or 'failed'})")
+                                f"({plain_text(error.get('message') or error.get('name') or 'failed')})")
         hint[0] = info.get("check_after_secs")
         return True if info.get("state", "succeeded") == "succeeded" else None
 

@@ -126,3 +126,23 @@ def test_a_followed_redirect_to_an_internal_host_is_refused_before_connecting(mo
     with net.client() as client, pytest.raises(net.UnsafeDestination, match="10.0.0.1"):
         client.post(f"{outer.url}/hook", content=b"{}", follow_redirects=True)
     assert len(outer.requests) == 1
+
+
+@pytest.mark.parametrize(("address", "reason"), [
+    ("::10.0.0.1", "IPv4-compatible IPv6 address (of 10.0.0.1"),
+    ("::169.254.169.254", "IPv4-compatible IPv6 address (of 169.254.169.254"),
+    ("::7f00:1", "IPv4-compatible IPv6 address (of 127.0.0.1"),
+    ("240.0.0.1", "a reserved address"),
+])
+def test_ipv4_compatible_and_reserved_addresses_name_the_reason(address, reason):
+    literal = f"[{address}]" if ":" in address else address
+    with pytest.raises(net.UnsafeDestination) as refused:
+        net.check_url(f"https://{literal}/hook")
+    assert reason in str(refused.value)
+
+
+@pytest.mark.parametrize("host", ["134744072", "0x8.0x8.0x8.0x8", "010.010.010.010", "8.8.2056"])
+def test_unusual_spellings_of_any_ipv4_address_are_refused(host):
+    # Resolvers and libcurl read these differently from a person; even a public one is refused.
+    with pytest.raises(net.UnsafeDestination, match="unusual spelling"):
+        net.check_url(f"https://{host}/hook")
