@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.auth import links, service
+from app.auth import links, members, service
 from app.auth.models import Invite, Membership, User, Workspace
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
@@ -42,7 +42,7 @@ def create(sess: Session, workspace_id: uuid.UUID, inviter: Membership, *, email
             Membership.workspace_id == workspace_id,
             sa.func.lower(User.email) == email.lower())):
         raise Conflict(f"{email} is already a member of this workspace", field="email")
-    actor = f"user:{inviter.user_id}"
+    actor = members.actor_label(inviter)
     for old in _pending(sess, workspace_id, email):
         old.revoked_at = sa.func.now()
         audit.record(sess, workspace_id, actor, "invite.revoked", target_type="invite",

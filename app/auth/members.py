@@ -14,6 +14,27 @@ from app.auth.models import ROLES, ApiKey, Membership, User
 from app.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 
+@dataclass(frozen=True)
+class Operator:
+    """Whoever runs `openpost member …` on the server: acts as an owner, audited as "cli"."""
+    role: str = "owner"
+    user_id: uuid.UUID | None = None
+
+
+def actor_label(actor) -> str:
+    """The audit actor of a membership (or the Operator) doing something."""
+    return f"user:{actor.user_id}" if actor.user_id else "cli"
+
+
+def member_id_of(sess: Session, workspace_id, email: str) -> uuid.UUID:
+    user_id = sess.scalar(sa.select(Membership.user_id).join(User).where(
+        Membership.workspace_id == workspace_id,
+        sa.func.lower(User.email) == (email or "").strip().lower()))
+    if user_id is None:
+        raise NotFound(f"no member {email} in this workspace")
+    return user_id
+
+
 def list_members(sess: Session, workspace_id) -> list[tuple[User, str]]:
     rows = sess.execute(sa.select(User, Membership.role).join(
         Membership, Membership.user_id == User.id).where(Membership.workspace_id == workspace_id)
@@ -64,7 +85,7 @@ def change_role(sess: Session, workspace_id, actor: Membership, member_id: uuid.
     if target.role != role:
         if role != "owner":
             _keep_an_owner(sess, target, "demoted")
-        audit.record(sess, workspace_id, f"user:{actor.user_id}", "member.role_changed",
+        audit.record(sess, workspace_id, actor_label(actor), "member.role_changed",
                      target_type="user", target_id=member_id, before={"role": target.role},
                      after={"role": role})
         target.role = role
@@ -93,7 +114,7 @@ def remove(sess: Session, workspace_id, actor: Membership, member_id: uuid.UUID)
         ApiKey.revoked_at.is_(None)).values(revoked_at=sa.func.now())
         .returning(ApiKey.prefix)).all()
     ended = sessions.end_all(sess, member_id)
-    audit.record(sess, workspace_id, f"user:{actor.user_id}", "member.removed",
+    audit.record(sess, workspace_id, actor_label(actor), "member.removed",
                  target_type="user", target_id=member_id,
                  before={"email": user.email, "role": target.role},
                  after={"sessions_ended": ended, "api_keys_revoked": sorted(keys)})

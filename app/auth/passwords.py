@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
-from app.auth import links, service, sessions
+from app.auth import links, members, service, sessions
 from app.auth.models import Membership, PasswordReset, User
 from app.errors import Forbidden, NotFound, ValidationFailed
 
@@ -49,7 +49,7 @@ def issue_reset(sess: Session, workspace_id: uuid.UUID, owner: Membership,
         raise NotFound("no such member in this workspace")
     owned = set(sess.scalars(sa.select(Membership.workspace_id).where(
         Membership.user_id == owner.user_id, Membership.role == "owner")))
-    if any(m.workspace_id not in owned for m in member.user.memberships):
+    if owner.user_id and any(m.workspace_id not in owned for m in member.user.memberships):
         raise Forbidden("this member's account is also used outside the workspaces you own; "
                         "they can change their password themselves under Settings → Account")
     token, token_hash = links.new_token()
@@ -58,7 +58,7 @@ def issue_reset(sess: Session, workspace_id: uuid.UUID, owner: Membership,
                           created_by=owner.user_id, expires_at=now + links.RESET_TTL)
     sess.add(reset)
     sess.flush()
-    audit.record(sess, workspace_id, f"user:{owner.user_id}", "password.reset_issued",
+    audit.record(sess, workspace_id, members.actor_label(owner), "password.reset_issued",
                  target_type="user", target_id=member_id,
                  after={"reset_id": str(reset.id), "expires_at": reset.expires_at.isoformat()})
     sess.commit()
