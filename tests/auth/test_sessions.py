@@ -6,8 +6,6 @@ import re
 
 import sqlalchemy as sa
 
-from app.auth.models import UserSession
-from app.auth.service import hash_key
 from tests.auth.conftest import actions, form_post, signed_out
 
 
@@ -20,6 +18,8 @@ def test_sign_out_ends_only_this_browsers_session(browse, make_user):
 
 
 def test_sign_out_everywhere_ends_every_session_and_is_audited(browse, make_user, db):
+    from app.auth.models import UserSession
+
     user = make_user()
     laptop, phone = browse(user), browse(user)
     page = laptop.get("/settings/account").get_data(as_text=True)
@@ -33,6 +33,9 @@ def test_sign_out_everywhere_ends_every_session_and_is_audited(browse, make_user
 
 
 def test_the_cookie_carries_a_random_token_and_only_its_hash_is_stored(app, browse, make_user, db):
+    from app.auth.models import UserSession
+    from app.auth.service import hash_key
+
     user = make_user()
     browser = browse(user)
     cookie = browser.client.get_cookie("openpost_session").value
