@@ -104,8 +104,9 @@ def accept(sess: Session, token: str, *, name: str, password: str) -> tuple[User
     already has one, that account after its password is given. The link is spent."""
     invite = usable(sess, token, for_update=True)
     name = (name or "").strip()
-    if len(name) > 120:
-        raise ValidationFailed("the name can be at most 120 characters", field="name")
+    if len(name) > 120 or any(ord(ch) < 32 or ord(ch) == 127 for ch in name):
+        raise ValidationFailed("the name can be at most 120 characters, without control "
+                               "characters", field="name")
     user = service.find_user(sess, invite.email, for_update=True)
     if user is None:
         service.check_password_rules(password)

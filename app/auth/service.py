@@ -19,7 +19,8 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.timeutil import zone
 
 hasher = PasswordHasher()  # argon2id with the library's current parameters
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# No control characters (PostgreSQL text cannot hold NUL, and nobody's address has one).
+EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 1024  # argon2 hashes any length; this bounds the work one request can ask for
 # Verifying against this keeps the time of an unknown-email login like a wrong password's.
