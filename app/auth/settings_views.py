@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required
 
 from app import db
@@ -129,6 +129,17 @@ def reset_link(member_id: uuid.UUID):
 @login_required
 def account(errors: dict | None = None, status: int = 200):
     return render("settings/account.html", errors=errors or {}, status=status)
+
+
+@bp.post("/account/workspace")
+@login_required
+def switch_workspace():
+    """Work in another workspace this account belongs to (one joined by invite, say)."""
+    chosen = request.form.get("workspace_id", "")
+    if chosen not in {str(m.workspace_id) for m in current_user.memberships}:
+        abort(404)
+    session["workspace_id"] = chosen
+    return redirect(url_for("posts.index"))
 
 
 @bp.post("/account/password")

@@ -126,3 +126,25 @@ def test_an_unknown_role_is_refused(browse, team, db):
     answer = form_post(browse(owner), f"/settings/members/{member.id}/role", {"role": "god"})
     assert answer.status_code == 422 and "role must be one of" in answer.get_data(as_text=True)
     assert _role(db, member.id, ws) == "member"
+
+
+def test_an_account_in_two_workspaces_switches_between_them(browse, team, make_user, db):
+    ws, _owner, _member = team
+    elsewhere = make_user()
+    home_ws = elsewhere.memberships[0].workspace
+    home_name = home_ws.name
+    team_name = db.get(Membership, (_owner.id, ws)).workspace.name
+    db.add(Membership(user_id=elsewhere.id, workspace_id=ws, role="member"))
+    db.commit()
+    session = browse(elsewhere)
+    assert form_post(session, "/settings/account/workspace",
+                     {"workspace_id": str(ws)}).status_code == 302
+    assert f'<span class="workspace">{team_name}</span>' in session.get("/").get_data(as_text=True)
+    assert f"Work in {home_name}" in session.get("/settings/account").get_data(as_text=True)
+    assert form_post(session, "/settings/account/workspace",
+                     {"workspace_id": str(home_ws.id)}).status_code == 302
+    assert f'<span class="workspace">{home_name}</span>' in session.get("/").get_data(as_text=True)
+    stranger_ws = make_user().memberships[0].workspace_id
+    assert form_post(session, "/settings/account/workspace",
+                     {"workspace_id": str(stranger_ws)}).status_code == 404
+    assert f'<span class="workspace">{home_name}</span>' in session.get("/").get_data(as_text=True)

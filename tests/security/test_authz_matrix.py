@@ -133,6 +133,7 @@ MATRIX: dict[str, Row] = {
     "settings.remove_member": scoped(),
     "settings.reset_link": scoped(),
     "settings.account": own(),
+    "settings.switch_workspace": refers(form={"workspace_id": "{workspace}"}),
     # A wrong current password: the walk signs A in again for every route.
     "settings.change_password": own(form={"current": "not it", "password": "a new long one"}),
     "auth.logout_everywhere": own(),

@@ -15,6 +15,7 @@ ARG_OBJECTS = {
     "notification_id": "notification", "webhook_id": "webhook", "endpoint_id": "webhook",
     "media_id": "media", "entry_id": "audit", "audit_id": "audit", "group_id": "group",
     "delivery_id": "delivery", "user_id": "user", "member_id": "user", "invite_id": "invite",
+    "workspace_id": "workspace",
 }
 
 
@@ -57,7 +58,7 @@ def make_world(db, make_user, tag: str) -> dict:
         "user": user, "workspace_id": ws, "token": token, "tag": tag,
         "post": post.id, "channel": channel.id, "api_key": key.id, "media": media.id,
         "webhook": endpoint.id, "delivery": delivery.id, "group": post.group_id,
-        "user_id": user.id, "invite": invite.id,
+        "user_id": user.id, "invite": invite.id, "workspace": ws,
         "notification": db.scalar(sa.select(Notification.id).where(
             Notification.workspace_id == ws)),
         "audit": db.scalar(sa.select(sa.func.max(AuditEntry.id)).where(
