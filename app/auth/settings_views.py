@@ -29,11 +29,11 @@ def index():
     return redirect(url_for("settings.members_page"))
 
 
-def _members_page(errors: dict | None = None, status: int = 200, issued=None, notice=None):
+def _members_page(errors: dict | None = None, status: int = 200, issued=None):
     """The members page; `issued` is an invite or reset link, shown this once."""
     ws_id, me = current_workspace_id(), current_membership()
     response = render("settings/members.html", status=status, errors=errors or {},
-                      form=request.form, issued=issued, notice=notice,
+                      form=request.form, issued=issued,
                       members=members.list_members(db.session, ws_id),
                       pending=invites.list_pending(db.session, ws_id) if _manager() else [],
                       can_manage=_manager(), may_manage=members.may_manage, my_role=me.role,
@@ -104,9 +104,10 @@ def remove_member(member_id: uuid.UUID):
                               member_id)
     except (Conflict, Forbidden) as exc:
         return _refused(exc)
-    keys = f"{gone.keys_revoked} API key{'s' if gone.keys_revoked != 1 else ''} they created"
-    flash(f"Removed {gone.email}: they are signed out everywhere and the {keys} "
-          "stopped working.")
+    keys = {0: "they had created no API keys here",
+            1: "the API key they created here was revoked"}.get(
+        gone.keys_revoked, f"the {gone.keys_revoked} API keys they created here were revoked")
+    flash(f"Removed {gone.email}: they are signed out everywhere, and {keys}.")
     if member_id == current_user.id:
         return redirect(url_for("auth.login"))
     return redirect(url_for("settings.members_page"))

@@ -53,7 +53,7 @@ def test_removing_a_member_ends_their_sessions_and_keys_at_once(app, browse, tea
     answer = form_post(session, f"/settings/members/{member.id}/remove")
     assert answer.status_code == 302
     notice = session.get("/settings/members").get_data(as_text=True)
-    assert "signed out everywhere" in notice and "1 API key they created" in notice
+    assert "signed out everywhere" in notice and "the API key they created here was revoked" in notice
     assert signed_out(laptop) and signed_out(phone)
     api = "/api/v1/posts"
     assert client.get(api, headers={"Authorization": f"Bearer {member_token}"}).status_code == 401
