@@ -47,7 +47,7 @@ def create(sess: Session, workspace_id: uuid.UUID, inviter: Membership, *, email
         old.revoked_at = sa.func.now()
         audit.record(sess, workspace_id, actor, "invite.revoked", target_type="invite",
                      target_id=old.id, before={"email": old.email}, after={"replaced": True})
-    token, token_hash = links.new_token()
+    token, token_hash = links.new_token("inv")
     invite = Invite(workspace_id=workspace_id, email=email, role=role, token_hash=token_hash,
                     created_by=inviter.user_id, expires_at=_now(sess) + links.INVITE_TTL)
     sess.add(invite)

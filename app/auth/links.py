@@ -26,9 +26,10 @@ class LinkGone(DomainError):
     code = "gone"
 
 
-def new_token() -> tuple[str, str]:
-    """(token for the link, the SHA-256 to store): the token itself is never stored."""
-    token = secrets.token_urlsafe(32)
+def new_token(kind: str) -> tuple[str, str]:
+    """(token for the link, the SHA-256 to store): the token itself is never stored. The
+    `op_` prefix is what the log filter masks, so a link in an access-log line is hidden."""
+    token = f"op_{kind}_" + secrets.token_urlsafe(32)
     return token, hash_key(token)
 
 

@@ -52,7 +52,7 @@ def issue_reset(sess: Session, workspace_id: uuid.UUID, owner: Membership,
     if owner.user_id and any(m.workspace_id not in owned for m in member.user.memberships):
         raise Forbidden("this member's account is also used outside the workspaces you own; "
                         "they can change their password themselves under Settings → Account")
-    token, token_hash = links.new_token()
+    token, token_hash = links.new_token("rst")
     now = sess.scalar(sa.select(sa.func.now()))
     reset = PasswordReset(workspace_id=workspace_id, user_id=member_id, token_hash=token_hash,
                           created_by=owner.user_id, expires_at=now + links.RESET_TTL)

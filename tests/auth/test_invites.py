@@ -196,3 +196,12 @@ def test_control_characters_are_refused_not_a_500(app, browse, team, db):
     _guest, joined = _join(app, link, name="Evil\x00Name")
     assert joined.status_code == 422 and 'id="name-error"' in joined.get_data(as_text=True)
     assert db.scalar(sa.select(User).where(User.email == "named@example.com")) is None
+
+
+def test_a_link_in_an_access_log_line_is_masked(browse, team):
+    from app.logs import redact
+
+    _ws, owner, _member = team
+    _answer, link = _invite(browse(owner), "logged@example.com")
+    token = link.rsplit("/", 1)[1]
+    assert token not in redact(f'127.0.0.1 "GET /invite/{token} HTTP/1.1" 200 1234')
