@@ -93,6 +93,19 @@ def change_role(sess: Session, workspace_id, actor: Membership, member_id: uuid.
     return target
 
 
+def _revoke_keys_of(sess: Session, workspace_id, member_id, actor: str) -> list[str]:
+    """Revoke the live keys the member created here; their prefixes."""
+    keys = sess.execute(sa.update(ApiKey).where(
+        ApiKey.workspace_id == workspace_id, ApiKey.created_by == member_id,
+        ApiKey.revoked_at.is_(None)).values(revoked_at=sa.func.now())
+        .returning(ApiKey.id, ApiKey.prefix)).all()
+    for key in keys:
+        audit.record(sess, workspace_id, actor, "apikey.revoked", target_type="api_key",
+                     target_id=key.id, before={"prefix": key.prefix},
+                     after={"reason": "member removed"})
+    return sorted(key.prefix for key in keys)
+
+
 @dataclass(frozen=True)
 class Removed:
     email: str
@@ -109,15 +122,13 @@ def remove(sess: Session, workspace_id, actor: Membership, member_id: uuid.UUID)
         raise Forbidden("only an owner can remove an admin or an owner")
     _keep_an_owner(sess, target, "removed")
     user = target.user
-    keys = sess.scalars(sa.update(ApiKey).where(
-        ApiKey.workspace_id == workspace_id, ApiKey.created_by == member_id,
-        ApiKey.revoked_at.is_(None)).values(revoked_at=sa.func.now())
-        .returning(ApiKey.prefix)).all()
+    keys = _revoke_keys_of(sess, workspace_id, member_id, actor_label(actor))
     ended = sessions.end_all(sess, member_id)
     audit.record(sess, workspace_id, actor_label(actor), "member.removed",
                  target_type="user", target_id=member_id,
                  before={"email": user.email, "role": target.role},
-                 after={"sessions_ended": ended, "api_keys_revoked": sorted(keys)})
+                 after={"sessions_ended": ended,
+                        "api_keys_revoked": keys})
     sess.delete(target)
     sess.flush()
     sess.expire(user, ["memberships"])

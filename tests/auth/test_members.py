@@ -63,6 +63,7 @@ def test_removing_a_member_ends_their_sessions_and_keys_at_once(app, browse, tea
     entry = db.scalar(sa.select(AuditEntry).where(AuditEntry.workspace_id == ws,
                                                   AuditEntry.action == "member.removed"))
     assert entry.after["sessions_ended"] == 2 and len(entry.after["api_keys_revoked"]) == 1
+    assert actions(db, ws).count("apikey.revoked") == 1
     assert db.scalar(sa.select(sa.func.count()).select_from(ApiKey).where(
         ApiKey.workspace_id == ws, ApiKey.revoked_at.is_(None))) == 1
 
