@@ -267,9 +267,11 @@ def bench_platform(port: int, latency_ms: float) -> None:
     fakeplatform.main(port, latency_ms)
 
 
+from app.auth.cli import register as _register_members  # noqa: E402
 from app.ops.cli import register as _register_ops  # noqa: E402
 
 _register_ops(main)
+_register_members(main)
 
 if __name__ == "__main__":
     sys.exit(main())

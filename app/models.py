@@ -1,7 +1,15 @@
 """Imports every model so the metadata (and Alembic) sees the whole schema."""
 
 from app.audit.models import AuditEntry
-from app.auth.models import ApiKey, Membership, User, Workspace
+from app.auth.models import (
+    ApiKey,
+    Invite,
+    Membership,
+    PasswordReset,
+    User,
+    UserSession,
+    Workspace,
+)
 from app.channels.models import Channel
 from app.db import Base
 from app.media.models import Media
@@ -11,7 +19,7 @@ from app.outbox.models import OutboxMessage
 from app.posts.models import Post, PostEvent
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint
 
-__all__ = ["AlarmState", "ApiKey", "AuditEntry", "Base", "Channel", "IdempotentRequest", "Media",
-           "Membership", "Notification", "OutboxMessage", "Post", "PostEvent",
-           "RateLimitBucket", "User", "WebhookDelivery", "WebhookEndpoint", "WorkerHeartbeat",
+__all__ = ["AlarmState", "ApiKey", "AuditEntry", "Base", "Channel", "IdempotentRequest", "Invite", "Media",
+           "Membership", "Notification", "OutboxMessage", "PasswordReset", "Post", "PostEvent",
+           "RateLimitBucket", "User", "UserSession", "WebhookDelivery", "WebhookEndpoint", "WorkerHeartbeat",
            "Workspace"]

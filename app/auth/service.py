@@ -19,8 +19,10 @@ from app.errors import Conflict, NotFound, ValidationFailed
 from app.timeutil import zone
 
 hasher = PasswordHasher()  # argon2id with the library's current parameters
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# No control characters (PostgreSQL text cannot hold NUL, and nobody's address has one).
+EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")
 MIN_PASSWORD = 10
+MAX_PASSWORD = 1024  # argon2 hashes any length; this bounds the work one request can ask for
 # Verifying against this keeps the time of an unknown-email login like a wrong password's.
 _DUMMY_HASH = hasher.hash(secrets.token_hex(8))
 
@@ -42,9 +44,7 @@ def create_user(sess: Session, email: str, password: str, workspace_name: str, *
     email = (email or "").strip()
     if not EMAIL.match(email):
         raise ValidationFailed("enter a valid email address", field="email")
-    if len(password or "") < MIN_PASSWORD:
-        raise ValidationFailed(f"the password needs at least {MIN_PASSWORD} characters",
-                               field="password")
+    check_password_rules(password)
     workspace_name = (workspace_name or "").strip()
     if not workspace_name:
         raise ValidationFailed("the workspace needs a name", field="workspace")
@@ -68,16 +68,11 @@ def create_user(sess: Session, email: str, password: str, workspace_name: str, *
 
 def authenticate(sess: Session, email: str, password: str) -> User | None:
     """The user if the password matches (rehashing it when parameters changed), else None."""
-    user = sess.scalar(sa.select(User).where(sa.func.lower(User.email) ==
-                                             (email or "").strip().lower()))
-    try:
-        hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
-    except (VerificationError, InvalidHashError):
+    user = find_user(sess, email)
+    if not password_matches(user, password):
         user = None
-    for membership in user.memberships if user else []:
-        audit.record(sess, membership.workspace_id, f"user:{user.id}", "login.succeeded",
-                     target_type="user", target_id=user.id)
     if user is not None:
+        record_for_user(sess, user, f"user:{user.id}", "login.succeeded")
         if hasher.check_needs_rehash(user.password_hash):
             user.password_hash = hasher.hash(password)
         user.last_login_at = sa.func.now()
@@ -86,44 +81,39 @@ def authenticate(sess: Session, email: str, password: str) -> User | None:
 
 
 def record_failed_login(sess: Session, email: str) -> None:
-    user = sess.scalar(sa.select(User).where(sa.func.lower(User.email) ==
-                                             (email or "").strip().lower()))
-    for membership in user.memberships if user else []:
-        audit.record(sess, membership.workspace_id, "anonymous", "login.failed",
-                     target_type="user", target_id=user.id)
+    user = find_user(sess, email)
+    if user is not None:
+        record_for_user(sess, user, "anonymous", "login.failed")
     sess.commit()
 
 
-def load_session_user(sess: Session, session_id: str) -> User | None:
-    """flask-login's loader: the id carries the session version so old cookies stop working."""
-    try:
-        user_id, version = session_id.split(":")
-        user = sess.get(User, uuid.UUID(user_id))
-    except (ValueError, AttributeError):
-        return None
-    return user if user and str(user.session_version) == version else None
+def record_for_user(sess: Session, user: User, actor: str, action: str, **details) -> None:
+    """One audit entry in each workspace the user belongs to (their account spans them all)."""
+    for membership in user.memberships:
+        audit.record(sess, membership.workspace_id, actor, action, target_type="user",
+                     target_id=user.id, **details)
 
 
-def change_password(sess: Session, user_id: uuid.UUID, current: str, new: str) -> None:
-    """Set a new password; every other session of this user ends."""
-    user = sess.get(User, user_id, with_for_update=True)
-    try:
-        hasher.verify(user.password_hash, current or "")
-    except (VerificationError, InvalidHashError) as exc:
-        raise ValidationFailed("the current password is wrong", field="current") from exc
-    if len(new or "") < MIN_PASSWORD:
+def check_password_rules(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD:
         raise ValidationFailed(f"the password needs at least {MIN_PASSWORD} characters",
                                field="password")
-    user.password_hash = hasher.hash(new)
-    user.session_version += 1
-    sess.commit()
+    if len(password) > MAX_PASSWORD:
+        raise ValidationFailed(f"the password can be at most {MAX_PASSWORD} characters",
+                               field="password")
 
 
-def end_sessions(sess: Session, user_id: uuid.UUID) -> None:
-    """Sign the user out everywhere: every cookie issued before now stops matching."""
-    sess.execute(sa.update(User).where(User.id == user_id)
-                 .values(session_version=User.session_version + 1))
-    sess.commit()
+def find_user(sess: Session, email: str, *, for_update: bool = False) -> User | None:
+    query = sa.select(User).where(sa.func.lower(User.email) == (email or "").strip().lower())
+    return sess.scalar(query.with_for_update() if for_update else query)
+
+
+def password_matches(user: User | None, password: str) -> bool:
+    """Constant work whether or not the user exists (a dummy hash stands in)."""
+    try:
+        return hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 def hash_key(token: str) -> str:

@@ -1,14 +1,15 @@
-"""Sign in, sign out, and the first-run page that creates the first user and workspace."""
+"""Sign in, sign out (here or everywhere), the first-run page, and the invite and reset links."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app import db
-from app.auth import service
+from app.auth import invites, passwords, service, sessions
 from app.auth.web_auth import safe_next
 from app.errors import DomainError
+from app.ops.ratelimit import hit
 from app.web import render
 
 bp = Blueprint("auth", __name__)
@@ -25,8 +26,7 @@ def login():
         email = request.form.get("email", "")
         user = service.authenticate(db.session, email, request.form.get("password", ""))
         if user is not None:
-            session.clear()
-            login_user(user)
+            _sign_in(user)
             return redirect(safe_next(request.args.get("next")))
         service.record_failed_login(db.session, email)
         error = "The email or password is not right."
@@ -37,10 +37,28 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    service.end_sessions(db.session, current_user.id)
+    """Ends this browser's session only; other devices stay signed in."""
+    sessions.end(db.session, current_user.session_token)
     logout_user()
     session.clear()
     return redirect(url_for("auth.login"))
+
+
+@bp.post("/logout/everywhere")
+@login_required
+def logout_everywhere():
+    sessions.end_everywhere(db.session, current_user)
+    logout_user()
+    session.clear()
+    flash("You are signed out on every device.")
+    return redirect(url_for("auth.login"))
+
+
+def _sign_in(user, workspace_id=None) -> None:
+    session.clear()
+    login_user(sessions.start(db.session, user))
+    if workspace_id is not None:
+        session["workspace_id"] = str(workspace_id)
 
 
 @bp.route("/setup", methods=["GET", "POST"])
@@ -62,8 +80,73 @@ def setup():
             db.session.rollback()
             errors[exc.field or "form"] = exc.message
         else:
-            session.clear()
-            login_user(user)
+            _sign_in(user)
             return redirect(url_for("posts.index"))
     return render("auth/setup.html", errors=errors, form=form,
+                  status=422 if errors else 200)
+
+
+def _link_gone_page(exc: DomainError, kind: str):
+    return render("auth/link.html", status=exc.status, kind=kind, problem=exc.message,
+                  errors={}, form={})
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invite(token: str):
+    """The invitee sets their name and password here and joins the workspace."""
+    try:
+        invite = invites.usable(db.session, token)
+    except DomainError as exc:
+        return _link_gone_page(exc, "invite")
+    form, errors = request.form, {}
+    if request.method == "POST":
+        if wait := _password_attempt_limited(invite.email):
+            errors["form"] = f"Too many attempts. Try again in {wait} seconds."
+        else:
+            try:
+                user, workspace_id = invites.accept(db.session, token, name=form.get("name", ""),
+                                                    password=form.get("password", ""))
+            except DomainError as exc:
+                db.session.rollback()
+                if exc.status in (404, 410):
+                    return _link_gone_page(exc, "invite")
+                errors[exc.field or "form"] = exc.message
+            else:
+                _sign_in(user, workspace_id)
+                flash(f"Welcome: you joined {invite.workspace.name}.")
+                return redirect(url_for("posts.index"))
+    return render("auth/link.html", kind="invite", invite=invite, errors=errors, form=form,
+                  status=422 if errors else 200)
+
+
+def _password_attempt_limited(email: str) -> int | None:
+    """An invite for an existing account checks its password: limited like sign-in."""
+    if not current_app.config.get("RATE_LIMITS", True):
+        return None
+    return hit(db.session, f"login:{request.remote_addr}:{email.strip().lower()}",
+               current_app.config["LOGIN_RATE"])
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    """A member sets a new password through the link an owner gave them."""
+    try:
+        passwords.usable_reset(db.session, token)
+    except DomainError as exc:
+        return _link_gone_page(exc, "password reset")
+    errors = {}
+    if request.method == "POST":
+        try:
+            passwords.use_reset(db.session, token, request.form.get("password", ""))
+        except DomainError as exc:
+            db.session.rollback()
+            if exc.status in (404, 410):
+                return _link_gone_page(exc, "password reset")
+            errors[exc.field or "form"] = exc.message
+        else:
+            logout_user()
+            session.clear()
+            flash("Your new password is set, and every earlier session has ended. Sign in.")
+            return redirect(url_for("auth.login"))
+    return render("auth/link.html", kind="password reset", errors=errors, form={},
                   status=422 if errors else 200)

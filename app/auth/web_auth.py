@@ -10,7 +10,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
 from app import db
-from app.auth import service
+from app.auth import service, sessions
 from app.auth.models import Membership
 
 login_manager = LoginManager()
@@ -22,7 +22,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
     csrf.init_app(app)
-    login_manager.user_loader(lambda sid: service.load_session_user(db.session, sid))
+    login_manager.user_loader(lambda token: sessions.load(db.session, token))
     app.context_processor(_template_context)
 
 

@@ -84,13 +84,13 @@ def test_next_never_leaves_the_site(client, make_user, target):
 
 
 def test_password_change_ends_other_sessions(app, db, make_user):
-    from app.auth import service
+    from app.auth import passwords
 
     user = make_user()
     with app.test_client() as first:
         login(first, user.email)
         assert first.get("/").status_code == 200
-        service.change_password(db, user.id, "correct horse battery", "a brand new password")
+        passwords.change_password(db, user.id, "correct horse battery", "a brand new password")
         assert first.get("/").status_code == 302
 
 

@@ -5,7 +5,7 @@ import re
 import pytest
 from argon2 import PasswordHasher
 
-from app.auth import service
+from app.auth import passwords, service
 from app.auth.models import User
 from tests.conftest import login
 
@@ -35,7 +35,7 @@ def test_a_copied_cookie_is_dead_after_a_password_change(app, db, make_user):
     browser, thief = app.test_client(), app.test_client()
     login(browser, user.email)
     thief.set_cookie("openpost_session", _cookie(browser), domain="localhost")
-    service.change_password(db, user.id, "correct horse battery", "another long password")
+    passwords.change_password(db, user.id, "correct horse battery", "another long password")
     assert thief.get("/").status_code == 302
     assert browser.get("/").status_code == 302
     assert login(browser, user.email, "another long password").status_code == 302

@@ -14,7 +14,8 @@ ARG_OBJECTS = {
     "post_id": "post", "channel_id": "channel", "key_id": "api_key", "api_key_id": "api_key",
     "notification_id": "notification", "webhook_id": "webhook", "endpoint_id": "webhook",
     "media_id": "media", "entry_id": "audit", "audit_id": "audit", "group_id": "group",
-    "delivery_id": "delivery", "user_id": "user", "member_id": "user",
+    "delivery_id": "delivery", "user_id": "user", "member_id": "user", "invite_id": "invite",
+    "workspace_id": "workspace",
 }
 
 
@@ -22,6 +23,7 @@ def make_world(db, make_user, tag: str) -> dict:
     """A workspace with one object of every kind, each marked with `tag` where it has text."""
     from app import crypto
     from app.audit.models import AuditEntry
+    from app.auth import invites
     from app.auth import service as auth
     from app.channels import service as channels
     from app.media.models import Media
@@ -49,12 +51,14 @@ def make_world(db, make_user, tag: str) -> dict:
                                event_type="post.scheduled", payload={"tag": tag})
     db.add(delivery)
     notifications.notify(db, ws, "test", f"{tag} notification")
+    invite = invites.create(db, ws, user.memberships[0], email=f"{tag.lower()}-invitee@example.com",
+                            role="member").invite
     db.commit()
     return {
         "user": user, "workspace_id": ws, "token": token, "tag": tag,
         "post": post.id, "channel": channel.id, "api_key": key.id, "media": media.id,
         "webhook": endpoint.id, "delivery": delivery.id, "group": post.group_id,
-        "user_id": user.id,
+        "user_id": user.id, "invite": invite.id, "workspace": ws,
         "notification": db.scalar(sa.select(Notification.id).where(
             Notification.workspace_id == ws)),
         "audit": db.scalar(sa.select(sa.func.max(AuditEntry.id)).where(
@@ -63,7 +67,7 @@ def make_world(db, make_user, tag: str) -> dict:
 
 
 # URL arguments that name no object, with a value the walks use.
-PLAIN_ARGS = {"platform": "mastodon", "fmt": "csv"}
+PLAIN_ARGS = {"platform": "mastodon", "fmt": "csv", "token": "not-a-link-token"}
 
 
 def object_for(world: dict, arg: str):
@@ -87,6 +91,8 @@ def snapshot(db, workspace_id) -> dict:
         "audit": "SELECT count(*) FROM audit_log",
         "outbox": "SELECT count(*) FROM outbox",
         "members": "SELECT user_id, role FROM memberships",
+        "invites": "SELECT id, revoked_at, accepted_at FROM invites",
+        "resets": "SELECT id, used_at FROM password_resets",
     }
     return {name: sorted(map(tuple, db.execute(sa.text(f"{sql} WHERE workspace_id = :w"),
                                                {"w": workspace_id})), key=repr)
