@@ -77,10 +77,14 @@ def command_problem(tokens: list[str]) -> str | None:
     """Why `openpost <tokens>` is not a command line of app/cli.py (None: it is)."""
     from app.cli import main
 
-    command, path, positional, wants_value = main, ["openpost"], 0, False
+    command, path, positional, wants_value, was_value = main, ["openpost"], 0, False, False
     for raw in tokens:
         token = raw.strip("[]").rstrip(",.")
-        if not token or token in ("|", "\\|", "…", "..."):
+        if token in ("|", "\\|"):  # `--role admin|member`: the alternative is a value too
+            wants_value = was_value
+            continue
+        was_value = False
+        if not token or token in ("…", "..."):
             continue
         if token.startswith(("#", "(", "&", ";", ">", "2>", "$(")):
             break
@@ -94,7 +98,7 @@ def command_problem(tokens: list[str]) -> str | None:
                            and "=" not in token)
             continue
         if wants_value:
-            wants_value = False
+            wants_value, was_value = False, True
             continue
         if isinstance(command, click.Group) and token in command.commands:
             command = command.commands[token]
