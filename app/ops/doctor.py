@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app import db
-from app.ops import alarm
+from app.ops import alarm, keys
 from app.ops.models import WorkerHeartbeat
 from app.timeutil import iso
 
@@ -30,9 +30,11 @@ def run(sess: Session) -> dict:
                 "in_flight": w.in_flight, "posts_claimed": w.posts_claimed}
                for w in sess.scalars(sa.select(WorkerHeartbeat)
                                      .order_by(WorkerHeartbeat.last_tick_at.desc()).limit(20))]
+    old_keys = keys.leftovers(sess)
     sess.rollback()
     return {"ok": migrations and not status.alarming, "database": "reachable",
-            "migrations_current": migrations, "workers": workers, "alarm": status.as_json()}
+            "migrations_current": migrations, "workers": workers, "alarm": status.as_json(),
+            "older_keys": old_keys}
 
 
 def render(report: dict) -> str:
@@ -55,4 +57,8 @@ def render(report: dict) -> str:
         lines.append("ALARM: posts are not being published: " + report["alarm"]["reason"])
     else:
         lines.append("publishing: ok")
+    left = keys.describe(report["older_keys"])
+    lines.append("encryption keys: " + ("everything on the newest key" if not left else
+                                        "still on an older key (run `openpost keys rotate`): "
+                                        + "; ".join(left)))
     return "\n".join(lines)
