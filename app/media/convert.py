@@ -9,6 +9,7 @@ import io
 from collections.abc import Callable
 from fractions import Fraction
 
+from app.media import limits
 from app.media.sniff import Probe
 from app.media.specs import ImageSpec, VideoSpec
 
@@ -18,24 +19,33 @@ class MediaUnfit(Exception):
 
 
 def image_for(data: bytes, spec: ImageSpec, platform: str = "") -> tuple[bytes, str]:
-    """(bytes, content type) of an image that fits `spec`: oriented, metadata stripped."""
-    from PIL import Image, ImageOps
+    """(bytes, content type) of an image that fits `spec`: oriented, metadata stripped.
 
-    with Image.open(io.BytesIO(data)) as src:
+    Memory: one decoded frame at full size (at most the pixel limit; JPEGs decode already
+    scaled down), then only the resized copy."""
+    from PIL import ImageOps
+
+    image = limits.pillow()
+    try:
+        src = image.open(io.BytesIO(data))
+    except image.DecompressionBombError as exc:  # stored before the limit was lowered
+        raise MediaUnfit(f"the image is too large to convert ({exc})") from exc
+    with src:
+        problem = limits.image_problem(src.width, src.height)
+        if problem:
+            raise MediaUnfit(problem)
         fmt = src.format
-        animated = getattr(src, "is_animated", False)
         aspect = src.width / src.height
         if spec.min_aspect and aspect < spec.min_aspect - 0.005 or \
                 spec.max_aspect and aspect > spec.max_aspect + 0.005:
             raise MediaUnfit(f"{platform or 'the platform'} takes images with an aspect ratio "
                              f"from {spec.min_aspect:.2f} to {spec.max_aspect:.2f} (width/height);"
                              f" this one is {aspect:.2f}")
-        if animated and fmt == "GIF" and "GIF" in spec.formats and len(data) <= spec.max_bytes:
+        if getattr(src, "is_animated", False) and fmt == "GIF" and "GIF" in spec.formats \
+                and len(data) <= spec.max_bytes:
             return data, "image/gif"  # re-encoding would lose the animation
-        img = ImageOps.exif_transpose(src)
-        img.load()
-    if max(img.size) > spec.max_side:
-        img.thumbnail((spec.max_side, spec.max_side), Image.Resampling.LANCZOS)
+        src.thumbnail((spec.max_side, spec.max_side), image.Resampling.LANCZOS)  # only shrinks
+        img = ImageOps.exif_transpose(src)  # a copy of the resized image, turned upright
     keep = fmt if fmt in spec.formats and fmt != "GIF" else "JPEG"
     out = _encode(img, keep)
     if len(out) > spec.max_bytes and "JPEG" in spec.formats:
@@ -148,6 +158,9 @@ def transcode(data: bytes, probe: Probe, spec: VideoSpec,
                     out.pts, out.time_base = index, Fraction(1) / rate
                     index += 1
                     dst.mux(vout.encode(out))
+                    if buf.tell() > spec.max_bytes:  # held in memory: stop, don't finish
+                        raise MediaUnfit(f"the video grows past {spec.max_bytes} bytes when "
+                                         "converted")
                     if progress and index % 30 == 0:
                         progress(min(t / total, 0.99))
                 else:
