@@ -21,8 +21,7 @@ class MediaUnfit(Exception):
 def image_for(data: bytes, spec: ImageSpec, platform: str = "") -> tuple[bytes, str]:
     """(bytes, content type) of an image that fits `spec`: oriented, metadata stripped.
 
-    Memory: one decoded frame at full size (at most the pixel limit; JPEGs decode already
-    scaled down), then only the resized copy."""
+    Memory: at most two frames at full size (the pixel limit), then only resized copies."""
     from PIL import ImageOps
 
     image = limits.pillow()
@@ -44,8 +43,7 @@ def image_for(data: bytes, spec: ImageSpec, platform: str = "") -> tuple[bytes, 
         if getattr(src, "is_animated", False) and fmt == "GIF" and "GIF" in spec.formats \
                 and len(data) <= spec.max_bytes:
             return data, "image/gif"  # re-encoding would lose the animation
-        src.thumbnail((spec.max_side, spec.max_side), image.Resampling.LANCZOS)  # only shrinks
-        img = ImageOps.exif_transpose(src)  # a copy of the resized image, turned upright
+        img = ImageOps.exif_transpose(_shrunk(src, spec.max_side))  # turned upright
     keep = fmt if fmt in spec.formats and fmt != "GIF" else "JPEG"
     out = _encode(img, keep)
     if len(out) > spec.max_bytes and "JPEG" in spec.formats:
@@ -54,6 +52,23 @@ def image_for(data: bytes, spec: ImageSpec, platform: str = "") -> tuple[bytes, 
         raise MediaUnfit(f"the image cannot be made smaller than {spec.max_bytes} bytes "
                          f"for {platform or 'the platform'}")
     return out, f"image/{keep.lower()}"
+
+
+def _shrunk(src, side: int):
+    """`src` within side×side (a JPEG decodes already scaled down). An image with alpha is
+    resized premultiplied; that copy is made here and the decoded original let go at once,
+    so no more than two full-size frames are ever held (Pillow's resize would hold three)."""
+    from PIL import Image
+
+    if max(src.size) <= side:
+        return src
+    src.draft(src.mode, (side, side))
+    img, mode = src, src.mode
+    if mode in ("RGBA", "LA"):
+        img = src.convert(mode[:-1] + "a")
+        src.close()
+    img.thumbnail((side, side), Image.Resampling.LANCZOS)
+    return img.convert(mode) if img.mode != mode else img
 
 
 def _encode(img, fmt: str, quality: int = 90) -> bytes:
@@ -133,7 +148,9 @@ def transcode(data: bytes, probe: Probe, spec: VideoSpec,
               progress: Callable[[float], None] | None = None) -> bytes:
     import av
 
-    width, height = _fit(probe.width, probe.height, spec.max_width, spec.max_height)
+    side = limits.MAX_ENCODE_SIDE  # the encoder's memory grows with its frame size
+    width, height = _fit(probe.width, probe.height, min(spec.max_width, side),
+                         min(spec.max_height, side))
     fps = min(probe.fps or 30, spec.max_fps)
     rate = Fraction(fps).limit_denominator(1001)
     total = max((probe.duration_ms or 1) / 1000, 0.001)

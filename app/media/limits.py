@@ -12,6 +12,10 @@ from app import config
 MAX_IMAGE_FRAMES = 1000
 MAX_VIDEO_SIDE = 4096  # the largest frame any platform takes (TikTok 4096×4096)
 MAX_VIDEO_SECONDS = 3600  # every platform's limit but Facebook's 4 hours (Mastodon: 1 hour)
+# A video that must be converted is encoded at most this large: at 4096×4096 the encoder
+# alone holds ~700 MB, at 1920 ~250 MB (`openpost bench media`). A file already fit for the
+# platform is passed on as it is, at any size within MAX_VIDEO_SIDE.
+MAX_ENCODE_SIDE = 1920
 
 
 def pillow():

@@ -1,4 +1,5 @@
-"""Operator commands: `openpost doctor`, `openpost export`, `openpost keys rotate`, `openpost bench web`."""
+"""Operator commands: `openpost doctor`, `openpost export`, `openpost keys rotate`, `openpost bench web`
+and `openpost bench media`."""
 
 from __future__ import annotations
 
@@ -127,7 +128,17 @@ def bench_web(seconds: float, clients: int, workers: int | None, threads: int,
                   posts=posts)
 
 
+@click.command("media")
+def bench_media() -> None:
+    """Peak memory of one upload check and one conversion at the media limits; prints one
+    JSON line last."""
+    from app.bench import media
+
+    media.main()
+
+
 def register(main: click.Group) -> None:
     main.commands["bench"].add_command(bench_web)
+    main.commands["bench"].add_command(bench_media)
     for command in (doctor, export_command, keys):
         main.add_command(command)

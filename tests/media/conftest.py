@@ -1,9 +1,9 @@
 """Media made on the spot: images with Pillow, videos with PyAV."""
 
 import io
-import struct
-import zlib
 from fractions import Fraction
+
+from app.bench.media import flat_png  # noqa: F401 (the tests' image bombs)
 
 
 def jpeg(width=640, height=480, noise=False, exif_gps=False, fmt="JPEG") -> bytes:
@@ -52,17 +52,3 @@ def video(seconds=1.0, fps=25, size=(160, 120), codec="mpeg4", audio=False,
             out.mux(astream.encode(None))
     return buf.getvalue()
 
-
-def flat_png(width: int, height: int) -> bytes:
-    """A one-colour PNG (1-bit greyscale) of any size, a few KB, made without drawing it."""
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return (struct.pack(">I", len(body)) + kind + body
-                + struct.pack(">I", zlib.crc32(kind + body)))
-
-    rows = (b"\x00" + bytes((width + 7) // 8)) * 64
-    packer = zlib.compressobj(9)
-    body = b"".join([packer.compress(rows) for _ in range(height // 64)]
-                    + [packer.compress(rows[:len(rows) // 64 * (height % 64)]), packer.flush()])
-    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body)
-            + chunk(b"IEND", b""))
