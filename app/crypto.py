@@ -79,6 +79,27 @@ def needs_rotation(blob: bytes) -> bool:
     return key_id(blob) != newest_key_id()
 
 
+def _sealer(aad: str):
+    """(the blob's header, an AES-GCM encryptor) under the newest key."""
+    key, nonce = _keys()[0], os.urandom(12)
+    sealer = Cipher(algorithms.AES(key), modes.GCM(nonce)).encryptor()
+    sealer.authenticate_additional_data(aad.encode())
+    return VERSION + _key_id(key) + nonce, sealer
+
+
+def encrypt_stream(src: BinaryIO, dst: BinaryIO, aad: str) -> int:
+    """`encrypt`, CHUNK bytes at a time from `src` into `dst` (the same format); returns the
+    plaintext's size."""
+    header, sealer = _sealer(aad)
+    dst.write(header)
+    size = 0
+    while chunk := src.read(CHUNK):
+        size += len(chunk)
+        dst.write(sealer.update(chunk))
+    dst.write(sealer.finalize() + sealer.tag)
+    return size
+
+
 def _old_key(head: bytes) -> bytes:
     if head[:1] != VERSION or len(head) < HEADER:
         raise DecryptionFailed("unknown ciphertext version")
@@ -101,10 +122,8 @@ def reencrypt(src: BinaryIO, size: int, dst: BinaryIO, aad: str) -> int:
     src.seek(HEADER)
     opener = Cipher(algorithms.AES(old), modes.GCM(head[5:17], tag)).decryptor()
     opener.authenticate_additional_data(aad.encode())
-    key, nonce = _keys()[0], os.urandom(12)
-    sealer = Cipher(algorithms.AES(key), modes.GCM(nonce)).encryptor()
-    sealer.authenticate_additional_data(aad.encode())
-    dst.write(VERSION + _key_id(key) + nonce)
+    header, sealer = _sealer(aad)
+    dst.write(header)
     left = size - HEADER - TAG
     while left > 0:
         chunk = src.read(min(CHUNK, left))

@@ -60,10 +60,13 @@ def _run_case(case: str, workdir: Path) -> dict:
             original = backend.get("bench", name)  # as the worker does: decrypt, convert, store
             if not name.endswith(".mp4"):
                 out, _ = convert.image_for(original, specs.IMAGES[action], action)
+                backend.put("bench", f"{name}.{action}", out)
             else:
-                out = convert.video_for(original, sniff.probe(original), specs.VIDEOS[action],
-                                        action)
-            backend.put("bench", f"{name}.{action}", out)
+                with tempfile.TemporaryFile() as out:
+                    convert.video_into(original, sniff.probe(original), specs.VIDEOS[action],
+                                       action, None, out)
+                    out.seek(0)
+                    backend.put_file("bench", f"{name}.{action}", out)
     except ValidationFailed as exc:
         outcome = f"refused: {exc.message}"
     return {"case": case, "peak_mb": round(_status_mb("VmHWM") - base, 1),

@@ -6,8 +6,10 @@ Convert when that meets the spec; refuse with the reason when nothing can (Media
 from __future__ import annotations
 
 import io
+import tempfile
 from collections.abc import Callable
 from fractions import Fraction
+from typing import BinaryIO
 
 from app.media import limits
 from app.media.sniff import Probe
@@ -127,16 +129,28 @@ def video_needs_transcode(probe: Probe, spec: VideoSpec, size: int) -> bool:
 def video_for(data: bytes, probe: Probe, spec: VideoSpec, platform: str = "",
               progress: Callable[[float], None] | None = None) -> bytes:
     """MP4 (H.264 High, yuv420p, AAC) meeting `spec`, or MediaUnfit with the reasons."""
+    with tempfile.TemporaryFile() as out:
+        if not video_into(data, probe, spec, platform, progress, out):
+            return data
+        out.seek(0)
+        return out.read()
+
+
+def video_into(data: bytes, probe: Probe, spec: VideoSpec, platform: str,
+               progress: Callable[[float], None] | None, out: BinaryIO) -> bool:
+    """Write the MP4 `video_for` makes into the seekable file `out` (so it is never held in
+    memory); False, writing nothing, when `data` meets the spec as it is."""
     problems = video_problems(probe, spec, platform)
     if problems:
         raise MediaUnfit("; ".join(problems))
     if not video_needs_transcode(probe, spec, len(data)):
-        return data
-    out = transcode(data, probe, spec, progress)
-    if len(out) > spec.max_bytes:
-        raise MediaUnfit(f"the video is still {len(out)} bytes after conversion; "
+        return False
+    transcode(data, probe, spec, progress, out)
+    size = out.seek(0, io.SEEK_END)  # the muxer may have left it anywhere
+    if size > spec.max_bytes:
+        raise MediaUnfit(f"the video is still {size} bytes after conversion; "
                          f"{platform or 'the platform'} takes at most {spec.max_bytes}")
-    return out
+    return True
 
 
 def _fit(width: int, height: int, max_w: int, max_h: int) -> tuple[int, int]:
@@ -145,7 +159,7 @@ def _fit(width: int, height: int, max_w: int, max_h: int) -> tuple[int, int]:
 
 
 def transcode(data: bytes, probe: Probe, spec: VideoSpec,
-              progress: Callable[[float], None] | None = None) -> bytes:
+              progress: Callable[[float], None] | None, out: BinaryIO) -> None:
     import av
 
     side = limits.MAX_ENCODE_SIDE  # the encoder's memory grows with its frame size
@@ -154,8 +168,7 @@ def transcode(data: bytes, probe: Probe, spec: VideoSpec,
     fps = min(probe.fps or 30, spec.max_fps)
     rate = Fraction(fps).limit_denominator(1001)
     total = max((probe.duration_ms or 1) / 1000, 0.001)
-    buf = io.BytesIO()
-    with av.open(io.BytesIO(data)) as src, av.open(buf, "w", format="mp4") as dst:
+    with av.open(io.BytesIO(data)) as src, av.open(out, "w", format="mp4") as dst:
         vin = src.streams.video[0]
         ain = src.streams.audio[0] if src.streams.audio else None
         vout = dst.add_stream("libx264", rate=rate, options={"crf": "23", "preset": "veryfast",
@@ -171,11 +184,11 @@ def transcode(data: bytes, probe: Probe, spec: VideoSpec,
                     if t + 1e-6 < next_at:
                         continue  # dropping frames to lower the frame rate
                     next_at = t + step
-                    out = frame.reformat(width=width, height=height, format="yuv420p")
-                    out.pts, out.time_base = index, Fraction(1) / rate
+                    picture = frame.reformat(width=width, height=height, format="yuv420p")
+                    picture.pts, picture.time_base = index, Fraction(1) / rate
                     index += 1
-                    dst.mux(vout.encode(out))
-                    if buf.tell() > spec.max_bytes:  # held in memory: stop, don't finish
+                    dst.mux(vout.encode(picture))
+                    if out.tell() > spec.max_bytes:  # too big already: stop, don't finish
                         raise MediaUnfit(f"the video grows past {spec.max_bytes} bytes when "
                                          "converted")
                     if progress and index % 30 == 0:
@@ -189,4 +202,3 @@ def transcode(data: bytes, probe: Probe, spec: VideoSpec,
             dst.mux(aout.encode(None))
     if progress:
         progress(1.0)
-    return buf.getvalue()

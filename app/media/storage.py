@@ -6,13 +6,14 @@ OPENPOST_S3_ENDPOINT_URL for S3-compatible servers, credentials the usual AWS wa
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from app import config, crypto
 
@@ -21,6 +22,8 @@ _KEY = re.compile(r"^[A-Za-z0-9._-]{1,200}$")
 
 class Storage(Protocol):
     def put(self, workspace_id: str, key: str, data: bytes) -> None: ...
+
+    def put_file(self, workspace_id: str, key: str, src: BinaryIO) -> None: ...
 
     def get(self, workspace_id: str, key: str) -> bytes: ...
 
@@ -52,13 +55,21 @@ class LocalStorage:
         return self.root / str(workspace_id) / key
 
     def put(self, workspace_id: str, key: str, data: bytes) -> None:
+        self.put_file(workspace_id, key, io.BytesIO(data))
+
+    def put_file(self, workspace_id: str, key: str, src: BinaryIO) -> None:
+        """Store what `src` holds from where it stands, encrypted chunk by chunk."""
         path = self._path(workspace_id, key)
         path.parent.mkdir(parents=True, exist_ok=True)
         # A name of its own per write: two renditions of one file may be written at once.
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{key}.", suffix=".part",
-                                         delete=False) as tmp:
-            tmp.write(crypto.encrypt(data, _aad(workspace_id, key)))
-        os.replace(tmp.name, path)  # readers never see half a file
+        handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key}.", suffix=".part")
+        try:
+            with os.fdopen(handle, "wb") as f:
+                crypto.encrypt_stream(src, f, _aad(workspace_id, key))
+            os.replace(tmp, path)  # readers never see half a file
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
     def get(self, workspace_id: str, key: str) -> bytes:
         return crypto.decrypt(self._path(workspace_id, key).read_bytes(),
@@ -139,6 +150,11 @@ class S3Storage:
         _check(workspace_id, key)
         self.client.put_object(Bucket=self.bucket, Key=f"{workspace_id}/{key}", Body=data,
                                ServerSideEncryption="AES256")
+
+    def put_file(self, workspace_id: str, key: str, src: BinaryIO) -> None:
+        _check(workspace_id, key)
+        self.client.upload_fileobj(src, self.bucket, f"{workspace_id}/{key}",
+                                   ExtraArgs={"ServerSideEncryption": "AES256"})
 
     def get(self, workspace_id: str, key: str) -> bytes:
         _check(workspace_id, key)

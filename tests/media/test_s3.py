@@ -86,3 +86,12 @@ def test_key_rotation_leaves_s3_media_readable(api, client, db, s3, monkeypatch)
     monkeypatch.setenv("OPENPOST_ENCRYPTION_KEYS", new)
     answer = client.get(f"{url.path}?{url.query}")
     assert answer.status_code == 200 and answer.data == data
+
+
+def test_a_rendition_is_stored_from_its_file(s3):
+    """Video renditions are written to a temporary file and stored from there."""
+    data = b"\x00rendition bytes" * 50_000
+    s3.put_file("ws", "m.tiktok", io.BytesIO(data))
+    assert s3.get("ws", "m.tiktok") == data
+    head = s3.client.head_object(Bucket=s3.bucket, Key="ws/m.tiktok")
+    assert head["ServerSideEncryption"] == "AES256"
