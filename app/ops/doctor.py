@@ -30,7 +30,10 @@ def run(sess: Session) -> dict:
                 "in_flight": w.in_flight, "posts_claimed": w.posts_claimed}
                for w in sess.scalars(sa.select(WorkerHeartbeat)
                                      .order_by(WorkerHeartbeat.last_tick_at.desc()).limit(20))]
-    old_keys = keys.leftovers(sess)
+    try:
+        old_keys = keys.leftovers(sess)
+    except (OSError, ValueError) as exc:  # unreadable media folder, malformed key
+        old_keys = {"error": f"could not check ({type(exc).__name__}: {exc})"}
     sess.rollback()
     return {"ok": migrations and not status.alarming, "database": "reachable",
             "migrations_current": migrations, "workers": workers, "alarm": status.as_json(),
@@ -57,8 +60,13 @@ def render(report: dict) -> str:
         lines.append("ALARM: posts are not being published: " + report["alarm"]["reason"])
     else:
         lines.append("publishing: ok")
-    left = keys.describe(report["older_keys"])
-    lines.append("encryption keys: " + ("everything on the newest key" if not left else
-                                        "still on an older key (run `openpost keys rotate`): "
-                                        + "; ".join(left)))
+    lines.append("encryption keys: " + _keys_line(report["older_keys"]))
     return "\n".join(lines)
+
+
+def _keys_line(older: dict) -> str:
+    if "error" in older:
+        return older["error"]
+    left = keys.describe(older)
+    return ("still on an older key (run `openpost keys rotate`): " + "; ".join(left) if left
+            else "everything on the newest key")
