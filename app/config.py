@@ -42,6 +42,11 @@ def encryption_keys() -> list[str]:
     return [k.strip() for k in raw.split(",") if k.strip()]
 
 
+def max_image_pixels() -> int:
+    """Largest image (width × height) accepted; bigger ones are refused before decoding."""
+    return int(os.environ.get("OPENPOST_MAX_IMAGE_PIXELS", 50_000_000))
+
+
 def platform_api_url(platform: str, default: str) -> str:
     return os.environ.get(f"OPENPOST_{platform.upper()}_API_URL", default).rstrip("/")
 

@@ -1,1 +1,2 @@
-"""The publishing benchmark (`openpost bench`) and the loopback platform it publishes to."""
+"""The publishing benchmark (`openpost bench`) and the loopback platform it publishes to; the
+media memory benchmark (`openpost bench media`)."""

@@ -124,7 +124,7 @@ def _run(sess: Session, job_id: int, payload: dict, attempts: int) -> None:
                            f"{attempts - 1} times; upload the file again or choose another")
         return _settle(sess, job_id, error="interrupted too often")
     try:
-        renditions.rendition(sessions, media, platform, wait=False)
+        renditions.ensure(sessions, media, platform, wait=False)  # made and stored, not read
     except convert.MediaUnfit as exc:
         return _settle(sess, job_id, error=str(exc))
     except renditions.Busy as busy:

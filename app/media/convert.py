@@ -6,9 +6,12 @@ Convert when that meets the spec; refuse with the reason when nothing can (Media
 from __future__ import annotations
 
 import io
+import tempfile
 from collections.abc import Callable
 from fractions import Fraction
+from typing import BinaryIO
 
+from app.media import limits
 from app.media.sniff import Probe
 from app.media.specs import ImageSpec, VideoSpec
 
@@ -18,24 +21,31 @@ class MediaUnfit(Exception):
 
 
 def image_for(data: bytes, spec: ImageSpec, platform: str = "") -> tuple[bytes, str]:
-    """(bytes, content type) of an image that fits `spec`: oriented, metadata stripped."""
-    from PIL import Image, ImageOps
+    """(bytes, content type) of an image that fits `spec`: oriented, metadata stripped.
 
-    with Image.open(io.BytesIO(data)) as src:
+    Memory: at most two frames at full size (the pixel limit), then only resized copies."""
+    from PIL import ImageOps
+
+    image = limits.pillow()
+    try:
+        src = image.open(io.BytesIO(data))
+    except image.DecompressionBombError as exc:  # stored before the limit was lowered
+        raise MediaUnfit(f"the image is too large to convert ({exc})") from exc
+    with src:
+        problem = limits.image_problem(src.width, src.height)
+        if problem:
+            raise MediaUnfit(problem)
         fmt = src.format
-        animated = getattr(src, "is_animated", False)
         aspect = src.width / src.height
         if spec.min_aspect and aspect < spec.min_aspect - 0.005 or \
                 spec.max_aspect and aspect > spec.max_aspect + 0.005:
             raise MediaUnfit(f"{platform or 'the platform'} takes images with an aspect ratio "
                              f"from {spec.min_aspect:.2f} to {spec.max_aspect:.2f} (width/height);"
                              f" this one is {aspect:.2f}")
-        if animated and fmt == "GIF" and "GIF" in spec.formats and len(data) <= spec.max_bytes:
+        if getattr(src, "is_animated", False) and fmt == "GIF" and "GIF" in spec.formats \
+                and len(data) <= spec.max_bytes:
             return data, "image/gif"  # re-encoding would lose the animation
-        img = ImageOps.exif_transpose(src)
-        img.load()
-    if max(img.size) > spec.max_side:
-        img.thumbnail((spec.max_side, spec.max_side), Image.Resampling.LANCZOS)
+        img = ImageOps.exif_transpose(_shrunk(src, spec.max_side))  # turned upright
     keep = fmt if fmt in spec.formats and fmt != "GIF" else "JPEG"
     out = _encode(img, keep)
     if len(out) > spec.max_bytes and "JPEG" in spec.formats:
@@ -44,6 +54,23 @@ def image_for(data: bytes, spec: ImageSpec, platform: str = "") -> tuple[bytes, 
         raise MediaUnfit(f"the image cannot be made smaller than {spec.max_bytes} bytes "
                          f"for {platform or 'the platform'}")
     return out, f"image/{keep.lower()}"
+
+
+def _shrunk(src, side: int):
+    """`src` within side×side (a JPEG decodes already scaled down). An image with alpha is
+    resized premultiplied; that copy is made here and the decoded original let go at once,
+    so no more than two full-size frames are ever held (Pillow's resize would hold three)."""
+    from PIL import Image
+
+    if max(src.size) <= side:
+        return src
+    src.draft(src.mode, (side, side))
+    img, mode = src, src.mode
+    if mode in ("RGBA", "LA"):
+        img = src.convert(mode[:-1] + "a")
+        src.close()
+    img.thumbnail((side, side), Image.Resampling.LANCZOS)
+    return img.convert(mode) if img.mode != mode else img
 
 
 def _encode(img, fmt: str, quality: int = 90) -> bytes:
@@ -102,16 +129,28 @@ def video_needs_transcode(probe: Probe, spec: VideoSpec, size: int) -> bool:
 def video_for(data: bytes, probe: Probe, spec: VideoSpec, platform: str = "",
               progress: Callable[[float], None] | None = None) -> bytes:
     """MP4 (H.264 High, yuv420p, AAC) meeting `spec`, or MediaUnfit with the reasons."""
+    with tempfile.TemporaryFile() as out:
+        if not video_into(data, probe, spec, platform, progress, out):
+            return data
+        out.seek(0)
+        return out.read()
+
+
+def video_into(data: bytes, probe: Probe, spec: VideoSpec, platform: str,
+               progress: Callable[[float], None] | None, out: BinaryIO) -> bool:
+    """Write the MP4 `video_for` makes into the seekable file `out` (so it is never held in
+    memory); False, writing nothing, when `data` meets the spec as it is."""
     problems = video_problems(probe, spec, platform)
     if problems:
         raise MediaUnfit("; ".join(problems))
     if not video_needs_transcode(probe, spec, len(data)):
-        return data
-    out = transcode(data, probe, spec, progress)
-    if len(out) > spec.max_bytes:
-        raise MediaUnfit(f"the video is still {len(out)} bytes after conversion; "
+        return False
+    transcode(data, probe, spec, progress, out)
+    size = out.seek(0, io.SEEK_END)  # the muxer may have left it anywhere
+    if size > spec.max_bytes:
+        raise MediaUnfit(f"the video is still {size} bytes after conversion; "
                          f"{platform or 'the platform'} takes at most {spec.max_bytes}")
-    return out
+    return True
 
 
 def _fit(width: int, height: int, max_w: int, max_h: int) -> tuple[int, int]:
@@ -120,15 +159,16 @@ def _fit(width: int, height: int, max_w: int, max_h: int) -> tuple[int, int]:
 
 
 def transcode(data: bytes, probe: Probe, spec: VideoSpec,
-              progress: Callable[[float], None] | None = None) -> bytes:
+              progress: Callable[[float], None] | None, out: BinaryIO) -> None:
     import av
 
-    width, height = _fit(probe.width, probe.height, spec.max_width, spec.max_height)
+    side = limits.MAX_ENCODE_SIDE  # the encoder's memory grows with its frame size
+    width, height = _fit(probe.width, probe.height, min(spec.max_width, side),
+                         min(spec.max_height, side))
     fps = min(probe.fps or 30, spec.max_fps)
     rate = Fraction(fps).limit_denominator(1001)
     total = max((probe.duration_ms or 1) / 1000, 0.001)
-    buf = io.BytesIO()
-    with av.open(io.BytesIO(data)) as src, av.open(buf, "w", format="mp4") as dst:
+    with av.open(io.BytesIO(data)) as src, av.open(out, "w", format="mp4") as dst:
         vin = src.streams.video[0]
         ain = src.streams.audio[0] if src.streams.audio else None
         vout = dst.add_stream("libx264", rate=rate, options={"crf": "23", "preset": "veryfast",
@@ -144,10 +184,13 @@ def transcode(data: bytes, probe: Probe, spec: VideoSpec,
                     if t + 1e-6 < next_at:
                         continue  # dropping frames to lower the frame rate
                     next_at = t + step
-                    out = frame.reformat(width=width, height=height, format="yuv420p")
-                    out.pts, out.time_base = index, Fraction(1) / rate
+                    picture = frame.reformat(width=width, height=height, format="yuv420p")
+                    picture.pts, picture.time_base = index, Fraction(1) / rate
                     index += 1
-                    dst.mux(vout.encode(out))
+                    dst.mux(vout.encode(picture))
+                    if out.tell() > spec.max_bytes:  # too big already: stop, don't finish
+                        raise MediaUnfit(f"the video grows past {spec.max_bytes} bytes when "
+                                         "converted")
                     if progress and index % 30 == 0:
                         progress(min(t / total, 0.99))
                 else:
@@ -159,4 +202,3 @@ def transcode(data: bytes, probe: Probe, spec: VideoSpec,
             dst.mux(aout.encode(None))
     if progress:
         progress(1.0)
-    return buf.getvalue()

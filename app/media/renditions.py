@@ -14,7 +14,9 @@ Every change is its own short transaction, so the API and the dashboard see it a
 
 from __future__ import annotations
 
+import io
 import secrets
+import tempfile
 import time
 from collections.abc import Callable
 
@@ -22,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
+from app.errors import ValidationFailed
 from app.media import convert, sniff, specs
 from app.media.models import Media
 from app.media.service import original_bytes
@@ -95,9 +98,8 @@ def give_up(sessions: Sessions, media_id, platform: str, reason: str) -> None:
            Media.renditions[platform]["status"].astext.is_distinct_from("ready"))
 
 
-def convert_claimed(sessions: Sessions, media: Media, platform: str, token: str
-                    ) -> tuple[bytes, str]:
-    """Convert a rendition this converter claimed, store it and mark it ready."""
+def convert_claimed(sessions: Sessions, media: Media, platform: str, token: str) -> dict:
+    """Convert a rendition this converter claimed, store it and mark it ready; its state."""
     last = [0.0]
 
     def progress(fraction: float) -> None:
@@ -106,33 +108,50 @@ def convert_claimed(sessions: Sessions, media: Media, platform: str, token: str
             report(sessions, media.id, platform, token, fraction)
 
     data = original_bytes(media)
+    key = f"{media.id}.{platform}"
     try:
         if media.content_type.startswith("image/"):
             out, content_type = convert.image_for(data, specs.IMAGES[platform], platform)
+            storage().put(str(media.workspace_id), key, out)
+            size = len(out)
         else:
-            probe = sniff.probe(data)
-            out = convert.video_for(data, probe, specs.VIDEOS[platform], platform, progress)
-            content_type = "video/mp4" if out is not data else media.content_type
+            content_type, size = _store_video(media, data, platform, key, progress)
     except convert.MediaUnfit as exc:
         _finish(sessions, media.id, platform, {"status": "failed", "error": str(exc)})
         raise
-    key = f"{media.id}.{platform}"
-    storage().put(str(media.workspace_id), key, out)
-    _finish(sessions, media.id, platform, {"status": "ready", "progress": 100, "key": key,
-                                           "content_type": content_type, "size": len(out)})
-    return out, content_type
+    state = {"status": "ready", "progress": 100, "key": key, "content_type": content_type,
+             "size": size}
+    _finish(sessions, media.id, platform, state)
+    return state
 
 
-def rendition(sessions: Sessions, media: Media, platform: str, *, wait: bool = True
-              ) -> tuple[bytes, str]:
-    """(bytes, content type) of `media` as `platform` takes it: the stored rendition when it
-    is ready, else converted now (once). While another converter works on it, wait for its
-    result (or raise Busy when `wait` is false). Raises convert.MediaUnfit with the reason
-    when nothing can make the file acceptable."""
+def _store_video(media: Media, data: bytes, platform: str, key: str, progress
+                 ) -> tuple[str, int]:
+    """(content type, size) of the stored video rendition, converted into a temporary file
+    and stored from there, so the rendition is never held in memory whole."""
+    try:
+        probe = sniff.probe(data)
+    except ValidationFailed as exc:  # stored before a limit it is over
+        raise convert.MediaUnfit(exc.message) from exc
+    with tempfile.TemporaryFile() as out:
+        if not convert.video_into(data, probe, specs.VIDEOS[platform], platform, progress, out):
+            storage().put(str(media.workspace_id), key, data)
+            return media.content_type, len(data)
+        size = out.seek(0, io.SEEK_END)
+        out.seek(0)
+        storage().put_file(str(media.workspace_id), key, out)
+    return "video/mp4", size
+
+
+def ensure(sessions: Sessions, media: Media, platform: str, *, wait: bool = True) -> dict:
+    """The state of `media`'s rendition for `platform` once it is ready (`key`,
+    `content_type`, `size`): converted now (once) when nobody has. While another converter
+    works on it, wait for its result (or raise Busy when `wait` is false). Raises
+    convert.MediaUnfit with the reason when nothing can make the file acceptable."""
     while True:
         known, now = current(sessions, media.id, platform)
         if known.get("status") == "ready":
-            return storage().get(str(media.workspace_id), known["key"]), known["content_type"]
+            return known
         if known.get("status") == "failed":
             raise convert.MediaUnfit(known.get("error") or "the conversion failed")
         token = claim(sessions, media.id, platform)
@@ -141,3 +160,10 @@ def rendition(sessions: Sessions, media: Media, platform: str, *, wait: bool = T
         if not wait:
             raise Busy(float(known.get("lease_until") or now))
         time.sleep(WAIT_POLL_SECONDS)
+
+
+def rendition(sessions: Sessions, media: Media, platform: str, *, wait: bool = True
+              ) -> tuple[bytes, str]:
+    """(bytes, content type) of `media` as `platform` takes it (see `ensure`)."""
+    state = ensure(sessions, media, platform, wait=wait)
+    return storage().get(str(media.workspace_id), state["key"]), state["content_type"]

@@ -8,8 +8,11 @@ from dataclasses import dataclass
 import filetype
 
 from app.errors import ValidationFailed
+from app.media import limits
 
-IMAGE_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
+# Pillow's format for each image type taken (TIFF, BMP, HEIC... are refused as unsupported).
+IMAGE_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF",
+               "image/webp": "WEBP"}
 VIDEO_TYPES = {"video/mp4", "video/quicktime", "video/webm"}
 
 
@@ -40,37 +43,38 @@ def probe(data: bytes) -> Probe:
 
 
 def _probe_image(data: bytes, mime: str) -> Probe:
-    from PIL import Image, UnidentifiedImageError
-
+    """Size and frame count from the header first; only an image within the limits is
+    decoded (every pixel of its first frame: a truncated file fails there)."""
+    image = limits.pillow()
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            img.load()  # decodes every pixel: a truncated file fails here
+        with limits.header_image(data, IMAGE_TYPES[mime]) as img:
+            problem = limits.image_problem(img.width, img.height, getattr(img, "n_frames", 1))
+            if problem:
+                raise ValidationFailed(problem, field="file")
+            img.load()
             return Probe(mime, "image", img.width, img.height)
-    except (OSError, UnidentifiedImageError, SyntaxError, ValueError) as exc:
+    except image.DecompressionBombError as exc:
+        raise ValidationFailed(f"the image is too large to decode ({exc})", field="file") from exc
+    except (OSError, image.UnidentifiedImageError, SyntaxError, ValueError) as exc:
         raise ValidationFailed(f"the image is damaged or truncated ({exc})", field="file") from exc
 
 
 def _probe_video(data: bytes, mime: str) -> Probe:
+    """Tracks, frame size and duration from the container; refused over the limits before
+    any frame is decoded; then every packet read (not decoded) and the first one decoded."""
     import av
 
     try:
         with av.open(io.BytesIO(data)) as container:
-            video = next((s for s in container.streams if s.type == "video"), None)
-            if video is None:
-                raise ValidationFailed("the video has no picture track", field="file")
-            audio = next((s for s in container.streams if s.type == "audio"), None)
-            if video.codec_context is None or (audio is not None and audio.codec_context is None):
-                raise ValidationFailed("the video is damaged or truncated (a track cannot be read)",
-                                       field="file")
-            rate = video.average_rate or video.guessed_rate
-            found = Probe(mime, "video", video.codec_context.width, video.codec_context.height,
-                          duration_ms=int(_duration_s(container, video) * 1000),
-                          fps=float(rate) if rate else None, video_codec=video.codec_context.name,
-                          audio_codec=audio.codec_context.name if audio else None)
-            declared, packets = video.frames, 0
+            video, found = _tracks(container, mime)
+            _within_limits(found, found.duration_ms / 1000)
+            declared, packets, end_s = video.frames, 0, 0.0
             for packet in container.demux(video):
                 if packet.size:
                     packets += 1
+                    if packet.pts is not None and packet.time_base is not None:
+                        end_s = max(end_s, float((packet.pts + (packet.duration or 0))
+                                                 * packet.time_base))
                     if packets == 1:
                         packet.decode()  # the codec must actually read it
     except av.FFmpegError as exc:
@@ -80,7 +84,30 @@ def _probe_video(data: bytes, mime: str) -> Probe:
     if declared and packets < declared:
         raise ValidationFailed(f"the video is truncated: {packets} of {declared} frames present",
                                field="file")
+    _within_limits(found, end_s)  # a container may understate its duration
     return found
+
+
+def _tracks(container, mime: str):
+    """(the picture stream, what the container says about the video)."""
+    video = next((s for s in container.streams if s.type == "video"), None)
+    if video is None:
+        raise ValidationFailed("the video has no picture track", field="file")
+    audio = next((s for s in container.streams if s.type == "audio"), None)
+    if video.codec_context is None or (audio is not None and audio.codec_context is None):
+        raise ValidationFailed("the video is damaged or truncated (a track cannot be read)",
+                               field="file")
+    rate = video.average_rate or video.guessed_rate
+    return video, Probe(mime, "video", video.codec_context.width, video.codec_context.height,
+                        duration_ms=int(_duration_s(container, video) * 1000),
+                        fps=float(rate) if rate else None, video_codec=video.codec_context.name,
+                        audio_codec=audio.codec_context.name if audio else None)
+
+
+def _within_limits(found: Probe, seconds: float) -> None:
+    problem = limits.video_problem(found.width, found.height, seconds)
+    if problem:
+        raise ValidationFailed(problem, field="file")
 
 
 def _duration_s(container, video) -> float:

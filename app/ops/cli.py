@@ -1,4 +1,5 @@
-"""Operator commands: `openpost doctor`, `openpost export`, `openpost keys rotate`, `openpost bench web`."""
+"""Operator commands: `openpost doctor`, `openpost export`, `openpost keys rotate`, `openpost bench web`
+and `openpost bench media`."""
 
 from __future__ import annotations
 
@@ -74,24 +75,42 @@ def keys() -> None:
 
 @keys.command("rotate")
 def keys_rotate() -> None:
-    """Re-encrypt every channel credential and webhook secret with the newest key.
+    """Re-encrypt every channel credential, webhook secret and stored media file with the
+    newest key.
 
-    Put the new key first in OPENPOST_ENCRYPTION_KEYS (keep the old ones after it), run this,
-    then remove the old keys.
+    Put the new key first in OPENPOST_ENCRYPTION_KEYS (keep the old ones after it), run this
+    (again after an interruption: it continues where it stopped), then remove the old keys
+    once it says they can be removed.
     """
+    import time
+
     from app import db
     from app.ops import keys as rotation
 
     _setup()
+    shown = [0.0]
+
+    def progress(seen: int, total: int, done: int, size: int) -> None:
+        if seen == total or time.monotonic() - shown[0] >= 2:
+            shown[0] = time.monotonic()
+            click.echo(f"media files: {seen}/{total} checked, {done} re-encrypted "
+                       f"({size:,} bytes)")
+
     try:
-        counts = rotation.rotate(db.session)
+        counts = rotation.rotate(db.session, progress)
     except rotation.RotationFailed as exc:
         raise click.ClickException(str(exc)) from exc
-    left = rotation.pending(db.session)
-    click.echo("re-encrypted " + ", ".join(f"{n} {name}" for name, n in counts.items()))
-    if any(left.values()):
-        raise click.ClickException(f"still on an older key: {left}")
-    click.echo("every secret is on the newest key; older keys can be removed")
+    click.echo(f"re-encrypted {counts['channels']} channels, {counts['webhook_endpoints']} "
+               f"webhook endpoints, {counts['media_files']} media files "
+               f"({counts['media_bytes']:,} bytes)")
+    if not rotation.media_encrypted_here():
+        click.echo("media files are in S3, encrypted by the provider with its own keys: "
+                   "OPENPOST_ENCRYPTION_KEYS does not cover them")
+    left = rotation.describe(rotation.leftovers(db.session))
+    if left:
+        raise click.ClickException("still on an older key (keep it, run this again): "
+                                   + "; ".join(left))
+    click.echo("everything is on the newest key; older keys can be removed")
 
 
 @click.command("web")
@@ -109,7 +128,17 @@ def bench_web(seconds: float, clients: int, workers: int | None, threads: int,
                   posts=posts)
 
 
+@click.command("media")
+def bench_media() -> None:
+    """Peak memory of one upload check and one conversion at the media limits; prints one
+    JSON line last."""
+    from app.bench import media
+
+    media.main()
+
+
 def register(main: click.Group) -> None:
     main.commands["bench"].add_command(bench_web)
+    main.commands["bench"].add_command(bench_media)
     for command in (doctor, export_command, keys):
         main.add_command(command)

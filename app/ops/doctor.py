@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app import db
 from app.channels import versions
-from app.ops import alarm
+from app.ops import alarm, keys
 from app.ops.models import WorkerHeartbeat
 from app.timeutil import iso
 
@@ -34,12 +34,16 @@ def run(sess: Session, today: date | None = None) -> dict:
                 "in_flight": w.in_flight, "posts_claimed": w.posts_claimed}
                for w in sess.scalars(sa.select(WorkerHeartbeat)
                                      .order_by(WorkerHeartbeat.last_tick_at.desc()).limit(20))]
+    try:
+        old_keys = keys.leftovers(sess)
+    except (OSError, ValueError) as exc:  # unreadable media folder, malformed key
+        old_keys = {"error": f"could not check ({type(exc).__name__}: {exc})"}
     sess.rollback()
     pins = versions.check(today or status.now.date())
     sunset = any(p["level"] == "error" for p in pins)
     return {"ok": migrations and not status.alarming and not sunset, "database": "reachable",
             "migrations_current": migrations, "workers": workers, "alarm": status.as_json(),
-            "api_versions": pins}
+            "api_versions": pins, "older_keys": old_keys}
 
 
 def render(report: dict) -> str:
@@ -64,4 +68,13 @@ def render(report: dict) -> str:
         lines.append("publishing: ok")
     lines.append("api versions:")
     lines += [f"  {versions.describe(p)}" for p in report["api_versions"]]
+    lines.append("encryption keys: " + _keys_line(report["older_keys"]))
     return "\n".join(lines)
+
+
+def _keys_line(older: dict) -> str:
+    if "error" in older:
+        return older["error"]
+    left = keys.describe(older)
+    return ("still on an older key (run `openpost keys rotate`): " + "; ".join(left) if left
+            else "everything on the newest key")

@@ -72,3 +72,30 @@ def test_another_workspaces_file_cannot_be_attached(signed_in, make_channel, mak
     assert db.scalar(sa.select(sa.func.count()).select_from(Post).where(
         Post.workspace_id == signed_in.workspace_id)) == 0
     assert db.get(Media, theirs.id).alt_text == "theirs"
+
+
+def test_an_image_bomb_is_refused_beside_the_upload_field(signed_in, make_channel, db,
+                                                         local_storage):
+    from tests.media.conftest import flat_png
+
+    channel = make_channel(signed_in.workspace_id)
+    answer = _upload(signed_in, channel, flat_png(30000, 30000), name="bomb.png")
+    assert answer.status_code == 422
+    assert re.search(r'<p id="file-error" class="field-error"[^>]*>the image is 30000×30000 '
+                     r'pixels \(900.0 megapixels\); OpenPost takes images up to 50 megapixels',
+                     answer.get_data(as_text=True))
+    assert db.scalar(sa.select(sa.func.count()).select_from(Media)) == 0
+
+
+def test_a_video_over_the_duration_limit_is_refused_beside_the_upload_field(
+        signed_in, make_channel, db, local_storage):
+    from tests.media.conftest import video
+
+    channel = make_channel(signed_in.workspace_id)
+    answer = _upload(signed_in, channel, video(seconds=3601, fps=1, size=(16, 16)),
+                     name="long.mp4")
+    assert answer.status_code == 422
+    assert re.search(r'<p id="file-error" class="field-error"[^>]*>the video is 3601 s long; '
+                     r'OpenPost takes videos up to 3600 s \(60 minutes\)',
+                     answer.get_data(as_text=True))
+    assert db.scalar(sa.select(sa.func.count()).select_from(Media)) == 0

@@ -3,6 +3,8 @@
 import io
 from fractions import Fraction
 
+from app.bench.media import flat_png  # noqa: F401 (the tests' image bombs)
+
 
 def jpeg(width=640, height=480, noise=False, exif_gps=False, fmt="JPEG") -> bytes:
     from PIL import Image
@@ -49,3 +51,4 @@ def video(seconds=1.0, fps=25, size=(160, 120), codec="mpeg4", audio=False,
                 out.mux(astream.encode(frame))
             out.mux(astream.encode(None))
     return buf.getvalue()
+

@@ -66,3 +66,32 @@ def test_backend_from_configuration(s3_endpoint, monkeypatch):
         assert isinstance(chosen, storage.S3Storage) and chosen.bucket == "configured"
     finally:
         storage.use(None)
+
+
+def test_key_rotation_leaves_s3_media_readable(api, client, db, s3, monkeypatch):
+    """S3 objects are encrypted by the provider: OPENPOST_ENCRYPTION_KEYS never covered them."""
+    import base64
+    import secrets
+    from urllib.parse import urlsplit
+
+    from app.ops import keys
+
+    old, new = (base64.urlsafe_b64encode(secrets.token_bytes(32)).decode() for _ in range(2))
+    monkeypatch.setenv("OPENPOST_ENCRYPTION_KEYS", old)
+    data = jpeg(300, 200)
+    url = urlsplit(api.post("/media", data={"file": (io.BytesIO(data), "a.jpg")},
+                            content_type="multipart/form-data").get_json()["url"])
+    monkeypatch.setenv("OPENPOST_ENCRYPTION_KEYS", f"{new},{old}")
+    assert keys.rotate(db)["media_files"] == 0 and keys.pending(db)["media_files"] == 0
+    monkeypatch.setenv("OPENPOST_ENCRYPTION_KEYS", new)
+    answer = client.get(f"{url.path}?{url.query}")
+    assert answer.status_code == 200 and answer.data == data
+
+
+def test_a_rendition_is_stored_from_its_file(s3):
+    """Video renditions are written to a temporary file and stored from there."""
+    data = b"\x00rendition bytes" * 50_000
+    s3.put_file("ws", "m.tiktok", io.BytesIO(data))
+    assert s3.get("ws", "m.tiktok") == data
+    head = s3.client.head_object(Bucket=s3.bucket, Key="ws/m.tiktok")
+    assert head["ServerSideEncryption"] == "AES256"

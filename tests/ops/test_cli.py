@@ -117,3 +117,23 @@ def test_doctor_reports_migrations_behind_without_applying_them(committed, datab
 def test_doctor_when_the_database_is_down(database_url):
     down = openpost("postgresql+psycopg://nobody@127.0.0.1:1/none", "doctor")
     assert down.returncode == 1 and "database: unreachable: OperationalError" in down.stdout
+
+
+def test_doctor_and_keys_rotate_name_media_left_on_an_old_key(committed, database_url, tmp_path):
+    from app.media.storage import LocalStorage
+
+    sess, _name = committed
+    _heartbeat(sess, 0)
+    old = os.environ["OPENPOST_ENCRYPTION_KEYS"]
+    LocalStorage(tmp_path / "media").put(str(uuid.uuid4()), "photo", b"picture bytes" * 1000)
+    new = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    both = {"OPENPOST_ENCRYPTION_KEYS": f"{new},{old}", "OPENPOST_INSTANCE_PATH": str(tmp_path)}
+    before = openpost(database_url, "doctor", env=both)
+    assert "encryption keys: still on an older key" in before.stdout, before.stdout
+    assert "1 media files on key #2 (id " in before.stdout and old not in before.stdout
+    done = openpost(database_url, "keys", "rotate", env=both)
+    assert done.returncode == 0, done.stderr
+    assert "media files: 1/1 checked, 1 re-encrypted (13,033 bytes)" in done.stdout
+    assert "older keys can be removed" in done.stdout
+    after = openpost(database_url, "doctor", env=dict(both, OPENPOST_ENCRYPTION_KEYS=new))
+    assert "encryption keys: everything on the newest key" in after.stdout, after.stdout
