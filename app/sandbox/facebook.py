@@ -277,7 +277,7 @@ def get_object(object_id: str):
         return error
     upload = state().bucket("facebook", "uploads").get(object_id)
     if upload is not None:
-        return json_response({"id": object_id, "file_offset": len(upload["data"])})
+        return json_response({"id": object_id, "file_offset": upload["received"]})
     post = next((p for p in state().posts.get("facebook", []) if p["id"] == object_id), None)
     if post is None:
         return instagram.describe(object_id) or graph_error(
