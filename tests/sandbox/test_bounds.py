@@ -51,10 +51,12 @@ def test_a_delayed_sandbox_request_never_holds_a_second_web_thread(app, signed_i
     auth = {"Authorization": f"Bearer {made['access_token']}"}
     verify = "/sandbox/mastodon/api/v1/accounts/verify_credentials"
     waiter = threading.Thread(target=lambda: mounted.get(verify, headers=auth))
+    log = app.extensions["sandbox"].extensions["sandbox_state"].requests
+    logged = len(log)
     waiter.start()
-    waiters = app.extensions["sandbox"].config["SANDBOX_WAITERS"]
-    while waiters._value:  # the first request is now waiting out its delay
+    while len(log) == logged:  # logged, so about to wait out its delay
         threading.Event().wait(0.01)
+    threading.Event().wait(0.2)
     assert mounted.get(verify, headers=auth).status_code == 200
     assert waiter.is_alive(), "the second answered while the first still waited"
     waiter.join()
