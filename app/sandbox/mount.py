@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, request
 
@@ -23,9 +24,11 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def decide(setting: str | None, serve_host: str | None) -> tuple[bool, str]:
+def decide(setting: str | None, serve_host: str | None,
+           public_url: str | None = None) -> tuple[bool, str]:
     """(mount it?, why). An explicit OPENPOST_SANDBOX wins; unset, only `openpost serve`
-    bound to a loopback address mounts it."""
+    bound to a loopback address mounts it, and only while users reach it on loopback too (a
+    public OPENPOST_PUBLIC_URL means a reverse proxy serves it to the world)."""
     value = (setting or "").strip().lower()
     if value in OFF:
         return False, "OPENPOST_SANDBOX=off"
@@ -35,6 +38,10 @@ def decide(setting: str | None, serve_host: str | None) -> tuple[bool, str]:
         raise ValueError(f"OPENPOST_SANDBOX must be on or off, not {setting!r}")
     if serve_host is None:
         return False, "off by default here; OPENPOST_SANDBOX=on mounts it"
+    public_host = urlsplit(public_url or "").hostname
+    if is_loopback(serve_host) and public_host and not is_loopback(public_host):
+        return False, f"OPENPOST_PUBLIC_URL {public_url} is not a loopback address; " \
+                      "OPENPOST_SANDBOX=on mounts it"
     if is_loopback(serve_host):
         return True, f"openpost serve on the loopback address {serve_host}"
     return False, f"openpost serve on {serve_host}, not a loopback address; " \
@@ -69,7 +76,8 @@ def setup(app: Flask) -> None:
 
     from app.sandbox import create_sandbox
 
-    mounted, why = decide(app.config.get("SANDBOX"), app.config.get("SANDBOX_SERVE_HOST"))
+    mounted, why = decide(app.config.get("SANDBOX"), app.config.get("SANDBOX_SERVE_HOST"),
+                          app.config.get("PUBLIC_URL"))
     log.info("sandbox %s (%s)", "mounted at /sandbox" if mounted else "not mounted", why)
     if not mounted:
         return

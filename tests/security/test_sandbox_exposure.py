@@ -20,7 +20,9 @@ def production_env(monkeypatch, database_url, engine):
 
     monkeypatch.delenv("OPENPOST_SANDBOX", raising=False)
     monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("OPENPOST_PUBLIC_URL", "https://openpost.example")
+    # `serve` sets OPENPOST_PUBLIC_URL when unset: set-then-delete makes the teardown undo that.
+    monkeypatch.setenv("OPENPOST_PUBLIC_URL", "unset")
+    monkeypatch.delenv("OPENPOST_PUBLIC_URL")
     yield monkeypatch
     db.configure_engine(engine)
 
@@ -76,6 +78,15 @@ def test_serve_on_loopback_mounts_the_sandbox_for_trying_it(production_env, capl
     # Mounted, and still closed to anonymous visitors.
     assert _requests_page(app).status_code == 401
     assert "sandbox mounted at /sandbox (openpost serve on the loopback address" in caplog.text
+
+
+def test_serve_on_loopback_behind_a_public_address_does_not_mount_it(production_env, caplog):
+    """The one-machine deployment: serve on loopback behind a reverse proxy."""
+    caplog.set_level(logging.INFO, logger="app.sandbox.mount")
+    production_env.setenv("OPENPOST_PUBLIC_URL", "https://posts.example.org")
+    app = _built_by(["serve", "--host", "127.0.0.1"], production_env)
+    assert _requests_page(app).status_code == 404
+    assert "OPENPOST_PUBLIC_URL https://posts.example.org is not a loopback address" in caplog.text
 
 
 def test_the_setting_wins_both_ways(production_env):
