@@ -17,6 +17,22 @@ FAULT_KINDS = ("5xx", "429", "timeout", "lost", "revoke", "expire")
 MAX_REQUESTS = 500  # the request log keeps the newest
 MAX_POSTS = 1000  # per platform
 MAX_FAULTS = 50  # queued at once, per workspace
+MAX_ACCOUNTS = 5000  # per platform; consent pages make one per visit
+MAX_TOKENS = 20_000
+MAX_CODES = 1000  # authorization codes not yet exchanged
+
+
+class Bounded(dict):
+    """A dict that forgets its oldest entries beyond `limit`."""
+
+    def __init__(self, limit: int, items=()) -> None:
+        super().__init__(items)
+        self.limit = limit
+
+    def __setitem__(self, key, value) -> None:
+        super().__setitem__(key, value)
+        while len(self) > self.limit:
+            del self[next(iter(self))]
 
 
 @dataclass
@@ -75,11 +91,11 @@ class State:
             if workspace is not None:
                 return self._reset_workspace(workspace)
             self.posts: dict[str, deque[dict]] = {}
-            self.tokens: dict[str, Token] = {}
+            self.tokens: dict[str, Token] = Bounded(MAX_TOKENS)
             self.accounts: dict[str, dict[str, dict]] = {}
-            self.owners: dict[str, str] = {}  # account id -> workspace
+            self.owners: dict[str, str] = Bounded(8 * MAX_ACCOUNTS)  # account id -> workspace
             self.faults: list[Fault] = []
-            self.codes: dict[str, dict] = {}
+            self.codes: dict[str, dict] = Bounded(MAX_CODES)
             self.extra: dict[str, dict] = {}
             self.requests: deque[dict] = deque(maxlen=MAX_REQUESTS)
             self.sequence = 1_800_000_000_000_000_000
@@ -89,7 +105,8 @@ class State:
         for accounts in self.accounts.values():
             for account_id in mine & accounts.keys():
                 del accounts[account_id]
-        self.tokens = {v: t for v, t in self.tokens.items() if t.workspace != workspace}
+        self.tokens = Bounded(MAX_TOKENS, ((v, t) for v, t in self.tokens.items()
+                                           if t.workspace != workspace))
         for platform, posts in self.posts.items():
             self.posts[platform] = deque((p for p in posts if p.get("workspace") != workspace),
                                          maxlen=MAX_POSTS)
@@ -98,7 +115,8 @@ class State:
                               maxlen=MAX_REQUESTS)
         for tables in self.extra.values():
             tables.pop(f"settings:{workspace}", None)
-        self.owners = {a: w for a, w in self.owners.items() if w != workspace}
+        self.owners = Bounded(8 * MAX_ACCOUNTS,
+                              ((a, w) for a, w in self.owners.items() if w != workspace))
 
     def next_id(self) -> str:
         with self.lock:
@@ -129,7 +147,7 @@ class State:
     def add_account(self, platform: str, account_id: str, **info) -> dict:
         with self.lock:
             account = {"id": account_id, **info}
-            self.accounts.setdefault(platform, {})[account_id] = account
+            self.accounts.setdefault(platform, Bounded(MAX_ACCOUNTS))[account_id] = account
             if self.workspace is not None:
                 self.owners[account_id] = self.workspace
             return account

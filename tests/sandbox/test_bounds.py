@@ -87,6 +87,21 @@ def test_the_request_log_keeps_only_the_newest():
     assert log[-1]["form"]["status"] == f"n{MAX_REQUESTS + 49}"
 
 
+def test_consent_visits_do_not_pile_up_codes_and_accounts(monkeypatch):
+    from app.sandbox import state as sandbox_state
+
+    monkeypatch.setattr(sandbox_state, "MAX_CODES", 20)
+    monkeypatch.setattr(sandbox_state, "MAX_ACCOUNTS", 30)
+    sandbox = create_sandbox(callbacks=["http://localhost"])
+    web = sandbox.test_client()
+    for _ in range(60):
+        visit = web.get("/linkedin/oauth/v2/authorization",
+                        query_string={"redirect_uri": "http://localhost/channels/callback/linkedin"})
+        assert visit.status_code == 302
+    memory = sandbox.extensions["sandbox_state"]
+    assert len(memory.codes) == 20 and len(memory.accounts["linkedin"]) == 30
+
+
 def test_control_routes_of_the_standalone_sandbox_answer_only_loopback():
     sandbox = create_sandbox()
     remote, local = sandbox.test_client(), sandbox.test_client()
