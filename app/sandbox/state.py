@@ -20,6 +20,7 @@ MAX_FAULTS = 50  # queued at once, per workspace
 MAX_ACCOUNTS = 5000  # per platform; consent pages make one per visit
 MAX_TOKENS = 20_000
 MAX_CODES = 1000  # authorization codes not yet exchanged
+MAX_ITEMS = 5000  # per platform table (media, containers, uploads, apps...)
 
 
 class Bounded(dict):
@@ -135,9 +136,9 @@ class State:
             self.requests.append({**entry, "workspace": self.workspace})
 
     def bucket(self, platform: str, name: str) -> dict:
-        """A platform's own table (media, containers, apps...)."""
+        """A platform's own table (media, containers, apps...), keeping its newest items."""
         with self.lock:
-            return self.extra.setdefault(platform, {}).setdefault(name, {})
+            return self.extra.setdefault(platform, {}).setdefault(name, Bounded(MAX_ITEMS))
 
     def settings(self, platform: str) -> dict:
         """The switches of the workspace being served (each workspace sets its own)."""
