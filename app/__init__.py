@@ -18,8 +18,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     setup_database(app)
     setup_requests(app)
     setup_auth(app)
+    setup_sandbox(app)  # before the proxy fix wraps the WSGI app, so /sandbox gets it too
     register_blueprints(app)
-    setup_sandbox(app)
     return app
 
 
