@@ -202,7 +202,7 @@ def sandbox(host: str, port: int) -> None:
 
     server = SandboxServer(host, port, quiet=False)
     click.echo(f"sandbox on {server.url}: /x, /bluesky/xrpc, /mastodon, /threads, /instagram, "
-               "/facebook, /linkedin, /tiktok, /_control "
+               "/facebook, /linkedin, /tiktok, /_control (loopback clients only) "
                f"(e.g. OPENPOST_X_API_URL={server.url}/x)  Ctrl-C stops it")
     try:
         server.serve_forever()
