@@ -1,6 +1,4 @@
-"""The sandbox's control endpoint: make accounts, queue faults, read what was posted.
-
-Each answer covers only the workspace being served (guard.py decides whose that is)."""
+"""The sandbox's control endpoint: accounts, faults, posts and log, of one workspace at a time."""
 
 from __future__ import annotations
 
@@ -10,7 +8,7 @@ from flask import Blueprint, request
 
 from app.sandbox import bluesky, facebook, instagram, linkedin, mastodon, threads, tiktok, x
 from app.sandbox.core import MAX_DELAY, json_response, state
-from app.sandbox.state import FAULT_KINDS, MAX_FAULTS, Fault
+from app.sandbox.state import FAULT_KINDS, Fault, QueueFull
 
 bp = Blueprint("sandbox_control", __name__, url_prefix="/_control")
 SOCIAL = {"instagram": instagram, "facebook": facebook, "linkedin": linkedin, "tiktok": tiktok}
@@ -68,10 +66,11 @@ def add_fault():
     if isinstance(numbers, str):
         return json_response({"error": numbers}, 400)
     count, reset_in, delay, after = numbers
-    if not state().add_fault(Fault(body["platform"], str(body["op"]), body["kind"], count,
-                                   reset_in, delay, after)):
-        return json_response({"error": f"at most {MAX_FAULTS} faults may wait at once; "
-                                       "reset to clear them"}, 409)
+    try:
+        state().add_fault(Fault(body["platform"], str(body["op"]), body["kind"], count,
+                                reset_in, delay, after))
+    except QueueFull as exc:
+        return json_response({"error": str(exc)}, 409)
     return json_response({"ok": True}, 201)
 
 

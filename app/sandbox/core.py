@@ -1,5 +1,4 @@
-"""What the platform fakes share: fault injection around an operation, bearer tokens, JSON,
-the request log (bounded, secrets masked) and whose workspace a request serves."""
+"""What the platform fakes share: faults, bearer tokens, JSON, the masked request log."""
 
 from __future__ import annotations
 

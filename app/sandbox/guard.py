@@ -1,5 +1,4 @@
-"""Who may use the sandbox and how much: body caps, the control routes' gate (a workspace
-admin inside the app, loopback clients on a standalone sandbox), registered OAuth callbacks."""
+"""Who may use the sandbox and how much: body caps, the control gate, registered callbacks."""
 
 from __future__ import annotations
 
@@ -31,7 +30,8 @@ def _limit_body() -> None:
 
 
 def loopback_only() -> None:
-    """The standalone sandbox's control routes: only for clients on this machine."""
+    """The standalone sandbox's control gate: clients on this machine only (inside the app,
+    mount.admin_gate lets a signed-in workspace owner or admin in instead)."""
     try:
         local = ipaddress.ip_address(request.remote_addr or "").is_loopback
     except ValueError:

@@ -1,5 +1,4 @@
-"""Whether the app mounts the sandbox under /sandbox (DESIGN.md §5: OPENPOST_SANDBOX), and
-the gate that lets only a signed-in workspace admin use its control routes there."""
+"""Whether the app mounts the sandbox under /sandbox, and who may use its controls there."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""The sandbox's memory: accounts, tokens, created posts (to count duplicates) and queued faults.
-
-Inside the app every account belongs to the workspace that made it; the requests made with
-its credentials, the posts, faults and settings are that workspace's, and nobody else's."""
+"""The sandbox's memory: accounts, tokens, posts, faults, each tagged with its workspace."""
 
 from __future__ import annotations
 
@@ -21,6 +18,10 @@ MAX_ACCOUNTS = 5000  # per platform; consent pages make one per visit
 MAX_TOKENS = 20_000
 MAX_CODES = 1000  # authorization codes not yet exchanged
 MAX_ITEMS = 5000  # per platform table (media, containers, uploads, apps...)
+
+
+class QueueFull(Exception):
+    """A workspace already has as many faults waiting as it may."""
 
 
 class Bounded(dict):
@@ -62,7 +63,9 @@ class Fault:
 
 class State:
     """Everything one sandbox knows; one lock, because the server is threaded. `workspace` is
-    whose request this thread is serving (None: the standalone sandbox's single user)."""
+    whose request this thread is serving (None: the standalone sandbox's single user). Inside
+    the app every account belongs to the workspace that made it; the requests made with its
+    credentials, its posts, faults and settings are that workspace's and nobody else's."""
 
     def __init__(self) -> None:
         self.lock = threading.RLock()
@@ -175,14 +178,14 @@ class State:
                 if token.platform == platform and token.account == account:
                     token.revoked = True
 
-    def add_fault(self, fault: Fault) -> bool:
-        """Queue `fault` for the workspace being served; False when its queue is full."""
+    def add_fault(self, fault: Fault) -> None:
+        """Queue `fault` for the workspace being served (QueueFull past MAX_FAULTS)."""
         with self.lock:
             fault.workspace = self.workspace
             if sum(f.workspace == fault.workspace for f in self.faults) >= MAX_FAULTS:
-                return False
+                raise QueueFull(f"at most {MAX_FAULTS} faults may wait at once; reset to "
+                                "clear them")
             self.faults.append(fault)
-            return True
 
     def take_fault(self, platform: str, op: str) -> Fault | None:
         with self.lock:

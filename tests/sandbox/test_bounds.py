@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from app.sandbox import create_sandbox
-from app.sandbox.state import MAX_REQUESTS
+from app.sandbox.state import MAX_FAULTS, MAX_REQUESTS
 from tests.conftest import login
 
 
@@ -26,6 +26,10 @@ def test_fault_delays_and_counts_are_capped(sandbox):
     assert fault(count="many").json()["error"] == "count must be a number"
     assert fault(delay=1.5, count=3).status_code == 201
     assert sandbox.state.faults[0].delay == 1.5
+    for _ in range(MAX_FAULTS - 1):
+        assert fault().status_code == 201
+    full = fault()
+    assert full.status_code == 409 and f"at most {MAX_FAULTS} faults" in full.json()["error"]
 
 
 @pytest.fixture
