@@ -48,6 +48,8 @@ def _serve() -> None:
         workspace = current_app.config["SANDBOX_CONTROL_GATE"]()
     else:
         workspace = caller_workspace()
+        if workspace is None and request.method == "GET":
+            workspace = current_app.config["SANDBOX_BROWSER_WORKSPACE"]()
     state().serve(workspace)
 
 
@@ -57,6 +59,7 @@ def _error(exc):
 
 def init_app(sandbox: Flask) -> None:
     sandbox.config.setdefault("SANDBOX_CONTROL_GATE", loopback_only)
+    sandbox.config.setdefault("SANDBOX_BROWSER_WORKSPACE", lambda: None)
     sandbox.before_request(_serve)
     sandbox.teardown_request(lambda _exc=None: state().serve(None))
     for code in (401, 403, 413):

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, request
+from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
 ON, OFF = ("on", "1", "true", "yes"), ("off", "0", "false", "no")
@@ -69,6 +70,19 @@ def admin_gate(main: Flask) -> Callable[[], str]:
     return gate
 
 
+def browser_workspace(main: Flask) -> Callable[[], str | None]:
+    """Whose sandbox a request without credentials serves (a consent page visited while signed
+    in as a workspace owner or admin: the accounts it makes are that workspace's), else None."""
+    def lookup() -> str | None:
+        if main.config["SESSION_COOKIE_NAME"] not in request.cookies:
+            return None
+        try:
+            return admin_gate(main)()
+        except HTTPException:
+            return None
+    return lookup
+
+
 def setup(app: Flask) -> None:
     """Mount the fake platforms under /sandbox when asked to, and say so in the log."""
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
@@ -82,5 +96,6 @@ def setup(app: Flask) -> None:
         return
     sandbox = create_sandbox(callbacks=[app.config["PUBLIC_URL"]], control_gate=admin_gate(app),
                              waiters=WAITERS)
+    sandbox.config["SANDBOX_BROWSER_WORKSPACE"] = browser_workspace(app)
     app.extensions["sandbox"] = sandbox
     app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/sandbox": sandbox})

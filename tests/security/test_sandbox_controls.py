@@ -123,3 +123,29 @@ def test_the_request_log_never_shows_a_token_or_password(app, db, two_admins):
     assert "createSession" in shown or "session" in shown
     assert made["access_token"] not in shown and bsky["password"] not in shown
     assert made["access_token"][-4:] in shown, "masked, yet tokens can be told apart"
+
+
+def test_a_consent_given_while_signed_in_makes_that_workspaces_account(app, db, two_admins):
+    from urllib.parse import parse_qs, urlsplit
+
+    from app.channels.oauth import pkce_pair
+
+    a, b = two_admins
+    verifier, challenge = pkce_pair()
+    callback = "http://localhost/channels/callback/x"
+    consent = a.get("/sandbox/x/i/oauth2/authorize", query_string={
+        "redirect_uri": callback, "state": "s", "code_challenge": challenge,
+        "code_challenge_method": "S256"})
+    assert consent.status_code == 302
+    code = parse_qs(urlsplit(consent.location).query)["code"][0]
+    mounted = httpx.Client(transport=httpx.WSGITransport(app=app.wsgi_app),
+                           base_url="http://localhost")
+    tokens = mounted.post("/sandbox/x/2/oauth2/token", data={
+        "grant_type": "authorization_code", "code": code, "code_verifier": verifier,
+        "redirect_uri": callback})
+    assert tokens.status_code == 200
+    assert [r["op"] for r in _control(a, "get", "requests",
+                                      query_string={"platform": "x"}).get_json()["data"]] \
+        == ["token"]
+    assert _control(b, "get", "requests", query_string={"platform": "x"}).get_json()["data"] \
+        == []
