@@ -18,8 +18,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     setup_database(app)
     setup_requests(app)
     setup_auth(app)
+    setup_sandbox(app)  # before the proxy fix wraps the WSGI app, so /sandbox gets it too
     register_blueprints(app)
-    setup_sandbox(app)
     return app
 
 
@@ -52,19 +52,11 @@ def setup_auth(app: Flask) -> None:
 
 
 def setup_sandbox(app: Flask) -> None:
-    """The fake platforms under /sandbox, so a new user can try publishing without an account
-    (OPENPOST_SANDBOX=off removes them)."""
-    import os
+    """The fake platforms under /sandbox, so a new user can try publishing without an account:
+    only for `openpost serve` on loopback or with OPENPOST_SANDBOX=on (app/sandbox/mount.py)."""
+    from app.sandbox import mount
 
-    from werkzeug.middleware.dispatcher import DispatcherMiddleware
-
-    from app.sandbox import create_sandbox
-
-    if os.environ.get("OPENPOST_SANDBOX", "on").lower() in ("off", "0", "false", "no"):
-        return
-    sandbox = create_sandbox()
-    app.extensions["sandbox"] = sandbox
-    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/sandbox": sandbox})
+    mount.setup(app)
 
 
 def register_blueprints(app: Flask) -> None:

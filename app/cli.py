@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from functools import partial
 
 import click
 
@@ -26,10 +27,10 @@ def _prepared_url() -> str:
     return url
 
 
-def _app():
+def _app(**overrides):
     from app import create_app
 
-    return create_app()
+    return create_app(overrides)
 
 
 @main.command()
@@ -49,10 +50,12 @@ def serve(host: str, port: int) -> None:
 
         engine_hooks.start_in_web_process()
 
-    Gunicorn(_app, {"bind": f"{host}:{port}", "workers": 1, "threads": 8,
-                    "worker_class": "gthread", "post_worker_init": post_worker_init,
-                    "accesslog": "-", "access_log_format": ACCESS_LOG,
-                    "graceful_timeout": 30}).run()
+    # The sandbox is mounted by default only when this bind is loopback (the try-it path).
+    Gunicorn(partial(_app, SANDBOX_SERVE_HOST=host),
+             {"bind": f"{host}:{port}", "workers": 1, "threads": 8,
+              "worker_class": "gthread", "post_worker_init": post_worker_init,
+              "accesslog": "-", "access_log_format": ACCESS_LOG,
+              "graceful_timeout": 30}).run()
 
 
 @main.command()
@@ -199,7 +202,7 @@ def sandbox(host: str, port: int) -> None:
 
     server = SandboxServer(host, port, quiet=False)
     click.echo(f"sandbox on {server.url}: /x, /bluesky/xrpc, /mastodon, /threads, /instagram, "
-               "/facebook, /linkedin, /tiktok, /_control "
+               "/facebook, /linkedin, /tiktok, /_control (loopback clients only) "
                f"(e.g. OPENPOST_X_API_URL={server.url}/x)  Ctrl-C stops it")
     try:
         server.serve_forever()

@@ -79,4 +79,8 @@ def load() -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "WTF_CSRF_SSL_STRICT": secure,
         "RUN_SCHEDULER": False,
+        # The fake platforms under /sandbox (app/sandbox/mount.py): on, off, or unset (on only
+        # for `openpost serve` bound to loopback, which sets SANDBOX_SERVE_HOST).
+        "SANDBOX": os.environ.get("OPENPOST_SANDBOX", ""),
+        "SANDBOX_SERVE_HOST": None,
     }

@@ -86,8 +86,9 @@ def engine(database_url):
 def app(database_url, engine):
     from app import create_app
 
+    # The fake platforms under /sandbox are opted into: the dashboard's sandbox tests use them.
     return create_app({"TESTING": True, "DATABASE_URL": database_url, "ENGINE": engine,
-                       "SERVER_NAME": "localhost"})
+                       "SERVER_NAME": "localhost", "SANDBOX": "on"})
 
 
 @pytest.fixture
@@ -184,7 +185,8 @@ def sandbox_server():
     """The platform fakes on a random loopback port, for the whole run."""
     from app.sandbox.server import SandboxServer
 
-    server = SandboxServer().start()
+    # Its consent pages return to the test app's own callback address.
+    server = SandboxServer(callbacks=["http://localhost"]).start()
     yield server
     server.stop()
 

@@ -28,6 +28,11 @@ def connect_url(platform: str) -> str:
     return f"/channels/connect/{platform}"
 
 
+def sandbox_link() -> str | None:
+    """The sandbox's connect page, when this server mounts the sandbox (else no link)."""
+    return connect_url(SANDBOX) if "sandbox" in current_app.extensions else None
+
+
 def disconnected_channels(sess, workspace_id) -> list[Channel]:
     return list(sess.scalars(sa.select(Channel).where(
         Channel.workspace_id == workspace_id, Channel.status == "disconnected")
@@ -46,7 +51,7 @@ def timezone_names() -> list[str]:
 def index():
     channels = service.list_channels(db.session, current_workspace_id())
     return render("channels/index.html", channels=channels, zones=timezone_names(),
-                  sandbox_url=connect_url(SANDBOX))
+                  sandbox_url=sandbox_link())
 
 
 def _row(channel: Channel, error: str | None = None, status: int = 200, field: str = "actions"):

@@ -139,7 +139,9 @@ def connect_sandbox():
         abort(404, description="the sandbox is switched off on this server")
     base = f"{current_app.config['PUBLIC_URL']}/sandbox"
     platform = request.form.get("platform", "mastodon")
-    with sandbox.app_context():
+    # The new account is this workspace's: its sandbox controls show and reset only it.
+    workspace = str(current_workspace_id())
+    with sandbox.app_context(), sandbox.extensions["sandbox_state"].acting_for(workspace):
         if platform == "bluesky":
             account = fake_bluesky.new_account(f"demo-{secrets.token_hex(4)}.sandbox",
                                                secrets.token_urlsafe(12))

@@ -10,7 +10,7 @@ from flask_login import login_required
 
 from app import db
 from app.auth.web_auth import actor, current_membership, current_workspace_id, require_setup_done
-from app.channels.pages import SANDBOX, connect_url
+from app.channels.pages import sandbox_link
 from app.channels.service import get_channel, list_channels
 from app.errors import DomainError, ValidationFailed
 from app.posts import calendar, reads, service
@@ -82,7 +82,7 @@ def index():
     posts = reads.list_posts(db.session, workspace_id, limit=LIST_LIMIT, **_filters(tz_name))
     return render("posts/index.html", "posts/_list.html", posts=posts, channels=channels,
                   args=request.args, states=[s.value for s in PostState], tz_name=tz_name,
-                  sandbox_url=connect_url(SANDBOX), **_page_links(posts))
+                  sandbox_url=sandbox_link(), **_page_links(posts))
 
 
 def _page_links(posts: list) -> dict:

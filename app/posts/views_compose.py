@@ -7,7 +7,7 @@ from flask_login import login_required
 
 from app import db
 from app.auth.web_auth import actor, current_membership, current_workspace_id, require_setup_done
-from app.channels.pages import SANDBOX, connect_url, timezone_names
+from app.channels.pages import sandbox_link, timezone_names
 from app.channels.service import list_channels
 from app.errors import DomainError
 from app.media import conversions
@@ -60,7 +60,7 @@ def _page(draft: compose.Draft, errors: dict | None = None, status: int = 200,
                   channels=channels, previews=compose.previews(chosen, draft), library=library,
                   panels=compose.panels(db.session, workspace_id, draft, chosen, fresh),
                   board=conversions.board(db.session, workspace_id, draft.media_ids, chosen),
-                  errors=errors or {}, zones=timezone_names(), sandbox_url=connect_url(SANDBOX),
+                  errors=errors or {}, zones=timezone_names(), sandbox_url=sandbox_link(),
                   labels=STATUS_LABELS)
 
 

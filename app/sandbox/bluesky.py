@@ -14,6 +14,7 @@ from flask import Blueprint, request
 
 from app.channels.bluesky import tid
 from app.sandbox.core import bearer, faulty, json_response, rate_reset, state
+from app.sandbox.guard import media_upload
 
 bp = Blueprint("sandbox_bluesky", __name__, url_prefix="/bluesky/xrpc")
 ACCESS_LIFETIME = 120 * 60
@@ -209,6 +210,7 @@ def get_record():
 
 
 @bp.post("/com.atproto.repo.uploadBlob")
+@media_upload
 @faulty("bluesky", "upload", ERRORS, _token)
 def upload_blob():
     _token_, error = _session_of()

@@ -12,6 +12,7 @@ from flask import Blueprint, request
 
 from app.sandbox.bluesky import ERRORS, did_web, xrpc_error
 from app.sandbox.core import bearer, faulty, json_response, state
+from app.sandbox.guard import media_upload
 from app.sandbox.pull import settings
 
 bp = Blueprint("sandbox_bluesky_video", __name__, url_prefix="/bluesky-video/xrpc")
@@ -79,6 +80,7 @@ def _status(job: dict) -> dict:
 
 
 @bp.post("/app.bsky.video.uploadVideo")
+@media_upload
 @faulty("bluesky", "video_upload", ERRORS)
 def upload_video():
     did, error = _service_token("com.atproto.repo.uploadBlob")

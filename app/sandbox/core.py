@@ -1,14 +1,21 @@
-"""What the platform fakes share: fault injection around an operation, bearer tokens, JSON."""
+"""What the platform fakes share: faults, bearer tokens, JSON, the masked request log."""
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 
 from flask import current_app, jsonify, request
 
 from app.sandbox.state import Fault, State, Token
+
+SECRET_FIELDS = frozenset({"access_token", "refresh_token", "password", "app_password",
+                           "client_secret", "code_verifier", "input_token", "fb_exchange_token",
+                           "token", "authorization", "accessjwt", "refreshjwt"})
+MAX_LOGGED_BYTES = 64 * 1024  # a bigger body is logged by its size alone
+MAX_DELAY = 10.0  # seconds a fault may hold a request
 
 
 def state() -> State:
@@ -27,17 +34,86 @@ def json_response(body, status: int = 200, headers: dict | None = None):
     return response
 
 
+def mask(value: str) -> str:
+    """A secret as the log shows it: enough to tell two apart, never enough to use one."""
+    return f"…{value[-4:]}" if len(value) >= 16 else "…"
+
+
+def _masked_field(name: str, value) -> object:
+    if name == "authorization" and " " in str(value).strip():
+        scheme, _, rest = str(value).strip().partition(" ")
+        return f"{scheme} {mask(rest.strip())}"
+    return mask(str(value))
+
+
+def masked(data):
+    """`data` with the value of every secret-named field masked, however deep."""
+    if isinstance(data, dict):
+        return {k: _masked_field(str(k).lower(), v) if str(k).lower() in SECRET_FIELDS and v
+                else masked(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [masked(v) for v in data]
+    return data
+
+
+def _body() -> dict:
+    size = request.content_length or 0
+    if size > MAX_LOGGED_BYTES:
+        return {"json": None, "form": None, "body_bytes": size}
+    body = request.get_json(silent=True) if request.is_json else None
+    return {"json": masked(body), "form": masked(request.form.to_dict()) if request.form else None}
+
+
 def log_request(platform: str, op: str) -> None:
     """Keep what was sent, so tests can check requests against the official specs."""
+    headers = {**request.environ.get("sandbox.raw_headers", {}),
+               **{k.lower(): v for k, v in request.headers.items()}}
+    state().log({"platform": platform, "op": op, "method": request.method, "path": request.path,
+                 **_body(), "files": sorted(request.files) if request.files else None,
+                 "args": masked(request.args.to_dict()), "headers": masked(headers)})
+
+
+def _credentials() -> Iterator[str]:
+    _scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if value.strip():
+        yield value.strip()
+    for name in ("access_token", "refresh_token", "input_token", "fb_exchange_token"):
+        if request.values.get(name):
+            yield request.values[name]
+
+
+def caller_workspace() -> str | None:
+    """Whose sandbox account the request's credential (token, code or handle) belongs to."""
+    st = state()
+    for value in _credentials():
+        if value in st.tokens:
+            return st.tokens[value].workspace
+        claims = st.bucket("bluesky", "service_tokens").get(value)
+        if claims:
+            return st.owners.get(claims["did"])
+    grant = st.codes.get(request.values.get("code") or "")
+    if grant:
+        return st.owners.get(grant.get("account", ""))
     body = request.get_json(silent=True) if request.is_json else None
-    with state().lock:
-        state().requests.append({"platform": platform, "op": op, "method": request.method,
-                                 "path": request.path, "json": body,
-                                 "form": request.form.to_dict() if request.form else None,
-                                 "files": sorted(request.files) if request.files else None,
-                                 "args": request.args.to_dict(),
-                                 "headers": {**request.environ.get("sandbox.raw_headers", {}),
-                                             **{k.lower(): v for k, v in request.headers.items()}}})
+    if isinstance(body, dict) and isinstance(body.get("identifier"), str):
+        wanted = body["identifier"].lstrip("@").lower()
+        return next((st.owners.get(a["did"]) for a in st.accounts.get("bluesky", {}).values()
+                     if wanted in (a["handle"].lower(), a["did"])), None)
+    return None
+
+
+def hold(seconds: float) -> None:
+    """Wait out a fault's delay. Inside the app only one request at a time may wait (the
+    others answer at once), so faults can never tie up the dashboard's threads."""
+    seconds = min(seconds, MAX_DELAY)
+    waiters: threading.Semaphore | None = current_app.config.get("SANDBOX_WAITERS")
+    if waiters is None:
+        time.sleep(seconds)
+    elif waiters.acquire(blocking=False):
+        try:
+            time.sleep(seconds)
+        finally:
+            waiters.release()
 
 
 def faulty(platform: str, op: str, errors: dict[str, Callable[[Fault], object]],
@@ -69,10 +145,10 @@ def faulty(platform: str, op: str, errors: dict[str, Callable[[Fault], object]],
                 view(*args, **kwargs)
                 return errors["5xx"](fault)
             if fault.kind == "timeout":
-                time.sleep(fault.delay)
+                hold(fault.delay)
                 return errors["5xx"](fault)
             response = view(*args, **kwargs)
-            time.sleep(fault.delay)
+            hold(fault.delay)
             return response
         return wrapper
     return decorate

@@ -8,12 +8,12 @@ import json
 import re
 import secrets
 import time
-from urllib.parse import urlencode
 
-from flask import Blueprint, redirect, request
+from flask import Blueprint, request
 
 from app.sandbox import instagram
 from app.sandbox.core import faulty, json_response, state
+from app.sandbox.guard import back_to, callback, media_upload
 from app.sandbox.pull import settings
 from app.sandbox.threads import ERRORS, graph_error
 from app.sandbox.versions import graph_versioned
@@ -98,6 +98,7 @@ def control_instagram(body: dict) -> dict:
 
 @bp.get("/dialog/oauth")
 def authorize():
+    back = callback(request.args.get("redirect_uri"), "facebook", "instagram")
     user = state().add_account("facebook", state().next_id(), name="Sandbox User", kind="user")
     user["pages"] = []
     for wanted in settings("facebook").get("consent_pages") or CONSENT_PAGES:
@@ -107,8 +108,7 @@ def authorize():
         user["pages"].append(page["id"])
     code = secrets.token_urlsafe(16)
     state().codes[code] = {"account": user["id"], "redirect_uri": request.args.get("redirect_uri")}
-    query = urlencode({"code": code, "state": request.args.get("state", "")})
-    return redirect(f"{request.args.get('redirect_uri')}?{query}")
+    return back_to(back, {"code": code, "state": request.args.get("state", "")})
 
 
 @bp.get(f"{V}/oauth/access_token")
@@ -166,6 +166,7 @@ def _page(page_id: str):
 
 
 @bp.post(f"{V}/<page_id>/photos")
+@media_upload
 @faulty("facebook", "photo", ERRORS, _token)
 def photo(page_id: str):
     _page_, error = _page(page_id)
@@ -250,12 +251,13 @@ def start_upload(app_id: str):
     if app_id != APP_ID or not length.isdigit() or not _value("file_type"):
         return graph_error("(#100) file_length, file_type and a valid app id are required", 100)
     session = f"upload:{secrets.token_urlsafe(12)}"
-    state().bucket("facebook", "uploads")[session] = {"length": int(length), "data": b"",
+    state().bucket("facebook", "uploads")[session] = {"length": int(length), "received": 0,
                                                       "type": _value("file_type")}
     return json_response({"id": session})
 
 
 @bp.post(f"{V}/<session_id>")
+@media_upload
 @faulty("facebook", "transfer", ERRORS, _token)
 def transfer(session_id: str):
     _who_, error = _who()
@@ -266,13 +268,13 @@ def transfer(session_id: str):
         return graph_error("(#100) Invalid upload session", 100)
     offset = request.environ.get("sandbox.raw_headers", {}).get("file_offset", "")
     with state().lock:
-        if not offset.isdigit() or int(offset) != len(upload["data"]):
-            return graph_error(f"(#100) file_offset must be {len(upload['data'])}", 100)
-        upload["data"] += request.get_data()
-        if len(upload["data"]) > upload["length"]:
+        if not offset.isdigit() or int(offset) != upload["received"]:
+            return graph_error(f"(#100) file_offset must be {upload['received']}", 100)
+        upload["received"] += len(request.get_data())  # only the count is kept
+        if upload["received"] > upload["length"]:
             return graph_error("(#100) more bytes than file_length", 100)
-        if len(upload["data"]) < upload["length"]:
-            return json_response({"file_offset": len(upload["data"])})
+        if upload["received"] < upload["length"]:
+            return json_response({"file_offset": upload["received"]})
         upload["handle"] = upload.get("handle") or f"2:{secrets.token_urlsafe(24)}"
     return json_response({"h": upload["handle"]})
 
@@ -291,7 +293,7 @@ def video(page_id: str):
     video_id = state().next_id()
     state().record("facebook", {"id": video_id, "account": page_id, "kind": "video",
                                 "message": _value("description") or "", "title": _value("title"),
-                                "bytes": len(upload["data"]),
+                                "bytes": upload["received"],
                                 "permalink": f"https://www.facebook.com/{page_id}/videos/{video_id}"})
     return json_response({"id": video_id})
 
@@ -303,7 +305,7 @@ def get_object(object_id: str):
         return error
     upload = state().bucket("facebook", "uploads").get(object_id)
     if upload is not None:
-        return json_response({"id": object_id, "file_offset": len(upload["data"])})
+        return json_response({"id": object_id, "file_offset": upload["received"]})
     post = next((p for p in state().posts.get("facebook", []) if p["id"] == object_id), None)
     if post is None:
         return instagram.describe(object_id) or graph_error(

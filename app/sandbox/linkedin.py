@@ -7,11 +7,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from urllib.parse import unquote, urlencode
+from urllib.parse import unquote
 
-from flask import Blueprint, redirect, request
+from flask import Blueprint, request
 
 from app.sandbox.core import faulty, json_response, state
+from app.sandbox.guard import back_to, callback, media_upload
 from app.sandbox.linkedin_auth import (
     ACCESS_LIFETIME,
     ERRORS,
@@ -51,14 +52,14 @@ def control_account(body: dict) -> dict:
 
 @bp.get("/oauth/v2/authorization")
 def authorize():
+    back = callback(request.args.get("redirect_uri"), "linkedin")
     code = secrets.token_urlsafe(16)
     member = new_member()
     for name, role, status in settings("linkedin").get("consent_organizations", CONSENT_ORGANIZATIONS):
         grant_role(member, name, role, status)
     state().codes[code] = {"account": member["id"], "redirect_uri": request.args.get("redirect_uri"),
                            "scope": request.args.get("scope") or MEMBER_SCOPES}
-    query = urlencode({"code": code, "state": request.args.get("state", "")})
-    return redirect(f"{request.args.get('redirect_uri')}?{query}")
+    return back_to(back, {"code": code, "state": request.args.get("state", "")})
 
 
 @bp.post("/oauth/v2/accessToken")
@@ -231,6 +232,7 @@ def _video_finalize(member: dict):
 
 
 @bp.put("/upload/<urn>/<int:index>")
+@media_upload
 @faulty("linkedin", "upload", ERRORS, token)
 def upload(urn: str, index: int):
     member, problem = _member()

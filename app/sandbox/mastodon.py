@@ -9,12 +9,12 @@ import html
 import secrets
 import time
 from datetime import UTC, datetime
-from urllib.parse import urlencode
 
-from flask import Blueprint, redirect, request
+from flask import Blueprint, request
 
 from app.channels.text import mastodon_length
 from app.sandbox.core import bearer, faulty, json_response, rate_reset, state
+from app.sandbox.guard import back_to, callback, media_upload
 
 bp = Blueprint("sandbox_mastodon", __name__, url_prefix="/mastodon")
 MAX_CHARACTERS = 500
@@ -93,11 +93,12 @@ def authorize():
     app = state().bucket("mastodon", "apps").get(args.get("client_id", ""))
     if app is None or args.get("redirect_uri") != app["redirect_uri"]:
         return json_response({"error": "invalid_client"}, 401)
+    back = callback(app["redirect_uri"], "mastodon")
     code = secrets.token_urlsafe(16)
     account, _ = new_account()
     state().codes[code] = {"challenge": args.get("code_challenge"), "account": account["id"],
                            "client_id": app["client_id"], "redirect_uri": app["redirect_uri"]}
-    return redirect(f"{app['redirect_uri']}?{urlencode({'code': code, 'state': args.get('state', '')})}")
+    return back_to(back, {"code": code, "state": args.get("state", "")})
 
 
 @bp.post("/oauth/token")
@@ -206,6 +207,7 @@ def account_statuses(account_id: str):
 
 
 @bp.post("/api/v2/media")
+@media_upload
 @faulty("mastodon", "upload", ERRORS, _token)
 def upload_media():
     _account_, error = _account()
@@ -217,7 +219,7 @@ def upload_media():
     if upload.mimetype not in ("image/jpeg", "image/png", "image/gif", "image/webp"):
         return json_response({"error": "Validation failed: File content type is invalid"}, 422)
     media_id = state().next_id()
-    slow = state().bucket("mastodon", "settings").get("processing", False)
+    slow = state().settings("mastodon").get("processing", False)
     state().bucket("mastodon", "media")[media_id] = {"polls_left": PROCESSING_POLLS if slow else 0,
                                                      "description": request.form.get("description")}
     return json_response(_media_json(media_id, ready=not slow), 202 if slow else 200)

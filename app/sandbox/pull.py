@@ -3,34 +3,52 @@ processing that finishes after a few status polls."""
 
 from __future__ import annotations
 
+import time
+
 import httpx
 
+from app import net
 from app.sandbox.core import state
+
+MAX_PULL_BYTES = 100 * 1024 * 1024  # read and counted, never kept
+PULL_SECONDS = 10.0  # the whole fetch, connection to last byte
+NOT_FETCHED = "the media could not be fetched from the URL"
 
 
 def settings(platform: str) -> dict:
-    return state().bucket(platform, "settings")
+    return state().settings(platform)
+
+
+def _fetch(url: str) -> tuple[int, str]:
+    """(bytes, content type) of a media link, through OpenPost's guarded outbound client:
+    internal addresses are refused before connecting; size and time are bounded."""
+    deadline = time.monotonic() + PULL_SECONDS
+    with net.client(timeout=httpx.Timeout(5.0)) as client, client.stream("GET", url) as response:
+        kind = response.headers.get("content-type", "")
+        if response.status_code != 200 or not kind.startswith(("image/", "video/")):
+            raise ValueError("not media")
+        size = 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > MAX_PULL_BYTES or time.monotonic() > deadline:
+                raise ValueError("too big or too slow")
+    return size, kind
 
 
 def pull(platform: str, url: str) -> str | None:
     """Why the link could not be fetched as media, or None. Only done when the test switched
-    it on ({"fetch_media": true}): other runs may hand out links nothing serves."""
+    it on ({"fetch_media": true}): other runs may hand out links nothing serves. Every failure
+    reads the same, so the status never tells whether a refused or internal host answered."""
     if not url.startswith(("http://", "https://")):
         return "the media URL must be http(s)"
     if not settings(platform).get("fetch_media"):
         return None
     try:
-        response = httpx.get(url, timeout=10.0)
-    except httpx.HTTPError as exc:
-        return f"the media could not be fetched ({exc.__class__.__name__})"
-    if response.status_code != 200:
-        return f"the media URL answered {response.status_code}"
-    kind = response.headers.get("content-type", "")
-    if not kind.startswith(("image/", "video/")):
-        return f"the media URL served {kind or 'no content type'}"
+        size, kind = _fetch(url)
+    except (httpx.HTTPError, net.UnsafeDestination, ValueError):
+        return NOT_FETCHED
     with state().lock:
-        state().bucket(platform, "pulled")[url] = {"bytes": len(response.content),
-                                                   "content_type": kind}
+        state().bucket(platform, "pulled")[url] = {"bytes": size, "content_type": kind}
     return None
 
 

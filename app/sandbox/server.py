@@ -22,10 +22,13 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class SandboxServer:
-    """A threaded HTTP server on 127.0.0.1; port 0 picks a free one."""
+    """A threaded HTTP server on 127.0.0.1; port 0 picks a free one. Its control routes answer
+    only to loopback clients; its consent pages return to `callbacks` (app addresses, default
+    OPENPOST_PUBLIC_URL)."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, quiet: bool = True) -> None:
-        self.app = create_sandbox()
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, quiet: bool = True,
+                 callbacks: list[str] | None = None) -> None:
+        self.app = create_sandbox(callbacks=callbacks)
         self.state = self.app.extensions["sandbox_state"]
         self.server: BaseWSGIServer = make_server(
             host, port, self.app, threaded=True, request_handler=_QuietHandler if quiet else None)

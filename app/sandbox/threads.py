@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import secrets
 import time
-from urllib.parse import urlencode
 
-from flask import Blueprint, redirect, request
+from flask import Blueprint, request
 
 from app.channels.text import threads_length
 from app.sandbox.core import faulty, json_response, state
+from app.sandbox.guard import back_to, callback
 
 bp = Blueprint("sandbox_threads", __name__, url_prefix="/threads")
 SHORT_LIFETIME, LONG_LIFETIME = 3600, 60 * 86_400
@@ -61,11 +61,11 @@ def graph_new_account(platform: str, username: str) -> tuple[dict, str]:
 
 def graph_authorize(platform: str):
     """The consent screen, always granted: back to redirect_uri with a code and the state."""
+    back = callback(request.args.get("redirect_uri"), platform)
     code = secrets.token_urlsafe(16)
     account, _ = graph_new_account(platform, "sandbox")
     state().codes[code] = {"account": account["id"], "redirect_uri": request.args.get("redirect_uri")}
-    query = urlencode({"code": code, "state": request.args.get("state", "")})
-    return redirect(f"{request.args.get('redirect_uri')}?{query}")
+    return back_to(back, {"code": code, "state": request.args.get("state", "")})
 
 
 def _token():
@@ -110,7 +110,7 @@ def refresh():
     user, error = _user()
     if error:
         return error
-    if time.time() - _token().issued_at < 86_400 and not state().bucket("threads", "settings").get(
+    if time.time() - _token().issued_at < 86_400 and not state().settings("threads").get(
             "allow_young_refresh"):
         return graph_error("The access token must be at least 24 hours old to be refreshed.", 190)
     return json_response({"access_token": state().mint("threads", user["id"], lifetime=LONG_LIFETIME),

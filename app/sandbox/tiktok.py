@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from urllib.parse import urlencode
 
-from flask import Blueprint, redirect, request
+from flask import Blueprint, request
 
 from app.sandbox.core import bearer, faulty, json_response, rate_reset, state
+from app.sandbox.guard import back_to, callback, media_upload
 from app.sandbox.pull import pull, settings, step
 
 bp = Blueprint("sandbox_tiktok", __name__, url_prefix="/tiktok")
@@ -82,13 +82,13 @@ def control_account(body: dict) -> dict:
 
 @bp.get("/v2/auth/authorize/")
 def authorize():
+    back = callback(request.args.get("redirect_uri"), "tiktok")
     code = secrets.token_urlsafe(16)
     state().codes[code] = {"account": new_user()["id"],
                            "redirect_uri": request.args.get("redirect_uri"),
                            "challenge": request.args.get("code_challenge")}
-    query = urlencode({"code": code, "state": request.args.get("state", ""),
-                       "scopes": request.args.get("scope", "")})
-    return redirect(f"{request.args.get('redirect_uri')}?{query}")
+    return back_to(back, {"code": code, "state": request.args.get("state", ""),
+                          "scopes": request.args.get("scope", "")})
 
 
 @bp.post("/v2/oauth/token/")
@@ -225,6 +225,7 @@ def inbox_video_init():
 
 
 @bp.put("/upload/<publish_id>")
+@media_upload
 @faulty("tiktok", "upload", ERRORS)
 def upload(publish_id: str):
     item = state().bucket("tiktok", "publishes").get(publish_id)

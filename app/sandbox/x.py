@@ -6,12 +6,12 @@ import base64
 import hashlib
 import secrets
 import time
-from urllib.parse import urlencode
 
-from flask import Blueprint, redirect, request
+from flask import Blueprint, request
 from twitter_text import parse_tweet
 
 from app.sandbox.core import bearer, faulty, json_response, rate_reset, state
+from app.sandbox.guard import back_to, callback, media_upload
 
 bp = Blueprint("sandbox_x", __name__, url_prefix="/x")
 ACCESS_LIFETIME = 7200
@@ -63,13 +63,14 @@ def issue_pair(account_id: str) -> dict:
 def authorize():
     """Consent is automatic in the sandbox: straight back to the app with a code."""
     args = request.args
+    back = callback(args.get("redirect_uri"), "x")
     if args.get("code_challenge_method") != "S256" or not args.get("code_challenge"):
         return problem(400, "Invalid Request", "PKCE with S256 is required")
     code = secrets.token_urlsafe(16)
     state().codes[code] = {"platform": "x", "challenge": args["code_challenge"],
                            "redirect_uri": args.get("redirect_uri"),
                            "account": new_account()["id"]}
-    return redirect(f"{args.get('redirect_uri')}?{urlencode({'code': code, 'state': args.get('state', '')})}")
+    return back_to(back, {"code": code, "state": args.get("state", "")})
 
 
 @bp.post("/2/oauth2/token")
@@ -132,6 +133,7 @@ def create_tweet():
 
 
 @bp.post("/2/media/upload")
+@media_upload
 @faulty("x", "upload", ERRORS, _token)
 def upload():
     _user_, error = _user()

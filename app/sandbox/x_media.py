@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from app.sandbox.core import faulty, json_response, state
+from app.sandbox.guard import media_upload
 from app.sandbox.pull import settings
 from app.sandbox.x import ERRORS, _token, _user, problem
 
@@ -39,6 +40,7 @@ def initialize():
 
 
 @bp.post("/2/media/upload/<media_id>/append")
+@media_upload
 @faulty("x", "append", ERRORS, _token)
 def append(media_id: str):
     user, error = _user()

@@ -21,6 +21,12 @@ TZ = "Europe/Berlin"
 EMAIL, PASSWORD = "owner@example.com", "a long password"
 
 
+@pytest.fixture(scope="module")
+def server_env() -> dict:
+    """`openpost web` leaves the sandbox out unless asked: this journey asks for it."""
+    return {"OPENPOST_SANDBOX": "on"}
+
+
 def _workspace_id(engine):
     from app.auth.models import Workspace
 

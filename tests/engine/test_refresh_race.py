@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.channels import service as channels
 from app.channels.models import Channel
+from app.sandbox.core import mask
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -38,5 +39,5 @@ def test_two_workers_meeting_one_expired_x_token_refresh_it_once(space, platform
         assert channel.status == "connected"
         assert channel.credentials["refresh_token"] != p.credentials["refresh_token"]
         assert channel.credentials["access_token"] != p.credentials["access_token"]
-    assert all(r["headers"]["authorization"] != f"Bearer {p.credentials['access_token']}"
+    assert all(r["headers"]["authorization"] != f"Bearer {mask(p.credentials['access_token'])}"
                for r in p.requests("create")[-2:]), "both posts went out with the new token"
