@@ -29,7 +29,7 @@ def _endpoint(db, workspace_id, secret):
     return endpoint
 
 
-def test_rotate_then_drop_the_old_key(db, workspace, make_channel, monkeypatch):
+def test_rotate_then_drop_the_old_key(db, workspace, make_channel, monkeypatch, local_storage):
     old, new = _new_key(), _new_key()
     monkeypatch.setenv("OPENPOST_ENCRYPTION_KEYS", old)
     ws, _ = workspace
