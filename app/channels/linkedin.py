@@ -89,6 +89,13 @@ def duplicate_of(response: httpx.Response) -> str | None:
     return found.group(0) if found else ""
 
 
+def rest_headers(token: str) -> dict:
+    """The headers every versioned (/rest) call sends: LinkedIn refuses a call without a
+    LinkedIn-Version (400 VERSION_MISSING) or with a sunset one (426 NONEXISTENT_VERSION)."""
+    return {"Authorization": f"Bearer {token}", "LinkedIn-Version": VERSION,
+            "X-Restli-Protocol-Version": "2.0.0"}
+
+
 def author_urn(settings: dict) -> str:
     """Who posts: the member or organization URN; a bare id (REST API connect) is a member."""
     given = str(settings.get("author_urn") or settings.get("account_id") or "")
@@ -156,11 +163,11 @@ class LinkedInPublisher(SocialPublisher):
         if expires and job.credentials.get("refresh_token") \
                 and float(expires) < time.time() + REFRESH_WITHIN:
             refresh(self.client, job)
+        given = kw.pop("headers", {})
         for attempt in (1, 2):
-            headers = {**kw.pop("headers", {}),
-                       "Authorization": f"Bearer {job.credentials['access_token']}"}
-            if not raw:
-                headers |= {"LinkedIn-Version": VERSION, "X-Restli-Protocol-Version": "2.0.0"}
+            token = job.credentials["access_token"]
+            headers = {**given, **({"Authorization": f"Bearer {token}"} if raw
+                                   else rest_headers(token))}
             response = self.send(job, method, url, headers=headers, **kw)
             if response.status_code != 401:
                 return response
@@ -228,10 +235,12 @@ class LinkedInPublisher(SocialPublisher):
     def _refused(self, job: PublishJob, response: httpx.Response,
                  sent_before: bool) -> PublishResult:
         """A 422 on the retry of a create whose answer was lost (a 5xx) names the post that
-        create made: that post is this one. Without a name it cannot be found: reading a
-        member's posts needs r_member_social, which OpenPost is not granted."""
+        create made: that post is this one, unless another OpenPost post already holds it
+        (then this text was published before, and the refusal is a true duplicate). Without
+        a name it cannot be found: reading a member's posts needs r_member_social, which
+        OpenPost is not granted."""
         earlier = duplicate_of(response)
-        if earlier is None or not sent_before:
+        if earlier is None or not sent_before or (earlier and job.holds_elsewhere(earlier)):
             raise error_of(response)
         if not earlier:
             raise OutcomeUnknown("linkedin: an earlier attempt posted this already, but LinkedIn "
