@@ -35,6 +35,8 @@ from app.errors import ValidationFailed
 VERSION = "202603"
 SUNSET = date(2027, 3, 16)
 VERSIONS_DOC = "https://learn.microsoft.com/en-us/linkedin/marketing/integrations/migrations"
+# A sunset version is refused: 426 NONEXISTENT_VERSION "Requested version ... is not active".
+AFTER_SUNSET = "every call is refused (426 NONEXISTENT_VERSION)"
 RESERVED = re.compile(r"([\\|{}@\[\]()<>#*_~])")
 HASHTAG = re.compile(r"(?<![\w#])#(\w+)", re.UNICODE)
 POST_URN = re.compile(r"urn:li:(?:share|ugcPost):\d+")
