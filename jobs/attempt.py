@@ -147,7 +147,12 @@ class AttemptRunner:
             done=done, save_part=save_part,
             save_credentials=lambda creds: self._store_credentials(channel.id, creds),
             renew=functools.partial(tokens.renew_locked, self.engine, channel.id),
-            attempt=claim.attempts, schedule_at=claim.schedule_at)
+            attempt=claim.attempts, schedule_at=claim.schedule_at,
+            taken=functools.partial(self._held_elsewhere, channel.id, claim.id))
+
+    def _held_elsewhere(self, channel_id, post_id, provider_post_id: str) -> bool:
+        with Session(self.engine) as sess:
+            return publishing.held_elsewhere(sess, channel_id, post_id, provider_post_id)
 
     def refresh_channel(self, channel_id, platform: str, margin_factor: float = 1) -> dict | None:
         """Refresh under the channel's row lock, so two workers never spend one refresh token;

@@ -59,6 +59,13 @@ class PublishJob:
     # renew(stale credentials, exchange) -> the credentials to use. The engine runs it under the
     # channel's row lock (see refresh_with); without it the exchange is made and saved directly.
     renew: Callable[[dict, Callable[[dict], dict]], dict] | None = None
+    # taken(provider post id) -> whether another post of this channel already holds that
+    # platform post: a look-up after a lost answer must not adopt it. None: nothing is known.
+    taken: Callable[[str], bool] | None = None
+
+    def holds_elsewhere(self, provider_post_id: str) -> bool:
+        """Whether another OpenPost post already settled on this platform post."""
+        return bool(self.taken and self.taken(provider_post_id))
 
     def refresh_with(self, exchange: Callable[[dict], dict]) -> dict:
         """New credentials from `exchange` (the platform's refresh call), saved before any use.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from datetime import datetime
 
 from app.channels import graph
 from app.channels.base import PublishJob, PublishResult
@@ -25,6 +26,28 @@ def api_url() -> str:
 def video_url() -> str:
     """Video posts go to graph-video; an overridden API URL (sandbox) serves both."""
     return platform_api_url("facebook", "https://graph-video.facebook.com")
+
+
+def _made_here(job: PublishJob, post: dict, page: str, since: int) -> bool:
+    """Whether a post of the Page's feed is the one this job's create made. The feed also
+    holds visitors' posts and public posts tagging the Page ("Page Feed",
+    https://developers.facebook.com/docs/graph-api/reference/page/feed/), so the author
+    (`from`, https://developers.facebook.com/docs/graph-api/reference/post/ "Fields") must be
+    the Page; the text must be this post's; it must be created since the first create (not
+    only updated: an old post edited now is no match); and no other OpenPost post may hold it
+    already (two posts of the same text)."""
+    return ((post.get("from") or {}).get("id") == page
+            and (post.get("message") or "") == job.parts[0].text
+            and _epoch(post.get("created_time")) >= since
+            and not job.holds_elsewhere(str(post.get("id"))))
+
+
+def _epoch(created_time: str | None) -> float:
+    """Graph's "2026-12-04T21:00:00+0000" as unix time; 0 when absent or unreadable."""
+    try:
+        return datetime.strptime(created_time or "", "%Y-%m-%dT%H:%M:%S%z").timestamp()
+    except ValueError:
+        return 0
 
 
 class FacebookPublisher(SocialPublisher):
@@ -88,15 +111,15 @@ class FacebookPublisher(SocialPublisher):
         blind retry would post twice. So after any create was sent, read the Page's recent posts
         (GET /{page-id}/feed, https://developers.facebook.com/docs/graph-api/reference/page/feed/
         "Reading"; `since`: https://developers.facebook.com/docs/graph-api/results "Time-based
-        Pagination") for one with this message, made since that create."""
+        Pagination") for the one that create made (see `_made_here`)."""
         saved = progress(job)
         if not saved.get("posting"):
             return None
-        feed = self._call(job, "GET", f"/{self.page(job)}/feed", fields="id,message,created_time",
-                          since=int(saved.get("posting_at") or 0) - SKEW, limit=25)
-        message = job.parts[0].text
-        return next((p["id"] for p in feed.get("data") or [] if (p.get("message") or "") == message),
-                    None)
+        page, since = self.page(job), int(saved.get("posting_at") or 0) - SKEW
+        feed = self._call(job, "GET", f"/{page}/feed", fields="id,message,created_time,from",
+                          since=since, limit=25)
+        return next((p["id"] for p in feed.get("data") or []
+                     if _made_here(job, p, page, since)), None)
 
     def _upload(self, job: PublishJob, data: bytes, content_type: str) -> str:
         try:

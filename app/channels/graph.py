@@ -25,6 +25,10 @@ from app.channels.http import json_or_empty, platform_message, send
 VERSION = "v25.0"
 SUNSET = date(2028, 7, 29)
 VERSIONS_DOC = "https://developers.facebook.com/docs/graph-api/changelog/versions/"
+# Graph refuses no call to an expired version: "any calls made to it will be defaulted to the
+# next oldest usable version" (https://developers.facebook.com/docs/graph-api/guides/versioning,
+# "Version Schedules"), so that version's breaking changes arrive unannounced.
+AFTER_SUNSET = "calls are answered by the next version Meta serves, with its breaking changes"
 THROTTLED = {4, 17, 32, 613}
 # Graph throttling says nothing about when it lifts; Meta suggests waiting a while.
 THROTTLE_WAIT = timedelta(minutes=15)

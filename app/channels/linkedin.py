@@ -35,10 +35,15 @@ from app.errors import ValidationFailed
 VERSION = "202603"
 SUNSET = date(2027, 3, 16)
 VERSIONS_DOC = "https://learn.microsoft.com/en-us/linkedin/marketing/integrations/migrations"
+# A sunset version is refused: 426 NONEXISTENT_VERSION "Requested version ... is not active".
+AFTER_SUNSET = "every call is refused (426 NONEXISTENT_VERSION)"
 RESERVED = re.compile(r"([\\|{}@\[\]()<>#*_~])")
 HASHTAG = re.compile(r"(?<![\w#])#(\w+)", re.UNICODE)
 POST_URN = re.compile(r"urn:li:(?:share|ugcPost):\d+")
 VISIBILITIES = ("PUBLIC", "CONNECTIONS")
+# After a post's first 429 of the day, try again this much later (it may be LinkedIn's passing
+# infrastructure protection rather than the daily limit; see `throttled`).
+SHORT_WAIT = timedelta(minutes=5)
 # Access tokens last 60 days: refresh (where a refresh token exists) in the last day.
 REFRESH_WITHIN = 86_400
 
@@ -66,15 +71,30 @@ def next_reset(now: datetime | None = None) -> datetime:
     return datetime.combine(day, clock.min, tzinfo=UTC)
 
 
-def error_of(response: httpx.Response) -> PublishError:
-    """A refused versioned call: 400/422 refuse the content, 429 waits for the daily reset."""
+def error_of(response: httpx.Response, job: PublishJob | None = None) -> PublishError:
+    """A refused versioned call: 400/422 refuse the content, 429 waits (see `throttled`)."""
     if response.status_code in (400, 422):
         return InvalidContent(f"linkedin: {message_of(response)}", status=response.status_code,
                               body=response.text[:2000])
     if response.status_code == 429:
-        return RateLimited(f"linkedin: {message_of(response)}", retry_at=next_reset(),
-                           status=429, body=response.text[:2000])
+        return throttled(response, job)
     return classify(response, "linkedin", message_of(response))
+
+
+def throttled(response: httpx.Response, job: PublishJob | None) -> RateLimited:
+    """A 429 names no reset. The daily limits "reset at midnight UTC every day", but "in rare
+    cases, LinkedIn may also return a 429 response as part of infrastructure protection. API
+    service will return to normal automatically" (https://learn.microsoft.com/en-us/linkedin/
+    shared/api-guide/concepts/rate-limits). The two look alike, so a post's first 429 of a UTC
+    day is tried again after SHORT_WAIT (OpenPost's choice: the page gives no time), and a
+    second one that day waits for midnight."""
+    today = datetime.now(UTC).date().isoformat()
+    again = job is None or progress(job).get("throttled_on") == today
+    if job is not None:
+        remember(job, throttled_on=today)
+    return RateLimited(f"linkedin: {message_of(response)}",
+                       retry_at=next_reset() if again else datetime.now(UTC) + SHORT_WAIT,
+                       status=429, body=response.text[:2000])
 
 
 def duplicate_of(response: httpx.Response) -> str | None:
@@ -87,6 +107,13 @@ def duplicate_of(response: httpx.Response) -> str | None:
         return None
     found = POST_URN.search(str(body.get("message") or ""))
     return found.group(0) if found else ""
+
+
+def rest_headers(token: str) -> dict:
+    """The headers every versioned (/rest) call sends: LinkedIn refuses a call without a
+    LinkedIn-Version (400 VERSION_MISSING) or with a sunset one (426 NONEXISTENT_VERSION)."""
+    return {"Authorization": f"Bearer {token}", "LinkedIn-Version": VERSION,
+            "X-Restli-Protocol-Version": "2.0.0"}
 
 
 def author_urn(settings: dict) -> str:
@@ -156,11 +183,11 @@ class LinkedInPublisher(SocialPublisher):
         if expires and job.credentials.get("refresh_token") \
                 and float(expires) < time.time() + REFRESH_WITHIN:
             refresh(self.client, job)
+        given = kw.pop("headers", {})
         for attempt in (1, 2):
-            headers = {**kw.pop("headers", {}),
-                       "Authorization": f"Bearer {job.credentials['access_token']}"}
-            if not raw:
-                headers |= {"LinkedIn-Version": VERSION, "X-Restli-Protocol-Version": "2.0.0"}
+            token = job.credentials["access_token"]
+            headers = {**given, **({"Authorization": f"Bearer {token}"} if raw
+                                   else rest_headers(token))}
             response = self.send(job, method, url, headers=headers, **kw)
             if response.status_code != 401:
                 return response
@@ -176,14 +203,14 @@ class LinkedInPublisher(SocialPublisher):
         response = self.request(job, method, f"{api_url()}{path}", **kw)
         if response.status_code in ok:
             return response
-        raise error_of(response)
+        raise error_of(response, job)
 
     def put(self, job: PublishJob, url: str, data: bytes, content_type: str) -> str:
         """Upload bytes to an upload URL LinkedIn gave; the part's ETag comes back."""
         response = self.request(job, "PUT", url, raw=True, content=data,
                                 headers={"Content-Type": content_type})
         if response.status_code not in (200, 201):
-            raise error_of(response)
+            raise error_of(response, job)
         return response.headers.get("etag", "")
 
     def _content(self, job: PublishJob) -> dict | None:
@@ -228,10 +255,12 @@ class LinkedInPublisher(SocialPublisher):
     def _refused(self, job: PublishJob, response: httpx.Response,
                  sent_before: bool) -> PublishResult:
         """A 422 on the retry of a create whose answer was lost (a 5xx) names the post that
-        create made: that post is this one. Without a name it cannot be found: reading a
-        member's posts needs r_member_social, which OpenPost is not granted."""
+        create made: that post is this one, unless another OpenPost post already holds it
+        (then this text was published before, and the refusal is a true duplicate). Without
+        a name it cannot be found: reading a member's posts needs r_member_social, which
+        OpenPost is not granted."""
         earlier = duplicate_of(response)
-        if earlier is None or not sent_before:
+        if earlier is None or not sent_before or (earlier and job.holds_elsewhere(earlier)):
             raise error_of(response)
         if not earlier:
             raise OutcomeUnknown("linkedin: an earlier attempt posted this already, but LinkedIn "

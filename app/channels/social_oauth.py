@@ -136,8 +136,7 @@ def _linkedin(client: httpx.Client, pending: dict, code: str) -> Verified:
 
 def _organizations(client: httpx.Client, token: str) -> list[tuple[str, str]]:
     """(URN, name) of each organization the member is an approved ADMINISTRATOR of."""
-    headers = {"Authorization": f"Bearer {token}", "LinkedIn-Version": linkedin.VERSION,
-               "X-Restli-Protocol-Version": "2.0.0"}
+    headers = linkedin.rest_headers(token)
     acls = reply(send(client, "GET", f"{linkedin.api_url()}/rest/organizationAcls",
                       platform="linkedin", headers=headers,
                       params={"q": "roleAssignee", "role": "ADMINISTRATOR", "state": "APPROVED",

@@ -15,14 +15,18 @@ class Pinned:
     version: str
     sunset: date | None  # None: the platform has announced no end
     source: str
+    # What the platform does with a call to the version once it is sunset.
+    after: str = "calls fail"
 
 
 def pinned() -> list[Pinned]:
     """Each pinned version, read from the module of the platform that sends it."""
     from app.channels import graph, linkedin, threads
 
-    return [Pinned("linkedin", linkedin.VERSION, linkedin.SUNSET, linkedin.VERSIONS_DOC),
-            Pinned("instagram, facebook", graph.VERSION, graph.SUNSET, graph.VERSIONS_DOC),
+    return [Pinned("linkedin", linkedin.VERSION, linkedin.SUNSET, linkedin.VERSIONS_DOC,
+                   linkedin.AFTER_SUNSET),
+            Pinned("instagram, facebook", graph.VERSION, graph.SUNSET, graph.VERSIONS_DOC,
+                   graph.AFTER_SUNSET),
             Pinned("threads", threads.VERSION, threads.SUNSET, threads.VERSIONS_DOC)]
 
 
@@ -36,7 +40,7 @@ def check(today: date, versions: list[Pinned] | None = None) -> list[dict]:
                  else "error" if days <= 0 else "warning")
         rows.append({"platforms": pin.platforms, "version": pin.version,
                      "sunset": pin.sunset.isoformat() if pin.sunset else None,
-                     "days_left": days, "level": level, "source": pin.source})
+                     "days_left": days, "level": level, "source": pin.source, "after": pin.after})
     return rows
 
 
@@ -46,8 +50,8 @@ def describe(row: dict) -> str:
     if row["sunset"] is None:
         return f"{head}: no sunset announced"
     if row["level"] == "error":
-        return (f"ERROR: {head} was sunset on {row['sunset']}: calls fail; pin a supported "
-                f"version ({row['source']})")
+        return (f"ERROR: {head} was sunset on {row['sunset']}: {row['after']}; pin a "
+                f"supported version ({row['source']})")
     if row["level"] == "warning":
         return (f"WARNING: {head} is sunset on {row['sunset']} ({row['days_left']} days): pin a "
                 f"newer version ({row['source']})")

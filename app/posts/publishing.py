@@ -96,6 +96,16 @@ def save_part(sess: Session, post_id, token, part: dict) -> bool:
          "token": token}).rowcount == 1
 
 
+def held_elsewhere(sess: Session, channel_id, post_id, provider_post_id: str) -> bool:
+    """Whether a post of the channel other than `post_id` already holds this platform post
+    (as its post, or as one part of a thread)."""
+    return bool(sess.execute(sa.text(
+        "SELECT EXISTS (SELECT 1 FROM posts WHERE channel_id = :channel AND id <> :post AND "
+        "(provider_post_id = :provider OR results @> CAST(:part AS jsonb)))"),
+        {"channel": channel_id, "post": post_id, "provider": provider_post_id,
+         "part": json.dumps([{"provider_post_id": provider_post_id}])}).scalar())
+
+
 def repair_stuck(sess: Session) -> int:
     """A publishing post with neither a lease nor a next attempt would wait forever: retry now."""
     return sess.execute(sa.text(

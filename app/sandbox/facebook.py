@@ -216,7 +216,7 @@ def feed(page_id: str):
         state().bucket("facebook", "photos")[photo_id]["used"] = True
     state().record("facebook", {"id": post_id, "account": page_id, "message": message,
                                 "photos": ids, "link": _value("link"), "kind": "feed",
-                                "created": int(time.time()),
+                                "created": int(time.time()), "from": page_id,
                                 "permalink": f"https://www.facebook.com/{post_id}"})
     return json_response({"id": post_id})
 
@@ -224,19 +224,28 @@ def feed(page_id: str):
 @bp.get(f"{V}/<page_id>/feed")
 @faulty("facebook", "read_feed", ERRORS, _token)
 def read_feed(page_id: str):
-    """The Page's posts, newest first, those made at or after `since` (unix time)
+    """The Page's feed, newest first, posts made at or after `since` (unix time)
     (https://developers.facebook.com/docs/graph-api/reference/page/feed/ "Reading";
-    https://developers.facebook.com/docs/graph-api/results "Time-based Pagination")."""
+    https://developers.facebook.com/docs/graph-api/results "Time-based Pagination"). As the
+    docs say, the feed holds the Page's own posts and visitors' posts on the Page; each entry
+    carries only the `fields` asked (id always; without `fields`: id, message, created_time)."""
     _page_, error = _page(page_id)
     if error:
         return error
     since, limit = _number("since", 0), min(_number("limit", 25), 100)
+    asked = set(_fields()) if _value("fields") else {"id", "message", "created_time"}
     found = [p for p in state().posts.get("facebook", []) if p["account"] == page_id
              and p["kind"] == "feed" and p["created"] >= since][::-1][:limit]
-    return json_response({"data": [
-        {"id": p["id"], "message": p["message"],
-         "created_time": time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(p["created"]))}
-        for p in found]})
+    return json_response({"data": [_feed_entry(p, asked | {"id"}) for p in found]})
+
+
+def _feed_entry(post: dict, asked: set[str]) -> dict:
+    author = post.get("from", post["account"])
+    entry = {"id": post["id"], "message": post["message"],
+             "created_time": time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(post["created"])),
+             "from": {"id": author, "name": (state().account("facebook", author) or {}).get(
+                 "name", post.get("from_name", "Visitor"))}}
+    return {k: v for k, v in entry.items() if k in asked and v not in (None, "")}
 
 
 @bp.post(f"{V}/<app_id>/uploads")

@@ -27,11 +27,13 @@ def error(status: int, message: str, code: str | None = None, service: int | Non
 
 
 # A 429 carries no Retry-After or rate-limit header: daily limits "reset at midnight UTC every
-# day" (https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/rate-limits).
+# day" (https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/rate-limits). The
+# page documents no body; this one is as LinkedIn answers it (3p, observed:
+# github.com/Automattic/wp-calypso/issues/32007).
 ERRORS = {
     "5xx": lambda f: error(500, "Internal Server Error"),
-    "429": lambda f: error(429, "Resource level throttle APPLICATION DAY limit for calls to this "
-                                "resource is reached.", "TOO_MANY_REQUESTS", 101),
+    "429": lambda f: error(429, "Resource level throttle limit for calls to this resource is "
+                                "reached.", service=101),
 }
 
 

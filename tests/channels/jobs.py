@@ -29,7 +29,8 @@ class Recorder:
 
 def make_job(platform: str, settings: dict, credentials: dict, texts: list[str] | str,
              *, options: dict | None = None, key: str | None = None, handle: str = "sandbox",
-             recorder: Recorder | None = None, attempt: int = 1, media=None) -> tuple[PublishJob, Recorder]:
+             recorder: Recorder | None = None, attempt: int = 1, media=None,
+             taken=None) -> tuple[PublishJob, Recorder]:
     """A job; pass the same recorder (and key) again to resume where an attempt stopped."""
     recorder = recorder or Recorder()
     texts = [texts] if isinstance(texts, str) else texts
@@ -39,7 +40,7 @@ def make_job(platform: str, settings: dict, credentials: dict, texts: list[str] 
                      handle=handle, settings=settings, credentials=dict(latest), parts=parts,
                      options=options or {}, idempotency_key=key or uuid.uuid4().hex,
                      done=recorder.done(), save_part=recorder.save_part,
-                     save_credentials=recorder.save_credentials, attempt=attempt)
+                     save_credentials=recorder.save_credentials, attempt=attempt, taken=taken)
     return job, recorder
 
 

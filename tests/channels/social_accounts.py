@@ -45,13 +45,13 @@ class Social(Platform):
         assert response.status_code == 200, response.text
 
     def run(self, text: str = "", media=None, options=None, recorder=None, attempt: int = 1,
-            tweak=None, method: str = "publish"):
+            tweak=None, method: str = "publish", taken=None):
         """Publish (or reconcile) one job; pass the recorder again to resume an attempt."""
         if self.name == "tiktok":
             options = {"privacy_level": "PUBLIC_TO_EVERYONE", **(options or {})}
         job, recorder = make_job(self.name, self.settings, self.credentials, text,
                                  handle=self.handle, options=options, recorder=recorder,
-                                 attempt=attempt, media=media)
+                                 attempt=attempt, media=media, taken=taken)
         with client() as http:
             publisher = get_publisher(self.name, http)
             publisher.poller = instant()

@@ -53,3 +53,15 @@ def test_doctor_fails_once_a_pinned_version_is_sunset(publishing, db):
 def test_a_version_without_an_announced_sunset_never_warns():
     [row] = versions.check(date(2040, 1, 1), [versions.Pinned("threads", "v1.0", None, "doc")])
     assert row["level"] == "ok" and versions.describe(row) == "threads v1.0: no sunset announced"
+
+
+def test_doctor_says_what_each_platform_does_with_a_sunset_version(publishing, db):
+    """LinkedIn refuses a sunset version (426); Graph answers it with the next version it
+    serves (https://developers.facebook.com/docs/graph-api/guides/versioning): saying "calls
+    fail" for Graph would send an operator looking for failures that never come."""
+    text = doctor.render(doctor.run(db, today=max(graph.SUNSET, linkedin.SUNSET)))
+    graph_line = next(line for line in text.splitlines() if f"facebook {graph.VERSION}" in line)
+    linkedin_line = next(line for line in text.splitlines() if f"linkedin {linkedin.VERSION}" in line)
+    assert "answered by the next version Meta serves" in graph_line
+    assert "calls fail" not in graph_line
+    assert "refused (426 NONEXISTENT_VERSION)" in linkedin_line

@@ -254,3 +254,18 @@ def test_linkedin_fake_posts_for_an_organization_only_with_its_role_and_scopes(s
     roles.append({"organization": org, "role": "ADMINISTRATOR", "state": "APPROVED"})
     assert post_as(member, org).status_code == 403, "the role without w_organization_social"
     assert post_as(admin, org).status_code == 201
+
+
+def test_linkedin_fake_429_is_linkedins_and_names_no_reset(social):
+    """LinkedIn's 429 says nothing of when to retry (its limits reset at midnight UTC,
+    https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/rate-limits)."""
+    p = social("linkedin")
+    p.fault("post", "429")
+    answer = p.http.post(f"{p.sandbox.url}/linkedin/rest/posts", json={}, headers={
+        "Authorization": f"Bearer {p.credentials['access_token']}",
+        "LinkedIn-Version": LINKEDIN, "X-Restli-Protocol-Version": "2.0.0"})
+    assert answer.status_code == 429
+    assert answer.json() == {"status": 429, "serviceErrorCode": 101, "message":
+                             "Resource level throttle limit for calls to this resource is reached."}
+    assert not {h.lower() for h in answer.headers} & {"retry-after", "x-ratelimit-reset",
+                                                      "ratelimit-reset"}

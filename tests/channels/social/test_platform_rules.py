@@ -55,16 +55,33 @@ def test_linkedin_repeating_an_earlier_post_is_still_refused(social):
     assert "duplicate" in caught.value.message and len(p.posts()) == 1
 
 
-def test_linkedin_429_waits_for_the_daily_reset_at_midnight_utc(social):
+def test_linkedin_first_429_is_tried_again_soon_not_at_midnight(social):
+    """A 429 may be LinkedIn's passing infrastructure protection ("API service will return to
+    normal automatically", rate-limits page): the post is not held until midnight for it."""
     p = social("linkedin")
     p.fault("post", "429")
+    recorder = Recorder()
     with pytest.raises(errors.RateLimited) as caught:
-        p.run("Too many today")
+        p.run("Throttled once", recorder=recorder)
+    assert caught.value.retry_at - datetime.now(UTC) <= linkedin.SHORT_WAIT
+    assert p.posts() == []
+    result, _recorder = p.run("Throttled once", recorder=recorder, attempt=2)
+    assert [post["id"] for post in p.posts()] == [result.provider_post_id]
+
+
+def test_linkedin_429_waits_for_the_daily_reset_at_midnight_utc(social):
+    p = social("linkedin")
+    p.fault("post", "429", count=2)
+    recorder = Recorder()
+    with pytest.raises(errors.RateLimited):
+        p.run("Too many today", recorder=recorder)
+    with pytest.raises(errors.RateLimited) as caught:
+        p.run("Too many today", recorder=recorder, attempt=2)
     tomorrow = datetime.now(UTC).date() + timedelta(days=1)
     assert caught.value.retry_at == datetime(tomorrow.year, tomorrow.month, tomorrow.day,
                                              tzinfo=UTC)
     assert p.posts() == []
-    assert len(p.requests("post")) == 1
+    assert len(p.requests("post")) == 2
     # The engine waits for that reset without spending a retry, within its rate-limit window;
     # a reset further away fails the post at once, saying when the limit lifts.
     reset, cfg = caught.value.retry_at, EngineConfig()
