@@ -15,7 +15,7 @@ from app.channels.service import get_channel, list_channels
 from app.errors import DomainError, ValidationFailed
 from app.posts import calendar, reads, service
 from app.posts.lifecycle import PostState
-from app.timeutil import parse_schedule, zone
+from app.timeutil import parse_day, parse_schedule, zone
 from app.web import htmx, render
 
 bp = Blueprint("posts", __name__)
@@ -34,10 +34,7 @@ def _day(name: str) -> date | None:
     value = request.args.get(name, "").strip()
     if not value:
         return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise ValidationFailed(f"{name} must be a date like 2026-03-01", field=name) from exc
+    return parse_day(value, name)
 
 
 def _cursor() -> tuple[datetime, uuid.UUID] | None:
