@@ -2,7 +2,9 @@
 
 PostgreSQL text cannot hold NUL, UTF-8 cannot hold a lone surrogate (a JSON "\\ud800" escape
 makes one), and a deeply nested JSON body exhausts Python's recursion: each used to end in a
-500 somewhere deep in a handler. One check per request refuses them with a 4xx naming the field.
+500 somewhere deep in a handler. The query and form fields of every request are checked before
+its handler runs; a JSON body is checked by the one function that parses it (json_body), after
+the API key and rate limit, so an anonymous client cannot make the server parse a large body.
 """
 
 from __future__ import annotations
@@ -35,17 +37,12 @@ def init_app(app: Flask) -> None:
 
 
 def check_request() -> None:
-    """Refuse NUL and lone surrogates in the query, form fields and file names, and a JSON body
-    that is malformed, too deep or holds them; the parsed JSON is kept for json_body()."""
+    """Refuse NUL and lone surrogates in the query, form fields and file names."""
     _check_pairs(request.args.items(multi=True), "query parameter")
     if request.mimetype in _FORMS:
         _check_pairs(request.form.items(multi=True), "field")
         _check_pairs(((name, f.filename or "") for name, f in request.files.items(multi=True)),
                      "file name of")
-    if request.is_json and request.content_length != 0:
-        raw = request.get_data(cache=True)
-        if raw.strip() and len(raw) <= current_app.config["MAX_JSON_BYTES"]:
-            g.json_body = load_json(raw)
 
 
 def _check_pairs(pairs, what: str) -> None:
@@ -57,10 +54,17 @@ def _check_pairs(pairs, what: str) -> None:
 
 
 def json_body(raw: bytes):
-    """The request's JSON as check_request() parsed it (or parsing `raw` now)."""
-    if "json_body" in g:
-        return g.json_body
-    return load_json(raw)
+    """The request body `raw` parsed by load_json, once per request."""
+    if "json_body" not in g:
+        check_json_size(raw)
+        g.json_body = load_json(raw)
+    return g.json_body
+
+
+def check_json_size(raw: bytes) -> None:
+    most = current_app.config["MAX_JSON_BYTES"]
+    if len(raw) > most:
+        raise PayloadTooLarge(f"the body is larger than {most} bytes")
 
 
 def load_json(raw: bytes):

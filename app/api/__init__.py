@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, g, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -12,7 +12,7 @@ from app import db
 from app.api.errors import error_response
 from app.auth import service as auth
 from app.errors import DomainError, ValidationFailed
-from app.inputs import BadJson, PayloadTooLarge, json_body
+from app.inputs import BadJson, check_json_size, json_body
 from app.security import limit_api
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -56,9 +56,7 @@ def end_read(response):
 def parse(model: type[BaseModel], *, optional: bool = False):
     """The request's JSON validated against `model`, or ValidationFailed naming the field."""
     raw = request.get_data(cache=True)
-    if len(raw) > current_app.config["MAX_JSON_BYTES"]:
-        raise PayloadTooLarge(f"the body is larger than {current_app.config['MAX_JSON_BYTES']} "
-                              "bytes")
+    check_json_size(raw)
     if not raw.strip():
         if optional:
             return model()
