@@ -16,7 +16,7 @@ from flask import Flask, current_app, g, request
 
 from app.errors import DomainError, ValidationFailed
 
-MAX_JSON_DEPTH = 32  # the deepest API body (a post's options) needs 4
+MAX_JSON_DEPTH = 32  # real API bodies (a post with per-platform options) need a handful
 _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
