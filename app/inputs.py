@@ -10,6 +10,7 @@ the API key and rate limit, so an anonymous client cannot make the server parse 
 from __future__ import annotations
 
 import json
+import math
 import re
 
 from flask import Flask, current_app, g, request
@@ -70,13 +71,25 @@ def check_json_size(raw: bytes) -> None:
 def load_json(raw: bytes):
     """Parse JSON, refusing nesting past MAX_JSON_DEPTH and strings PostgreSQL cannot store."""
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_constant=_not_a_number, parse_float=_finite)
     except RecursionError as exc:
         raise BadJson(f"the body is nested too deeply (at most {MAX_JSON_DEPTH} levels)") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise BadJson(f"the body is not valid JSON: {exc}") from exc
     _check_tree(data)
     return data
+
+
+def _not_a_number(name: str):
+    raise BadJson(f"the body is not valid JSON: {name} is not a number JSON allows")
+
+
+def _finite(text: str) -> float:
+    """Python reads 1e999 as infinity, which neither JSON nor PostgreSQL's jsonb can hold."""
+    value = float(text)
+    if not math.isfinite(value):
+        _not_a_number(text[:40])
+    return value
 
 
 def _check_tree(data) -> None:

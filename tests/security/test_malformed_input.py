@@ -43,6 +43,16 @@ def test_deeply_nested_json_is_400(quiet, api, depth):
     assert "nested" in answer.json["error"]["message"]
 
 
+@pytest.mark.parametrize("number", [b"NaN", b"Infinity", b"-Infinity", b"1e999", b"9" * 5000])
+def test_numbers_json_cannot_hold_are_400(quiet, api, make_channel, number):
+    channel = make_channel(api.workspace_id)
+    raw = (b'{"channel_id": "' + str(channel.id).encode() + b'", "text": "x", '
+           b'"options": {"mastodon": {"n": ' + number + b"}}}")
+    answer = api.post("/posts", data=raw, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 400 and answer.json["error"]["code"] == "invalid_json"
+    assert api.get("/posts").json["data"] == []
+
+
 def test_deep_json_under_an_idempotency_key_is_400(quiet, api):
     answer = api.post("/posts", data=_nested(5_000), headers={
         "Content-Type": "application/json", "Idempotency-Key": "deep-1"})
