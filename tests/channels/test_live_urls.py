@@ -51,3 +51,26 @@ def test_a_dropped_url_leaves_the_post_published_with_a_warning():
     assert kept.provider_post_id == "1" and kept.live_url is None
     assert [p.live_url for p in kept.parts] == [None, "https://x.com/me/status/2"]
     assert "dropped" in kept.warnings[0] and "x.com" in kept.warnings[0]
+
+
+@pytest.mark.parametrize("name", ["x", "bluesky", "mastodon", "threads"])
+def test_the_sandboxs_live_urls_are_kept(platforms, name):
+    """Publishing to the sandbox (Mastodon's instance is the sandbox itself, on plain http)
+    still gives a link."""
+    from tests.channels.test_outcomes import publish
+
+    p = platforms(name)
+    result, _ = publish(p)
+    assert result.live_url and allowed(name, p.settings, result.live_url)
+
+
+@pytest.mark.parametrize("name", ["facebook", "linkedin"])
+def test_the_social_sandboxs_live_urls_are_kept(social, name):
+    from app.channels.registry import get_publisher
+    from tests.channels.jobs import client, make_job
+
+    p = social(name)
+    job, _ = make_job(name, p.settings, p.credentials, "Hello", handle=p.handle)
+    with client() as http:
+        result = get_publisher(name, http).publish(job)
+    assert result.live_url and allowed(name, p.settings, result.live_url)
