@@ -40,9 +40,10 @@ def setup_database(app: Flask) -> None:
 
 
 def setup_requests(app: Flask) -> None:
-    from app import web
+    from app import inputs, web
 
     web.init_app(app)
+    inputs.init_app(app)  # before the rate limits and CSRF check, which read the same fields
 
 
 def setup_auth(app: Flask) -> None:

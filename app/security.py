@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from flask import Flask, Response, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -17,9 +15,12 @@ def init_app(app: Flask) -> None:
     trusted = int(os.environ.get("OPENPOST_TRUSTED_PROXIES", "0") or 0)
     if trusted:  # behind a load balancer: client address and scheme from X-Forwarded-*
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)
+    # Per account: the limit that stops guessing. Per address: only a ceiling, generous enough
+    # for an office whose staff all sign in from one NAT address.
     app.config.setdefault("LOGIN_RATE", Limit.from_env("OPENPOST_LOGIN_RATE", "10/300"))
-    app.config.setdefault("LOGIN_IP_RATE", Limit.from_env("OPENPOST_LOGIN_IP_RATE", "100/300"))
+    app.config.setdefault("LOGIN_IP_RATE", Limit.from_env("OPENPOST_LOGIN_IP_RATE", "1000/300"))
     app.config.setdefault("API_RATE", Limit.from_env("OPENPOST_API_RATE", "1200/60"))
+    app.config.setdefault("API_ANON_RATE", Limit.from_env("OPENPOST_API_ANON_RATE", "60/60"))
     app.before_request(_rate_limit)
     app.after_request(_headers)
 
@@ -31,18 +32,32 @@ def _client_ip() -> str:
 def _rate_limit():
     if not current_app.config.get("RATE_LIMITS", True):
         return None
-    if request.path.startswith("/api/"):
-        header = request.headers.get("Authorization", "")
-        who = hashlib.sha256(header.encode()).hexdigest()[:32] if header else _client_ip()
-        wait = hit(db.session, f"api:{who}", current_app.config["API_RATE"])
-        return _too_many(wait, api=True) if wait else None
     if request.method == "POST" and request.endpoint in ("auth.login", "auth.setup"):
-        email = (request.form.get("email") or "").strip().lower()
-        wait = (hit(db.session, f"login:ip:{_client_ip()}", current_app.config["LOGIN_IP_RATE"])
-                or hit(db.session, f"login:{_client_ip()}:{email}",
-                       current_app.config["LOGIN_RATE"]))
+        wait = password_attempt_wait(request.form.get("email") or "")
         return _too_many(wait, api=False) if wait else None
-    return None
+    return None  # the API counts its requests once it knows the key (limit_api)
+
+
+def password_attempt_wait(email: str) -> int | None:
+    """Count one password attempt for `email` from this address; the seconds to wait when
+    either the address's or the account's limit is spent (None: go ahead)."""
+    if not current_app.config.get("RATE_LIMITS", True):
+        return None
+    email = email.strip().lower()
+    return (hit(db.session, f"login:ip:{_client_ip()}", current_app.config["LOGIN_IP_RATE"])
+            or hit(db.session, f"login:account:{email}", current_app.config["LOGIN_RATE"]))
+
+
+def limit_api(key_id) -> Response | None:
+    """Count an API request against its key's id, or, without a valid key, against the client
+    address: a new garbage key each time is still one address, one counter row per window."""
+    if not current_app.config.get("RATE_LIMITS", True):
+        return None
+    if key_id is None:
+        wait = hit(db.session, f"api:address:{_client_ip()}", current_app.config["API_ANON_RATE"])
+    else:
+        wait = hit(db.session, f"api:key:{key_id}", current_app.config["API_RATE"])
+    return _too_many(wait, api=True) if wait else None
 
 
 def _too_many(wait: int, *, api: bool):

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import orjson
 
 from app.errors import ValidationFailed
+
+# Times outside these years are refused: nobody schedules there, and near year 1 or 9999 a time
+# zone conversion or a day's arithmetic overflows Python's datetime.
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+_EARLIEST = datetime(FIRST_YEAR, 1, 1, tzinfo=UTC)
+_LATEST = datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC)
 
 
 def zone(name: str, field: str = "timezone") -> ZoneInfo:
@@ -57,11 +63,36 @@ def parse_schedule(value: str, tz_name: str | None, field: str = "schedule_at") 
         raise ValidationFailed(
             f"{value!r} is not an ISO 8601 date and time (e.g. 2026-03-01T09:30:00+01:00)",
             field=field) from exc
-    if parsed.tzinfo is not None:
-        return parsed.astimezone(UTC)
-    if not tz_name:
+    if parsed.tzinfo is None and not tz_name:
         raise ValidationFailed("a time without a UTC offset needs a timezone", field=field)
-    return localize(parsed, zone(tz_name), field=field)
+    tz = zone(tz_name) if parsed.tzinfo is None else None
+    try:
+        moment = parsed.astimezone(UTC) if tz is None else localize(parsed, tz, field=field)
+    except OverflowError:
+        moment = None
+    return in_range(moment, field)
+
+
+def in_range(moment: datetime | None, field: str) -> datetime:
+    """The moment (naive means UTC), if it lies in the years FIRST_YEAR to LAST_YEAR."""
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if moment is None or not _EARLIEST <= moment < _LATEST:
+        raise ValidationFailed(f"{field} must be a time in the years {FIRST_YEAR} to {LAST_YEAR}",
+                               field=field)
+    return moment
+
+
+def parse_day(value: str, field: str) -> date:
+    """A date like 2026-03-01, in the years FIRST_YEAR to LAST_YEAR."""
+    try:
+        day = date.fromisoformat(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed(f"{field} must be a date like 2026-03-01", field=field) from exc
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValidationFailed(f"{field} must be a date in the years {FIRST_YEAR} to {LAST_YEAR}",
+                               field=field)
+    return day
 
 
 def to_local(moment: datetime | None, tz_name: str) -> datetime | None:

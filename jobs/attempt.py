@@ -12,7 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.channels import registry, tokens
+from app.channels import live_urls, registry, tokens
 from app.channels.base import PartResult, PublishJob, PublishResult
 from app.channels.errors import AuthRevoked, PublishError, RateLimited, UnsupportedPlatform
 from app.channels.http import make_client
@@ -132,6 +132,7 @@ class AttemptRunner:
         last = len(claim.parts) - 1
 
         def save_part(part: PartResult) -> None:
+            part = live_urls.checked_part(channel.platform, channel.settings, part)
             claim.results = [r for r in claim.results if r["index"] != part.index]
             claim.results.append(_part_json(part))
             if part.index == last and part.provider_post_id:
@@ -193,6 +194,7 @@ class AttemptRunner:
             tokens.store(channel, creds)
 
     def _published(self, claim: Claim, job: PublishJob, result: PublishResult) -> Outcome:
+        result = live_urls.checked(job.platform, job.settings, result)
         parts = {r["index"]: r for r in claim.results}
         parts.update({p.index: _part_json(p) for p in result.parts})
         return finish(claim, "published", live_url=result.live_url,

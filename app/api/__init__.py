@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, g, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -13,6 +12,8 @@ from app import db
 from app.api.errors import error_response
 from app.auth import service as auth
 from app.errors import DomainError, ValidationFailed
+from app.inputs import BadJson, check_json_size, json_body
+from app.security import limit_api
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 log = logging.getLogger(__name__)
@@ -20,23 +21,26 @@ log = logging.getLogger(__name__)
 
 @blueprint.before_request
 def authenticate():
-    if request.endpoint == "api.openapi":
-        return None  # the API's description is public
-    if any("\x00" in v for v in request.args.values()):
-        raise ValidationFailed("query parameters must not contain NUL characters")
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return error_response(401, "unauthorized", "send an API key: Authorization: Bearer <key>",
-                              headers={"WWW-Authenticate": "Bearer"})
-    key = auth.api_key_for(db.session, token.strip())
+    public = request.endpoint == "api.openapi"  # the API's description needs no key
+    token = None if public else _bearer_token(request.headers.get("Authorization", ""))
+    key = auth.api_key_for(db.session, token) if token else None
+    refused = limit_api(key.id if key else None)
+    if refused is not None or public:
+        return refused
     if key is None:
-        return error_response(401, "unauthorized", "the API key is unknown or revoked",
+        return error_response(401, "unauthorized", "the API key is unknown or revoked" if token
+                              else "send an API key: Authorization: Bearer <key>",
                               headers={"WWW-Authenticate": "Bearer"})
     g.api_key = key
     g.workspace_id = key.workspace_id
     g.actor = f"api_key:{key.prefix}"
     return None
+
+
+def _bearer_token(header: str) -> str | None:
+    """The key of "Bearer <key>" (any case, any spacing), else None."""
+    parts = header.split(None, 1)
+    return parts[1].strip() if len(parts) == 2 and parts[0].lower() == "bearer" else None
 
 
 @blueprint.after_request
@@ -52,23 +56,16 @@ def end_read(response):
 def parse(model: type[BaseModel], *, optional: bool = False):
     """The request's JSON validated against `model`, or ValidationFailed naming the field."""
     raw = request.get_data(cache=True)
-    if len(raw) > current_app.config["MAX_JSON_BYTES"]:
-        raise PayloadTooLarge(f"the body is larger than {current_app.config['MAX_JSON_BYTES']} "
-                              "bytes")
+    check_json_size(raw)
     if not raw.strip():
         if optional:
             return model()
         raise BadJson("the request body is empty; send a JSON object")
     if not request.mimetype == "application/json":
         raise BadJson("send the body as JSON with Content-Type: application/json")
-    try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadJson(f"the body is not valid JSON: {exc}") from exc
+    data = json_body(raw)
     if not isinstance(data, dict):
         raise BadJson("the body must be a JSON object")
-    if _has_nul(data):
-        raise BadJson("the body must not contain NUL characters (\\u0000)")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -76,27 +73,6 @@ def parse(model: type[BaseModel], *, optional: bool = False):
         field = ".".join(str(p) for p in first["loc"]) or None
         message = ("unknown field" if first["type"] == "extra_forbidden" else first["msg"])
         raise ValidationFailed(f"{field}: {message}" if field else message, field=field) from exc
-
-
-def _has_nul(value) -> bool:
-    """PostgreSQL text and jsonb cannot hold NUL; refuse it up front instead of failing later."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
-class BadJson(DomainError):
-    status = 400
-    code = "invalid_json"
-
-
-class PayloadTooLarge(DomainError):
-    status = 413
-    code = "payload_too_large"
 
 
 @blueprint.errorhandler(DomainError)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from app import db
 from app.errors import DomainError, ValidationFailed
+from app.inputs import json_body
 from app.ops.models import IdempotentRequest
 
 KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -33,8 +34,8 @@ class KeyReused(DomainError):
 def request_hash() -> str:
     raw = request.get_data(cache=True)
     try:
-        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except (ValueError, UnicodeDecodeError):
+        canonical = json.dumps(json_body(raw), sort_keys=True, separators=(",", ":")).encode()
+    except DomainError:
         canonical = raw
     return hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n"
                           + canonical).hexdigest()

@@ -9,13 +9,11 @@ from datetime import datetime
 from flask import request
 
 from app.errors import ValidationFailed
+from app.inputs import whole_number
 
 
 def limit(default: int = 50, most: int = 200) -> int:
-    value = request.args.get("limit", str(default))
-    if not value.isdigit() or not 1 <= int(value) <= most:
-        raise ValidationFailed(f"limit must be a whole number from 1 to {most}", field="limit")
-    return int(value)
+    return whole_number(request.args.get("limit", str(default)), "limit", 1, most)
 
 
 def encode(created_at: datetime, ident) -> str:

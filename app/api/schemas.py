@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from app.config import PLATFORMS
+from app.errors import ValidationFailed
+from app.timeutil import in_range
 
 Platform = Literal[PLATFORMS]  # type: ignore[valid-type]
+
+
+def _bounded(moment: datetime) -> datetime:
+    try:
+        return in_range(moment, "the time")
+    except ValidationFailed as exc:
+        raise ValueError(exc.message) from exc
+
+
+Moment = Annotated[datetime, AfterValidator(_bounded)]
 
 
 class Strict(BaseModel):
@@ -27,7 +39,7 @@ class ChannelCreate(Strict):
     instance_url: str | None = Field(None, max_length=2048)
     access_token: str | None = Field(None, max_length=8192)
     refresh_token: str | None = Field(None, max_length=8192)
-    expires_at: datetime | None = None
+    expires_at: Moment | None = None
     account_id: str | None = Field(None, max_length=255)
 
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.audit.models import AuditEntry
-from app.errors import ValidationFailed
+from app.inputs import whole_number
 from app.logs import request_id_var
 from app.timeutil import iso, parse_schedule
 
@@ -70,9 +70,7 @@ def before_id(args) -> int | None:
     value = args.get("before") or args.get("cursor")
     if not value:
         return None
-    if not value.isdigit():
-        raise ValidationFailed("the cursor is not one this page gave out", field="cursor")
-    return int(value)
+    return whole_number(value, "cursor", 1, 10**18 - 1)
 
 
 CSV_FIELDS = ("id", "at", "actor", "action", "target_type", "target_id", "request_id",

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app import db
 from app.auth import invites, passwords, service, sessions
 from app.auth.web_auth import safe_next
 from app.errors import DomainError
-from app.ops.ratelimit import hit
+from app.security import password_attempt_wait
 from app.web import render
 
 bp = Blueprint("auth", __name__)
@@ -100,7 +100,7 @@ def accept_invite(token: str):
         return _link_gone_page(exc, "invite")
     form, errors = request.form, {}
     if request.method == "POST":
-        if wait := _password_attempt_limited(invite.email):
+        if wait := password_attempt_wait(invite.email):
             errors["form"] = f"Too many attempts. Try again in {wait} seconds."
         else:
             try:
@@ -117,14 +117,6 @@ def accept_invite(token: str):
                 return redirect(url_for("posts.index"))
     return render("auth/link.html", kind="invite", invite=invite, errors=errors, form=form,
                   status=422 if errors else 200)
-
-
-def _password_attempt_limited(email: str) -> int | None:
-    """An invite for an existing account checks its password: limited like sign-in."""
-    if not current_app.config.get("RATE_LIMITS", True):
-        return None
-    return hit(db.session, f"login:{request.remote_addr}:{email.strip().lower()}",
-               current_app.config["LOGIN_RATE"])
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])

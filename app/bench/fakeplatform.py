@@ -7,7 +7,8 @@ refresh token. Every created status is recorded, and every create request counte
 Idempotency-Key, so duplicates can be counted even where the key hides them. Faults (5xx, 429,
 timeouts, connections cut after the status was made) are injected at random or by script, and
 while `paused` the platform still acts but answers no create request (one slower than any
-grace period).
+grace period). `faults["status_url"]` replaces the `url` of new statuses (a hostile platform's
+link).
 Control: `GET /_fake/records`, `POST /_fake/faults`.
 """
 
@@ -208,7 +209,7 @@ class FakePlatform:
         if key and key in self.by_key:
             return self.by_key[key]
         sid = str(next(self.ids))
-        status = {"id": sid, "url": f"{self.base_url}/@bench/{sid}",
+        status = {"id": sid, "url": self.faults.get("status_url") or f"{self.base_url}/@bench/{sid}",
                   "uri": f"{self.base_url}/users/bench/statuses/{sid}",
                   "created_at": datetime.now(UTC).isoformat(), "content": f"<p>{text}</p>",
                   "in_reply_to_id": reply_to, "visibility": "public"}

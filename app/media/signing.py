@@ -46,7 +46,7 @@ def verify(media_id, args, now: float | None = None) -> tuple[str, str]:
     except ValueError as exc:
         raise Forbidden("this media link is not valid") from exc
     expected = _signature(workspace_id, str(media_id), expires, variant)
-    if not hmac.compare_digest(expected, args.get("s", "")):
+    if not hmac.compare_digest(expected.encode(), args.get("s", "").encode()):
         raise Forbidden("this media link is not valid")
     if expires < (now or time.time()):
         raise Forbidden("this media link has expired")

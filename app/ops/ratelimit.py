@@ -4,6 +4,7 @@ A limit of hundreds or more per window is not counted one request at a time: a p
 a slice of the window's allowance (1/SHARE of it) in one write and spends it locally, so a busy
 key costs one write per slice instead of one per request. The counter still never admits more
 than the limit; a key spread over N processes may be refused up to (N-1) slices early.
+A refused key is remembered until its window ends, so a flood of refused requests costs no writes.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class _Held:
     window: float  # the window's start, epoch seconds (as the database counts them)
     ends: float  # time.monotonic() when the window ends
     left: int
+    refused: bool = False  # this window's allowance ran out: refuse without asking the database
 
 
 _held: dict[str, _Held] = {}
@@ -76,6 +78,9 @@ def hit(sess: Session, key: str, limit: Limit) -> int | None:
     key = key[:255]
     if _spend_held(key):
         return None
+    wait = _still_refused(key)
+    if wait:
+        return wait
     n = limit.slice
     count, window, remaining = sess.execute(_RESERVE, {"key": key, "w": limit.window_s,
                                                        "n": n}).one()
@@ -84,6 +89,7 @@ def hit(sess: Session, key: str, limit: Limit) -> int | None:
     sess.commit()
     granted = min(n, limit.count - (count - n))  # what this write took from what was left
     if granted <= 0:
+        _hold(key, window, time.monotonic() + remaining, 0, refused=True)
         return max(math.ceil(remaining), 1)
     if granted > 1:
         _hold(key, window, time.monotonic() + remaining, granted - 1)
@@ -99,17 +105,26 @@ def _spend_held(key: str) -> bool:
         return True
 
 
-def _hold(key: str, window: float, ends: float, tokens: int) -> None:
+def _still_refused(key: str) -> int | None:
+    """Seconds left in the window of a key this process saw refused (the count only grows)."""
+    with _lock:
+        held = _held.get(key)
+        left = held.ends - time.monotonic() if held is not None and held.refused else 0
+    return max(math.ceil(left), 1) if left > 0 else None
+
+
+def _hold(key: str, window: float, ends: float, tokens: int, refused: bool = False) -> None:
     with _lock:
         held = _held.get(key)
         if held is not None and held.window == window and time.monotonic() < held.ends:
             held.left += tokens
+            held.refused = held.refused or refused
             return
         if len(_held) >= HELD_KEYS:
             now = time.monotonic()
             for stale in [k for k, h in _held.items() if now >= h.ends] or list(_held)[:1]:
                 del _held[stale]
-        _held[key] = _Held(window, ends, tokens)
+        _held[key] = _Held(window, ends, tokens, refused)
 
 
 def _sweep(sess: Session, key: str, limit: Limit) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
+from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, request, url_for
 from flask_login import login_required
@@ -15,7 +16,7 @@ from app.channels.service import get_channel, list_channels
 from app.errors import DomainError, ValidationFailed
 from app.posts import calendar, reads, service
 from app.posts.lifecycle import PostState
-from app.timeutil import parse_schedule, zone
+from app.timeutil import parse_day, parse_schedule, zone
 from app.web import htmx, render
 
 bp = Blueprint("posts", __name__)
@@ -23,6 +24,16 @@ LIST_LIMIT = 100
 # Shapes beside the state's name, so a state never reads by colour alone.
 STATE_ICONS = {"draft": "✎", "scheduled": "◷", "publishing": "↻", "published": "✓", "failed": "✕",
                "canceled": "⊘"}
+
+
+@bp.app_template_filter("web_link")
+def web_link(url: str | None) -> str | None:
+    """The URL if it may be a link (http or https); anything else is never rendered as one,
+    even if it was stored before live URLs were checked."""
+    try:
+        return url if url and urlsplit(url).scheme in ("http", "https") else None
+    except ValueError:
+        return None
 
 
 @bp.app_template_filter("state_icon")
@@ -34,10 +45,7 @@ def _day(name: str) -> date | None:
     value = request.args.get(name, "").strip()
     if not value:
         return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise ValidationFailed(f"{name} must be a date like 2026-03-01", field=name) from exc
+    return parse_day(value, name)
 
 
 def _cursor() -> tuple[datetime, uuid.UUID] | None:
@@ -103,7 +111,8 @@ def detail(post_id: uuid.UUID, errors: dict | None = None, status: int = 200):
     post = service.get_post(db.session, workspace_id, post_id)
     channel = get_channel(db.session, workspace_id, post.channel_id)
     events = reads.post_events(db.session, [post.id])[post.id]
-    part_urls = {r.get("index"): r["live_url"] for r in post.results or [] if r.get("live_url")}
+    part_urls = {r.get("index"): r["live_url"] for r in post.results or []
+                 if web_link(r.get("live_url"))}
     return render("posts/detail.html", status=status, post=post, channel=channel, events=events,
                   errors=errors or {}, form=request.form, part_urls=part_urls,
                   workspace_tz=current_membership().workspace.timezone)

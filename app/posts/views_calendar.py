@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import Blueprint, request, url_for
 from flask_login import login_required
@@ -12,8 +12,9 @@ from app import db
 from app.auth.web_auth import actor, current_membership, current_workspace_id, require_setup_done
 from app.channels.service import list_channels
 from app.errors import DomainError, ValidationFailed
+from app.inputs import whole_number
 from app.posts import calendar, service
-from app.timeutil import to_local
+from app.timeutil import parse_day, to_local
 from app.web import render
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
@@ -34,10 +35,7 @@ def _view_state(source) -> dict:
             raise ValidationFailed("tz_channel is not a channel of this workspace",
                                    field="tz_channel")
         tz_name = chosen.timezone
-    try:
-        anchor = date.fromisoformat(source.get("date")) if source.get("date") else None
-    except ValueError as exc:
-        raise ValidationFailed("date must look like 2026-03-01", field="date") from exc
+    anchor = parse_day(source["date"], "date") if source.get("date") else None
     return {"view": view, "tz_name": tz_name, "tz_channel": tz_channel, "channels": channels,
             "anchor": anchor}
 
@@ -86,13 +84,8 @@ def move():
         post_id = uuid.UUID(request.form.get("post_id", ""))
     except ValueError as exc:
         raise ValidationFailed("post_id is not a post id", field="post_id") from exc
-    try:
-        day = date.fromisoformat(request.form.get("day", ""))
-        hour = int(request.form["hour"]) if request.form.get("hour") else None
-        if hour is not None and not 0 <= hour <= 23:
-            raise ValueError(hour)
-    except ValueError as exc:
-        raise ValidationFailed("drop target must be a day (and an hour 0-23)", field="day") from exc
+    day = parse_day(request.form.get("day", ""), "day")
+    hour = whole_number(request.form["hour"], "hour", 0, 23) if request.form.get("hour") else None
     workspace_id = current_workspace_id()
     try:
         when = calendar.new_time(db.session, workspace_id, post_id, state["tz_name"], day, hour)
