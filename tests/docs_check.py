@@ -236,6 +236,9 @@ def expand(route: str) -> list[str]:
 
 def endpoint_problem(methods: str, route: str, adapters: dict) -> str | None:
     """Why a documented "METHOD /path" (any method when none is given) is not served."""
+    if re.search(r"/(\*|…|\.\.\.)$", route):  # `/sandbox/_control/*`: whatever lives under it
+        head = route.rsplit("/", 1)[0]
+        return None if _under(head, adapters) else f"nothing is served under {head}"
     for concrete in expand(route):
         if methods:
             missing = [m for m in methods.split("/") if not _served(concrete, m, adapters)]
@@ -252,6 +255,13 @@ def _prefix(path: str, adapters: dict) -> bool:
     """A path that routes live under (`/api/v1`, the sandbox's `/_control`)."""
     return any(rule.rule.startswith(path.rstrip("/") + "/")
                for adapter in adapters.values() for rule in adapter.map.iter_rules())
+
+
+def _under(path: str, adapters: dict) -> bool:
+    path = path.rstrip("/")
+    if path == "/sandbox":
+        return True
+    return _prefix(path.removeprefix("/sandbox"), adapters)
 
 
 def _served(path: str, method: str, adapters: dict) -> bool:

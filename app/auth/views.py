@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from flask import Blueprint, abort, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -68,6 +70,10 @@ def setup():
         if request.method == "POST":
             abort(404)
         return redirect(url_for("auth.login"))
+    if not _from_this_machine():
+        return render("error.html", "_error.html", status=403, message=(
+            "The first account is made on the server itself: open this page from the server "
+            "(http://127.0.0.1…), or run `openpost user create EMAIL --workspace NAME` there."))
     errors: dict[str, str] = {}
     form = request.form
     if request.method == "POST":
@@ -84,6 +90,16 @@ def setup():
             return redirect(url_for("posts.index"))
     return render("auth/setup.html", errors=errors, form=form,
                   status=422 if errors else 200)
+
+
+def _from_this_machine() -> bool:
+    """A loopback client that came through no proxy: until the first account exists, whoever
+    reaches /setup would become its owner, so a deployment's public address never offers it."""
+    forwarded = request.headers.get("X-Forwarded-For") or request.headers.get("Forwarded")
+    try:
+        return not forwarded and ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
 
 
 def _link_gone_page(exc: DomainError, kind: str):

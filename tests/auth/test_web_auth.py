@@ -28,6 +28,20 @@ def test_first_run_leads_to_setup_and_creates_owner(client, db):
     assert client.get("/setup").status_code == 302
 
 
+@pytest.mark.parametrize("environ, headers", [
+    ({"REMOTE_ADDR": "203.0.113.9"}, {}),  # a visitor on the deployment's public address
+    ({"REMOTE_ADDR": "127.0.0.1"}, {"X-Forwarded-For": "203.0.113.9"}),  # through a proxy
+])
+def test_first_account_is_not_offered_to_the_world(client, db, environ, headers):
+    """Until the first account exists, whoever completes /setup owns the deployment: only the
+    server itself may, or the operator with `openpost user create`."""
+    page = client.get("/setup", environ_base=environ, headers=headers)
+    assert page.status_code == 403 and "openpost user create" in page.get_data(as_text=True)
+    taken = client.post("/setup", environ_base=environ, headers=headers,
+                        data={"workspace": "Mine", "email": "x@evil.test", "password": "long enough pw"})
+    assert taken.status_code in (400, 403) and db.query(User).count() == 0
+
+
 def test_setup_errors_are_shown_next_to_the_field(client, db):
     page = client.get("/setup").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
