@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.channels import tiktok_options
 from app.channels.linkedin import VISIBILITIES as LINKEDIN_VISIBILITIES
 from app.channels.mastodon import VISIBILITIES as MASTODON_VISIBILITIES
+from app.channels.text import utf16_length
 from app.errors import ValidationFailed
 
 THREAD = {"auto_thread": {"type": "boolean", "default": True},
@@ -46,8 +47,10 @@ def _problem(spec: dict, value) -> str | None:
         return f"must be one of {', '.join(spec.get('choices') or ['a text'])}"
     if kind in ("text", "url") and not isinstance(value, str):
         return "must be a text"
-    if kind == "text" and spec.get("max_length") and len(value) > spec["max_length"]:
-        return f"can be at most {spec['max_length']} characters"
+    if kind == "text" and spec.get("max_length") \
+            and (utf16_length if spec.get("utf16") else len)(value) > spec["max_length"]:
+        unit = "UTF-16 units (most emoji count 2)" if spec.get("utf16") else "characters"
+        return f"can be at most {spec['max_length']} {unit}"
     if kind == "list" and (not isinstance(value, list)
                            or len(value) > spec.get("max_items", len(value))):
         return f"must be a list of at most {spec.get('max_items')} items"

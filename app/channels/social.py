@@ -7,13 +7,13 @@ import re
 from abc import ABC, abstractmethod
 from typing import ClassVar
 
-import grapheme
 import httpx
 
 from app.channels.base import Part, PartResult, PublishJob, PublishResult
 from app.channels.http import send
 from app.channels.media_io import is_video
 from app.channels.polling import Poller
+from app.channels.text import rules_for
 from app.errors import ValidationFailed
 from app.media import convert, sniff, specs
 
@@ -69,9 +69,10 @@ class SocialPublisher(ABC):
         if len(parts) != 1:
             raise ValidationFailed(f"{self.name} has no threads: write one post", field="parts")
         part = parts[0]
-        count = grapheme.length(part.text)
+        rules = rules_for(self.platform)
+        count = rules.count(part.text)
         if count > self.caption_limit:
-            raise ValidationFailed(f"the text is {count}/{self.caption_limit} characters on "
+            raise ValidationFailed(f"the text is {count}/{self.caption_limit} {rules.unit} on "
                                    f"{self.name}", field="text")
         if self.max_hashtags and len(HASHTAG.findall(part.text)) > self.max_hashtags:
             raise ValidationFailed(f"{self.name} allows at most {self.max_hashtags} hashtags",

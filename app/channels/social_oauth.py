@@ -163,8 +163,8 @@ def _tiktok(client: httpx.Client, pending: dict, code: str) -> Verified:
                               "redirect_uri": pending["redirect_uri"],
                               "code_verifier": pending["verifier"]}), "tiktok")
     auth = {"Authorization": f"Bearer {tokens['access_token']}"}
-    user = reply(send(client, "GET", f"{root}/v2/user/info/", platform="tiktok", headers=auth,
-                      params={"fields": "open_id,username,display_name"}), "tiktok")["data"]["user"]
+    # creator_info (scope video.publish) names the creator; /v2/user/info/ would need
+    # user.info.profile for `username`, a scope OpenPost does not ask for.
     info = reply(send(client, "POST", f"{root}/v2/post/publish/creator_info/query/",
                       platform="tiktok", headers=auth, json={}), "tiktok")["data"]
     now = int(time.time())
@@ -172,7 +172,8 @@ def _tiktok(client: httpx.Client, pending: dict, code: str) -> Verified:
     return Verified(credentials={"access_token": tokens["access_token"],
                                  "refresh_token": tokens["refresh_token"], "expires_at": expires,
                                  "refresh_expires_at": now + int(tokens.get("refresh_expires_in", 0))},
-                    settings={"account_id": tokens.get("open_id") or user["open_id"],
+                    settings={"account_id": tokens["open_id"],
                               "privacy_level_options": info.get("privacy_level_options", [])},
-                    handle=user.get("username", ""), display_name=user.get("display_name", ""),
+                    handle=info.get("creator_username", ""),
+                    display_name=info.get("creator_nickname", ""),
                     token_expires_at=datetime.fromtimestamp(expires, UTC))

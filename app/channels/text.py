@@ -96,6 +96,12 @@ def _positive_int(value, default: int) -> int:
     return value if isinstance(value, int) and value > 0 else default
 
 
+def utf16_length(text: str) -> int:
+    """Length in UTF-16 code units: TikTok's limits are "UTF-16 runes" (Direct Post and Photo
+    Post references, Post Info Object), so an emoji outside the BMP counts 2."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def rules_for(platform: str, settings: dict | None = None, options: dict | None = None) -> Rules:
     settings, options = settings or {}, options or {}
     if platform == "x":
@@ -110,6 +116,8 @@ def rules_for(platform: str, settings: dict | None = None, options: dict | None 
                      lambda t: mastodon_length(t, per_url) + spoiler)
     if platform == "threads":
         return Rules("threads", 500, threads_length)
+    if platform == "tiktok":
+        return Rules("tiktok", SINGLE_POST_LIMITS["tiktok"], utf16_length, "UTF-16 units")
     if platform in SINGLE_POST_LIMITS:
         return Rules(platform, SINGLE_POST_LIMITS[platform], grapheme.length)
     raise LookupError(f"no text rules for {platform}")

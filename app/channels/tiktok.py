@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -29,6 +30,15 @@ from app.errors import ValidationFailed
 REFRESH_MARGIN = 300
 INVALID = {"invalid_params", "privacy_level_option_mismatch", "invalid_file_upload",
            "unaudited_client_can_only_post_to_private_accounts", "spam_risk_text"}
+# Daily caps (Direct Post reference, "Error codes", https://developers.tiktok.com/doc/
+# content-posting-api-reference-direct-post): "spam_risk_too_many_posts: The daily post cap from
+# the API is reached for the current user", "reached_active_user_cap: The daily quota for active
+# publishing users from your client is reached", and (Upload reference) at most 5 pending
+# shares "within any 24-hour period". TikTok names no reset time: the post waits DAILY_WAIT,
+# by which a rolling 24-hour window has surely moved on.
+DAILY = {"spam_risk_too_many_posts", "reached_active_user_cap",
+         "spam_risk_too_many_pending_share"}
+DAILY_WAIT = timedelta(hours=24)
 MEDIA = {"url_ownership_unverified", "file_format_check_failed", "duration_check_failed",
          "frame_rate_check_failed", "picture_size_check_failed", "video_pull_failed",
          "photo_pull_failed"}
@@ -53,6 +63,10 @@ def error_of(response: httpx.Response) -> PublishError:
     status, raw = response.status_code, response.text[:2000]
     if code in ("access_token_invalid", "scope_not_authorized", "invalid_grant"):
         return AuthRevoked(text, status=status, body=raw)
+    if code in DAILY:
+        lifts = datetime.now(UTC) + DAILY_WAIT
+        return RateLimited(f"{text}; TikTok's daily cap lifts by {lifts:%Y-%m-%d %H:%M} UTC",
+                           retry_at=lifts, status=status, body=raw)
     if code == "rate_limit_exceeded" or status == 429:
         return RateLimited(text, retry_at=retry_at(response.headers), status=status, body=raw)
     if status >= 500 or code == "internal_error":
@@ -62,6 +76,22 @@ def error_of(response: httpx.Response) -> PublishError:
     if code in INVALID or status == 400:
         return InvalidContent(text, status=status, body=raw)
     return PlatformRejected(text, status=status, body=raw)
+
+
+def refresh_error(response: httpx.Response) -> PublishError:
+    """A refused refresh. Only `invalid_grant` ("the refresh token is invalid, expired, revoked
+    ... or was issued to another client", https://developers.tiktok.com/doc/oauth-error-handling,
+    "Error categories") means the channel must be reconnected; a 429 or 5xx passes and is tried
+    again later, and any other refusal (OpenPost's client settings) fails without disconnecting."""
+    error = error_of(response)
+    status, raw = response.status_code, response.text[:2000]
+    if error_code(response) == "invalid_grant":
+        return AuthRevoked(f"tiktok: the refresh token was refused ({error.message}); reconnect",
+                           status=status, body=raw)
+    if isinstance(error, (RateLimited, PlatformUnavailable)):
+        return error
+    return PlatformRejected(f"tiktok: the token refresh was refused ({error.message})",
+                            status=status, body=raw)
 
 
 def refresh(client: httpx.Client, job: PublishJob) -> None:
@@ -79,11 +109,7 @@ def _exchange(client: httpx.Client, creds: dict, post_id: str) -> dict:
                           "grant_type": "refresh_token", "refresh_token": creds["refresh_token"]})
     body = json_or_empty(response)
     if response.status_code != 200 or "access_token" not in body:
-        error = error_of(response)
-        if response.status_code < 500:
-            raise AuthRevoked(f"tiktok: the refresh token was refused ({error.message}); reconnect",
-                              status=response.status_code, body=response.text[:2000])
-        raise error
+        raise refresh_error(response)
     now = int(time.time())
     new = {**creds, "access_token": body["access_token"], "refresh_token": body["refresh_token"],
            "expires_at": now + int(body.get("expires_in", 86_400))}

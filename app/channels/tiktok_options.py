@@ -41,7 +41,9 @@ def schema(settings: dict) -> dict:
             "disable_duet": {"type": "boolean", "default": False},
             "disable_stitch": {"type": "boolean", "default": False},
             **{flag: {"type": "boolean", "default": False} for flag in FLAGS},
-            "title": {"type": "text", "max_length": 90}}
+            # A photo post's title: "at most 90 UTF-16 runes" (Photo Post reference, Post Info
+            # Object, https://developers.tiktok.com/doc/content-posting-api-reference-photo-post).
+            "title": {"type": "text", "max_length": 90, "utf16": True}}
 
 
 def check_rules(options: dict) -> None:

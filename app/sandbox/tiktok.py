@@ -12,6 +12,7 @@ from flask import Blueprint, request
 from app.sandbox.core import bearer, faulty, json_response, rate_reset, state
 from app.sandbox.guard import back_to, callback, media_upload
 from app.sandbox.pull import pull, settings, step
+from app.sandbox.tiktok_rules import GRANTED, daily_cap, fields_problem, text_problem
 
 bp = Blueprint("sandbox_tiktok", __name__, url_prefix="/tiktok")
 ACCESS_LIFETIME, REFRESH_LIFETIME = 2 * 3600, 180 * 86_400
@@ -23,8 +24,6 @@ INIT_PER_MINUTE = 6
 DISABLED = {"comment_disabled": False, "duet_disabled": False, "stitch_disabled": True}
 INTERACTION_AND_DISCLOSURE = ("disable_comment", "disable_duet", "disable_stitch",
                               "brand_organic_toggle", "brand_content_toggle")
-
-
 def reply(data: dict | None = None, code: str = "ok", message: str = "", status: int = 200,
           headers=None):
     return json_response({"data": data or {}, "error": {"code": code, "message": message,
@@ -52,18 +51,20 @@ def _user():
     return state().account("tiktok", token.account), None
 
 
-def new_user(username: str = "sandbox") -> dict:
+
+def new_user(username: str = "sandbox", scopes: str = GRANTED) -> dict:
     return state().add_account("tiktok", "open-" + secrets.token_hex(8), username=username,
-                               nickname="Sandbox", privacy=list(PRIVACY), max_duration=600)
+                               nickname="Sandbox", privacy=list(PRIVACY), max_duration=600,
+                               scopes=scopes or GRANTED)
 
 
 def issue(open_id: str) -> dict:
+    account = state().account("tiktok", open_id) or {}
     return {"access_token": state().mint("tiktok", open_id, lifetime=ACCESS_LIFETIME),
             "expires_in": ACCESS_LIFETIME, "open_id": open_id,
             "refresh_token": state().mint("tiktok", open_id, "refresh", lifetime=REFRESH_LIFETIME),
             "refresh_expires_in": REFRESH_LIFETIME,
-            "scope": "user.info.basic,video.publish,video.upload",
-            "token_type": "Bearer"}
+            "scope": account.get("scopes", GRANTED), "token_type": "Bearer"}
 
 
 def control_account(body: dict) -> dict:
@@ -84,7 +85,8 @@ def control_account(body: dict) -> dict:
 def authorize():
     back = callback(request.args.get("redirect_uri"), "tiktok")
     code = secrets.token_urlsafe(16)
-    state().codes[code] = {"account": new_user()["id"],
+    # The user grants the scopes the app asked for (and no others).
+    state().codes[code] = {"account": new_user(scopes=request.args.get("scope", ""))["id"],
                            "redirect_uri": request.args.get("redirect_uri"),
                            "challenge": request.args.get("code_challenge")}
     return back_to(back, {"code": code, "state": request.args.get("state", ""),
@@ -115,9 +117,18 @@ def token():
 
 @bp.get("/v2/user/info/")
 def user_info():
+    """Only the fields the token's scopes cover (see tiktok_rules.fields_problem)."""
     user, problem = _user()
-    return problem or reply({"user": {"open_id": user["id"], "username": user["username"],
-                                      "display_name": user["nickname"]}})
+    if problem:
+        return problem
+    fields = [f for f in request.args.get("fields", "").split(",") if f]
+    refused = fields_problem(user, fields)
+    if refused:
+        return reply(code=refused[1], message=refused[2], status=refused[0])
+    known = {"open_id": user["id"], "union_id": "union-" + user["id"], "username": user["username"],
+             "display_name": user["nickname"],
+             "avatar_url": "https://p16.tiktokcdn.com/avatar.jpeg"}
+    return reply({"user": {f: known.get(f) for f in fields}})
 
 
 @bp.post("/v2/post/publish/creator_info/query/")
@@ -133,12 +144,10 @@ def creator_info():
                   "max_video_post_duration_sec": user["max_duration"]})
 
 
-def _post_info_problem(user: dict, info: dict) -> tuple[str, str] | None:
+def _post_info_problem(user: dict, info: dict, photo: bool) -> tuple[str, str] | None:
     if info.get("privacy_level") not in user["privacy"]:
         return "privacy_level_option_mismatch", "privacy_level is not one of the creator's options"
-    if len(info.get("title") or "") > 2200 or len(info.get("description") or "") > 4000:
-        return "invalid_params", "title or description is too long"
-    return None
+    return text_problem(info, photo) or daily_cap(user)
 
 
 def _chunk_problem(source: dict) -> str | None:
@@ -177,7 +186,7 @@ def _new_publish(user: dict, kind: str, body: dict, **extra) -> dict:
     return item
 
 
-def _init_request(direct: bool = True):
+def _init_request(direct: bool = True, photo: bool = False):
     """What every init call checks first: the token, the init rate limit, a direct post's
     post_info. (user, body, source_info, None), or (..., the error answer)."""
     body = request.get_json(silent=True) or {}
@@ -188,9 +197,11 @@ def _init_request(direct: bool = True):
     limited = _init_limited()
     if limited:
         return user, body, source, limited
-    bad = _post_info_problem(user, body.get("post_info") or {}) if direct else None
+    info = body.get("post_info") or {}
+    bad = _post_info_problem(user, info, photo) if direct else text_problem(info, photo)
     if bad:
-        return user, body, source, reply(code=bad[0], message=bad[1], status=400)
+        status = 403 if bad[0].startswith("spam_risk") else 400
+        return user, body, source, reply(code=bad[0], message=bad[1], status=status)
     return user, body, source, None
 
 
@@ -251,7 +262,7 @@ def upload(publish_id: str):
 @faulty("tiktok", "photo_init", ERRORS, _token)
 def content_init():
     inbox = (request.get_json(silent=True) or {}).get("post_mode") == "MEDIA_UPLOAD"
-    user, body, source, problem = _init_request(direct=not inbox)
+    user, body, source, problem = _init_request(direct=not inbox, photo=True)
     if problem:
         return problem
     images = source.get("photo_images") or []

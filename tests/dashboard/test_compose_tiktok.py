@@ -167,3 +167,14 @@ def test_an_expiring_token_is_refreshed_and_kept_before_asking(signed_in, tiktok
     fresh = db.get(Channel, channel.id).credentials
     assert fresh["refresh_token"] != old["refresh_token"], "the rotated refresh token is kept"
     assert fresh["access_token"] != old["access_token"]
+
+
+def test_the_caption_counter_counts_utf16_units_as_tiktok_does(signed_in, tiktok):
+    _account, channel = tiktok()
+    caption = "\U0001F600" * 1101  # 1101 emoji: 2202 UTF-16 units, over TikTok's 2200
+    html = signed_in.post("/compose/preview", {"channel_id": str(channel.id),
+                                               "part": caption}).get_data(as_text=True)
+    counter = re.search(rf'id="preview-{channel.id}".*?<p class="counter"[^>]*>(.*?)</p>',
+                        html, re.S)
+    assert " ".join(counter.group(1).split()) == \
+        "2202 / 2200 <strong>— 2 over the limit</strong>"

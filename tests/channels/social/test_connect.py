@@ -62,6 +62,8 @@ def test_sign_in_connects_the_account(owner, db, monkeypatch, platform):
     if platform == "tiktok":
         assert channel.credentials["refresh_token"]
         assert "SELF_ONLY" in channel.settings["privacy_level_options"]
+        # Named from creator_info: user info's `username` needs a scope OpenPost never asks for.
+        assert channel.handle == "sandbox" and channel.display_name == "Sandbox"
 
 
 def test_facebook_sign_in_offers_the_pages_and_stores_the_chosen_one(owner, db, monkeypatch):

@@ -1,0 +1,75 @@
+"""The TikTok fake's rules from the documentation: the scope of each user-info field, the
+Post Info Object's text limits in UTF-16 units, and the daily post cap."""
+
+from __future__ import annotations
+
+import time
+
+from app.sandbox.core import state
+from app.sandbox.pull import settings
+
+# What a sign-in grants when the authorize call names no scope (OpenPost's own request).
+GRANTED = "user.info.basic,video.publish,video.upload"
+# The scope each /v2/user/info/ field needs ("User Object", Authorized Scope column):
+# https://developers.tiktok.com/doc/tiktok-api-v2-get-user-info and, for the fields moved out of
+# user.info.basic, https://developers.tiktok.com/bulletin/user-info-scope-migration
+# ("New Scope and Field Relationship Table").
+FIELD_SCOPES = {
+    **dict.fromkeys(("open_id", "union_id", "avatar_url", "avatar_url_100", "avatar_large_url",
+                     "display_name"), "user.info.basic"),
+    **dict.fromkeys(("bio_description", "profile_deep_link", "is_verified", "username"),
+                    "user.info.profile"),
+    **dict.fromkeys(("follower_count", "following_count", "likes_count", "video_count"),
+                    "user.info.stats"),
+}
+# Direct Post and Photo Post "Post Info Object": a video's title (its caption) is at most 2200
+# UTF-16 runes; a photo post's title at most 90 and its description at most 4000
+# (https://developers.tiktok.com/doc/content-posting-api-reference-direct-post,
+# https://developers.tiktok.com/doc/content-posting-api-reference-photo-post).
+VIDEO_TITLE, PHOTO_TITLE, PHOTO_DESCRIPTION = 2200, 90, 4000
+# "spam_risk_too_many_posts: The daily post cap from the API is reached for the current user"
+# (Direct Post reference, "Error codes", HTTP 403). TikTok does not publish the cap; the
+# sandbox uses 15 direct posts in 24 hours unless a control sets `daily_posts`.
+DAILY_POSTS = 15
+
+
+def utf16(text: str) -> int:
+    """Length in UTF-16 code units, as TikTok counts its text limits."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def fields_problem(user: dict, fields: list[str]) -> tuple[int, str, str] | None:
+    """(status, code, message) when user info cannot give these fields with the granted
+    scopes: one field beyond them refuses the whole call with 401 scope_not_authorized
+    (https://developers.tiktok.com/doc/tiktok-api-v2-error-handling, "All Error Codes"; the same
+    answer to `username` under user.info.basic alone is reported in
+    https://github.com/SocialiteProviders/Providers/issues/1198)."""
+    unknown = [f for f in fields if f not in FIELD_SCOPES]
+    if not fields or unknown:
+        return 400, "invalid_params", f"invalid fields: {','.join(unknown) or '(none given)'}"
+    granted = user.get("scopes", GRANTED).split(",")
+    if any(FIELD_SCOPES[f] not in granted for f in fields):
+        return (401, "scope_not_authorized",
+                "The user did not authorize the scope required for completing this request.")
+    return None
+
+
+def text_problem(info: dict, photo: bool) -> tuple[str, str] | None:
+    """The Post Info Object's limits, in UTF-16 code units (see VIDEO_TITLE)."""
+    title, description = utf16(info.get("title") or ""), utf16(info.get("description") or "")
+    if title > (PHOTO_TITLE if photo else VIDEO_TITLE) or description > PHOTO_DESCRIPTION:
+        return "invalid_params", "title or description is too long"
+    return None
+
+
+def daily_cap(user: dict) -> tuple[str, str] | None:
+    """Direct posts of the last 24 hours against the daily cap (see DAILY_POSTS)."""
+    now, cap = time.time(), int(settings("tiktok").get("daily_posts", DAILY_POSTS))
+    with state().lock:
+        posts = user.setdefault("direct_posts", [])
+        posts[:] = [t for t in posts if t > now - 86_400]
+        if len(posts) >= cap:
+            return ("spam_risk_too_many_posts",
+                    "The daily post cap from the API is reached for the current user.")
+        posts.append(now)
+    return None
