@@ -110,14 +110,16 @@ def authorize():
     if app is None or args.get("redirect_uri") != app["redirect_uri"]:
         return json_response({"error": "invalid_client"}, 401)
     back = callback(app["redirect_uri"], "mastodon")
-    code = secrets.token_urlsafe(16)
-    account, _ = new_account()
     # https://docs.joinmastodon.org/methods/oauth/#authorize: `scope` must be a subset of the
-    # app's scopes (default "read"); the token is granted exactly those.
+    # app's scopes (default "read"); the token is granted exactly those. Doorkeeper sends an
+    # invalid scope back to the redirect URI (RFC 6749, 4.1.2.1).
     scope = args.get("scope") or "read"
     if not set(scope.split()) <= set(app["scopes"].split()):
-        return json_response({"error": "invalid_scope", "error_description": "The requested "
-                              "scope is invalid, unknown, or malformed."}, 400)
+        return back_to(back, {"error": "invalid_scope", "state": args.get("state", ""),
+                              "error_description": "The requested scope is invalid, unknown, "
+                              "or malformed."})
+    code = secrets.token_urlsafe(16)
+    account, _ = new_account()
     state().codes[code] = {"challenge": args.get("code_challenge"), "account": account["id"],
                            "client_id": app["client_id"], "redirect_uri": app["redirect_uri"],
                            "scope": scope}

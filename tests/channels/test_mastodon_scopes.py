@@ -71,3 +71,13 @@ def test_without_read_statuses_an_old_lost_post_is_outcome_unknown(sandbox, plat
     with client() as http, pytest.raises(OutcomeUnknown, match="reconnect"):
         get_publisher("mastodon", http).reconcile(job)
     assert len([s for s in p.posts() if s["account"] == p.settings["account_id"]]) == 1
+
+
+def test_authorize_grants_only_scopes_the_app_registered(sandbox, platforms):
+    http, base = platforms("mastodon").http, f"{sandbox.url}/mastodon"
+    back = "http://localhost/channels/callback/mastodon"
+    app = http.post(f"{base}/api/v1/apps", json={"client_name": "t", "redirect_uris": back}).json()
+    asked = http.get(f"{base}/oauth/authorize", params={
+        "client_id": app["client_id"], "redirect_uri": back, "response_type": "code",
+        "scope": "read write:statuses", "state": "s1"})
+    assert asked.status_code == 302 and "error=invalid_scope" in asked.headers["location"]
