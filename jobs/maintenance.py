@@ -13,8 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.channels import service as channels
+from app.channels import tokens
 from app.channels.errors import AuthRevoked, PublishError
 from app.channels.models import Channel
+from app.channels.registry import PUBLISHERS
 from app.ops import alarm, retention
 from app.posts import publishing
 from jobs import heartbeat
@@ -63,12 +65,17 @@ class Maintenance:
         return False
 
     def _refresh_tokens(self) -> None:
-        """Refresh tokens that will expire soon, before any post needs them."""
+        """Refresh tokens that will expire soon, before any post needs them: each platform's
+        tokens within its own window (days for 60-day Meta tokens), others within twice the
+        engine's margin."""
+        default = 2 * self.cfg.refresh_margin_seconds
+        seconds = sa.case({p: max(tokens.window(p), default) for p in PUBLISHERS},
+                          value=Channel.platform, else_=default)
         with Session(self.engine) as sess:
             due = sess.execute(sa.select(Channel.id, Channel.platform).where(
                 Channel.status == "connected", Channel.token_expires_at.is_not(None),
                 Channel.token_expires_at < sa.func.now() + sa.func.make_interval(
-                    0, 0, 0, 0, 0, 0, 2 * self.cfg.refresh_margin_seconds))).all()
+                    0, 0, 0, 0, 0, 0, seconds))).all()
         for channel_id, platform in due:
             try:
                 self.runner.refresh_channel(channel_id, platform, margin_factor=2)

@@ -1,16 +1,16 @@
 """Facebook Pages: text and link posts, multi-photo posts (unpublished photos attached to one feed
-post) and videos through the Resumable Upload API; page tokens do not expire."""
+post) and videos uploaded in chunks (upload_phase); all with the Page token, which does not
+expire."""
 
 from __future__ import annotations
 
 import json
-import os
 import time
 from datetime import datetime
 
 from app.channels import graph
 from app.channels.base import PublishJob, PublishResult
-from app.channels.errors import AuthRevoked, MediaRejected, NetworkError, OutcomeUnknown, PublishError
+from app.channels.errors import InvalidContent, MediaRejected, NetworkError, OutcomeUnknown
 from app.channels.media_io import is_video, rendition
 from app.channels.social import SocialPublisher, finished, progress, remember
 from app.config import platform_api_url
@@ -54,7 +54,6 @@ class FacebookPublisher(SocialPublisher):
     platform = "facebook"
     name = "Facebook"
     caption_limit = 63_206
-    chunk_size = 4 * 1024 * 1024
 
     def _call(self, job: PublishJob, method: str, path: str, base: str | None = None,
               **params) -> dict:
@@ -121,63 +120,63 @@ class FacebookPublisher(SocialPublisher):
         return next((p["id"] for p in feed.get("data") or []
                      if _made_here(job, p, page, since)), None)
 
-    def _upload(self, job: PublishJob, data: bytes, content_type: str) -> str:
-        try:
-            return self._resumable(job, data, content_type)
-        except AuthRevoked as exc:
-            # Uploads need the 60-day user token, not the page token that posts text.
-            raise AuthRevoked(f"{exc.message} (the sign-in used for video uploads has expired "
-                              "or was revoked; reconnect the page to post videos)",
-                              status=exc.status, body=exc.body) from exc
+    def _phase(self, job: PublishJob, phase: str, **params) -> dict:
+        return self._call(job, "POST", f"/{self.page(job)}/videos", base=video_url(),
+                          upload_phase=phase, **params)
 
-    def _resumable(self, job: PublishJob, data: bytes, content_type: str) -> str:
-        """Resumable Upload API: a session, then the bytes from the offset Meta reports."""
+    def _session(self, job: PublishJob, size: int) -> dict:
+        """The upload session this post started (kept, so a retry resumes it), or a new one."""
         saved = progress(job)
-        if saved.get("handle"):
-            return saved["handle"]
-        app_id = os.environ.get("OPENPOST_FACEBOOK_CLIENT_ID") or job.settings.get("app_id", "")
-        token = job.credentials.get("user_access_token") or job.credentials["access_token"]
-        session, offset = saved.get("upload_session"), 0
-        if session:
-            try:
-                offset = int(self._oauth(job, "GET", session, token).get("file_offset", 0))
-            except PublishError:
-                session = None  # expired or unknown: start a new session
-        if not session:
-            session = graph.call(self.client, job, "facebook", "POST",
-                                 f"{api_url()}/{graph.VERSION}/{app_id}/uploads", token=token,
-                                 file_name="video.mp4", file_length=len(data),
-                                 file_type=content_type)["id"]
-            remember(job, upload_session=session)
-        while True:
-            body = self._oauth(job, "POST", session, token, offset=offset,
-                               content=data[offset:offset + self.chunk_size])
-            if body.get("h"):
-                remember(job, handle=body["h"])
-                return body["h"]
-            offset = int(body["file_offset"])
+        if saved.get("upload_session_id"):
+            return saved
+        body = self._phase(job, "start", file_size=size)
+        remember(job, upload_session_id=body["upload_session_id"], video_id=body["video_id"],
+                 start_offset=body["start_offset"], end_offset=body["end_offset"])
+        return progress(job)
 
-    def _oauth(self, job: PublishJob, method: str, session: str, token: str, offset: int | None = None,
-               content: bytes | None = None) -> dict:
-        headers = {"Authorization": f"OAuth {token}"}
-        if offset is not None:
-            headers["file_offset"] = str(offset)
-        response = self.send(job, method, f"{api_url()}/{graph.VERSION}/{session}",
-                             headers=headers, content=content)
-        if response.status_code != 200:
-            raise graph.error_of(response, "facebook")
-        return response.json()
+    def _transfer(self, job: PublishJob, data: bytes) -> dict:
+        """The upload resumed where the last attempt stopped; when Meta refuses that chunk (the
+        attempt died after a chunk arrived but before its answer was kept, or the session is
+        gone), the video is uploaded again in a new session."""
+        resumed = bool(progress(job).get("upload_session_id"))
+        try:
+            return self._chunks(job, data)
+        except InvalidContent:
+            if not resumed:
+                raise
+            remember(job, upload_session_id=None)
+            return self._chunks(job, data)
+
+    def _chunks(self, job: PublishJob, data: bytes) -> dict:
+        """Send each chunk Meta asks for (start_offset to end_offset) until they meet; the
+        offsets are kept after every chunk, so a retry sends only what is missing."""
+        saved = self._session(job, len(data))
+        start, end = int(saved["start_offset"]), int(saved["end_offset"])
+        while start < end:
+            body = self._phase(job, "transfer", upload_session_id=saved["upload_session_id"],
+                               start_offset=start,
+                               files={"video_file_chunk": ("chunk", data[start:end],
+                                                           "application/octet-stream")})
+            start, end = int(body["start_offset"]), int(body["end_offset"])
+            remember(job, start_offset=start, end_offset=end)
+        return progress(job)
 
     def _video(self, job: PublishJob) -> PublishResult:
+        """A Page video uploaded in chunks with the Page token, which does not expire
+        ("Resumable Uploading": upload_phase start, transfer, finish on graph-video,
+        https://developers.facebook.com/docs/graph-api/video-uploads; "Publishing on Pages"
+        needs the Page access token: https://developers.facebook.com/docs/video-api/guides/
+        publishing). The user token of the sign-in is not used, so its 60-day expiry neither
+        stops videos nor disconnects the Page."""
         part = job.parts[0]
-        data, content_type = rendition(part.media[0], "facebook")
-        handle = self._upload(job, data, content_type)
+        data, _content_type = rendition(part.media[0], "facebook")
+        saved = self._transfer(job, data)
         body = self._post(job, f"/{self.page(job)}/videos", base=video_url(),
-                          title=job.options.get("title") or "", description=part.text,
-                          fbuploader_video_file_chunk=handle)
-        video_id = body.get("id")
-        if not video_id:
+                          upload_phase="finish", upload_session_id=saved["upload_session_id"],
+                          title=job.options.get("title") or "", description=part.text)
+        if not body.get("success"):
             raise MediaRejected("facebook: the video was not accepted")
+        video_id = saved["video_id"]
         return self.result(job, video_id, f"https://www.facebook.com/{self.page(job)}/videos/{video_id}")
 
     def publish_new(self, job: PublishJob) -> PublishResult:

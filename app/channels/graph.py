@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
@@ -35,6 +37,43 @@ THROTTLE_WAIT = timedelta(minutes=15)
 # Instagram's content publishing limit (100 posts in 24 h) is reached: subcode 2207042.
 PUBLISH_LIMIT = 2207042
 MEDIA_SUBCODES = {2207001, 2207003, 2207004, 2207005, 2207009, 2207026, 2207052}
+# Long-lived user tokens (Instagram Login, Threads) last 60 days; one "at least 24 hours old but
+# [that] has not expired" can be refreshed, and the new one is "valid for 60 days from the date
+# at which [it is] refreshed". An expired one cannot be refreshed: the account must reconnect.
+# https://developers.facebook.com/docs/instagram-platform/reference/refresh_access_token
+# https://developers.facebook.com/docs/threads/get-started/long-lived-tokens ("Refresh ...")
+LONG_LIVED = 60 * 86_400
+MIN_AGE = 86_400
+# Refresh with half the life left: the periodic sweep renews an idle account a month before it
+# would be lost, and a failing refresh has weeks of retries.
+REFRESH_WINDOW = 30 * 86_400
+
+
+def long_lived_due(expires: float | str | None, now: float) -> bool:
+    """Whether a long-lived token expiring at `expires` should be refreshed now: inside the
+    window and old enough for Meta to accept the refresh (an expired one is due too: the refresh
+    is refused and the channel asks for a reconnect)."""
+    if not expires:
+        return False
+    left = float(expires) - now
+    return left < REFRESH_WINDOW and LONG_LIVED - left >= MIN_AGE
+
+
+def refresh_long_lived(job: PublishJob, platform: str,
+                       exchange: Callable[[PublishJob, dict], dict]) -> None:
+    """Refresh the job's long-lived token when due (under the engine's channel lock)."""
+    expires, now = job.credentials.get("expires_at"), time.time()
+    if not long_lived_due(expires, now):
+        return
+    if float(expires) <= now:
+        raise AuthRevoked(f"{platform}: the access token expired; reconnect the channel")
+    job.refresh_with(lambda creds: exchange(job, creds))
+
+
+def long_lived(creds: dict, body: dict) -> dict:
+    """The credentials after a refresh answered with `body` (access_token, expires_in)."""
+    return {**creds, "access_token": body["access_token"],
+            "expires_at": int(time.time()) + int(body.get("expires_in", LONG_LIVED))}
 
 
 def error_of(response: httpx.Response, platform: str) -> PublishError:

@@ -6,13 +6,11 @@ graph.facebook.com with that Page's token, which does not expire."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 from app.channels import graph
 from app.channels.base import PublishJob, PublishResult
 from app.channels.errors import (
-    AuthRevoked,
     MediaRejected,
     NetworkError,
     OutcomeUnknown,
@@ -23,8 +21,6 @@ from app.channels.media_io import is_video, rendition_url
 from app.channels.social import SocialPublisher, finished, progress, remember
 from app.config import platform_api_url
 
-# Long-lived tokens last 60 days; refresh them in their last week (they must be a day old).
-REFRESH_WITHIN = 7 * 86_400
 # The publishing quota is a rolling 24 hours; look again in an hour.
 QUOTA_WAIT = timedelta(hours=1)
 
@@ -46,26 +42,23 @@ class InstagramPublisher(SocialPublisher):
     needs_media = True
     max_hashtags = 30
     max_mentions = 20
+    # Instagram Login tokens: refreshed by the sweep with 30 of their 60 days left (graph.py).
+    refresh_window = graph.REFRESH_WINDOW
 
     def _call(self, job: PublishJob, method: str, path: str, **params) -> dict:
         return graph.call(self.client, job, "instagram", method,
                           f"{api_url(job.settings)}/{graph.VERSION}{path}",
                           token=job.credentials["access_token"], **params)
 
-    def _refresh_if_due(self, job: PublishJob) -> None:
-        expires = job.credentials.get("expires_at")
-        if facebook_login(job.settings) or not expires \
-                or float(expires) - time.time() > REFRESH_WITHIN:
-            return
-        if float(expires) <= time.time():
-            raise AuthRevoked("instagram: the access token expired; reconnect the channel")
-        job.refresh_with(lambda creds: self._exchange(job, creds))
+    def refresh_if_due(self, job: PublishJob) -> None:
+        """Refresh an Instagram Login token when due; a Page token (Facebook Login) never is."""
+        if not facebook_login(job.settings):
+            graph.refresh_long_lived(job, "instagram", self._exchange)
 
     def _exchange(self, job: PublishJob, creds: dict) -> dict:
         body = graph.call(self.client, job, "instagram", "GET", f"{api_url()}/refresh_access_token",
                           token=creds["access_token"], grant_type="ig_refresh_token")
-        return {**creds, "access_token": body["access_token"],
-                "expires_at": int(time.time()) + int(body.get("expires_in", 5_184_000))}
+        return graph.long_lived(creds, body)
 
     def _status(self, job: PublishJob, container: str) -> str:
         body = self._call(job, "GET", f"/{container}", fields="status_code,status")
@@ -139,7 +132,7 @@ class InstagramPublisher(SocialPublisher):
                               "24 hours", retry_at=datetime.now(UTC) + QUOTA_WAIT)
 
     def publish_new(self, job: PublishJob) -> PublishResult:
-        self._refresh_if_due(job)
+        self.refresh_if_due(job)
         container = self._usable(job)
         if container is None:
             self._check_quota(job)

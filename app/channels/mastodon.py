@@ -5,17 +5,25 @@ from __future__ import annotations
 import html
 import re
 import time
+from datetime import UTC, datetime
 
 import httpx
 
 from app.channels import images
 from app.channels.base import Part, PartResult, PublishJob, PublishResult
 from app.channels.common import ThreadPublisher, plan_parts
-from app.channels.errors import InvalidContent, MediaRejected, PlatformUnavailable
+from app.channels.errors import InvalidContent, MediaRejected, OutcomeUnknown, PlatformUnavailable
 from app.channels.http import check, json_or_empty, platform_message
 
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 TAG = re.compile(r"<[^>]+>")
+# Mastodon keeps an Idempotency-Key for 1 hour from the status it made ("Idempotency keys are
+# stored for up to 1 hour": https://docs.joinmastodon.org/methods/statuses/#create); a repeat
+# within it returns that status. Re-sending is trusted only this long after the schedule time
+# (no status of the post is older), 5 minutes short of the hour for clock skew.
+KEY_LIFE = 55 * 60
+# Doorkeeper's answer to a token without the scope an endpoint needs (403).
+OUTSIDE_SCOPES = "outside the authorized scopes"
 
 
 def message_of(response: httpx.Response) -> str:
@@ -99,22 +107,43 @@ class MastodonPublisher(ThreadPublisher):
     def publish(self, job: PublishJob) -> PublishResult:
         return self.run_thread(job, lambda i, part, prev, _root: self._post_part(job, i, part, prev))
 
-    def _recent(self, job: PublishJob) -> list[dict]:
+    def _recent(self, job: PublishJob) -> list[dict] | None:
+        """The account's latest statuses; None when the token may not read them (granted before
+        OpenPost asked for read:statuses: https://docs.joinmastodon.org/methods/accounts/#statuses
+        needs it)."""
         account = job.settings.get("account_id")
         if not account:
             response = self._request(job, "GET", "/api/v1/accounts/verify_credentials")
             account = check(response, "mastodon", message_of).json()["id"]
         response = self._request(job, "GET", f"/api/v1/accounts/{account}/statuses",
                                  params={"limit": 40, "exclude_reblogs": "true"})
+        if response.status_code == 403 and OUTSIDE_SCOPES in message_of(response):
+            return None
         return check(response, "mastodon", message_of).json()
+
+    @staticmethod
+    def _resend_is_safe(job: PublishJob) -> None:
+        """Without a look-up, only the Idempotency-Key can settle a lost attempt: safe while
+        Mastodon still holds the keys of every status the post may have made."""
+        if job.schedule_at is None \
+                or (datetime.now(UTC) - job.schedule_at).total_seconds() > KEY_LIFE:
+            raise OutcomeUnknown("mastodon: the post may already be published, and this connection "
+                                 "may not read the account's statuses to check; look at the "
+                                 "account before retrying, and reconnect the channel so OpenPost "
+                                 "can check next time")
 
     def reconcile(self, job: PublishJob) -> PublishResult | None:
         """Find the missing parts among the account's latest statuses (same text, replying to the
         part before). Not found means not posted; a later publish reuses the same
-        Idempotency-Key, which covers a status this look-up missed within the hour."""
+        Idempotency-Key, which covers a status this look-up missed within the hour. A token that
+        may not read statuses settles by that re-send alone, within the hour; later it cannot
+        tell (OutcomeUnknown)."""
         planned = plan_parts(self.platform, job.settings, job.parts, job.options)
         done = {r.index: r for r in job.done if r.provider_post_id}
         recent = self._recent(job)
+        if recent is None:
+            self._resend_is_safe(job)
+            return None  # publishing again re-sends each part with its own Idempotency-Key
         for index, part in enumerate(planned):
             if index in done:
                 continue

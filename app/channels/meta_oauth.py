@@ -44,8 +44,9 @@ def _root() -> str:
 
 
 def _pages(client: httpx.Client, pending: dict, code: str, fields: str) -> tuple[Verified, list]:
-    """(what every page's channel shares: the long-lived user token, the pages the user manages
-    with their tokens). Page tokens derived from a long-lived user token do not expire."""
+    """(what every page's channel shares, the pages the user manages with their tokens). Page
+    tokens derived from a long-lived user token do not expire; the 60-day user token itself is
+    not kept: every Page call, videos included, uses the Page token."""
     app_id, secret = env("facebook", "CLIENT_ID"), env("facebook", "CLIENT_SECRET")
     short = reply(send(client, "GET", f"{_root()}/oauth/access_token", platform="facebook",
                        params={"client_id": app_id, "client_secret": secret, "code": code,
@@ -57,7 +58,7 @@ def _pages(client: httpx.Client, pending: dict, code: str, fields: str) -> tuple
     pages = reply(send(client, "GET", f"{_root()}/me/accounts", platform="facebook",
                        params={"fields": fields, "access_token": long["access_token"]}),
                   "facebook").get("data", [])
-    base = Verified(credentials={"user_access_token": long["access_token"]},
+    base = Verified(credentials={},
                     settings={"app_id": app_id} if app_id else {}, handle="")
     return base, [p for p in pages if "CREATE_CONTENT" in (p.get("tasks") or ["CREATE_CONTENT"])]
 

@@ -22,7 +22,9 @@ from app.errors import ValidationFailed
 
 OAUTH_PLATFORMS = ("x", "mastodon", "threads", *social_oauth.PLATFORMS)
 X_SCOPES = "tweet.read tweet.write users.read offline.access media.write"
-MASTODON_SCOPES = "read:accounts write:statuses write:media"
+# read:statuses lets a lost attempt be settled by looking at the account's statuses
+# (https://docs.joinmastodon.org/methods/accounts/#statuses).
+MASTODON_SCOPES = "read:accounts read:statuses write:statuses write:media"
 THREADS_SCOPES = "threads_basic,threads_content_publish"
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from app.channels import images, threads_media
+from app.channels import graph, images, threads_media
 from app.channels.base import Part, PartResult, PublishJob, PublishResult
 from app.channels.common import ThreadPublisher, plan_parts
 from app.channels.errors import (
@@ -30,8 +30,6 @@ VERSION = "v1.0"
 SUNSET = None
 VERSIONS_DOC = "https://developers.facebook.com/docs/threads/reference"
 THROTTLED = {4, 17, 32, 613}
-# Long-lived tokens last 60 days and can be refreshed once a day old; refresh in the last week.
-REFRESH_WITHIN = 7 * 86_400
 THROTTLE_WAIT = timedelta(minutes=15)
 
 
@@ -61,6 +59,8 @@ class ThreadsPublisher(ThreadPublisher):
     image_limits = images.ImageLimits(20, 8 * 1024 * 1024, ("JPEG", "PNG"), 1000)
     poll_interval = 1.0
     poll_timeout = 300.0
+    # Long-lived tokens: refreshed by the sweep with 30 of their 60 days left (graph.py).
+    refresh_window = graph.REFRESH_WINDOW
 
     def _call(self, job: PublishJob, method: str, path: str, *, versioned: bool = True,
               **params) -> dict:
@@ -72,19 +72,13 @@ class ThreadsPublisher(ThreadPublisher):
         return response.json()
 
     def refresh_if_due(self, job: PublishJob) -> None:
-        expires = job.credentials.get("expires_at")
-        if not expires or float(expires) - time.time() > REFRESH_WITHIN:
-            return
-        if float(expires) <= time.time():
-            raise AuthRevoked("threads: the access token expired; reconnect the channel")
-        job.refresh_with(lambda creds: self._exchange(job, creds))
+        graph.refresh_long_lived(job, "threads", self._exchange)
 
     def _exchange(self, job: PublishJob, creds: dict) -> dict:
         # Under the engine's lock this runs only while `creds` still hold the job's token.
         body = self._call(job, "GET", "/refresh_access_token", versioned=False,
                           grant_type="th_refresh_token")
-        return {**creds, "access_token": body["access_token"],
-                "expires_at": int(time.time()) + int(body.get("expires_in", 5_184_000))}
+        return graph.long_lived(creds, body)
 
     def _image_url(self, job: PublishJob, item: dict) -> str:
         from app.media.signing import signed_url

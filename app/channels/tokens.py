@@ -11,15 +11,14 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.channels import x
+from app.channels import graph, x
 from app.channels.base import PublishJob
 from app.channels.bluesky import BlueskyPublisher
 from app.channels.errors import AuthRevoked
+from app.channels.instagram import InstagramPublisher
 from app.channels.models import Channel
-from app.channels.threads import REFRESH_WITHIN, ThreadsPublisher
-
-# X access tokens last 2 h: refresh in the last 15 min; Threads in its last week.
-X_WINDOW = 15 * 60
+from app.channels.registry import PUBLISHERS
+from app.channels.threads import ThreadsPublisher
 
 
 def _job(platform: str, credentials: dict, settings: dict, save: Callable[[dict], None]) -> PublishJob:
@@ -28,13 +27,20 @@ def _job(platform: str, credentials: dict, settings: dict, save: Callable[[dict]
                       done=[], save_part=lambda _r: None, save_credentials=save)
 
 
+def window(platform: str, default: float = 0.0) -> float:
+    """How long before expiry a platform's tokens are refreshed: the publisher's own
+    `refresh_window` (minutes for X, weeks for 60-day Meta tokens), else `default`."""
+    return float(getattr(PUBLISHERS.get(platform), "refresh_window", None) or default)
+
+
 def due(platform: str, credentials: dict, now: float | None = None) -> bool:
     """Whether the stored token should be refreshed now."""
     expires, now = credentials.get("expires_at"), now or time.time()
     if platform == "x":
-        return bool(expires and credentials.get("refresh_token") and float(expires) - now < X_WINDOW)
-    if platform == "threads":
-        return bool(expires and float(expires) - now < REFRESH_WITHIN)
+        return bool(expires and credentials.get("refresh_token")
+                    and float(expires) - now < window("x"))
+    if platform in ("threads", "instagram"):
+        return graph.long_lived_due(expires, now)
     return False
 
 
@@ -47,6 +53,8 @@ def refresh(platform: str, client: httpx.Client, credentials: dict, settings: di
         x.refresh(client, job)
     elif platform == "threads":
         ThreadsPublisher(client).refresh_if_due(job)
+    elif platform == "instagram":
+        InstagramPublisher(client).refresh_if_due(job)
     elif platform == "bluesky":
         BlueskyPublisher(client).renew(job)
 

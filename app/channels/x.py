@@ -69,6 +69,8 @@ class XPublisher(ThreadPublisher):
     platform = "x"
     image_limits = images.ImageLimits(4, 5 * 1024 * 1024, ("JPEG", "PNG", "WEBP", "GIF"), 1000)
     poller = Poller()
+    # Access tokens last 2 h: the sweep refreshes them in their last 15 minutes.
+    refresh_window = 15 * 60
 
     def extra_checks(self, parts, settings, options) -> list[str]:
         for i, part in enumerate(parts, 1):

@@ -101,7 +101,8 @@ def add_account():
         return json_response({"handle": handle, "password": account["password"],
                               "did": account["did"]}, 201)
     if platform == "mastodon":
-        account, token = mastodon.new_account(body.get("username") or "sandbox")
+        account, token = mastodon.new_account(body.get("username") or "sandbox",
+                                              scopes=body.get("scopes"))
         return json_response({"access_token": token, "account_id": account["id"],
                               "username": account["username"]}, 201)
     if platform == "x":

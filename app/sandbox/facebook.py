@@ -1,6 +1,6 @@
 """Fake Facebook Graph API for Pages: Meta login with page tokens and the Instagram accounts
 linked to the pages, feed posts with attached unpublished photos, the Resumable Upload API
-(sessions, file_offset) and page videos."""
+(sessions, file_offset) and page videos (also uploaded in upload_phase chunks, facebook_video)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import time
 
 from flask import Blueprint, request
 
-from app.sandbox import instagram
+from app.sandbox import facebook_video, instagram
 from app.sandbox.core import faulty, json_response, state
 from app.sandbox.guard import back_to, callback, media_upload
 from app.sandbox.pull import settings
@@ -289,11 +289,14 @@ def transfer(session_id: str):
 
 
 @bp.post(f"{V}/<page_id>/videos")
+@media_upload
 @faulty("facebook", "video", ERRORS, _token)
 def video(page_id: str):
-    _page_, error = _page(page_id)
+    _page_, error = _page(page_id)  # a Page access token of this Page, nothing else
     if error:
         return error
+    if _value("upload_phase"):
+        return facebook_video.phase(page_id)
     handle = _value("fbuploader_video_file_chunk")
     upload = next((u for u in state().bucket("facebook", "uploads").values()
                    if handle and u.get("handle") == handle), None)

@@ -113,6 +113,10 @@ def exchange():
 @bp.get("/refresh_access_token")
 @faulty("instagram", "refresh", ERRORS, _token)
 def refresh():
+    # "Refresh a long-lived access token that is at least 24 hours old but has not expired.
+    # Refreshed tokens are valid for 60 days"; grant_type must be ig_refresh_token; an expired
+    # token is refused by _user (190, subcode 463).
+    # https://developers.facebook.com/docs/instagram-platform/reference/refresh_access_token
     user, error = _user()
     if error:
         return error

@@ -1,5 +1,6 @@
-"""Fake Mastodon instance: app registration and OAuth (PKCE), statuses with Idempotency-Key,
-media that processes (202, then 206 until ready), instance limits, ISO 8601 rate-limit resets."""
+"""Fake Mastodon instance: app registration and OAuth (PKCE) with scopes, statuses with
+Idempotency-Key, media that processes (202, then 206 until ready), instance limits, ISO 8601
+rate-limit resets."""
 
 from __future__ import annotations
 
@@ -42,9 +43,9 @@ def base_url() -> str:
     return request.url_root.rstrip("/") + bp.url_prefix
 
 
-def new_account(username: str = "sandbox") -> tuple[dict, str]:
+def new_account(username: str = "sandbox", scopes: str | None = None) -> tuple[dict, str]:
     account = state().add_account("mastodon", state().next_id(), username=username)
-    return account, state().mint("mastodon", account["id"])
+    return account, state().mint("mastodon", account["id"], scopes=scopes)
 
 
 def _token():
@@ -58,6 +59,19 @@ def _account():
     if token.revoked:
         return None, json_response({"error": "The access token was revoked"}, 401)
     return state().account("mastodon", token.account), None
+
+
+def _outside_scopes(*allowed: str):
+    """None when the token holds one of the `allowed` scopes (a parent such as `read` covers
+    `read:statuses`), else Mastodon's answer. Doorkeeper's forbidden response, rendered by
+    Api::BaseController#doorkeeper_forbidden_render_options: 403 {"error": "This action is
+    outside the authorized scopes"}. https://docs.joinmastodon.org/api/oauth-scopes/ and
+    https://docs.joinmastodon.org/methods/accounts/#statuses ("OAuth: Public, or App token +
+    read:statuses")."""
+    token = _token()
+    if token is None or token.scopes is None or token.scopes & set(allowed):
+        return None
+    return json_response({"error": "This action is outside the authorized scopes"}, 403)
 
 
 def _account_json(account: dict) -> dict:
@@ -79,8 +93,10 @@ def register_app():
     form = request.get_json(silent=True) or request.form.to_dict()
     if not form.get("client_name") or not form.get("redirect_uris"):
         return json_response({"error": "Validation failed: Application name can't be blank"}, 422)
+    # https://docs.joinmastodon.org/methods/apps/#create: `scopes` defaults to "read".
     app = {"client_id": secrets.token_urlsafe(16), "client_secret": secrets.token_urlsafe(24),
-           "redirect_uri": form["redirect_uris"], "name": form["client_name"]}
+           "redirect_uri": form["redirect_uris"], "name": form["client_name"],
+           "scopes": form.get("scopes") or "read"}
     state().bucket("mastodon", "apps")[app["client_id"]] = app
     return json_response({"id": state().next_id(), "name": app["name"], "website": None,
                           "redirect_uri": app["redirect_uri"], "client_id": app["client_id"],
@@ -94,10 +110,19 @@ def authorize():
     if app is None or args.get("redirect_uri") != app["redirect_uri"]:
         return json_response({"error": "invalid_client"}, 401)
     back = callback(app["redirect_uri"], "mastodon")
+    # https://docs.joinmastodon.org/methods/oauth/#authorize: `scope` must be a subset of the
+    # app's scopes (default "read"); the token is granted exactly those. Doorkeeper sends an
+    # invalid scope back to the redirect URI (RFC 6749, 4.1.2.1).
+    scope = args.get("scope") or "read"
+    if not set(scope.split()) <= set(app["scopes"].split()):
+        return back_to(back, {"error": "invalid_scope", "state": args.get("state", ""),
+                              "error_description": "The requested scope is invalid, unknown, "
+                              "or malformed."})
     code = secrets.token_urlsafe(16)
     account, _ = new_account()
     state().codes[code] = {"challenge": args.get("code_challenge"), "account": account["id"],
-                           "client_id": app["client_id"], "redirect_uri": app["redirect_uri"]}
+                           "client_id": app["client_id"], "redirect_uri": app["redirect_uri"],
+                           "scope": scope}
     return back_to(back, {"code": code, "state": args.get("state", "")})
 
 
@@ -117,8 +142,9 @@ def oauth_token():
             form.get("code_verifier", "").encode()).digest()).rstrip(b"=").decode()
         if digest != grant["challenge"]:
             return json_response({"error": "invalid_grant"}, 400)
-    return json_response({"access_token": state().mint("mastodon", grant["account"]),
-                          "token_type": "Bearer", "scope": "read write",
+    return json_response({"access_token": state().mint("mastodon", grant["account"],
+                                                       scopes=grant["scope"]),
+                          "token_type": "Bearer", "scope": grant["scope"],
                           "created_at": int(time.time())})
 
 
@@ -172,8 +198,14 @@ def create_status():
     account, error = _account()
     if error:
         return error
+    if (outside := _outside_scopes("write", "write:statuses")) is not None:
+        return outside
     body = request.get_json(silent=True) or request.form.to_dict()
     text, spoiler = body.get("status") or "", body.get("spoiler_text") or ""
+    # "Idempotency keys are stored for up to 1 hour" (https://docs.joinmastodon.org/methods/
+    # statuses/#create, Headers): PostStatusService answers a known key of this account with the
+    # status it made, and stores the key when it makes one (`redis.setex(idempotency_key, 3_600,
+    # @status.id)`), so the hour runs from the status's creation and a repeat does not extend it.
     key = request.headers.get("Idempotency-Key")
     seen = state().bucket("mastodon", "idempotency")
     with state().lock:
@@ -202,6 +234,8 @@ def account_statuses(account_id: str):
     _account_, error = _account()
     if error:
         return error
+    if (outside := _outside_scopes("read", "read:statuses")) is not None:
+        return outside
     mine = [s for s in state().posts.get("mastodon", []) if s["account"] == account_id]
     return json_response([_status_json(s) for s in reversed(mine)][: int(request.args.get("limit", 20))])
 
@@ -213,6 +247,8 @@ def upload_media():
     _account_, error = _account()
     if error:
         return error
+    if (outside := _outside_scopes("write", "write:media")) is not None:
+        return outside
     upload = request.files.get("file")
     if upload is None:
         return json_response({"error": "Validation failed: File can't be blank"}, 422)

@@ -48,6 +48,7 @@ class Token:
     revoked: bool = False
     used_at: float | None = None  # a rotated refresh token (Bluesky keeps it for a grace period)
     workspace: str | None = None
+    scopes: frozenset[str] | None = None  # the OAuth scopes granted (None: every scope)
 
 
 @dataclass
@@ -161,12 +162,13 @@ class State:
         return self.accounts.get(platform, {}).get(account_id)
 
     def mint(self, platform: str, account: str, kind: str = "access",
-             lifetime: float | None = None) -> str:
+             lifetime: float | None = None, scopes: str | None = None) -> str:
         value = f"sbx-{platform}-{kind}-{secrets.token_urlsafe(16)}"
         with self.lock:
             self.tokens[value] = Token(platform, account, kind,
                                        time.time() + lifetime if lifetime else None,
-                                       workspace=self.owners.get(account, self.workspace))
+                                       workspace=self.owners.get(account, self.workspace),
+                                       scopes=frozenset(scopes.split()) if scopes else None)
         return value
 
     def token(self, platform: str, value: str | None, kind: str = "access") -> Token | None:

@@ -107,9 +107,15 @@ def exchange():
 @bp.get("/refresh_access_token")
 @faulty("threads", "refresh", ERRORS, _token)
 def refresh():
+    # "Refresh a long-lived token that is at least 24 hours old but has not expired" with
+    # grant_type=th_refresh_token; an expired token is refused by _user (190, subcode 463).
+    # https://developers.facebook.com/docs/threads/get-started/long-lived-tokens ("Refresh a
+    # Long-Lived Token")
     user, error = _user()
     if error:
         return error
+    if _param("grant_type") != "th_refresh_token":
+        return graph_error("grant_type must be th_refresh_token", 100)
     if time.time() - _token().issued_at < 86_400 and not state().settings("threads").get(
             "allow_young_refresh"):
         return graph_error("The access token must be at least 24 hours old to be refreshed.", 190)

@@ -94,6 +94,11 @@ def test_oauth_connects_with_state_and_pkce(owner, db, platforms, monkeypatch, s
         assert channel.credentials["refresh_token"] and channel.token_expires_at is not None
     if platform == "mastodon":
         assert channel.settings["max_characters"] == 500
+        # The grant lets a lost attempt be settled by reading the account's statuses.
+        statuses = httpx.get(f"{sandbox.url}/mastodon/api/v1/accounts/"
+                             f"{channel.settings['account_id']}/statuses",
+                             headers={"Authorization": f"Bearer {channel.credentials['access_token']}"})
+        assert statuses.status_code == 200, statuses.text
 
 
 def test_callback_with_a_wrong_state_is_refused(owner, db, platforms, monkeypatch):

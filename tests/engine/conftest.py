@@ -40,6 +40,19 @@ def pg(database_url):
     engine.dispose()
 
 
+def sweep_once(pg) -> None:
+    """One run of the elected maintenance sweeps (token refresh included), as the worker does."""
+    from jobs.attempt import AttemptRunner
+    from jobs.maintenance import Maintenance
+
+    cfg = EngineConfig(refresh_margin_seconds=300)
+    sweep = Maintenance(pg, cfg, AttemptRunner(pg, cfg))
+    try:
+        sweep.run()
+    finally:
+        sweep.close()
+
+
 @pytest.fixture
 def platform():
     fake = FakePlatform()

@@ -20,6 +20,7 @@ from jobs.attempt import AttemptRunner
 from jobs.claims import Claim, load_channels
 from jobs.config import EngineConfig
 from jobs.maintenance import Maintenance
+from tests.engine.conftest import sweep_once
 
 
 class NoIdempotencyPublisher(LoopbackPublisher):
@@ -210,12 +211,7 @@ def test_the_elected_sweep_refreshes_tokens_before_any_post_needs_them(space, pl
     channel = space.channel(platform.base_url,
                             credentials={"access_token": "a-1", "refresh_token": "r-1"},
                             token_expires_at=datetime.now(UTC) + timedelta(minutes=8))
-    cfg = EngineConfig(refresh_margin_seconds=300)
-    sweep = Maintenance(pg, cfg, AttemptRunner(pg, cfg))
-    try:
-        sweep.run()
-    finally:
-        sweep.close()
+    sweep_once(pg)
     with Session(space.engine) as sess:
         stored = sess.get(Channel, channel)
         assert stored.credentials["refresh_token"] in platform.refresh_tokens

@@ -80,6 +80,7 @@ def test_facebook_sign_in_offers_the_pages_and_stores_the_chosen_one(owner, db, 
     channel = db.scalars(sa.select(Channel)).one()
     assert channel.settings["page_id"] == second and channel.handle == "Sandbox Page 2"
     assert channel.credentials["access_token"].startswith("sbx-facebook")
+    assert set(channel.credentials) == {"access_token"}, "only the Page token is kept"
     again = owner.post("/channels/choose", data={"csrf_token": token, "choice": second})
     assert again.status_code == 422, "the choice is used up"
 

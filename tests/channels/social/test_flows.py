@@ -59,13 +59,18 @@ def test_facebook_text_and_multi_photo(social, stored):
     assert result.provider_post_id == album["id"] and result.live_url == album["permalink"]
 
 
-def test_facebook_video_goes_through_a_resumable_upload(social, stored):
+def test_facebook_video_is_uploaded_in_chunks_with_the_page_token(social, stored):
     p = social("facebook")
-    result, _ = p.run("A video", [clip(stored)], tweak=lambda pub: setattr(pub, "chunk_size", 4096))
+    p.configure(video_chunk_bytes=4096)
+    result, _ = p.run("A video", [clip(stored)])
     [post] = p.posts()
     assert post["kind"] == "video" and post["message"] == "A video" and post["bytes"] > 4096
-    offsets = [int(r["headers"]["file_offset"]) for r in p.requests("transfer")]
-    assert offsets[0] == 0 and offsets == sorted(offsets) and len(offsets) > 1
+    phases = [r["form"]["upload_phase"] for r in p.requests("video")]
+    assert phases[0] == "start" and phases[-1] == "finish" and phases.count("transfer") > 1
+    offsets = [int(r["form"]["start_offset"]) for r in p.requests("video")
+               if r["form"]["upload_phase"] == "transfer"]
+    assert offsets == list(range(0, post["bytes"], 4096))
+    assert p.requests("session") == [] and p.requests("transfer") == [], "no user-token upload"
     assert result.provider_post_id == post["id"]
 
 

@@ -116,18 +116,17 @@ def test_linkedin_part_failing_is_retried_then_finalized_once(social, stored):
     assert len(finalizes) == 1 and len(p.posts()) == 1
 
 
-def test_facebook_killed_mid_upload_resumes_from_the_reported_offset(social, stored):
+def test_facebook_killed_after_a_chunk_arrived_uploads_again_in_a_new_session(social, stored):
     p = social("facebook")
+    p.configure(video_chunk_bytes=4096)
     media, recorder = [clip(stored)], Recorder()
-    tweak = lambda pub: (small(pub), kill_after("/upload:", 2, "POST")(pub))  # noqa: E731
-    with pytest.raises(Killed):
-        p.run("Video", media, recorder=recorder, tweak=tweak)
-    p.run("Video", media, recorder=recorder, attempt=2, tweak=small)
-    offsets = [int(r["headers"]["file_offset"]) for r in p.requests("transfer")]
-    assert offsets == sorted(set(offsets)), "no byte sent twice"
-    assert len(p.requests("session")) == 1
+    with pytest.raises(Killed):  # the first chunk arrived, its answer was never kept
+        p.run("Video", media, recorder=recorder, tweak=kill_after("/videos", 2, "POST"))
+    p.run("Video", media, recorder=recorder, attempt=2)
+    phases = [r["form"]["upload_phase"] for r in p.requests("video")]
+    assert phases.count("start") == 2 and phases.count("finish") == 1
     [post] = p.posts()
-    assert post["kind"] == "video"
+    assert post["kind"] == "video" and post["bytes"] > 4096
 
 
 def test_facebook_photos_are_not_uploaded_twice(social, stored):
@@ -239,11 +238,25 @@ def test_polling_gives_up_after_its_deadline_and_the_retry_reuses_the_container(
     assert len(p.requests("container")) == 1 and len(p.posts()) == 1
 
 
-def test_facebook_expired_upload_sign_in_asks_to_reconnect_for_videos(social, stored):
+def test_facebook_video_needs_no_user_sign_in_so_its_expiry_changes_nothing(social, stored):
     p = social("facebook")
     p.token_action("expire", token=p.credentials["user_access_token"])
-    with pytest.raises(errors.AuthRevoked) as caught:
-        p.run("Video", [clip(stored)])
-    assert "reconnect the page to post videos" in caught.value.message
+    result, _ = p.run("Video", [clip(stored)])
     p.run("Text still works")
-    assert [post["kind"] for post in p.posts()] == ["feed"]
+    assert [post["kind"] for post in p.posts()] == ["video", "feed"]
+    assert result.provider_post_id == p.posts()[0]["id"]
+
+
+def test_facebook_video_upload_resumes_at_the_chunk_that_failed(social, stored):
+    p = social("facebook")
+    p.configure(video_chunk_bytes=4096)
+    media, recorder = [clip(stored)], Recorder()
+    p.fault("video", "5xx", after=2)  # start and the first chunk pass, the second fails
+    with pytest.raises(errors.PlatformUnavailable):
+        p.run("Resumed", media, recorder=recorder)
+    p.run("Resumed", media, recorder=recorder, attempt=2)
+    sent = [(r["form"]["upload_phase"], r["form"].get("start_offset")) for r in p.requests("video")]
+    assert sent[:4] == [("start", None), ("transfer", "0"), ("transfer", "4096"),
+                        ("transfer", "4096")], "the retry sends the failed chunk, not the file"
+    [video] = p.posts()
+    assert video["kind"] == "video" and video["bytes"] > 4096
