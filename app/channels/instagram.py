@@ -19,6 +19,7 @@ from app.channels.errors import (
     PlatformUnavailable,
     RateLimited,
 )
+from app.channels.http import lifetime
 from app.channels.media_io import is_video, rendition_url
 from app.channels.social import SocialPublisher, finished, progress, remember
 from app.config import platform_api_url
@@ -65,7 +66,7 @@ class InstagramPublisher(SocialPublisher):
         body = graph.call(self.client, job, "instagram", "GET", f"{api_url()}/refresh_access_token",
                           token=creds["access_token"], grant_type="ig_refresh_token")
         return {**creds, "access_token": body["access_token"],
-                "expires_at": int(time.time()) + int(body.get("expires_in", 5_184_000))}
+                "expires_at": int(time.time()) + lifetime(body.get("expires_in"), 5_184_000)}
 
     def _status(self, job: PublishJob, container: str) -> str:
         body = self._call(job, "GET", f"/{container}", fields="status_code,status")

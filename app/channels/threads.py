@@ -20,7 +20,7 @@ from app.channels.errors import (
     PublishError,
     RateLimited,
 )
-from app.channels.http import classify, json_or_empty, platform_message
+from app.channels.http import classify, json_or_empty, lifetime, platform_message
 from app.config import platform_api_url
 
 # graph.threads.net has its own versioning: v1.0 is the only version and no sunset is announced.
@@ -84,7 +84,7 @@ class ThreadsPublisher(ThreadPublisher):
         body = self._call(job, "GET", "/refresh_access_token", versioned=False,
                           grant_type="th_refresh_token")
         return {**creds, "access_token": body["access_token"],
-                "expires_at": int(time.time()) + int(body.get("expires_in", 5_184_000))}
+                "expires_at": int(time.time()) + lifetime(body.get("expires_in"), 5_184_000)}
 
     def _image_url(self, job: PublishJob, item: dict) -> str:
         from app.media.signing import signed_url
