@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 PLATFORMS = ("x", "bluesky", "mastodon", "threads", "instagram", "facebook", "linkedin", "tiktok")
@@ -47,6 +48,17 @@ def max_image_pixels() -> int:
     return int(os.environ.get("OPENPOST_MAX_IMAGE_PIXELS", 50_000_000))
 
 
+def session_lifetimes() -> tuple[timedelta, timedelta]:
+    """(idle, absolute): a browser session ends after this long unused, or this long after
+    sign-in however much it is used."""
+    idle = float(os.environ.get("OPENPOST_SESSION_IDLE_DAYS") or 30)
+    absolute = float(os.environ.get("OPENPOST_SESSION_MAX_DAYS") or 90)
+    if not (0 < idle <= 3650 and 0 < absolute <= 3650):
+        raise ValueError("OPENPOST_SESSION_IDLE_DAYS and OPENPOST_SESSION_MAX_DAYS must be "
+                         "between 0 and 3650 days")
+    return timedelta(days=idle), timedelta(days=absolute)
+
+
 def platform_api_url(platform: str, default: str) -> str:
     return os.environ.get(f"OPENPOST_{platform.upper()}_API_URL", default).rstrip("/")
 
@@ -83,4 +95,5 @@ def load() -> dict:
         # for `openpost serve` bound to loopback, which sets SANDBOX_SERVE_HOST).
         "SANDBOX": os.environ.get("OPENPOST_SANDBOX", ""),
         "SANDBOX_SERVE_HOST": None,
+        "SESSION_LIFETIMES": session_lifetimes(),  # read here so a bad value stops startup
     }

@@ -97,6 +97,9 @@ class UserSession(Base):
                                                index=True)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
                                                  server_default=sa.func.now())
+    # Touched at most once per TOUCH_EVERY (app/auth/sessions.py), not on every request.
+    last_seen_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
+                                                   server_default=sa.func.now())
 
 
 class Invite(Base):

@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app import config
 from app.auth.models import User, UserSession
 from app.auth.service import hash_key, record_for_user
 
-# One indexed lookup per request: the user whose session row has this token's digest.
-_USER_OF = sa.select(User).join(UserSession, UserSession.user_id == User.id).where(
-    UserSession.id == sa.bindparam("digest"))
+# Sessions end after `idle` without use or `absolute` after sign-in (config.session_lifetimes).
+# Last use is written at most once per TOUCH_EVERY, so a request costs one read, not a write.
+TOUCH_EVERY = timedelta(hours=1)
+
+# One indexed lookup per request: the user whose live session row has this token's digest,
+# and whether that row's last use is old enough to be written again.
+_NOW = sa.func.now()
+_USER_OF = sa.select(User, UserSession.last_seen_at < _NOW - TOUCH_EVERY).join(
+    UserSession, UserSession.user_id == User.id).where(
+    UserSession.id == sa.bindparam("digest"),
+    UserSession.last_seen_at > _NOW - sa.bindparam("idle", type_=sa.Interval()),
+    UserSession.created_at > _NOW - sa.bindparam("absolute", type_=sa.Interval()))
 
 
 def start(sess: Session, user: User) -> User:
@@ -25,13 +36,22 @@ def start(sess: Session, user: User) -> User:
     return user
 
 
-def load(sess: Session, token: str | None) -> User | None:
-    """flask-login's user loader: the user of a live session, else None."""
+def load(sess: Session, token: str | None,
+         lifetimes: tuple[timedelta, timedelta] | None = None) -> User | None:
+    """flask-login's user loader: the user of a live session, else None (signed out)."""
     if not token or len(token) > 128:
         return None
-    user = sess.scalars(_USER_OF, {"digest": hash_key(token)}).first()
-    if user is not None:
-        user.session_token = token
+    idle, absolute = lifetimes or config.session_lifetimes()
+    digest = hash_key(token)
+    row = sess.execute(_USER_OF, {"digest": digest, "idle": idle, "absolute": absolute}).first()
+    if row is None:
+        return None
+    user, stale = row
+    if stale:
+        sess.execute(sa.update(UserSession).where(UserSession.id == digest)
+                     .values(last_seen_at=_NOW))
+        sess.commit()  # the loader runs first in a request: nothing else is pending yet
+    user.session_token = token
     return user
 
 

@@ -22,7 +22,8 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
     csrf.init_app(app)
-    login_manager.user_loader(lambda token: sessions.load(db.session, token))
+    lifetimes = app.config.get("SESSION_LIFETIMES")
+    login_manager.user_loader(lambda token: sessions.load(db.session, token, lifetimes))
     app.context_processor(_template_context)
 
 

@@ -18,7 +18,7 @@ from app.channels.errors import (
     PublishError,
     RateLimited,
 )
-from app.channels.http import json_or_empty, platform_message, send
+from app.channels.http import json_or_empty, lifetime, platform_message, send
 
 # The Graph API version every Instagram and Facebook call uses, and the day Meta expires it;
 # `openpost doctor` warns 60 days before. v25.0 is the newest version whose end date Meta has
@@ -73,7 +73,7 @@ def refresh_long_lived(job: PublishJob, platform: str,
 def long_lived(creds: dict, body: dict) -> dict:
     """The credentials after a refresh answered with `body` (access_token, expires_in)."""
     return {**creds, "access_token": body["access_token"],
-            "expires_at": int(time.time()) + int(body.get("expires_in", LONG_LIVED))}
+            "expires_at": int(time.time()) + lifetime(body.get("expires_in"), LONG_LIVED)}
 
 
 def error_of(response: httpx.Response, platform: str) -> PublishError:

@@ -31,6 +31,9 @@ log = logging.getLogger("app.channels.http")
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 # Without a reset header the engine still needs a time to wait for.
 DEFAULT_RATE_WAIT = timedelta(minutes=1)
+# Bounds on times a platform names, so no number it sends can overflow a date.
+MAX_RATE_WAIT = timedelta(hours=24)
+MAX_TOKEN_LIFETIME = 365 * 86_400
 # Platforms whose server a user names (instance, PDS, video service): every connection is vetted.
 USER_HOSTED = ("mastodon", "bluesky")
 # How much of a platform's error text reaches a user's screen.
@@ -126,30 +129,49 @@ def _log(platform, post_id, method, url, outcome, started) -> None:
 
 
 def retry_at(headers: httpx.Headers, now: datetime | None = None) -> datetime:
-    """When a rate limit resets, from whichever header the platform uses."""
+    """When a rate limit resets, from whichever header the platform uses: never before now,
+    never more than MAX_RATE_WAIT ahead, however large, negative or malformed the header."""
     now = now or datetime.now(UTC)
+    try:
+        at = _named_reset(headers, now) or now + DEFAULT_RATE_WAIT
+    except (OverflowError, ValueError, OSError):  # a number beyond what a datetime holds
+        at = now + MAX_RATE_WAIT
+    at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    return min(max(at, now), now + MAX_RATE_WAIT)
+
+
+def _named_reset(headers: httpx.Headers, now: datetime) -> datetime | None:
     for name in ("x-rate-limit-reset", "ratelimit-reset", "x-ratelimit-reset"):
-        value = headers.get(name)
-        if value and value.strip().isdigit():
+        value = (headers.get(name) or "").strip()
+        if value.isascii() and value.isdigit():
             number = int(value)
             # RateLimit-Reset is epoch seconds on Bluesky; the IETF draft uses delta seconds.
             return (datetime.fromtimestamp(number, UTC) if number > 10**9
                     else now + timedelta(seconds=number))
         if value:
             try:
-                stamp = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-                return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+                return datetime.fromisoformat(value.replace("Z", "+00:00"))
             except ValueError:
                 pass
-    value = headers.get("retry-after")
-    if value:
-        if value.strip().isdigit():
-            return now + timedelta(seconds=int(value))
-        try:
-            return parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            pass
-    return now + DEFAULT_RATE_WAIT
+    value = (headers.get("retry-after") or "").strip()
+    if value.isascii() and value.isdigit():
+        return now + timedelta(seconds=int(value))
+    try:
+        return parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def lifetime(value: object, default: int) -> int:
+    """A token's `expires_in` as the platform sent it, in seconds within 0 .. a year;
+    `default` when it is missing or not a number."""
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return default
+    if seconds != seconds:  # NaN
+        return default
+    return int(min(max(seconds, 0), MAX_TOKEN_LIFETIME))
 
 
 def plain_text(value: object, limit: int = MESSAGE_LIMIT) -> str:

@@ -21,7 +21,7 @@ from app.channels.errors import (
     PublishError,
     RateLimited,
 )
-from app.channels.http import check, classify, json_or_empty, platform_message, send
+from app.channels.http import check, classify, json_or_empty, lifetime, platform_message, send
 from app.channels.media_io import is_video
 from app.channels.social import SocialPublisher, finished, progress, remember
 from app.config import platform_api_url
@@ -158,9 +158,9 @@ def _exchange(client: httpx.Client, creds: dict, post_id: str) -> dict:
     now = int(time.time())
     new = {**creds, "access_token": body["access_token"],
            "refresh_token": body.get("refresh_token", creds["refresh_token"]),
-           "expires_at": now + int(body.get("expires_in", 5_184_000))}
+           "expires_at": now + lifetime(body.get("expires_in"), 5_184_000)}
     if body.get("refresh_token_expires_in"):
-        new["refresh_expires_at"] = now + int(body["refresh_token_expires_in"])
+        new["refresh_expires_at"] = now + lifetime(body["refresh_token_expires_in"], 0)
     return new
 
 

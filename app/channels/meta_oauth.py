@@ -12,7 +12,7 @@ import httpx
 from app.channels import graph
 from app.channels.account_choice import offering
 from app.channels.connect import Verified
-from app.channels.http import send
+from app.channels.http import lifetime, send
 from app.channels.social_oauth import env, reply
 from app.config import platform_api_url
 from app.errors import ValidationFailed
@@ -32,7 +32,7 @@ def instagram(client: httpx.Client, pending: dict, code: str) -> Verified:
     me = reply(send(client, "GET", f"{root}/{graph.VERSION}/me", platform="instagram",
                     params={"fields": "user_id,username", "access_token": long["access_token"]}),
                "instagram")
-    expires = int(time.time()) + int(long.get("expires_in", 5_184_000))
+    expires = int(time.time()) + lifetime(long.get("expires_in"), 5_184_000)
     return Verified(credentials={"access_token": long["access_token"], "expires_at": expires},
                     settings={"account_id": str(me.get("user_id") or me["id"])},
                     handle=me.get("username", ""),

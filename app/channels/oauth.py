@@ -16,7 +16,7 @@ import httpx
 from app.channels import mastodon, social_oauth, threads, x
 from app.channels.connect import Verified, check_public_url
 from app.channels.errors import PublishError
-from app.channels.http import check, send
+from app.channels.http import check, lifetime, send
 from app.config import platform_api_url
 from app.errors import ValidationFailed
 
@@ -121,7 +121,7 @@ def _finish_x(client: httpx.Client, pending: dict, code: str) -> Verified:
     me = send(client, "GET", f"{x.api_url()}/2/users/me", platform="x",
               headers={"Authorization": f"Bearer {tokens['access_token']}"})
     user = check(me, "x", x.message_of, ok=(200,)).json()["data"]
-    expires = int(time.time()) + int(tokens.get("expires_in", 7200))
+    expires = int(time.time()) + lifetime(tokens.get("expires_in"), 7200)
     return Verified(credentials={"access_token": tokens["access_token"],
                                  "refresh_token": tokens.get("refresh_token"), "expires_at": expires},
                     settings={"account_id": user["id"]}, handle=user["username"],
@@ -161,7 +161,7 @@ def _finish_threads(client: httpx.Client, pending: dict, code: str) -> Verified:
     if me.status_code != 200:
         raise threads.graph_error(me)
     user = me.json()
-    expires = datetime.now(UTC) + timedelta(seconds=int(body.get("expires_in", 5_184_000)))
+    expires = datetime.now(UTC) + timedelta(seconds=lifetime(body.get("expires_in"), 5_184_000))
     return Verified(credentials={"access_token": body["access_token"],
                                  "expires_at": int(expires.timestamp())},
                     settings={"account_id": str(user["id"])}, handle=user.get("username", ""),

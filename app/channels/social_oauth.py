@@ -17,7 +17,7 @@ from app.channels import graph, linkedin, tiktok
 from app.channels.account_choice import offering
 from app.channels.connect import Verified
 from app.channels.errors import PlatformRejected
-from app.channels.http import json_or_empty, platform_message, send
+from app.channels.http import json_or_empty, lifetime, platform_message, send
 from app.errors import ValidationFailed
 
 PLATFORMS = ("instagram", "facebook", "linkedin", "tiktok")
@@ -113,10 +113,10 @@ def _linkedin(client: httpx.Client, pending: dict, code: str) -> Verified:
                     headers={"Authorization": f"Bearer {tokens['access_token']}"}), "linkedin")
     now = int(time.time())
     creds = {"access_token": tokens["access_token"],
-             "expires_at": now + int(tokens.get("expires_in", 5_184_000))}
+             "expires_at": now + lifetime(tokens.get("expires_in"), 5_184_000)}
     if tokens.get("refresh_token"):
         creds["refresh_token"] = tokens["refresh_token"]
-        creds["refresh_expires_at"] = now + int(tokens.get("refresh_token_expires_in", 0))
+        creds["refresh_expires_at"] = now + lifetime(tokens.get("refresh_token_expires_in"), 0)
     person, name = f"urn:li:person:{me['sub']}", me.get("name", me["sub"])
     member = Verified(credentials=creds, settings={"account_id": me["sub"], "author_urn": person},
                       handle=name, display_name=me.get("name", ""),
@@ -168,10 +168,10 @@ def _tiktok(client: httpx.Client, pending: dict, code: str) -> Verified:
     info = reply(send(client, "POST", f"{root}/v2/post/publish/creator_info/query/",
                       platform="tiktok", headers=auth, json={}), "tiktok")["data"]
     now = int(time.time())
-    expires = now + int(tokens.get("expires_in", 86_400))
+    expires = now + lifetime(tokens.get("expires_in"), 86_400)
     return Verified(credentials={"access_token": tokens["access_token"],
                                  "refresh_token": tokens["refresh_token"], "expires_at": expires,
-                                 "refresh_expires_at": now + int(tokens.get("refresh_expires_in", 0))},
+                                 "refresh_expires_at": now + lifetime(tokens.get("refresh_expires_in"), 0)},
                     settings={"account_id": tokens["open_id"],
                               "privacy_level_options": info.get("privacy_level_options", [])},
                     handle=info.get("creator_username", ""),

@@ -20,7 +20,7 @@ from app.channels.errors import (
     PublishError,
     RateLimited,
 )
-from app.channels.http import json_or_empty, plain_text, platform_message, retry_at, send
+from app.channels.http import json_or_empty, lifetime, plain_text, platform_message, retry_at, send
 from app.channels.media_io import is_video
 from app.channels.social import SocialPublisher, finished, progress
 from app.channels.tiktok_options import inbox, longest_video
@@ -112,9 +112,9 @@ def _exchange(client: httpx.Client, creds: dict, post_id: str) -> dict:
         raise refresh_error(response)
     now = int(time.time())
     new = {**creds, "access_token": body["access_token"], "refresh_token": body["refresh_token"],
-           "expires_at": now + int(body.get("expires_in", 86_400))}
+           "expires_at": now + lifetime(body.get("expires_in"), 86_400)}
     if body.get("refresh_expires_in"):
-        new["refresh_expires_at"] = now + int(body["refresh_expires_in"])
+        new["refresh_expires_at"] = now + lifetime(body["refresh_expires_in"], 0)
     return new
 
 

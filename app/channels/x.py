@@ -16,7 +16,7 @@ from app.channels.errors import (
     NetworkError,
     OutcomeUnknown,
 )
-from app.channels.http import check, json_or_empty, platform_message
+from app.channels.http import check, json_or_empty, lifetime, platform_message
 from app.channels.media_io import is_video
 from app.channels.polling import Poller
 from app.config import platform_api_url
@@ -62,7 +62,7 @@ def _exchange(client: httpx.Client, creds: dict, post_id: str) -> dict:
     body = check(response, "x", message_of).json()
     return {**creds, "access_token": body["access_token"],
             "refresh_token": body.get("refresh_token", creds["refresh_token"]),
-            "expires_at": int(time.time()) + int(body.get("expires_in", 7200))}
+            "expires_at": int(time.time()) + lifetime(body.get("expires_in"), 7200)}
 
 
 class XPublisher(ThreadPublisher):

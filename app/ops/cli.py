@@ -28,14 +28,17 @@ def doctor(as_json: bool) -> None:
 
     from app import create_app, db
     from app.ops import doctor as checks
+    from app.ops import production
 
     os.environ.setdefault("OPENPOST_LOG_LEVEL", "CRITICAL")  # the report is the output
+    settings = production.warnings()  # the environment as given, before the app reads it
     try:
         os.environ.setdefault("DATABASE_URL", db.database_url())
         create_app()
         report = checks.run(db.session)
     except Exception as exc:
         report = checks.unreachable(exc)
+    report = {**report, "settings": settings}
     click.echo(json.dumps(report, default=str) if as_json else checks.render(report))
     sys.exit(0 if report["ok"] else 1)
 

@@ -1,4 +1,5 @@
-"""`openpost doctor`: the database, the migrations, the workers and the alarm, for a human."""
+"""`openpost doctor`: the database, the migrations, the workers, the alarm and the production
+settings, for a human."""
 
 from __future__ import annotations
 
@@ -47,13 +48,24 @@ def run(sess: Session, today: date | None = None) -> dict:
 
 
 def render(report: dict) -> str:
+    settings = _settings_lines(report.get("settings", []))
     if report["database"] != "reachable":
-        return f"database: {report['database']} ({report['error']})"
+        return "\n".join([f"database: {report['database']} ({report['error']})", *settings])
+    return "\n".join([*_database_lines(report), *settings])
+
+
+def _settings_lines(warnings: list[str]) -> list[str]:
+    if not warnings:
+        return ["production settings: ok"]
+    return ["production settings:", *(f"  {w}" for w in warnings)]
+
+
+def _database_lines(report: dict) -> list[str]:
     lines = ["database: reachable",
              "migrations: " + ("current" if report["migrations_current"]
                                else "BEHIND: run `openpost db upgrade`")]
     if not report["migrations_current"]:
-        return "\n".join(lines)
+        return lines
     live = report["alarm"]["live_workers"]
     lines.append(f"workers: {live} live")
     for w in report["workers"]:
@@ -69,7 +81,7 @@ def render(report: dict) -> str:
     lines.append("api versions:")
     lines += [f"  {versions.describe(p)}" for p in report["api_versions"]]
     lines.append("encryption keys: " + _keys_line(report["older_keys"]))
-    return "\n".join(lines)
+    return lines
 
 
 def _keys_line(older: dict) -> str:

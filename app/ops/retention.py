@@ -1,10 +1,11 @@
 """Retention: what the database stops keeping once it has served its purpose.
 
-Delivered outbox messages, finished webhook deliveries and the heartbeats of workers stopped
-long ago are removed after `retention_days`; Idempotency-Key answers after `idempotency_hours`
-(a retry later than that is a new request). Posts, their events, notifications and the audit
-log are never removed here. Each table is trimmed in bounded batches, so no sweep holds many
-locks or one long transaction.
+Delivered outbox messages, finished webhook deliveries, the heartbeats of workers stopped
+long ago and invite and password reset links used, withdrawn or expired are removed after
+`retention_days`; Idempotency-Key answers after `idempotency_hours` (a retry later than that
+is a new request); browser sessions as soon as they have ended (idle or absolute lifetime).
+Posts, their events, notifications and the audit log are never removed here. Each table is
+trimmed in bounded batches, so no sweep holds many locks or one long transaction.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app import config
+
 BATCH = 5000
 
 # table -> (its key, which rows are finished and how old they are)
@@ -22,6 +25,12 @@ _RULES = {
     "webhook_deliveries": ("id", "status <> 'pending' AND created_at < now() - :age"),
     "workers": ("id", "stopped_at IS NOT NULL AND stopped_at < now() - :age"),
     "idempotent_requests": ("workspace_id, key", "created_at < now() - :short_age"),
+    # Ended browser sessions (app/auth/sessions.py): no longer any use at all.
+    "user_sessions": ("id", "last_seen_at < now() - :idle OR created_at < now() - :absolute"),
+    # Links used, withdrawn or expired `age` ago (LEAST skips NULLs); until then a click on
+    # one still says why it no longer works.
+    "invites": ("id", "LEAST(accepted_at, revoked_at, expires_at) < now() - :age"),
+    "password_resets": ("id", "LEAST(used_at, expires_at) < now() - :age"),
 }
 
 
@@ -37,7 +46,9 @@ _STATEMENTS = {table: _statement(table, key, rule) for table, (key, rule) in _RU
 def sweep(engine: sa.Engine, retention_days: float, idempotency_hours: float,
           most_batches: int = 20) -> dict[str, int]:
     """Remove what is past its retention; {table: rows removed}. One transaction per batch."""
-    ages = {"age": timedelta(days=retention_days), "short_age": timedelta(hours=idempotency_hours)}
+    idle, absolute = config.session_lifetimes()
+    ages = {"age": timedelta(days=retention_days), "short_age": timedelta(hours=idempotency_hours),
+            "idle": idle, "absolute": absolute}
     removed = {}
     for table, statement in _STATEMENTS.items():
         removed[table] = 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 
 from tests.auth.conftest import actions, form_post, signed_out
@@ -50,3 +52,49 @@ def test_sign_out_without_a_token_changes_nothing(browse, make_user):
     assert laptop.post("/logout/everywhere", csrf=False).status_code == 400
     assert laptop.client.get("/").status_code == 200
 
+
+
+def _age_session(db, user, **ago):
+    """Make the user's session rows look as if signed in / last used this long ago."""
+    from app.auth.models import UserSession
+
+    db.execute(sa.update(UserSession).where(UserSession.user_id == user.id).values(
+        {column: sa.func.now() - delta for column, delta in ago.items()}))
+    db.commit()
+
+
+def _last_seen(db, user):
+    from app.auth.models import UserSession
+
+    db.expire_all()
+    return db.scalar(sa.select(sa.func.now() - UserSession.last_seen_at).where(
+        UserSession.user_id == user.id))
+
+
+def test_a_session_unused_for_longer_than_the_idle_lifetime_is_signed_out(browse, make_user, db):
+    user = make_user()
+    idle, recent = browse(user), browse(user)
+    _age_session(db, user, last_seen_at=timedelta(days=31))
+    assert signed_out(idle) and signed_out(recent)
+    fresh = browse(user)
+    _age_session(db, user, last_seen_at=timedelta(days=29))
+    assert fresh.client.get("/").status_code == 200  # 29 days unused: still signed in
+
+
+def test_a_session_older_than_the_absolute_lifetime_ends_however_much_it_is_used(
+        browse, make_user, db):
+    user = make_user()
+    browser = browse(user)
+    _age_session(db, user, created_at=timedelta(days=91), last_seen_at=timedelta(minutes=1))
+    assert signed_out(browser)
+
+
+def test_last_use_is_written_at_most_once_an_hour(browse, make_user, db):
+    user = make_user()
+    browser = browse(user)
+    _age_session(db, user, last_seen_at=timedelta(minutes=20))
+    assert browser.client.get("/").status_code == 200
+    assert _last_seen(db, user) > timedelta(minutes=19)  # recent enough: not written again
+    _age_session(db, user, last_seen_at=timedelta(hours=2))
+    assert browser.client.get("/").status_code == 200
+    assert _last_seen(db, user) < timedelta(minutes=1)  # used now: the idle clock restarts

@@ -102,3 +102,56 @@ def test_the_elected_process_sweeps_at_most_once_per_period(pg, space):
         with Session(pg) as sess:
             sess.execute(sa.delete(WorkerHeartbeat).where(WorkerHeartbeat.id.like("test-%")))
             sess.commit()
+
+
+def _seed_access(sess: Session, ws, now) -> tuple[object, dict]:
+    """A user with sessions, invites and reset links, live or ended; (user id, {label: row})."""
+    from app.auth.models import Invite, PasswordReset, User, UserSession
+
+    user = User(email=f"r{uuid.uuid4().hex[:8]}@example.com", name="", password_hash="x")
+    sess.add(user)
+    sess.flush()
+    rows = {}
+    for label, created, seen in (("session used an hour ago", 10, timedelta(hours=1)),
+                                 ("session unused for 31 days", 40, 31 * DAYS),
+                                 ("session signed in 91 days ago", 91, timedelta(minutes=1))):
+        rows[label] = UserSession(id=uuid.uuid4().hex, user_id=user.id,
+                                  created_at=now - created * DAYS, last_seen_at=now - seen)
+    for label, ended in (("invite pending", {}), ("invite accepted 40 days ago", "accepted_at"),
+                         ("invite withdrawn 40 days ago", "revoked_at"),
+                         ("invite accepted yesterday", "accepted_at")):
+        when = {ended: now - (DAYS if "yesterday" in label else 40 * DAYS)} if ended else {}
+        rows[label] = Invite(workspace_id=ws, email="x@example.com", role="member",
+                             token_hash=uuid.uuid4().hex, expires_at=now + 5 * DAYS, **when)
+    rows["invite expired 40 days ago"] = Invite(workspace_id=ws, email="x@example.com",
+                                                role="member", token_hash=uuid.uuid4().hex,
+                                                expires_at=now - 40 * DAYS)
+    for label, expires, used in (("reset pending", DAYS, None),
+                                 ("reset used 40 days ago", DAYS, now - 40 * DAYS),
+                                 ("reset expired 40 days ago", -40 * DAYS, None),
+                                 ("reset expired yesterday", -DAYS, None)):
+        rows[label] = PasswordReset(workspace_id=ws, user_id=user.id, used_at=used,
+                                    token_hash=uuid.uuid4().hex, expires_at=now + expires)
+    sess.add_all(rows.values())
+    sess.commit()
+    return user.id, {label: (type(row), sa.inspect(row).identity[0]) for label, row in rows.items()}
+
+
+def test_ended_sessions_and_links_are_removed_and_live_ones_kept(pg, space):
+    from app.auth.models import User
+
+    with Session(pg) as sess:
+        user_id, seeded = _seed_access(sess, space.workspace_id,
+                                       sess.scalar(sa.select(sa.func.now())))
+    try:
+        removed = retention.sweep(pg, retention_days=30, idempotency_hours=24)
+        with Session(pg) as sess:
+            left = {label for label, (model, key) in seeded.items() if sess.get(model, key)}
+        assert left == {"session used an hour ago", "invite pending", "invite accepted yesterday",
+                        "reset pending", "reset expired yesterday"}
+        assert removed["user_sessions"] >= 2 and removed["invites"] >= 3
+        assert removed["password_resets"] >= 2
+    finally:
+        with Session(pg) as sess:
+            sess.execute(sa.delete(User).where(User.id == user_id))
+            sess.commit()

@@ -137,3 +137,26 @@ def test_doctor_and_keys_rotate_name_media_left_on_an_old_key(committed, databas
     assert "older keys can be removed" in done.stdout
     after = openpost(database_url, "doctor", env=dict(both, OPENPOST_ENCRYPTION_KEYS=new))
     assert "encryption keys: everything on the newest key" in after.stdout, after.stdout
+
+
+def test_doctor_names_each_setting_a_production_deployment_lacks(committed, database_url):
+    from app import config
+
+    sess, _name = committed
+    _heartbeat(sess, 0)
+    risky = openpost(database_url, "doctor", env={
+        "OPENPOST_SANDBOX": "on", "OPENPOST_ALLOW_PRIVATE_HOSTS": "1",
+        "OPENPOST_PUBLIC_URL": "http://posts.example.org", "OPENPOST_METRICS_TOKEN": "",
+        "SMTP_URL": "", "OPENPOST_SECRET_KEY": "", "OPENPOST_ENCRYPTION_KEYS": ""})
+    assert risky.returncode == 0, risky.stderr  # warnings: publishing itself is fine
+    said = risky.stdout.split("production settings:", 1)[1]
+    for setting in ("OPENPOST_SANDBOX=on", "OPENPOST_ALLOW_PRIVATE_HOSTS", "is not https",
+                    "OPENPOST_METRICS_TOKEN", "SMTP_URL", "OPENPOST_SECRET_KEY",
+                    "OPENPOST_ENCRYPTION_KEYS"):
+        assert setting in said, setting
+    ready = openpost(database_url, "doctor", "--json", env={
+        "OPENPOST_SANDBOX": "", "OPENPOST_ALLOW_PRIVATE_HOSTS": "",
+        "OPENPOST_PUBLIC_URL": "https://posts.example.org", "OPENPOST_METRICS_TOKEN": "t",
+        "SMTP_URL": "smtp://mail.example.org:587", "OPENPOST_SECRET_KEY": config.secret_key(),
+        "OPENPOST_ENCRYPTION_KEYS": ",".join(config.encryption_keys())})
+    assert json.loads(ready.stdout.strip().splitlines()[-1])["settings"] == []
