@@ -189,10 +189,12 @@ def test_control_characters_are_refused_not_a_500(app, browse, team, db):
     ws, owner, _member = team
     session = browse(owner)
     bad = form_post(session, "/settings/invites", {"email": "nul\x00@example.com"})
-    assert bad.status_code == 422 and 'id="m-email-error"' in bad.get_data(as_text=True)
+    assert bad.status_code == 422
+    assert "field &#39;email&#39; must not contain NUL characters" in bad.get_data(as_text=True)
     _answer, link = _invite(session, "named@example.com")
     _guest, joined = _join(app, link, name="Evil\x00Name")
-    assert joined.status_code == 422 and 'id="name-error"' in joined.get_data(as_text=True)
+    assert joined.status_code == 422
+    assert "field &#39;name&#39; must not contain NUL characters" in joined.get_data(as_text=True)
     assert db.scalar(sa.select(User).where(User.email == "named@example.com")) is None
 
 
