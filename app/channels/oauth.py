@@ -23,7 +23,8 @@ from app.errors import ValidationFailed
 OAUTH_PLATFORMS = ("x", "mastodon", "threads", *social_oauth.PLATFORMS)
 X_SCOPES = "tweet.read tweet.write users.read offline.access media.write"
 MASTODON_SCOPES = "read:accounts write:statuses write:media"
-THREADS_SCOPES = "threads_basic,threads_content_publish"
+# threads_read_replies lets a reply whose publish answer was lost be found among the replies.
+THREADS_SCOPES = "threads_basic,threads_content_publish,threads_read_replies"
 
 
 def pkce_pair() -> tuple[str, str]:
