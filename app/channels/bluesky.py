@@ -20,6 +20,10 @@ POST = "app.bsky.feed.post"
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 # Used only when the job carries no schedule time: somewhere in 2024-2034, stable per key.
 _FALLBACK_START, _FALLBACK_SPAN = 1_704_067_200_000_000, 10 * 365 * 86_400_000_000
+# Parts of one post take consecutive microseconds; a post never has this many.
+MAX_PARTS = 1000
+# Keys tried for one part when the ones before are held by other posts' records.
+KEY_TRIES = 3
 
 
 def message_of(response: httpx.Response) -> str:
@@ -29,15 +33,19 @@ def message_of(response: httpx.Response) -> str:
                             name, message)
 
 
-def tid(idempotency_key: str, index: int, when: datetime | None) -> str:
-    """A valid TID record key derived from the post's key and the part index: a retry reuses
-    it, so the PDS refuses a second record instead of creating a duplicate."""
-    digest = hashlib.sha256(f"{idempotency_key}:{index}".encode()).digest()
+def tid(idempotency_key: str, index: int, when: datetime | None, salt: int = 0) -> str:
+    """A TID record key (https://atproto.com/specs/tid: 53 bits of microseconds, 10 bits of
+    clock id) for one part of one post, stable across its retries. The schedule time gives
+    the second; the post's random key gives the microseconds within it and the clock id, so
+    two posts of a channel at the same instant share a key about once in 10^9 (and `lookup`
+    never adopts another post's record). `salt` gives the next key when one is taken."""
+    digest = hashlib.sha256(f"{idempotency_key}:{salt}".encode()).digest()
     clock = int.from_bytes(digest[:2], "big") & 0x3FF
+    offset = int.from_bytes(digest[2:10], "big") % (1_000_000 - MAX_PARTS)
     if when is not None:
-        micros = int(when.timestamp() * 1_000_000) + index
+        micros = int(when.timestamp()) * 1_000_000 + offset + index
     else:
-        micros = _FALLBACK_START + int.from_bytes(digest[2:10], "big") % _FALLBACK_SPAN + index
+        micros = _FALLBACK_START + int.from_bytes(digest[10:18], "big") % _FALLBACK_SPAN + index
     value = (micros << 10) | clock
     return "".join(TID_ALPHABET[(value >> (5 * i)) & 31] for i in range(12, -1, -1))
 
@@ -151,41 +159,66 @@ class BlueskyPublisher(ThreadPublisher):
                           live_url=f"https://bsky.app/profile/{handle}/post/{rkey}",
                           extra={"uri": uri, "cid": cid, "rkey": rkey})
 
-    def lookup(self, job: PublishJob, index: int) -> PartResult | None:
-        """The part's record if it exists (settles a 500 or a lost answer)."""
-        rkey = tid(job.idempotency_key, index, job.schedule_at)
+    def _held(self, job: PublishJob, rkey: str) -> dict | None:
+        """The record at this key, or None when there is none."""
         response = self._authed(job, "GET", "com.atproto.repo.getRecord",
                                 params={"repo": self._did(job), "collection": POST, "rkey": rkey})
         if response.status_code == 400 and "RecordNotFound" in response.text:
             return None
-        body = check(response, "bluesky", message_of, ok=(200,)).json()
-        return self._part_result(job, index, rkey, body["uri"], body.get("cid", ""))
+        return check(response, "bluesky", message_of, ok=(200,)).json()
+
+    @staticmethod
+    def _ours(held: dict, part: Part, parent: PartResult | None) -> bool:
+        """The record is this part: same text, replying to the same parent (or to none)."""
+        value = held.get("value") or {}
+        replied_to = ((value.get("reply") or {}).get("parent") or {}).get("uri")
+        return value.get("text") == part.text and replied_to == (parent.extra.get("uri")
+                                                                  if parent else None)
+
+    def lookup(self, job: PublishJob, index: int, part: Part,
+               parent: PartResult | None) -> PartResult | None:
+        """The part's record if it exists (settles a 500 or a lost answer); a record of another
+        post at one of its keys is passed over, never adopted."""
+        for salt in range(KEY_TRIES):
+            rkey = tid(job.idempotency_key, index, job.schedule_at, salt)
+            held = self._held(job, rkey)
+            if held is None:
+                return None
+            if self._ours(held, part, parent):
+                return self._part_result(job, index, rkey, held["uri"], held.get("cid", ""))
+        return None
 
     def _post_part(self, job: PublishJob, index: int, part: Part, parent, root,
                    warnings: list[str]) -> PartResult:
-        rkey = tid(job.idempotency_key, index, job.schedule_at)
-        body = {"repo": self._did(job), "collection": POST, "rkey": rkey,
-                "record": self._record(job, index, part, parent, root, warnings)}
-        try:
-            response = self._authed(job, "POST", "com.atproto.repo.createRecord", json=body)
-        except NetworkError as exc:
-            return self._settle(job, index, exc)
-        if response.status_code >= 500:
-            return self._settle(job, index, PlatformUnavailable(f"bluesky: {message_of(response)}",
-                                                               status=response.status_code))
+        record = self._record(job, index, part, parent, root, warnings)
+        for salt in range(KEY_TRIES):
+            rkey = tid(job.idempotency_key, index, job.schedule_at, salt)
+            body = {"repo": self._did(job), "collection": POST, "rkey": rkey, "record": record}
+            try:
+                response = self._authed(job, "POST", "com.atproto.repo.createRecord", json=body)
+            except NetworkError as exc:
+                error: Exception = exc
+            else:
+                if response.status_code < 500:
+                    return self._created(job, index, rkey, response)
+                error = PlatformUnavailable(f"bluesky: {message_of(response)}",
+                                            status=response.status_code)
+            # A 500 or a lost answer: the record exists (done), does not (retry safely later
+            # with the same key), or another post's record holds the key (take the next one).
+            held = self._held(job, rkey)
+            if held is None:
+                raise error
+            if self._ours(held, part, parent):
+                return self._part_result(job, index, rkey, held["uri"], held.get("cid", ""))
+        raise PlatformUnavailable("bluesky: every record key of this part is held by another post")
+
+    def _created(self, job: PublishJob, index: int, rkey: str,
+                 response: httpx.Response) -> PartResult:
         if response.status_code == 400:
             raise InvalidContent(f"bluesky: {message_of(response)}", status=400,
                                  body=response.text[:2000])
         created = check(response, "bluesky", message_of).json()
         return self._part_result(job, index, rkey, created["uri"], created["cid"])
-
-    def _settle(self, job: PublishJob, index: int, error: Exception) -> PartResult:
-        """After a 500 or a lost answer: the record exists (done) or it does not (retry safely
-        later with the same key)."""
-        found = self.lookup(job, index)
-        if found is None:
-            raise error
-        return found
 
     def publish(self, job: PublishJob) -> PublishResult:
         if not job.credentials.get("access_jwt"):
@@ -201,10 +234,10 @@ class BlueskyPublisher(ThreadPublisher):
             self.renew(job)
         planned = plan_parts(self.platform, job.settings, job.parts, job.options)
         done = {r.index: r for r in job.done if r.provider_post_id}
-        for index in range(len(planned)):
+        for index, part in enumerate(planned):
             if index in done:
                 continue
-            found = self.lookup(job, index)
+            found = self.lookup(job, index, part, done.get(index - 1))
             if found is None:
                 return None
             job.save_part(found)

@@ -36,6 +36,8 @@ class Rules:
     max_bytes: int | None = None
     # A cheap per-word guess of `count`, to start the splitter's search near the answer.
     estimate: Callable[[str], int] | None = None
+    # Platforms that refuse a post with more distinct links than this (Threads).
+    max_links: int | None = None
 
 
 # twitter-text's parse_tweet runs its (slow) emoji pattern over the whole text on every call.
@@ -91,6 +93,13 @@ def threads_length(text: str) -> int:
     return sum(len(g.encode()) if THREADS_EMOJI.search(g) else 1 for g in grapheme.graphemes(text))
 
 
+def unique_links(text: str) -> int:
+    """Distinct URLs in the text, bare domains included (www.threads.com counts), as Threads
+    counts them: https://developers.facebook.com/documentation/threads/create-posts/text-attachments
+    ("All unique URLs found in the text field are counted as links")."""
+    return len({e["url"].lower().rstrip("/") for e in extract_urls_with_indices(text)})
+
+
 def _positive_int(value, default: int) -> int:
     """A limit an instance announced, or the default when it announced nonsense."""
     return value if isinstance(value, int) and value > 0 else default
@@ -115,7 +124,8 @@ def rules_for(platform: str, settings: dict | None = None, options: dict | None 
         return Rules("mastodon", _positive_int(settings.get("max_characters"), 500),
                      lambda t: mastodon_length(t, per_url) + spoiler)
     if platform == "threads":
-        return Rules("threads", 500, threads_length)
+        # Over 5 links fails at container creation with THREADS_API__LINK_LIMIT_EXCEEDED.
+        return Rules("threads", 500, threads_length, max_links=5)
     if platform == "tiktok":
         return Rules("tiktok", SINGLE_POST_LIMITS["tiktok"], utf16_length, "UTF-16 units")
     if platform in SINGLE_POST_LIMITS:
@@ -125,6 +135,8 @@ def rules_for(platform: str, settings: dict | None = None, options: dict | None 
 
 def fits(rules: Rules, text: str) -> bool:
     if rules.count(text) > rules.limit:
+        return False
+    if rules.max_links is not None and unique_links(text) > rules.max_links:
         return False
     return rules.max_bytes is None or len(text.encode()) <= rules.max_bytes
 
@@ -137,6 +149,9 @@ def problem(rules: Rules, text: str) -> str | None:
     size = len(text.encode())
     if rules.max_bytes is not None and size > rules.max_bytes:
         return f"{size}/{rules.max_bytes} bytes"
+    links = unique_links(text) if rules.max_links is not None else 0
+    if rules.max_links is not None and links > rules.max_links:
+        return f"over the link limit ({links}/{rules.max_links} different links)"
     return None
 
 
@@ -250,4 +265,6 @@ def preview(platform: str, settings: dict, text: str | None = None,
     rules = rules_for(platform, settings, options)
     texts = plan(platform, settings, [text or ""] if parts is None else list(parts), options)
     return [{"text": part, "count": rules.count(part), "limit": rules.limit, "unit": rules.unit,
-             "bytes": len(part.encode()), "ok": problem(rules, part) is None} for part in texts]
+             "bytes": len(part.encode()), "ok": problem(rules, part) is None,
+             **({"links": unique_links(part), "max_links": rules.max_links}
+                if rules.max_links is not None else {})} for part in texts]

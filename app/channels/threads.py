@@ -115,15 +115,32 @@ class ThreadsPublisher(ThreadPublisher):
         return PartResult(index=index, provider_post_id=media_id, live_url=link,
                           extra={"container_id": container})
 
-    def _find_published(self, job: PublishJob, index: int, part: Part, container: str) -> PartResult:
-        """A container that says PUBLISHED: find the post it became among the latest ones."""
-        uid = job.settings["account_id"]
-        recent = self._call(job, "GET", f"/{uid}/threads", fields="id,text,permalink", limit=25)
-        for item in recent.get("data", []):
+    def _find_published(self, job: PublishJob, index: int, part: Part, container: str,
+                        previous: PartResult | None) -> PartResult:
+        """A container that says PUBLISHED: find the post it became among the latest ones (a
+        reply among the account's replies, answering the part before)."""
+        for item in self._latest(job, index, previous):
             if (item.get("text") or "") == part.text:
                 return PartResult(index=index, provider_post_id=item["id"],
                                   live_url=item.get("permalink"), extra={"container_id": container})
         raise OutcomeUnknown(f"threads: part {index + 1} was published but could not be found")
+
+    def _latest(self, job: PublishJob, index: int, previous: PartResult | None) -> list[dict]:
+        uid = job.settings["account_id"]
+        if previous is None:
+            return self._call(job, "GET", f"/{uid}/threads", fields="id,text,permalink",
+                              limit=25).get("data", [])
+        # Replies are listed apart, and only with threads_read_replies:
+        # https://developers.facebook.com/documentation/threads/retrieve-and-manage-replies
+        try:
+            replies = self._call(job, "GET", f"/{uid}/replies",
+                                 fields="id,text,permalink,replied_to", limit=25)
+        except InvalidContent as exc:
+            raise OutcomeUnknown(f"threads: part {index + 1} was published but the replies "
+                                 f"cannot be read to find it ({exc}); reconnect the channel to "
+                                 "grant reading replies") from exc
+        return [r for r in replies.get("data", [])
+                if (r.get("replied_to") or {}).get("id") == previous.provider_post_id]
 
     def _post_part(self, job: PublishJob, index: int, part: Part,
                    previous: PartResult | None) -> PartResult:
@@ -131,7 +148,7 @@ class ThreadsPublisher(ThreadPublisher):
                         if r.index == index and not r.provider_post_id), None)
         container = pending
         if pending and self._status(job, pending) == "PUBLISHED":
-            return self._find_published(job, index, part, pending)
+            return self._find_published(job, index, part, pending, previous)
         if not container:
             container = self._container(job, index, part, previous)
             # Kept before publishing: a lost answer is settled through this container's status.
@@ -143,7 +160,7 @@ class ThreadsPublisher(ThreadPublisher):
                                   creation_id=container)["id"]
         except (NetworkError, PlatformUnavailable) as exc:
             if self._status(job, container) == "PUBLISHED":
-                return self._find_published(job, index, part, container)
+                return self._find_published(job, index, part, container, previous)
             raise exc
         return self._finish(job, index, media_id, container)
 
@@ -162,7 +179,7 @@ class ThreadsPublisher(ThreadPublisher):
                               if r.index == index and not r.provider_post_id), None)
             if not container or self._status(job, container) != "PUBLISHED":
                 return None
-            found = self._find_published(job, index, part, container)
+            found = self._find_published(job, index, part, container, done.get(index - 1))
             job.save_part(found)
             job.done.append(found)
             done[index] = found

@@ -97,13 +97,21 @@ class XPublisher(ThreadPublisher):
             return response
         return response
 
-    def _upload(self, job: PublishJob, item: dict) -> str:
+    def _upload(self, job: PublishJob, index: int, item: dict) -> str:
+        if is_video(item):
+            return x_video.upload(self, job, index, item)
         prepared = self.load_media(item, job.settings)
-        category = "tweet_gif" if prepared.content_type == "image/gif" else "tweet_image"
-        response = self._authed(job, "POST", f"{api_url()}/2/media/upload",
-                                files={"media": ("media", prepared.data, prepared.content_type)},
-                                data={"media_category": category})
-        media_id = check(response, "x", message_of).json()["data"]["id"]
+        if prepared.content_type == "image/gif":
+            # https://docs.x.com/x-api/media (Creation): the chunked upload takes images, GIFs
+            # and video, the simple upload images only.
+            media_id = x_video.upload(self, job, index, item, (prepared.data, "image/gif"),
+                                      "tweet_gif")
+        else:
+            response = self._authed(job, "POST", f"{api_url()}/2/media/upload",
+                                    files={"media": ("media", prepared.data,
+                                                     prepared.content_type)},
+                                    data={"media_category": "tweet_image"})
+            media_id = check(response, "x", message_of).json()["data"]["id"]
         if item.get("alt_text"):
             meta = self._authed(job, "POST", f"{api_url()}/2/media/metadata",
                                 json={"id": media_id,
@@ -115,8 +123,7 @@ class XPublisher(ThreadPublisher):
                    previous: PartResult | None) -> PartResult:
         body: dict = {"text": part.text}
         if part.media:
-            body["media"] = {"media_ids": [x_video.upload(self, job, index, m) if is_video(m)
-                                           else self._upload(job, m) for m in part.media]}
+            body["media"] = {"media_ids": [self._upload(job, index, m) for m in part.media]}
         if previous:
             body["reply"] = {"in_reply_to_tweet_id": previous.provider_post_id}
         try:

@@ -1,4 +1,4 @@
-"""X video: chunked upload (initialize, append segments, finalize) and STATUS polling until the
+"""X video and GIFs: chunked upload (initialize, append segments, finalize) and STATUS polling until the
 video is processed; each step saved so a new attempt continues the same upload."""
 
 from __future__ import annotations
@@ -18,11 +18,13 @@ CHUNK = 4 * 1024 * 1024
 MAX_SEGMENTS = 1000
 
 
-def upload(pub: XPublisher, job: PublishJob, index: int, item: dict) -> str:
-    """The media id of the part's video, processed and ready to attach."""
+def upload(pub: XPublisher, job: PublishJob, index: int, item: dict,
+           media: tuple[bytes, str] | None = None, category: str = "tweet_video") -> str:
+    """The media id of the part's video (or of the GIF given as `media`), processed and ready
+    to attach."""
     from app.channels.x import api_url, message_of
 
-    data, content_type = rendition(item, "x")
+    data, content_type = media or rendition(item, "x")
     saved = progress(job, index)
     if saved.get("x_media") and not saved.get("x_finalized"):
         try:
@@ -32,7 +34,7 @@ def upload(pub: XPublisher, job: PublishJob, index: int, item: dict) -> str:
     if not saved.get("x_media"):
         response = pub._authed(job, "POST", f"{api_url()}/2/media/upload/initialize",
                                json={"media_type": content_type, "total_bytes": len(data),
-                                     "media_category": "tweet_video"})
+                                     "media_category": category})
         media_id = check(response, "x", message_of).json()["data"]["id"]
         remember_at(job, index, x_media=media_id, x_segments=0, x_finalized=False)
         _append(pub, job, index, data)

@@ -51,7 +51,9 @@ MIXED_CAROUSELS = ("instagram", "threads")
 
 VIDEOS = {
     "x": VideoSpec(512 * MB, 0.5, 140, 1280, 1024, max_fps=60, min_aspect=1 / 3, max_aspect=3),
-    "bluesky": VideoSpec(100 * MB, 0.1, 180, 1920, 1920),
+    # app.bsky.embed.video: "May be up to 300mb, formerly limited to 100mb" (maxSize 300000000)
+    # https://github.com/bluesky-social/atproto/blob/main/lexicons/app/bsky/embed/video.json
+    "bluesky": VideoSpec(300_000_000, 0.1, 180, 1920, 1920),
     "mastodon": VideoSpec(99 * MB, 0.1, 3600, 3840, 2160, max_fps=120),
     "threads": VideoSpec(1024 * MB, 0.1, 300, 1920, 1920, max_fps=60, min_fps=23),
     "instagram": VideoSpec(300 * MB, 3, 900, 1920, 1920, max_fps=60, min_fps=23,

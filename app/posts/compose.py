@@ -127,10 +127,14 @@ def _check_publishing(sess: Session, draft: Draft, channel: Channel, content: li
                                "or leave it out", field="channel_id")
     for i, part in enumerate(preview_for(channel, content, {})):
         if not part["ok"]:
+            detail = f"{part['count']} characters; the limit is {part['limit']}"
+            if part["count"] <= part["limit"] and part.get("links", 0) > part.get("max_links", 0):
+                detail = f"{part['links']} different links; {channel.platform} takes at most " \
+                         f"{part['max_links']} a post"
             raise ValidationFailed(
                 f"{channel.platform}: {'part ' + str(i + 1) + ' has' if len(content) > 1 else 'has'} "
-                f"{part['count']} characters; the limit is {part['limit']} (split it into a thread "
-                "or shorten it)", field=_field_of(draft, channel, i))
+                f"{detail} (split it into a thread or shorten it)",
+                field=_field_of(draft, channel, i))
     trial = Post(workspace_id=channel.workspace_id, channel_id=channel.id, **_text(content),
                  media_ids=list(draft.media_ids), options=draft.options_for(channel))
     service.check_publishable(sess, channel, trial)

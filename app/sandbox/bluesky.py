@@ -183,6 +183,8 @@ def create_record():
     with state().lock:
         if uri in records:
             # What the reference PDS does on a repeated key: a 500, the first record unchanged.
+            # The lexicon names no error for it (com.atproto.repo.createRecord lists only
+            # InvalidSwap); keys are TIDs, https://atproto.com/specs/record-key ("tid" type).
             return xrpc_error(500, "InternalServerError", "Internal Server Error")
         cid = _cid(uri + str(body["record"]))
         records[uri] = {"uri": uri, "cid": cid, "value": body["record"]}

@@ -19,7 +19,10 @@ bp = Blueprint("sandbox_bluesky_video", __name__, url_prefix="/bluesky-video/xrp
 STATES = ("JOB_STATE_CREATED", "JOB_STATE_ENCODING", "JOB_STATE_ENCODED", "JOB_STATE_SCANNING",
           "JOB_STATE_SCANNED", "JOB_STATE_UPLOADING", "JOB_STATE_UPLOADED")
 DAILY_VIDEOS, DAILY_BYTES = 25, 10 * 1024 ** 3
-MAX_BYTES = 100 * 1024 * 1024
+# The embed's blob limit: https://github.com/bluesky-social/atproto/blob/main/lexicons/app/bsky/
+# embed/video.json ("May be up to 300mb, formerly limited to 100mb"). The sandbox itself takes
+# media bodies up to its own cap (guard.MAX_MEDIA_BODY_BYTES).
+MAX_BYTES = 300_000_000
 
 
 def _service_token(lxm: str):
@@ -91,7 +94,10 @@ def upload_video():
         return xrpc_error(400, "InvalidRequest", "did must be the account the token is for")
     if request.content_type != "video/mp4" or not data:
         return xrpc_error(400, "InvalidRequest", "the body must be a video/mp4 file")
-    if len(data) > MAX_BYTES or not _limits(did)["canUpload"]:
+    # The daily quota counts bytes as well as videos (getUploadLimits: remainingDailyBytes).
+    limits = _limits(did)
+    if len(data) > MAX_BYTES or not limits["canUpload"] \
+            or len(data) > limits["remainingDailyBytes"]:
         return xrpc_error(400, "InvalidRequest", "the video is over the upload limits")
     digest = hashlib.sha256(data).hexdigest()
     jobs = state().bucket("bluesky", "video_jobs")

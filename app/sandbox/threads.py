@@ -8,13 +8,18 @@ import time
 
 from flask import Blueprint, request
 
-from app.channels.text import threads_length
+from app.channels.text import threads_length, unique_links
 from app.sandbox.core import faulty, json_response, state
 from app.sandbox.guard import back_to, callback
 
 bp = Blueprint("sandbox_threads", __name__, url_prefix="/threads")
 SHORT_LIFETIME, LONG_LIFETIME = 3600, 60 * 86_400
 IMAGE_POLLS = 1
+# What a token may do; one minted by the control API (no consent screen) has them all.
+# https://developers.facebook.com/documentation/threads/retrieve-and-manage-replies
+# (Permissions: threads_read_replies is required for GET calls to reply endpoints)
+ALL_SCOPES = "threads_basic,threads_content_publish,threads_read_replies"
+MAX_LINKS = 5
 
 
 def graph_error(message: str, code: int, status: int = 400, subcode: int | None = None,
@@ -64,12 +69,23 @@ def graph_authorize(platform: str):
     back = callback(request.args.get("redirect_uri"), platform)
     code = secrets.token_urlsafe(16)
     account, _ = graph_new_account(platform, "sandbox")
-    state().codes[code] = {"account": account["id"], "redirect_uri": request.args.get("redirect_uri")}
+    state().codes[code] = {"account": account["id"], "redirect_uri": request.args.get("redirect_uri"),
+                           "scope": request.args.get("scope", "")}
     return back_to(back, {"code": code, "state": request.args.get("state", "")})
 
 
 def _token():
     return graph_token("threads")
+
+
+def _grant(token: str, scope: str) -> str:
+    state().bucket("threads", "scopes")[token] = scope
+    return token
+
+
+def _scopes() -> set[str]:
+    value = state().bucket("threads", "scopes").get(_param("access_token") or "", ALL_SCOPES)
+    return set(value.split(","))
 
 
 def _user():
@@ -90,8 +106,8 @@ def access_token():
     grant = state().codes.pop(request.form.get("code", ""), None)
     if grant is None or grant["redirect_uri"] != request.form.get("redirect_uri"):
         return graph_error("Invalid verification code format.", 100, kind="OAuthException")
-    return json_response({"access_token": state().mint("threads", grant["account"],
-                                                       lifetime=SHORT_LIFETIME),
+    short = state().mint("threads", grant["account"], lifetime=SHORT_LIFETIME)
+    return json_response({"access_token": _grant(short, grant["scope"]),
                           "user_id": int(grant["account"])})
 
 
@@ -100,7 +116,8 @@ def exchange():
     user, error = _user()
     if error:
         return error
-    return json_response({"access_token": state().mint("threads", user["id"], lifetime=LONG_LIFETIME),
+    long = state().mint("threads", user["id"], lifetime=LONG_LIFETIME)
+    return json_response({"access_token": _grant(long, ",".join(sorted(_scopes()))),
                           "token_type": "bearer", "expires_in": LONG_LIFETIME})
 
 
@@ -119,7 +136,8 @@ def refresh():
     if time.time() - _token().issued_at < 86_400 and not state().settings("threads").get(
             "allow_young_refresh"):
         return graph_error("The access token must be at least 24 hours old to be refreshed.", 190)
-    return json_response({"access_token": state().mint("threads", user["id"], lifetime=LONG_LIFETIME),
+    long = state().mint("threads", user["id"], lifetime=LONG_LIFETIME)
+    return json_response({"access_token": _grant(long, ",".join(sorted(_scopes()))),
                           "token_type": "bearer", "expires_in": LONG_LIFETIME})
 
 
@@ -142,6 +160,12 @@ def create_container(uid: str):
         return graph_error("The parameter media_type is required.", 100)
     if threads_length(text) > 500:
         return graph_error("Param text must be at most 500 characters long.", 100)
+    # https://developers.facebook.com/documentation/threads/create-posts/text-attachments
+    # (Limitations: more than 5 links fail at the media creation step with
+    # THREADS_API__LINK_LIMIT_EXCEEDED; every unique URL in the text counts)
+    if unique_links(text) > MAX_LINKS:
+        return graph_error("THREADS_API__LINK_LIMIT_EXCEEDED: A post can contain at most 5 "
+                           "links.", 100)
     if kind == "IMAGE" and not (_param("image_url") or "").startswith(("http://", "https://")):
         return graph_error("The parameter image_url is required.", 100)
     container = {"id": state().next_id(), "owner": uid, "media_type": kind, "text": text,
@@ -176,14 +200,32 @@ def publish(uid: str):
     return json_response({"id": media_id})
 
 
+def _listed(uid: str, replies: bool) -> list[dict]:
+    mine = [p for p in state().posts.get("threads", []) if p["account"] == uid
+            and bool(p["reply_to"]) == replies]
+    return [{"id": p["id"], "text": p["text"], "permalink": p["permalink"],
+             **({"replied_to": {"id": p["reply_to"]}} if replies else {})}
+            for p in reversed(mine)][: int(_param("limit") or 25)]
+
+
 @bp.get("/v1.0/<uid>/threads")
 def list_threads(uid: str):
+    """The user's own threads; their replies are listed apart, under /replies.
+    https://developers.facebook.com/documentation/threads/reference/reply-management"""
+    _user_, error = _user()
+    return error or json_response({"data": _listed(uid, replies=False)})
+
+
+@bp.get("/v1.0/<uid>/replies")
+def list_replies(uid: str):
+    """The user's replies, with the post each replies to; a GET on a reply endpoint needs
+    threads_read_replies (retrieve-and-manage-replies, Permissions), else Graph error 10."""
     _user_, error = _user()
     if error:
         return error
-    mine = [p for p in state().posts.get("threads", []) if p["account"] == uid]
-    return json_response({"data": [{"id": p["id"], "text": p["text"], "permalink": p["permalink"]}
-                                   for p in reversed(mine)][: int(_param("limit") or 25)]})
+    if "threads_read_replies" not in _scopes():
+        return graph_error("(#10) Application does not have permission for this action", 10)
+    return json_response({"data": _listed(uid, replies=True)})
 
 
 @bp.get("/v1.0/<object_id>")

@@ -140,8 +140,15 @@ def upload():
     if error:
         return error
     media = request.files.get("media")
-    if media is None or request.form.get("media_category") not in ("tweet_image", "tweet_gif"):
+    if media is None or not request.form.get("media_category"):
         return problem(400, "Invalid Request", "media and media_category are required")
+    # The simple upload takes images only; GIFs and videos go through the chunked upload.
+    # https://docs.x.com/x-api/media (Creation: "the recommended chunked upload
+    # (images/GIF/video), or the older simple upload (images only)")
+    if request.form["media_category"] != "tweet_image" or media.mimetype == "image/gif":
+        return problem(400, "Invalid Request", "The simple upload takes images only "
+                                               "(media_category tweet_image); send GIFs and "
+                                               "videos with the chunked upload.")
     data = media.read()
     if len(data) > 5 * 1024 * 1024:
         return problem(400, "Invalid Request", "File size exceeds 5242880 bytes.")
@@ -158,7 +165,10 @@ def metadata():
     if error:
         return error
     body = request.get_json(silent=True) or {}
-    if body.get("id") not in state().bucket("x", "media"):
+    # Alt text applies to media from either upload (simple or chunked).
+    found = state().bucket("x", "media").get(body.get("id")) \
+        or state().bucket("x", "uploads").get(body.get("id"))
+    if found is None:
         return problem(400, "Invalid Request", "unknown media id")
-    state().bucket("x", "media")[body["id"]]["metadata"] = body.get("metadata")
+    found["metadata"] = body.get("metadata")
     return json_response({"data": {"id": body["id"], "associated_metadata": body.get("metadata")}})

@@ -12,6 +12,7 @@ from app.sandbox.x import ERRORS, _token, _user, problem
 
 bp = Blueprint("sandbox_x_media", __name__, url_prefix="/x")
 MAX_BYTES = 512 * 1024 * 1024
+MAX_GIF_BYTES = 15 * 1024 * 1024
 
 
 def _session(media_id: str) -> dict | None:
@@ -25,15 +26,21 @@ def initialize():
     if error:
         return error
     body = request.get_json(silent=True) or {}
-    total = body.get("total_bytes")
-    if body.get("media_category") not in ("tweet_video", "amplify_video", "tweet_gif") \
+    total, category = body.get("total_bytes"), body.get("media_category")
+    if category not in ("tweet_video", "amplify_video", "tweet_gif") \
             or not isinstance(total, int) or not 0 < total <= MAX_BYTES \
             or body.get("media_type") not in ("video/mp4", "video/quicktime", "image/gif"):
         return problem(400, "Invalid Request", "media_type, media_category and total_bytes "
                                                "(at most 512 MB) are required")
+    # https://docs.x.com/x-api/media (Media types & size restrictions: GIF 15 MB)
+    if (category == "tweet_gif") != (body["media_type"] == "image/gif") \
+            or (category == "tweet_gif" and total > MAX_GIF_BYTES):
+        return problem(400, "Invalid Request", "a GIF goes as image/gif with media_category "
+                                               "tweet_gif, at most 15 MB")
     media_id = state().next_id()
     state().bucket("x", "uploads")[media_id] = {
-        "owner": user["id"], "total": total, "segments": {}, "state": "uploading",
+        "owner": user["id"], "total": total, "category": category, "segments": {},
+        "state": "uploading",
         "polls_left": int(settings("x").get("video_polls", 1))}
     return json_response({"data": {"id": media_id, "media_key": f"7_{media_id}",
                                    "expires_after_secs": 86_400}})

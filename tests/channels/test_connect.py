@@ -84,6 +84,8 @@ def test_oauth_connects_with_state_and_pkce(owner, db, platforms, monkeypatch, s
     query = parse_qs(urlsplit(started.location).query)
     if platform != "threads":
         assert query["code_challenge_method"] == ["S256"] and query["code_challenge"]
+    else:  # a lost reply is found through the replies list, which needs this permission
+        assert "threads_read_replies" in query["scope"][0].split(",")
     path, args = _follow_platform(started.location)
     assert path == f"/channels/callback/{platform}"
     done = owner.get(path, query_string=args)
