@@ -75,7 +75,6 @@ def authenticate(sess: Session, email: str, password: str) -> User | None:
         record_for_user(sess, user, f"user:{user.id}", "login.succeeded")
         if hasher.check_needs_rehash(user.password_hash):
             user.password_hash = hasher.hash(password)
-        user.last_login_at = sa.func.now()
     sess.commit()
     return user
 

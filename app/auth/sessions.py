@@ -28,9 +28,11 @@ _USER_OF = sa.select(User, UserSession.last_seen_at < _NOW - TOUCH_EVERY).join(
 
 
 def start(sess: Session, user: User) -> User:
-    """A new session for the user; the token goes into the (signed) cookie via get_id()."""
+    """A new session for the user (every way of signing in comes here, so it also records the
+    sign-in's time); the token goes into the (signed) cookie via get_id()."""
     token = secrets.token_urlsafe(32)
     sess.add(UserSession(id=hash_key(token), user_id=user.id))
+    user.last_login_at = sa.func.now()
     sess.commit()
     user.session_token = token
     return user

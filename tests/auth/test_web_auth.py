@@ -24,6 +24,8 @@ def test_first_run_leads_to_setup_and_creates_owner(client, db):
     assert user.memberships[0].role == "owner"
     assert user.memberships[0].workspace.timezone == "Europe/Berlin"
     assert user.password_hash.startswith("$argon2id$")
+    members = client.get("/settings/members").get_data(as_text=True)
+    assert user.last_login_at is not None and ">never<" not in members, "setup signed them in"
     # Once someone exists, setup is closed.
     assert client.get("/setup").status_code == 302
 
