@@ -44,6 +44,19 @@ MEDIA = {"url_ownership_unverified", "file_format_check_failed", "duration_check
          "photo_pull_failed"}
 
 
+def granted_scopes(tokens: dict) -> list[str]:
+    """The scopes a sign-in granted (the token answer's comma-separated `scope`): the user may
+    allow "any subset" of those asked (https://developers.tiktok.com/doc/scopes-overview, User
+    authorization). Without video.publish nothing can be posted (creator_info and direct posts
+    need it: https://developers.tiktok.com/doc/content-posting-api-reference-query-creator-info,
+    "Scope"), so such a sign-in is refused, naming what to allow."""
+    scopes = [s for s in str(tokens.get("scope") or "").split(",") if s]
+    if "scope" in tokens and "video.publish" not in scopes:
+        raise ValidationFailed("TikTok was not allowed to post for OpenPost (video.publish): "
+                               "connect again and allow posting", field="code")
+    return scopes
+
+
 def api_url() -> str:
     return platform_api_url("tiktok", "https://open.tiktokapis.com")
 
@@ -136,6 +149,11 @@ class TikTokPublisher(SocialPublisher):
                 raise ValidationFailed(f"this TikTok account can post videos up to {longest} s; "
                                        f"this one is {seconds:.0f} s", field="media_ids")
         if inbox(options):
+            scopes = settings.get("scopes")
+            if scopes and "video.upload" not in scopes:  # drafts need it (Upload reference)
+                raise ValidationFailed("this TikTok account did not allow drafts (video.upload): "
+                                       "post it directly, or connect again and allow drafts",
+                                       field="options.post_mode")
             return []  # the creator chooses who sees it when finishing the post in TikTok
         allowed = settings.get("privacy_level_options") or []
         level = options.get("privacy_level")
