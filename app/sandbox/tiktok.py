@@ -17,10 +17,12 @@ from app.sandbox.tiktok_rules import (
     EITHER,
     GRANTED,
     PUBLISH,
+    TOKEN_ERRORS,
     count_post,
     daily_cap,
     fields_problem,
     grant,
+    oauth_error,
     scope_problem,
     text_problem,
 )
@@ -107,25 +109,21 @@ def authorize():
 
 
 @bp.post("/v2/oauth/token/")
-@faulty("tiktok", "token", ERRORS)
+@faulty("tiktok", "token", TOKEN_ERRORS)
 def token():
     form = request.form
     if form.get("grant_type") == "authorization_code":
         grant = state().codes.pop(form.get("code", ""), None)
         if grant is None or grant["redirect_uri"] != form.get("redirect_uri"):
-            return json_response({"error": "invalid_grant",
-                                  "error_description": "Authorization code is expired.",
-                                  "log_id": secrets.token_hex(10)}, 400)
+            return oauth_error("invalid_grant", "Authorization code is expired.")
         return json_response(issue(grant["account"]))
     if form.get("grant_type") == "refresh_token":
         old = state().token("tiktok", form.get("refresh_token"), "refresh")
         if old is None or old.revoked or old.used_at or (old.expires_at and old.expires_at < time.time()):
-            return json_response({"error": "invalid_grant",
-                                  "error_description": "Refresh token is invalid or expired.",
-                                  "log_id": secrets.token_hex(10)}, 400)
+            return oauth_error("invalid_grant", "Refresh token is invalid or expired.")
         old.used_at = time.time()  # rotating: the old refresh token is spent
         return json_response(issue(old.account))
-    return json_response({"error": "unsupported_grant_type"}, 400)
+    return oauth_error("unsupported_grant_type", "The grant type is not supported.")
 
 
 @bp.get("/v2/user/info/")

@@ -1,11 +1,13 @@
-"""The TikTok fake's rules from the documentation: the scope of each user-info field, the
-Post Info Object's text limits in UTF-16 units, and the daily post cap."""
+"""The TikTok fake's rules from the documentation: the scope of each user-info field and
+posting endpoint, the Post Info Object's text limits in UTF-16 units, the daily post cap and
+the OAuth error struct of the token endpoint."""
 
 from __future__ import annotations
 
+import secrets
 import time
 
-from app.sandbox.core import state
+from app.sandbox.core import json_response, rate_reset, state
 from app.sandbox.pull import settings
 
 # What a sign-in grants when the authorize call names no scope (OpenPost's own request).
@@ -108,3 +110,21 @@ def grant(requested: str) -> str:
     user who unticks some."""
     declined = set(settings("tiktok").get("declined_scopes") or [])
     return ",".join(s for s in (requested or GRANTED).split(",") if s and s not in declined)
+
+
+def oauth_error(error: str, description: str, status: int = 400, headers=None):
+    """/v2/oauth/token/ refuses in the OAuth error struct, not the API's {"data", "error"}:
+    {"error", "error_description", "log_id"} (https://developers.tiktok.com/doc/
+    oauth-error-handling, "Error struct" and "Error categories"). TikTok documents no HTTP
+    status for these; the sandbox answers 400, and 500/429 for its injected faults."""
+    return json_response({"error": error, "error_description": description,
+                          "log_id": secrets.token_hex(10)}, status, headers)
+
+
+# The token endpoint's injected faults, as OAuth errors ("server_error: Other internal server
+# errors", "temporarily_unavailable: Service is temporarily unavailable", same page).
+TOKEN_ERRORS = {
+    "5xx": lambda f: oauth_error("server_error", "Other internal server errors.", 500),
+    "429": lambda f: oauth_error("temporarily_unavailable", "Service is temporarily unavailable.",
+                                 429, {"x-ratelimit-reset": str(rate_reset(f))}),
+}

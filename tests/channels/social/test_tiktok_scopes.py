@@ -1,5 +1,6 @@
-"""TikTok's scopes per endpoint and its daily cap, over real HTTP to the sandbox: a user may
-grant only some of the scopes asked for, and an init TikTok refuses posts nothing."""
+"""TikTok's scopes per endpoint, its daily cap and its token endpoint's errors, over real HTTP
+to the sandbox: a user may grant only some of the scopes asked for, an init TikTok refuses posts
+nothing, and a refused token request answers in the OAuth error struct."""
 
 from __future__ import annotations
 
@@ -72,3 +73,19 @@ def test_an_init_tiktok_refuses_does_not_count_against_the_daily_cap(social, sto
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_params"
     p.run("The only post today", [stored(jpeg(1080, 1080), "a.jpg")])
     assert len(p.posts()) == 1
+
+
+@pytest.mark.parametrize(("fault", "error"), [("5xx", "server_error"),
+                                               ("429", "temporarily_unavailable")])
+def test_the_token_endpoint_refuses_in_the_oauth_error_struct(social, fault, error):
+    p = social("tiktok")
+    p.fault("token", fault, reset_in=120)
+    answer = p.http.post(f"{p.sandbox.url}/tiktok/v2/oauth/token/",
+                         data={"grant_type": "refresh_token",
+                               "refresh_token": p.credentials["refresh_token"]})
+    assert answer.status_code >= 429
+    assert set(answer.json()) == {"error", "error_description", "log_id"}
+    assert answer.json()["error"] == error
+    spent = p.http.post(f"{p.sandbox.url}/tiktok/v2/oauth/token/",
+                        data={"grant_type": "refresh_token", "refresh_token": "unknown"})
+    assert spent.status_code == 400 and spent.json()["error"] == "invalid_grant"
