@@ -69,7 +69,7 @@ def _user():
 def new_user(username: str = "sandbox", scopes: str = GRANTED) -> dict:
     return state().add_account("tiktok", "open-" + secrets.token_hex(8), username=username,
                                nickname="Sandbox", privacy=list(PRIVACY), max_duration=600,
-                               scopes=scopes or GRANTED)
+                               scopes=scopes)
 
 
 def issue(open_id: str) -> dict:
