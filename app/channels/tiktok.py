@@ -77,9 +77,7 @@ def error_of(response: httpx.Response) -> PublishError:
     if code in ("access_token_invalid", "scope_not_authorized", "invalid_grant"):
         return AuthRevoked(text, status=status, body=raw)
     if code in DAILY:
-        lifts = datetime.now(UTC) + DAILY_WAIT
-        return RateLimited(f"{text}; TikTok's daily cap lifts by {lifts:%Y-%m-%d %H:%M} UTC",
-                           retry_at=lifts, status=status, body=raw)
+        return daily_cap(text, status=status, body=raw)
     if code == "rate_limit_exceeded" or status == 429:
         return RateLimited(text, retry_at=retry_at(response.headers), status=status, body=raw)
     if status >= 500 or code == "internal_error":
@@ -89,6 +87,13 @@ def error_of(response: httpx.Response) -> PublishError:
     if code in INVALID or status == 400:
         return InvalidContent(text, status=status, body=raw)
     return PlatformRejected(text, status=status, body=raw)
+
+
+def daily_cap(text: str, **http) -> RateLimited:
+    """A daily cap: the post waits DAILY_WAIT (see DAILY)."""
+    lifts = datetime.now(UTC) + DAILY_WAIT
+    return RateLimited(f"{text}; TikTok's daily cap lifts by {lifts:%Y-%m-%d %H:%M} UTC",
+                       retry_at=lifts, **http)
 
 
 def refresh_error(response: httpx.Response) -> PublishError:

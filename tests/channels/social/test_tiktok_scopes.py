@@ -1,6 +1,7 @@
 """TikTok's scopes per endpoint, its daily cap and its token endpoint's errors, over real HTTP
 to the sandbox: a user may grant only some of the scopes asked for, an init TikTok refuses posts
-nothing, and a refused token request answers in the OAuth error struct."""
+nothing, a post failed on the daily cap waits for the next day, and a refused token request
+answers in the OAuth error struct."""
 
 from __future__ import annotations
 
@@ -89,3 +90,30 @@ def test_the_token_endpoint_refuses_in_the_oauth_error_struct(social, fault, err
     spent = p.http.post(f"{p.sandbox.url}/tiktok/v2/oauth/token/",
                         data={"grant_type": "refresh_token", "refresh_token": "unknown"})
     assert spent.status_code == 400 and spent.json()["error"] == "invalid_grant"
+
+
+def test_a_post_failed_by_a_daily_cap_waits_and_then_posts_once(social, stored):
+    from datetime import UTC, datetime, timedelta
+
+    from tests.channels.jobs import Recorder
+
+    p = social("tiktok")
+    publishes = p.sandbox.state.bucket("tiktok", "publishes")
+
+    def capped(pub):  # TikTok accepts the init, then fails the post on its daily cap
+        real = pub.poller.until
+
+        def until(check, what, *args):
+            for item in publishes.values():
+                item.update(status="FAILED", fail_reason="spam_risk_too_many_posts")
+            pub.poller.until = real
+            return real(check, what, *args)
+        pub.poller.until = until
+
+    media, recorder = [stored(jpeg(1080, 1080), "a.jpg")], Recorder()
+    with pytest.raises(errors.RateLimited) as caught:
+        p.run("Capped", media, recorder=recorder, tweak=capped)
+    assert caught.value.retry_at > datetime.now(UTC) + timedelta(hours=23)
+    assert p.posts() == []
+    p.run("Capped", media, recorder=recorder, attempt=2)  # the next day: a new post, once
+    assert len(p.posts()) == 1 and len(publishes) == 2
