@@ -162,6 +162,7 @@ def _tiktok(client: httpx.Client, pending: dict, code: str) -> Verified:
                               "grant_type": "authorization_code",
                               "redirect_uri": pending["redirect_uri"],
                               "code_verifier": pending["verifier"]}), "tiktok")
+    scopes = tiktok.granted_scopes(tokens)
     auth = {"Authorization": f"Bearer {tokens['access_token']}"}
     # creator_info (scope video.publish) names the creator; /v2/user/info/ would need
     # user.info.profile for `username`, a scope OpenPost does not ask for.
@@ -172,7 +173,7 @@ def _tiktok(client: httpx.Client, pending: dict, code: str) -> Verified:
     return Verified(credentials={"access_token": tokens["access_token"],
                                  "refresh_token": tokens["refresh_token"], "expires_at": expires,
                                  "refresh_expires_at": now + lifetime(tokens.get("refresh_expires_in"), 0)},
-                    settings={"account_id": tokens["open_id"],
+                    settings={"account_id": tokens["open_id"], "scopes": scopes,
                               "privacy_level_options": info.get("privacy_level_options", [])},
                     handle=info.get("creator_username", ""),
                     display_name=info.get("creator_nickname", ""),

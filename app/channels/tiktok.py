@@ -44,6 +44,19 @@ MEDIA = {"url_ownership_unverified", "file_format_check_failed", "duration_check
          "photo_pull_failed"}
 
 
+def granted_scopes(tokens: dict) -> list[str]:
+    """The scopes a sign-in granted (the token answer's comma-separated `scope`): the user may
+    allow "any subset" of those asked (https://developers.tiktok.com/doc/scopes-overview, User
+    authorization). Without video.publish nothing can be posted (creator_info and direct posts
+    need it: https://developers.tiktok.com/doc/content-posting-api-reference-query-creator-info,
+    "Scope"), so such a sign-in is refused, naming what to allow."""
+    scopes = [s for s in str(tokens.get("scope") or "").split(",") if s]
+    if "scope" in tokens and "video.publish" not in scopes:
+        raise ValidationFailed("TikTok was not allowed to post for OpenPost (video.publish): "
+                               "connect again and allow posting", field="code")
+    return scopes
+
+
 def api_url() -> str:
     return platform_api_url("tiktok", "https://open.tiktokapis.com")
 
@@ -64,9 +77,7 @@ def error_of(response: httpx.Response) -> PublishError:
     if code in ("access_token_invalid", "scope_not_authorized", "invalid_grant"):
         return AuthRevoked(text, status=status, body=raw)
     if code in DAILY:
-        lifts = datetime.now(UTC) + DAILY_WAIT
-        return RateLimited(f"{text}; TikTok's daily cap lifts by {lifts:%Y-%m-%d %H:%M} UTC",
-                           retry_at=lifts, status=status, body=raw)
+        return daily_cap(text, status=status, body=raw)
     if code == "rate_limit_exceeded" or status == 429:
         return RateLimited(text, retry_at=retry_at(response.headers), status=status, body=raw)
     if status >= 500 or code == "internal_error":
@@ -76,6 +87,13 @@ def error_of(response: httpx.Response) -> PublishError:
     if code in INVALID or status == 400:
         return InvalidContent(text, status=status, body=raw)
     return PlatformRejected(text, status=status, body=raw)
+
+
+def daily_cap(text: str, **http) -> RateLimited:
+    """A daily cap: the post waits DAILY_WAIT (see DAILY)."""
+    lifts = datetime.now(UTC) + DAILY_WAIT
+    return RateLimited(f"{text}; TikTok's daily cap lifts by {lifts:%Y-%m-%d %H:%M} UTC",
+                       retry_at=lifts, **http)
 
 
 def refresh_error(response: httpx.Response) -> PublishError:
@@ -136,6 +154,11 @@ class TikTokPublisher(SocialPublisher):
                 raise ValidationFailed(f"this TikTok account can post videos up to {longest} s; "
                                        f"this one is {seconds:.0f} s", field="media_ids")
         if inbox(options):
+            scopes = settings.get("scopes")
+            if scopes and "video.upload" not in scopes:  # drafts need it (Upload reference)
+                raise ValidationFailed("this TikTok account did not allow drafts (video.upload): "
+                                       "post it directly, or connect again and allow drafts",
+                                       field="options.post_mode")
             return []  # the creator chooses who sees it when finishing the post in TikTok
         allowed = settings.get("privacy_level_options") or []
         level = options.get("privacy_level")

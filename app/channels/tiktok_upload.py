@@ -6,7 +6,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from app.channels.base import PublishJob, PublishResult
-from app.channels.errors import MediaRejected, NetworkError, OutcomeUnknown, PermanentError
+from app.channels.errors import (
+    MediaRejected,
+    NetworkError,
+    OutcomeUnknown,
+    PermanentError,
+    PublishError,
+)
 from app.channels.http import plain_text
 from app.channels.media_io import chunks, rendition, rendition_url
 from app.channels.social import progress, remember
@@ -36,7 +42,7 @@ def resume(pub: TikTokPublisher, job: PublishJob) -> str | None:
     status = fetch(pub, job, publish_id)
     if status.get("status") == "FAILED":
         if _arrived(saved, status):
-            raise MediaRejected(f"tiktok: the post failed ({plain_text(status.get('fail_reason'))})")
+            raise failed(job, status)
         _forget(job)
         return None
     if not _arrived(saved, status):
@@ -121,10 +127,25 @@ def photos(pub: TikTokPublisher, job: PublishJob, info: dict) -> str:
     return made["publish_id"]
 
 
+def failed(job: PublishJob, status: dict) -> PublishError:
+    """A FAILED status, which names its `fail_reason` (Get Post Status, https://developers.
+    tiktok.com/doc/content-posting-api-reference-get-video-status). A reason that is one of the
+    daily caps init answers with (tiktok.DAILY) posted nothing: the next attempt starts a new
+    post once the cap lifts, instead of the post failing for good."""
+    from app.channels.tiktok import DAILY, daily_cap
+
+    reason = str(status.get("fail_reason") or "FAILED")
+    text = f"tiktok: the post failed ({plain_text(reason)})"
+    if reason in DAILY:
+        _forget(job)
+        return daily_cap(text)
+    return MediaRejected(text)
+
+
 def _settled(pub: TikTokPublisher, job: PublishJob, publish_id: str) -> dict | None:
     status = fetch(pub, job, publish_id)
     if status.get("status") == "FAILED":
-        raise MediaRejected(f"tiktok: the post failed ({plain_text(status.get('fail_reason') or 'FAILED')})")
+        raise failed(job, status)
     return status if status.get("status") in DONE else None
 
 

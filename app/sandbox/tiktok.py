@@ -12,7 +12,20 @@ from flask import Blueprint, request
 from app.sandbox.core import bearer, faulty, json_response, rate_reset, state
 from app.sandbox.guard import back_to, callback, media_upload
 from app.sandbox.pull import pull, settings, step
-from app.sandbox.tiktok_rules import GRANTED, daily_cap, fields_problem, text_problem
+from app.sandbox.tiktok_rules import (
+    DRAFT,
+    EITHER,
+    GRANTED,
+    PUBLISH,
+    TOKEN_ERRORS,
+    count_post,
+    daily_cap,
+    fields_problem,
+    grant,
+    oauth_error,
+    scope_problem,
+    text_problem,
+)
 
 bp = Blueprint("sandbox_tiktok", __name__, url_prefix="/tiktok")
 ACCESS_LIFETIME, REFRESH_LIFETIME = 2 * 3600, 180 * 86_400
@@ -24,6 +37,8 @@ INIT_PER_MINUTE = 6
 DISABLED = {"comment_disabled": False, "duet_disabled": False, "stitch_disabled": True}
 INTERACTION_AND_DISCLOSURE = ("disable_comment", "disable_duet", "disable_stitch",
                               "brand_organic_toggle", "brand_content_toggle")
+
+
 def reply(data: dict | None = None, code: str = "ok", message: str = "", status: int = 200,
           headers=None):
     return json_response({"data": data or {}, "error": {"code": code, "message": message,
@@ -51,11 +66,10 @@ def _user():
     return state().account("tiktok", token.account), None
 
 
-
 def new_user(username: str = "sandbox", scopes: str = GRANTED) -> dict:
     return state().add_account("tiktok", "open-" + secrets.token_hex(8), username=username,
                                nickname="Sandbox", privacy=list(PRIVACY), max_duration=600,
-                               scopes=scopes or GRANTED)
+                               scopes=scopes)
 
 
 def issue(open_id: str) -> dict:
@@ -85,34 +99,31 @@ def control_account(body: dict) -> dict:
 def authorize():
     back = callback(request.args.get("redirect_uri"), "tiktok")
     code = secrets.token_urlsafe(16)
-    # The user grants the scopes the app asked for (and no others).
-    state().codes[code] = {"account": new_user(scopes=request.args.get("scope", ""))["id"],
+    # The user grants the scopes the app asked for (and no others), or a subset of them.
+    scopes = grant(request.args.get("scope", ""))
+    state().codes[code] = {"account": new_user(scopes=scopes)["id"],
                            "redirect_uri": request.args.get("redirect_uri"),
                            "challenge": request.args.get("code_challenge")}
     return back_to(back, {"code": code, "state": request.args.get("state", ""),
-                          "scopes": request.args.get("scope", "")})
+                          "scopes": scopes})
 
 
 @bp.post("/v2/oauth/token/")
-@faulty("tiktok", "token", ERRORS)
+@faulty("tiktok", "token", TOKEN_ERRORS)
 def token():
     form = request.form
     if form.get("grant_type") == "authorization_code":
         grant = state().codes.pop(form.get("code", ""), None)
         if grant is None or grant["redirect_uri"] != form.get("redirect_uri"):
-            return json_response({"error": "invalid_grant",
-                                  "error_description": "Authorization code is expired.",
-                                  "log_id": secrets.token_hex(10)}, 400)
+            return oauth_error("invalid_grant", "Authorization code is expired.")
         return json_response(issue(grant["account"]))
     if form.get("grant_type") == "refresh_token":
         old = state().token("tiktok", form.get("refresh_token"), "refresh")
         if old is None or old.revoked or old.used_at or (old.expires_at and old.expires_at < time.time()):
-            return json_response({"error": "invalid_grant",
-                                  "error_description": "Refresh token is invalid or expired.",
-                                  "log_id": secrets.token_hex(10)}, 400)
+            return oauth_error("invalid_grant", "Refresh token is invalid or expired.")
         old.used_at = time.time()  # rotating: the old refresh token is spent
         return json_response(issue(old.account))
-    return json_response({"error": "unsupported_grant_type"}, 400)
+    return oauth_error("unsupported_grant_type", "The grant type is not supported.")
 
 
 @bp.get("/v2/user/info/")
@@ -135,8 +146,9 @@ def user_info():
 @faulty("tiktok", "creator_info", ERRORS, _token)
 def creator_info():
     user, problem = _user()
-    if problem:
-        return problem
+    refused = problem or _scope_refused(user, PUBLISH)
+    if refused:
+        return refused
     return reply({"creator_username": user["username"], "creator_nickname": user["nickname"],
                   "creator_avatar_url": "https://p16.tiktokcdn.com/avatar.jpeg",
                   "privacy_level_options": user["privacy"],
@@ -148,6 +160,11 @@ def _post_info_problem(user: dict, info: dict, photo: bool) -> tuple[str, str] |
     if info.get("privacy_level") not in user["privacy"]:
         return "privacy_level_option_mismatch", "privacy_level is not one of the creator's options"
     return text_problem(info, photo) or daily_cap(user)
+
+
+def _scope_refused(user: dict, any_of: tuple[str, ...]):
+    refused = scope_problem(user, any_of)
+    return refused and reply(code=refused[1], message=refused[2], status=refused[0])
 
 
 def _chunk_problem(source: dict) -> str | None:
@@ -183,6 +200,8 @@ def _new_publish(user: dict, kind: str, body: dict, **extra) -> dict:
             "post_info": body.get("post_info") or {}, "fail_reason": "", "post_id": None,
             "polls_left": int(settings("tiktok").get("polls", 1)), **extra}
     state().bucket("tiktok", "publishes")[publish_id] = item
+    if extra.get("mode") == "direct":
+        count_post(user)
     return item
 
 
@@ -194,6 +213,9 @@ def _init_request(direct: bool = True, photo: bool = False):
     user, problem = _user()
     if problem:
         return None, body, source, problem
+    refused = _scope_refused(user, PUBLISH if direct else EITHER if photo else DRAFT)
+    if refused:
+        return user, body, source, refused
     limited = _init_limited()
     if limited:
         return user, body, source, limited
@@ -305,8 +327,9 @@ def _advance(item: dict) -> None:
 @faulty("tiktok", "status", ERRORS, _token)
 def status_fetch():
     user, problem = _user()
-    if problem:
-        return problem
+    refused = problem or _scope_refused(user, EITHER)
+    if refused:
+        return refused
     publish_id = (request.get_json(silent=True) or {}).get("publish_id", "")
     item = state().bucket("tiktok", "publishes").get(publish_id)
     if item is None or item["owner"] != user["id"]:

@@ -120,3 +120,24 @@ def test_connected_tiktok_channel_publishes(owner, db, monkeypatch, stored, soci
         publisher.poller = instant()
         result = publisher.publish(job)
     assert result.provider_post_id
+
+
+def test_a_tiktok_sign_in_that_does_not_allow_posting_is_refused(owner, db, monkeypatch,
+                                                                   sandbox):
+    # On TikTok's consent page the user may untick some of the scopes asked for.
+    sandbox.state.settings("tiktok").update(declined_scopes=["video.publish"])
+    _started, path, args = sign_in(owner, monkeypatch, "tiktok")
+    assert "video.publish" not in args["scopes"].split(",")
+    done = owner.get(path, query_string=args)
+    assert done.status_code == 422
+    assert "video.publish" in done.get_data(as_text=True)
+    assert db.scalar(sa.select(sa.func.count()).select_from(Channel)) == 0
+
+
+def test_a_tiktok_sign_in_without_drafts_connects_and_remembers_it(owner, db, monkeypatch,
+                                                                   sandbox):
+    sandbox.state.settings("tiktok").update(declined_scopes=["video.upload"])
+    _started, path, args = sign_in(owner, monkeypatch, "tiktok")
+    assert owner.get(path, query_string=args).status_code == 200
+    channel = db.scalars(sa.select(Channel)).one()
+    assert channel.settings["scopes"] == ["user.info.basic", "video.publish"]
