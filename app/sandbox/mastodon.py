@@ -152,7 +152,13 @@ def oauth_token():
 @faulty("mastodon", "verify", ERRORS, _token)
 def verify_credentials():
     account, error = _account()
-    return error or json_response(_account_json(account))
+    if error:
+        return error
+    # OAuth "profile" or "read:accounts" (Mastodon OpenAPI, GET /api/v1/accounts/verify_credentials
+    # security; https://docs.joinmastodon.org/methods/accounts/#verify_credentials).
+    if (outside := _outside_scopes("read", "read:accounts", "profile")) is not None:
+        return outside
+    return json_response(_account_json(account))
 
 
 @bp.get("/api/v2/instance")
@@ -264,6 +270,13 @@ def upload_media():
 @bp.get("/api/v1/media/<media_id>")
 @faulty("mastodon", "media_status", ERRORS, _token)
 def get_media(media_id: str):
+    # A user token with write:media (Mastodon OpenAPI, GET /api/v1/media/{id} security;
+    # https://docs.joinmastodon.org/methods/media/#get).
+    _account_, error = _account()
+    if error:
+        return error
+    if (outside := _outside_scopes("write", "write:media")) is not None:
+        return outside
     media = state().bucket("mastodon", "media").get(media_id)
     if media is None:
         return json_response({"error": "Record not found"}, 404)
