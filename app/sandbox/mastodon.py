@@ -65,9 +65,11 @@ def _outside_scopes(*allowed: str):
     """None when the token holds one of the `allowed` scopes (a parent such as `read` covers
     `read:statuses`), else Mastodon's answer. Doorkeeper's forbidden response, rendered by
     Api::BaseController#doorkeeper_forbidden_render_options: 403 {"error": "This action is
-    outside the authorized scopes"}. https://docs.joinmastodon.org/api/oauth-scopes/ and
-    https://docs.joinmastodon.org/methods/accounts/#statuses ("OAuth: Public, or App token +
-    read:statuses")."""
+    outside the authorized scopes"}. https://docs.joinmastodon.org/api/oauth-scopes/; each
+    endpoint's scope is the `security` of the official Mastodon OpenAPI (GET
+    /api/v1/accounts/{id}/statuses: read:statuses, https://docs.joinmastodon.org/methods/
+    accounts/#statuses; the controller checks a token only when one is sent,
+    Api::BaseController#authorize_if_got_token!)."""
     token = _token()
     if token is None or token.scopes is None or token.scopes & set(allowed):
         return None
