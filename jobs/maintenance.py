@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -31,6 +32,8 @@ class Maintenance:
         self.engine, self.cfg, self.runner = engine, cfg, runner
         self.conn: sa.Connection | None = None
         self.trimmed_at: float | None = None  # monotonic time of the last retention sweep
+        # channel id -> (monotonic time before which its refresh is not tried again, failures)
+        self.refresh_held: dict = {}
 
     def run(self) -> None:
         try:
@@ -77,14 +80,31 @@ class Maintenance:
                 Channel.token_expires_at < sa.func.now() + sa.func.make_interval(
                     0, 0, 0, 0, 0, 0, seconds))).all()
         for channel_id, platform in due:
+            if self.refresh_held.get(channel_id, (0.0, 0))[0] > time.monotonic():
+                continue
             try:
                 self.runner.refresh_channel(channel_id, platform, margin_factor=2)
+                self.refresh_held.pop(channel_id, None)
             except AuthRevoked as exc:
                 with Session(self.engine) as sess, sess.begin():
                     channel = sess.get(Channel, channel_id, with_for_update=True)
                     channels.mark_disconnected(sess, channel, exc.message)
             except (PublishError, LookupError) as exc:
-                log.warning("token refresh of channel %s failed: %s", channel_id, exc)
+                wait = self._hold_refresh(channel_id, platform, exc, default)
+                log.warning("token refresh of channel %s failed (next try in %.0f s): %s",
+                            channel_id, wait, exc)
+
+    def _hold_refresh(self, channel_id, platform: str, exc: Exception, default: float) -> float:
+        """A refused refresh is tried again after a wait that doubles from one sweep period up
+        to a thirtieth of the platform's window (a day for 60-day Meta tokens refreshed with 30
+        days left, half a minute for X), or at the reset a rate limit names; not every sweep."""
+        failures = min(self.refresh_held.get(channel_id, (0.0, 0))[1] + 1, 20)
+        period = self.cfg.maintenance_seconds
+        wait = min(period * 2 ** (failures - 1), max(tokens.window(platform, default) / 30, period))
+        if (retry_at := getattr(exc, "retry_at", None)) is not None:
+            wait = max(wait, (retry_at - datetime.now(UTC)).total_seconds())
+        self.refresh_held[channel_id] = (time.monotonic() + wait, failures)
+        return wait
 
     def _trim(self) -> None:
         now = time.monotonic()

@@ -10,13 +10,21 @@ from datetime import datetime
 
 from app.channels import graph
 from app.channels.base import PublishJob, PublishResult
-from app.channels.errors import InvalidContent, MediaRejected, NetworkError, OutcomeUnknown
+from app.channels.errors import (
+    InvalidContent,
+    MediaRejected,
+    NetworkError,
+    OutcomeUnknown,
+    PublishError,
+)
 from app.channels.media_io import is_video, rendition
 from app.channels.social import SocialPublisher, finished, progress, remember
 from app.config import platform_api_url
 
 # How far before the first create's start a post found in the feed may be dated (clock skew).
 SKEW = 300
+# A transfer from the wrong offset: the answer names the chunk to send (_offsets_asked).
+RESUME_AT = 1363037
 
 
 def api_url() -> str:
@@ -48,6 +56,24 @@ def _epoch(created_time: str | None) -> float:
         return datetime.strptime(created_time or "", "%Y-%m-%dT%H:%M:%S%z").timestamp()
     except ValueError:
         return 0
+
+
+def _offsets_asked(exc: PublishError, sent: int) -> dict:
+    """The chunk Meta asks for after one sent from the wrong offset (a retry after an answer that
+    was lost): error_subcode 1363037 with error_data {start_offset, end_offset}, "parse the
+    start_offset and end_offset [...] and do a retry again" (Video API "Error Codes", Upload
+    Phase: https://developers.facebook.com/docs/video-api/reference/error-codes/). Any other
+    error, or the offset just sent, is raised."""
+    try:
+        error = json.loads(exc.body or "")["error"]
+        data = error.get("error_data") or {}
+        data = json.loads(data) if isinstance(data, str) else data
+        asked = {"start_offset": int(data["start_offset"]), "end_offset": int(data["end_offset"])}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise exc from None
+    if error.get("error_subcode") != RESUME_AT or asked["start_offset"] == sent:
+        raise exc
+    return asked
 
 
 class FacebookPublisher(SocialPublisher):
@@ -135,9 +161,9 @@ class FacebookPublisher(SocialPublisher):
         return progress(job)
 
     def _transfer(self, job: PublishJob, data: bytes) -> dict:
-        """The upload resumed where the last attempt stopped; when Meta refuses that chunk (the
-        attempt died after a chunk arrived but before its answer was kept, or the session is
-        gone), the video is uploaded again in a new session."""
+        """The upload resumed where the last attempt stopped (from the offsets Meta names when
+        a chunk had arrived but its answer was not kept); when Meta refuses the session itself,
+        the video is uploaded again in a new session."""
         resumed = bool(progress(job).get("upload_session_id"))
         try:
             return self._chunks(job, data)
@@ -153,10 +179,13 @@ class FacebookPublisher(SocialPublisher):
         saved = self._session(job, len(data))
         start, end = int(saved["start_offset"]), int(saved["end_offset"])
         while start < end:
-            body = self._phase(job, "transfer", upload_session_id=saved["upload_session_id"],
-                               start_offset=start,
-                               files={"video_file_chunk": ("chunk", data[start:end],
-                                                           "application/octet-stream")})
+            try:
+                body = self._phase(job, "transfer", upload_session_id=saved["upload_session_id"],
+                                   start_offset=start,
+                                   files={"video_file_chunk": ("chunk", data[start:end],
+                                                               "application/octet-stream")})
+            except PublishError as exc:
+                body = _offsets_asked(exc, start)
             start, end = int(body["start_offset"]), int(body["end_offset"])
             remember(job, start_offset=start, end_offset=end)
         return progress(job)

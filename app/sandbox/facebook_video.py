@@ -38,6 +38,22 @@ def _start(page_id: str):
     return json_response({"upload_session_id": session, "video_id": video_id, **_offsets(upload)})
 
 
+def _wrong_offset(expected: dict):
+    """A chunk sent from an offset other than the one the session waits for. Video API "Error
+    Codes", Upload Phase (https://developers.facebook.com/docs/video-api/reference/error-codes/):
+    1363037 "There was a problem uploading your video. Please try uploading it again.
+    error_data:{start_offset:0,end_offset:392695}", "returned when the server receives an invalid
+    start offset from the client. Try to parse the start_offset and end_offset [...] and do a
+    retry again". Meta's PHP SDK reads 1363037 as the error_subcode (FacebookResponseException,
+    resumable upload errors); the error code 6001 beside it is the sandbox's choice."""
+    message = "There was a problem uploading your video. Please try uploading it again."
+    return json_response({"error": {
+        "message": message, "type": "OAuthException", "code": 6001, "error_subcode": 1363037,
+        "fbtrace_id": secrets.token_hex(8),
+        "error_data": {"start_offset": int(expected["start_offset"]),
+                       "end_offset": int(expected["end_offset"])}}}, 400)
+
+
 def _session(page_id: str) -> tuple[dict | None, object]:
     upload = state().bucket("facebook", "video_sessions").get(
         request.values.get("upload_session_id", ""))
@@ -53,9 +69,10 @@ def _transfer(page_id: str):
     chunk = request.files.get("video_file_chunk")
     expected = _offsets(upload)
     with state().lock:
-        if request.values.get("start_offset") != expected["start_offset"] or chunk is None:
-            return graph_error(f"(#100) start_offset must be {expected['start_offset']} with "
-                               "a video_file_chunk", 100)
+        if chunk is None:
+            return graph_error("(#100) video_file_chunk is required in the transfer phase", 100)
+        if request.values.get("start_offset") != expected["start_offset"]:
+            return _wrong_offset(expected)
         size = len(chunk.read())
         if size != int(expected["end_offset"]) - int(expected["start_offset"]):
             return graph_error(f"(#100) the chunk must hold bytes {expected['start_offset']} "

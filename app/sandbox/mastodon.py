@@ -65,9 +65,11 @@ def _outside_scopes(*allowed: str):
     """None when the token holds one of the `allowed` scopes (a parent such as `read` covers
     `read:statuses`), else Mastodon's answer. Doorkeeper's forbidden response, rendered by
     Api::BaseController#doorkeeper_forbidden_render_options: 403 {"error": "This action is
-    outside the authorized scopes"}. https://docs.joinmastodon.org/api/oauth-scopes/ and
-    https://docs.joinmastodon.org/methods/accounts/#statuses ("OAuth: Public, or App token +
-    read:statuses")."""
+    outside the authorized scopes"}. https://docs.joinmastodon.org/api/oauth-scopes/; each
+    endpoint's scope is the `security` of the official Mastodon OpenAPI (GET
+    /api/v1/accounts/{id}/statuses: read:statuses, https://docs.joinmastodon.org/methods/
+    accounts/#statuses; the controller checks a token only when one is sent,
+    Api::BaseController#authorize_if_got_token!)."""
     token = _token()
     if token is None or token.scopes is None or token.scopes & set(allowed):
         return None
@@ -152,7 +154,13 @@ def oauth_token():
 @faulty("mastodon", "verify", ERRORS, _token)
 def verify_credentials():
     account, error = _account()
-    return error or json_response(_account_json(account))
+    if error:
+        return error
+    # OAuth "profile" or "read:accounts" (Mastodon OpenAPI, GET /api/v1/accounts/verify_credentials
+    # security; https://docs.joinmastodon.org/methods/accounts/#verify_credentials).
+    if (outside := _outside_scopes("read", "read:accounts", "profile")) is not None:
+        return outside
+    return json_response(_account_json(account))
 
 
 @bp.get("/api/v2/instance")
@@ -264,6 +272,13 @@ def upload_media():
 @bp.get("/api/v1/media/<media_id>")
 @faulty("mastodon", "media_status", ERRORS, _token)
 def get_media(media_id: str):
+    # A user token with write:media (Mastodon OpenAPI, GET /api/v1/media/{id} security;
+    # https://docs.joinmastodon.org/methods/media/#get).
+    _account_, error = _account()
+    if error:
+        return error
+    if (outside := _outside_scopes("write", "write:media")) is not None:
+        return outside
     media = state().bucket("mastodon", "media").get(media_id)
     if media is None:
         return json_response({"error": "Record not found"}, 404)

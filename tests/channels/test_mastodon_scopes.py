@@ -81,3 +81,19 @@ def test_authorize_grants_only_scopes_the_app_registered(sandbox, platforms):
         "client_id": app["client_id"], "redirect_uri": back, "response_type": "code",
         "scope": "read write:statuses", "state": "s1"})
     assert asked.status_code == 302 and "error=invalid_scope" in asked.headers["location"]
+
+
+def test_the_account_and_media_status_need_their_scopes_too(sandbox, platforms):
+    """GET verify_credentials needs profile or read:accounts, GET /api/v1/media/:id write:media
+    (Mastodon OpenAPI security), and neither answers without a token."""
+    p = _account(sandbox, platforms("mastodon").http, "write:statuses")
+    base, auth = p.settings["instance_url"], {"Authorization": f"Bearer {p.token}"}
+    me = p.http.get(f"{base}/api/v1/accounts/verify_credentials", headers=auth)
+    assert me.status_code == 403
+    assert me.json() == {"error": "This action is outside the authorized scopes"}
+    assert p.http.get(f"{base}/api/v1/media/1", headers=auth).status_code == 403
+    assert p.http.get(f"{base}/api/v1/media/1").status_code == 401
+    granted = _account(sandbox, p.http, OLD_SCOPES + " read:statuses")
+    ok = {"Authorization": f"Bearer {granted.token}"}
+    assert p.http.get(f"{base}/api/v1/accounts/verify_credentials", headers=ok).status_code == 200
+    assert p.http.get(f"{base}/api/v1/media/1", headers=ok).status_code == 404

@@ -50,3 +50,25 @@ def test_a_token_with_most_of_its_life_left_is_not_refreshed(space, platforms, m
     with Session(space.engine) as sess:
         assert sess.get(Channel, channel_id).credentials["access_token"] == p.token
     assert p.requests("refresh") == []
+
+
+@pytest.mark.parametrize("name", ["instagram", "threads"])
+def test_a_refused_refresh_waits_instead_of_calling_the_platform_every_sweep(
+        space, platforms, monkeypatch, pg, name):
+    from jobs.attempt import AttemptRunner
+    from jobs.config import EngineConfig
+    from jobs.maintenance import Maintenance
+
+    p, channel_id = _idle_channel(space, platforms, monkeypatch, name, days_left=25, age_days=35)
+    p.fault("refresh", "5xx")
+    p.fault("refresh", "5xx")
+    cfg = EngineConfig(refresh_margin_seconds=300)
+    sweep = Maintenance(pg, cfg, AttemptRunner(pg, cfg))
+    try:
+        for _ in range(5):  # five sweeps in a row, as the worker runs them every few seconds
+            sweep.run()
+    finally:
+        sweep.close()
+    assert len(p.requests("refresh")) == 1, "the 5xx holds the next try back"
+    with Session(space.engine) as sess:
+        assert sess.get(Channel, channel_id).status == "connected"

@@ -23,6 +23,9 @@ def test_page_video_upload_needs_the_page_token_and_exact_chunks(social):
     wrong = _videos(p, p.token, {"video_file_chunk": ("c", b"abcd")}, upload_phase="transfer",
                     upload_session_id=session, start_offset=4)
     assert wrong.status_code == 400
+    error = wrong.json()["error"]
+    assert error["error_subcode"] == 1363037, "Meta's answer to a chunk from the wrong offset"
+    assert error["error_data"] == {"start_offset": 0, "end_offset": 4}, "the chunk it waits for"
     for start, chunk in ((0, b"abcd"), (4, b"ef")):
         sent = _videos(p, p.token, {"video_file_chunk": ("c", chunk)}, upload_phase="transfer",
                        upload_session_id=session, start_offset=start).json()

@@ -116,15 +116,18 @@ def test_linkedin_part_failing_is_retried_then_finalized_once(social, stored):
     assert len(finalizes) == 1 and len(p.posts()) == 1
 
 
-def test_facebook_killed_after_a_chunk_arrived_uploads_again_in_a_new_session(social, stored):
+def test_facebook_killed_after_a_chunk_arrived_resumes_where_meta_says(social, stored):
     p = social("facebook")
     p.configure(video_chunk_bytes=4096)
     media, recorder = [clip(stored)], Recorder()
     with pytest.raises(Killed):  # the first chunk arrived, its answer was never kept
         p.run("Video", media, recorder=recorder, tweak=kill_after("/videos", 2, "POST"))
     p.run("Video", media, recorder=recorder, attempt=2)
-    phases = [r["form"]["upload_phase"] for r in p.requests("video")]
-    assert phases.count("start") == 2 and phases.count("finish") == 1
+    sent = [(r["form"]["upload_phase"], r["form"].get("start_offset")) for r in p.requests("video")]
+    assert sent[:4] == [("start", None), ("transfer", "0"), ("transfer", "0"),
+                        ("transfer", "4096")], "refused with 1363037, the retry sends the chunk " \
+        "Meta names in error_data, in the same session"
+    assert [phase for phase, _ in sent].count("start") == 1 and sent[-1][0] == "finish"
     [post] = p.posts()
     assert post["kind"] == "video" and post["bytes"] > 4096
 
