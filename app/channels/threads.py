@@ -16,6 +16,7 @@ from app.channels.errors import (
     MediaRejected,
     NetworkError,
     OutcomeUnknown,
+    PlatformRejected,
     PlatformUnavailable,
     PublishError,
     RateLimited,
@@ -35,6 +36,11 @@ REFRESH_WITHIN = 7 * 86_400
 THROTTLE_WAIT = timedelta(minutes=15)
 
 
+class MissingPermission(PlatformRejected):
+    """The token lacks a permission the call needs (Graph codes 10 and 200-299, whatever the
+    HTTP status: https://developers.facebook.com/docs/graph-api/guides/error-handling)."""
+
+
 def api_url() -> str:
     return platform_api_url("threads", "https://graph.threads.net")
 
@@ -51,6 +57,8 @@ def graph_error(response: httpx.Response) -> PublishError:
                            status=response.status_code)
     if code in (1, 2) or response.status_code >= 500:
         return PlatformUnavailable(text, status=response.status_code)
+    if code == 10 or isinstance(code, int) and 200 <= code <= 299:
+        return MissingPermission(text, status=response.status_code, body=response.text[:2000])
     if code == 100 or response.status_code == 400:
         return InvalidContent(text, status=response.status_code, body=response.text[:2000])
     return classify(response, "threads", message)
@@ -141,7 +149,7 @@ class ThreadsPublisher(ThreadPublisher):
         try:
             replies = self._call(job, "GET", f"/{uid}/replies",
                                  fields="id,text,permalink,replied_to", limit=25)
-        except InvalidContent as exc:
+        except MissingPermission as exc:
             raise OutcomeUnknown(f"threads: part {index + 1} was published but the replies "
                                  f"cannot be read to find it ({exc}); reconnect the channel to "
                                  "grant reading replies") from exc
