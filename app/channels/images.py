@@ -19,6 +19,8 @@ class ImageLimits:
     max_bytes: int
     formats: tuple[str, ...]  # Pillow format names the platform accepts
     max_alt: int | None = None
+    # Animated GIFs may have their own, larger cap (X: 15 MB against 5 MB for images).
+    max_gif_bytes: int | None = None
 
 
 @dataclass
@@ -54,7 +56,9 @@ def prepare(data: bytes, limits: ImageLimits) -> Prepared:
     animated = getattr(image, "is_animated", False)
     clean = image.format in limits.formats and len(data) <= limits.max_bytes \
         and not image.getexif() and "exif" not in image.info
-    if clean or (animated and image.format in limits.formats and len(data) <= limits.max_bytes):
+    gif_cap = limits.max_gif_bytes if image.format == "GIF" and limits.max_gif_bytes \
+        else limits.max_bytes
+    if clean or (animated and image.format in limits.formats and len(data) <= gif_cap):
         return Prepared(data, MIME[image.format], *image.size)
     return _reencode(ImageOps.exif_transpose(image), limits)
 

@@ -96,8 +96,14 @@ def threads_length(text: str) -> int:
 def unique_links(text: str) -> int:
     """Distinct URLs in the text, bare domains included (www.threads.com counts), as Threads
     counts them: https://developers.facebook.com/documentation/threads/create-posts/text-attachments
-    ("All unique URLs found in the text field are counted as links")."""
-    return len({e["url"].lower().rstrip("/") for e in extract_urls_with_indices(text)})
+    ("All unique URLs found in the text field are counted as links"). Only the scheme and host
+    are compared without case (RFC 3986, 6.2.2.1); paths differing in case or a trailing slash
+    are different URLs, so the count never falls below Threads' own."""
+    return len({_URL_CASE.sub(lambda m: m[0].lower(), e["url"], count=1)
+                for e in extract_urls_with_indices(text)})
+
+
+_URL_CASE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?[^/?#]*", re.IGNORECASE)  # scheme and host
 
 
 def _positive_int(value, default: int) -> int:

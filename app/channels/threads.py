@@ -16,6 +16,7 @@ from app.channels.errors import (
     MediaRejected,
     NetworkError,
     OutcomeUnknown,
+    PlatformRejected,
     PlatformUnavailable,
     PublishError,
     RateLimited,
@@ -31,6 +32,11 @@ SUNSET = None
 VERSIONS_DOC = "https://developers.facebook.com/docs/threads/reference"
 THROTTLED = {4, 17, 32, 613}
 THROTTLE_WAIT = timedelta(minutes=15)
+
+
+class MissingPermission(PlatformRejected):
+    """The token lacks a permission the call needs (Graph codes 10 and 200-299, whatever the
+    HTTP status: https://developers.facebook.com/docs/graph-api/guides/error-handling)."""
 
 
 def api_url() -> str:
@@ -49,6 +55,8 @@ def graph_error(response: httpx.Response) -> PublishError:
                            status=response.status_code)
     if code in (1, 2) or response.status_code >= 500:
         return PlatformUnavailable(text, status=response.status_code)
+    if code == 10 or isinstance(code, int) and 200 <= code <= 299:
+        return MissingPermission(text, status=response.status_code, body=response.text[:2000])
     if code == 100 or response.status_code == 400:
         return InvalidContent(text, status=response.status_code, body=response.text[:2000])
     return classify(response, "threads", message)
@@ -135,7 +143,7 @@ class ThreadsPublisher(ThreadPublisher):
         try:
             replies = self._call(job, "GET", f"/{uid}/replies",
                                  fields="id,text,permalink,replied_to", limit=25)
-        except InvalidContent as exc:
+        except MissingPermission as exc:
             raise OutcomeUnknown(f"threads: part {index + 1} was published but the replies "
                                  f"cannot be read to find it ({exc}); reconnect the channel to "
                                  "grant reading replies") from exc

@@ -67,7 +67,9 @@ def _exchange(client: httpx.Client, creds: dict, post_id: str) -> dict:
 
 class XPublisher(ThreadPublisher):
     platform = "x"
-    image_limits = images.ImageLimits(4, 5 * 1024 * 1024, ("JPEG", "PNG", "WEBP", "GIF"), 1000)
+    # https://docs.x.com/x-api/media (Media types & size restrictions: Image 5 MB, GIF 15 MB)
+    image_limits = images.ImageLimits(4, 5 * 1024 * 1024, ("JPEG", "PNG", "WEBP", "GIF"), 1000,
+                                      max_gif_bytes=15 * 1024 * 1024)
     poller = Poller()
     # Access tokens last 2 h: the sweep refreshes them in their last 15 minutes.
     refresh_window = 15 * 60

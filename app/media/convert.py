@@ -43,7 +43,7 @@ def image_for(data: bytes, spec: ImageSpec, platform: str = "") -> tuple[bytes, 
                              f"from {spec.min_aspect:.2f} to {spec.max_aspect:.2f} (width/height);"
                              f" this one is {aspect:.2f}")
         if getattr(src, "is_animated", False) and fmt == "GIF" and "GIF" in spec.formats \
-                and len(data) <= spec.max_bytes:
+                and len(data) <= (spec.max_gif_bytes or spec.max_bytes):
             return data, "image/gif"  # re-encoding would lose the animation
         img = ImageOps.exif_transpose(_shrunk(src, spec.max_side))  # turned upright
     keep = fmt if fmt in spec.formats and fmt != "GIF" else "JPEG"

@@ -15,6 +15,7 @@ class ImageSpec:
     min_aspect: float | None = None  # width / height
     max_aspect: float | None = None
     max_count: int = 4
+    max_gif_bytes: int | None = None  # animated GIFs, where the platform caps them apart
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,8 @@ class VideoSpec:
 
 
 IMAGES = {
-    "x": ImageSpec(("JPEG", "PNG", "WEBP", "GIF"), 5 * MB, max_count=4),
+    # https://docs.x.com/x-api/media (Media types & size restrictions: Image 5 MB, GIF 15 MB)
+    "x": ImageSpec(("JPEG", "PNG", "WEBP", "GIF"), 5 * MB, max_count=4, max_gif_bytes=15 * MB),
     "bluesky": ImageSpec(("JPEG", "PNG", "WEBP"), 2_000_000, max_side=2000, max_count=4),
     "mastodon": ImageSpec(("JPEG", "PNG", "WEBP", "GIF"), 16 * MB, max_count=4),
     "threads": ImageSpec(("JPEG", "PNG"), 8 * MB, max_count=20),

@@ -224,7 +224,8 @@ def list_replies(uid: str):
     if error:
         return error
     if "threads_read_replies" not in _scopes():
-        return graph_error("(#10) Application does not have permission for this action", 10)
+        # A permission error comes as 403, as the Facebook fake answers Graph's #200.
+        return graph_error("(#10) Application does not have permission for this action", 10, 403)
     return json_response({"data": _listed(uid, replies=True)})
 
 

@@ -144,7 +144,10 @@ def upload():
         return problem(400, "Invalid Request", "media and media_category are required")
     # The simple upload takes images only; GIFs and videos go through the chunked upload.
     # https://docs.x.com/x-api/media (Creation: "the recommended chunked upload
-    # (images/GIF/video), or the older simple upload (images only)")
+    # (images/GIF/video), or the older simple upload (images only)"); the XDK's one-shot
+    # schema (docs.x.com/xdks/typescript/reference/interfaces/Schemas.MediaUploadRequestOneShot)
+    # lists no image/gif media type. The OpenAPI's MediaUploadRequest enum still names
+    # tweet_gif and tweet_video; the docs are followed here.
     if request.form["media_category"] != "tweet_image" or media.mimetype == "image/gif":
         return problem(400, "Invalid Request", "The simple upload takes images only "
                                                "(media_category tweet_image); send GIFs and "

@@ -13,6 +13,11 @@ from app.sandbox.x import ERRORS, _token, _user, problem
 bp = Blueprint("sandbox_x_media", __name__, url_prefix="/x")
 MAX_BYTES = 512 * 1024 * 1024
 MAX_GIF_BYTES = 15 * 1024 * 1024
+# The v2 request bodies take no other fields (X OpenAPI, components/schemas/
+# InitializeMediaUploadRequest and AppendMediaUploadRequest: additionalProperties false), so a
+# v1.1-style `command=INIT` or `media_id` field is refused.
+INITIALIZE_FIELDS = {"additional_owners", "media_category", "media_type", "shared", "total_bytes"}
+APPEND_FIELDS = {"media", "segment_index"}
 
 
 def _session(media_id: str) -> dict | None:
@@ -26,6 +31,9 @@ def initialize():
     if error:
         return error
     body = request.get_json(silent=True) or {}
+    if not isinstance(body, dict) or set(body) - INITIALIZE_FIELDS:
+        return problem(400, "Invalid Request", "unknown fields: "
+                       f"{', '.join(sorted(set(body) - INITIALIZE_FIELDS)) or 'not an object'}")
     total, category = body.get("total_bytes"), body.get("media_category")
     if category not in ("tweet_video", "amplify_video", "tweet_gif") \
             or not isinstance(total, int) or not 0 < total <= MAX_BYTES \
@@ -57,8 +65,10 @@ def append(media_id: str):
     index = request.form.get("segment_index", "")
     if upload is None or upload["owner"] != user["id"] or upload["state"] != "uploading":
         return problem(400, "Invalid Request", "unknown or finished media upload")
-    if chunk is None or not index.isdigit() or int(index) > 999:
-        return problem(400, "Invalid Request", "media and segment_index (0-999) are required")
+    extra = (set(request.form) | set(request.files)) - APPEND_FIELDS
+    if chunk is None or extra or not index.isdigit() or int(index) > 999:
+        return problem(400, "Invalid Request", "media and segment_index (0-999) are required, "
+                                               "and nothing else")
     upload["segments"][int(index)] = len(chunk.read())
     return json_response({"data": {"expires_at": 0}})
 

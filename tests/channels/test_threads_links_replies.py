@@ -99,4 +99,27 @@ def test_the_fake_lists_replies_apart_and_only_with_the_permission(platforms):
     assert [t["text"] for t in threads] == ["Opening"]
     p.sandbox.state.bucket("threads", "scopes")[p.token] = "threads_basic"
     refused = p.http.get(f"{base}/replies", params={"access_token": p.token})
-    assert refused.status_code == 400 and refused.json()["error"]["code"] == 10
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == 10
+
+
+@pytest.mark.parametrize("status", [400, 403])
+def test_a_missing_permission_is_known_by_its_graph_code_whatever_the_status(status):
+    """Graph names permission errors by code (10, 200-299), not by HTTP status."""
+    import httpx
+
+    from app.channels.threads import MissingPermission, graph_error
+
+    body = {"error": {"message": "(#10) Application does not have permission for this action",
+                      "type": "OAuthException", "code": 10}}
+    assert isinstance(graph_error(httpx.Response(status, json=body)), MissingPermission)
+
+
+def test_links_differing_only_in_path_case_are_different_links():
+    """Threads counts unique URLs; a path is case-sensitive (only scheme and host are not), so
+    six such links are six, and the part is refused before Threads refuses it."""
+    six = " ".join(f"https://Example.com/{'A' * i}{'a' * (5 - i)}" for i in range(6))
+    assert text.unique_links(six) == 6
+    assert text.unique_links("HTTPS://EXAMPLE.com/a https://example.COM/a") == 1
+    publisher = get_publisher("threads", None)
+    with pytest.raises(ValidationFailed, match="over the link limit"):
+        publisher.validate([Part("Intro"), Part(six)], {}, {})

@@ -269,3 +269,35 @@ def test_linkedin_fake_429_is_linkedins_and_names_no_reset(social):
                              "Resource level throttle limit for calls to this resource is reached."}
     assert not {h.lower() for h in answer.headers} & {"retry-after", "x-ratelimit-reset",
                                                       "ratelimit-reset"}
+
+
+def test_x_gif_upload_follows_the_openapi_spec(platforms, stored):
+    from tests.channels.social.test_x_gif import animated_gif
+
+    p = platforms("x")
+    publish(p, "A GIF", [stored(animated_gif(), "a.gif")])
+    [init] = p.requests("initialize")
+    assert openapi_errors("x-openapi.json", "/components/schemas/InitializeMediaUploadRequest",
+                          init["json"]) == []
+    assert init["json"]["media_category"] == "tweet_gif"
+    [finalize] = p.requests("finalize")
+    assert finalize["json"] is None and not finalize["form"], "finalize takes no body"
+
+
+def test_x_fake_refuses_fields_the_v2_upload_does_not_take(platforms):
+    """InitializeMediaUploadRequest and AppendMediaUploadRequest allow no other properties:
+    the v1.1 `command` field is refused."""
+    p = platforms("x")
+    auth, base = {"Authorization": f"Bearer {p.token}"}, f"{p.sandbox.url}/x/2/media/upload"
+    fields = {"media_type": "image/gif", "total_bytes": 3, "media_category": "tweet_gif"}
+    assert p.http.post(f"{base}/initialize", headers=auth,
+                       json={"command": "INIT", **fields}).status_code == 400
+    media_id = p.http.post(f"{base}/initialize", headers=auth, json=fields).json()["data"]["id"]
+    refused = p.http.post(f"{base}/{media_id}/append", headers=auth,
+                          files={"media": ("c", b"GIF", "application/octet-stream")},
+                          data={"segment_index": "0", "command": "APPEND"})
+    assert refused.status_code == 400
+    taken = p.http.post(f"{base}/{media_id}/append", headers=auth,
+                        files={"media": ("c", b"GIF", "application/octet-stream")},
+                        data={"segment_index": "0"})
+    assert taken.status_code == 200

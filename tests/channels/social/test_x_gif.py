@@ -39,3 +39,26 @@ def test_sandbox_refuses_a_gif_on_the_simple_upload(platforms):
     assert response.status_code == 400
     assert "chunked" in response.text
     assert p.sandbox.state.bucket("x", "media") == {}
+
+
+def big_animated_gif(frames: int = 26, side: int = 512) -> bytes:
+    """An animated GIF of noise, over 5 MB (noise does not compress)."""
+    import os
+
+    images = [Image.frombytes("L", (side, side), os.urandom(side * side)) for _ in range(frames)]
+    out = io.BytesIO()
+    images[0].save(out, "GIF", save_all=True, append_images=images[1:], duration=100, loop=0)
+    return out.getvalue()
+
+
+def test_x_gif_over_5_mb_stays_an_animated_gif(platforms, stored):
+    """X takes GIFs up to 15 MB (https://docs.x.com/x-api/media, Media types & size
+    restrictions): a 6 MB GIF is sent as it is, not flattened to a still JPEG under 5 MB."""
+    data = big_animated_gif()
+    assert 5 * 1024 * 1024 < len(data) < 15 * 1024 * 1024
+    p = platforms("x")
+    run(p, "A big GIF", [stored(data, "big.gif")])
+    [post] = p.posts()
+    [init] = p.requests("initialize")
+    assert (init["json"]["media_type"], init["json"]["total_bytes"]) == ("image/gif", len(data))
+    assert p.sandbox.state.bucket("x", "uploads")[post["media_ids"][0]]["state"] == "succeeded"
