@@ -53,7 +53,6 @@ def _epoch(created_time: str | None) -> float:
 class FacebookPublisher(SocialPublisher):
     platform = "facebook"
     name = "Facebook"
-    caption_limit = 63_206
 
     def _call(self, job: PublishJob, method: str, path: str, base: str | None = None,
               **params) -> dict:
