@@ -32,11 +32,6 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
-class Unauthorized(DomainError):
-    status = 401
-    code = "unauthorized"
-
-
 class Forbidden(DomainError):
     status = 403
     code = "forbidden"

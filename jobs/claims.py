@@ -12,9 +12,8 @@ from sqlalchemy.orm import Session
 
 from app import crypto
 from app.channels.base import Part
+from app.channels.compose import build_parts, describe_media, media_ids_of
 from app.channels.models import Channel, credentials_aad
-from app.media.models import Media
-from app.media.service import describe
 
 
 @dataclass
@@ -32,14 +31,7 @@ class Claim:
 
     @classmethod
     def from_row(cls, row, media: dict[str, dict]) -> Claim:
-        raw = row.parts if row.parts is not None else [{"text": row.text or "",
-                                                        "media_ids": []}]
-        parts = [Part(text=p.get("text") or "",
-                      media=[media[m] for m in p.get("media_ids") or [] if m in media])
-                 for p in raw]
-        if parts:  # post-level media go on the first part (as the schedule-time check saw it)
-            parts[0].media = [media[m] for m in row.media_ids or [] if m in media] + \
-                parts[0].media
+        parts = build_parts(row, media)  # as the schedule-time check built them
         return cls(id=row.id, token=row.claim_token, source=row.source, attempts=row.attempts,
                    channel_id=row.channel_id, schedule_at=row.schedule_at,
                    idempotency_key=row.idempotency_key, options=row.options or {},
@@ -90,12 +82,4 @@ def load_channels(sess: Session, ids: set, refresh_margin: float) -> dict[uuid.U
 
 def load_media(sess: Session, rows: list) -> dict[str, dict]:
     """Media descriptions of every media id the claimed posts use."""
-    wanted = set()
-    for row in rows:
-        wanted.update(row.media_ids or [])
-        for part in row.parts or []:
-            wanted.update(part.get("media_ids") or [])
-    if not wanted:
-        return {}
-    found = sess.scalars(sa.select(Media).where(Media.id.in_([uuid.UUID(m) for m in wanted])))
-    return {str(m.id): describe(m) for m in found}
+    return describe_media(sess, media_ids_of(rows))

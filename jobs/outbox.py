@@ -1,11 +1,12 @@
 """The outbox tick: deliver due webhooks, send due alert emails, seal new audit entries, make
 the media renditions that posts (and composer drafts) asked for.
 
-The engine's scheduler calls `run_outbox_once()` every second in each worker process (or each
-duty on its own schedule, so a slow webhook pass never holds up emails or sealing); schedule
-them with max_instances=1 and coalesce=True. Several processes may run them at once: every
-duty claims its rows with FOR UPDATE SKIP LOCKED or an advisory lock. A webhook pass takes at
-most WEBHOOK_BUDGET seconds to start new deliveries, plus one delivery's timeout.
+The worker's scheduler runs each duty of DUTIES through `run_duty()` every second, each on its
+own schedule (max_instances=1, coalesce=True), so a slow webhook pass never holds up emails or
+sealing; `run_outbox_once()` runs every duty once (`openpost outbox deliver`). Several
+processes may run them at once: every duty claims its rows with FOR UPDATE SKIP LOCKED or an
+advisory lock. A webhook pass takes at most WEBHOOK_BUDGET seconds to start new deliveries,
+plus one delivery's timeout.
 """
 
 from __future__ import annotations

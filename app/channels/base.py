@@ -96,13 +96,3 @@ class Publisher(Protocol):
         """After a lost attempt: the result if the platform shows the post, None if it surely
         does not; raise OutcomeUnknown when it cannot tell."""
         ...
-
-
-class RefreshingPublisher(Publisher, Protocol):
-    """A publisher whose platform's access tokens expire (optional `refresh`)."""
-
-    def refresh(self, credentials: dict, settings: dict) -> dict:
-        """Exchange the refresh token for new credentials (the rotated refresh token included;
-        "expires_at" an aware datetime when known), or raise AuthRevoked. The engine calls it
-        under the channel's row lock and commits the result before any use."""
-        ...

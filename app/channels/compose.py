@@ -1,34 +1,54 @@
-"""From a stored post to a publish job, and the schedule-time check."""
+"""From a stored post to the parts a publisher receives, and the schedule-time check."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.channels.base import Part, PartResult, PublishJob
+from app.channels.base import Part
 from app.channels.registry import PUBLISHERS
 from app.errors import ValidationFailed
 from app.media.models import Media
 from app.media.service import describe
 
 
-def post_parts(sess: Session, post) -> list[Part]:
+def media_ids_of(posts: Iterable) -> set[str]:
+    """Every media id the posts (or claimed rows) use, post-level and per part."""
+    wanted: set[str] = set()
+    for post in posts:
+        wanted.update(str(m) for m in post.media_ids or [])
+        wanted.update(str(m) for p in post.parts or [] for m in p.get("media_ids") or [])
+    return wanted
+
+
+def describe_media(sess: Session, ids: set[str]) -> dict[str, dict]:
+    """The publishers' description of each media id (missing ids are left out)."""
+    if not ids:
+        return {}
+    found = sess.scalars(sa.select(Media).where(Media.id.in_([uuid.UUID(m) for m in ids])))
+    return {str(m.id): describe(m) for m in found}
+
+
+def build_parts(post, media: dict[str, dict]) -> list[Part]:
     """Explicit parts as written, or the text as one part (the publisher splits it); post-level
-    media go on the first part."""
-    wanted = {str(m) for m in post.media_ids or []}
-    wanted |= {str(m) for p in post.parts or [] for m in p.get("media_ids") or []}
-    rows = {str(m.id): describe(m) for m in sess.scalars(sa.select(Media).where(
-        Media.id.in_([uuid.UUID(m) for m in wanted])))} if wanted else {}
-    head = [rows[str(m)] for m in post.media_ids or [] if str(m) in rows]
+    media go on the first part. `post` is a Post or a claimed row; `media` from describe_media."""
+    def described(ids) -> list[dict]:
+        return [media[str(m)] for m in ids or [] if str(m) in media]
+
     if post.parts is None:
-        return [Part(post.text or "", head)]
-    parts = [Part(p.get("text") or "", [rows[str(m)] for m in p.get("media_ids") or []
-                                        if str(m) in rows]) for p in post.parts]
-    if parts and head:
-        parts[0].media = head + parts[0].media
+        return [Part(post.text or "", described(post.media_ids))]
+    parts = [Part(p.get("text") or "", described(p.get("media_ids"))) for p in post.parts]
+    if parts:
+        parts[0].media = described(post.media_ids) + parts[0].media
     return parts
+
+
+def post_parts(sess: Session, post) -> list[Part]:
+    """The parts of a stored post, its media described."""
+    return build_parts(post, describe_media(sess, media_ids_of([post])))
 
 
 def check_publishable(sess: Session, channel, post) -> list[str]:
@@ -38,18 +58,3 @@ def check_publishable(sess: Session, channel, post) -> list[str]:
         raise ValidationFailed(f"publishing to {channel.platform} is not available yet; "
                                "keep the post as a draft", field="channel_id")
     return cls(None).validate(post_parts(sess, post), channel.settings or {}, post.options or {})
-
-
-def job_for(sess: Session, post, channel, *, save_part, save_credentials, attempt: int = 1
-            ) -> PublishJob:
-    """The publish job of a claimed post; `post.results` are the parts earlier attempts saved."""
-    done = [PartResult(index=r["index"], provider_post_id=r.get("provider_post_id") or "",
-                       live_url=r.get("live_url"), extra=r.get("extra") or {})
-            for r in post.results or []]
-    return PublishJob(post_id=str(post.id), channel_id=str(channel.id), platform=channel.platform,
-                      handle=channel.handle, settings=dict(channel.settings or {}),
-                      credentials=channel.credentials, parts=post_parts(sess, post),
-                      options=dict(post.options or {}),
-                      idempotency_key=post.idempotency_key or str(post.id), done=done,
-                      save_part=save_part, save_credentials=save_credentials, attempt=attempt,
-                      schedule_at=post.schedule_at)

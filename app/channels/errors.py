@@ -14,8 +14,6 @@
         ├── PlatformRejected      any other 4xx                            -> platform_error
         ├── DestinationRefused    a user-chosen host is internal (nothing sent) -> network_error
         └── OutcomeUnknown        the platform may or may not have posted  -> outcome_unknown
-
-`TokenExpired` is not a publish outcome: a publisher catches it, refreshes, and retries once.
 """
 
 from __future__ import annotations
@@ -86,14 +84,6 @@ class DestinationRefused(PermanentError):
 
 class OutcomeUnknown(PermanentError):
     code = "outcome_unknown"
-
-
-class TokenExpired(Exception):
-    """The access token is expired (refresh and try once more)."""
-
-    def __init__(self, message: str = "the access token has expired"):
-        super().__init__(message)
-        self.message = message
 
 
 class UnsupportedPlatform(LookupError):

@@ -79,7 +79,6 @@ def _offsets_asked(exc: PublishError, sent: int) -> dict:
 class FacebookPublisher(SocialPublisher):
     platform = "facebook"
     name = "Facebook"
-    caption_limit = 63_206
 
     def _call(self, job: PublishJob, method: str, path: str, base: str | None = None,
               **params) -> dict:

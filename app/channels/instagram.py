@@ -38,7 +38,6 @@ def facebook_login(settings: dict) -> bool:
 class InstagramPublisher(SocialPublisher):
     platform = "instagram"
     name = "Instagram"
-    caption_limit = 2200
     needs_media = True
     max_hashtags = 30
     max_mentions = 20

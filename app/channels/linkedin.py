@@ -167,7 +167,6 @@ def _exchange(client: httpx.Client, creds: dict, post_id: str) -> dict:
 class LinkedInPublisher(SocialPublisher):
     platform = "linkedin"
     name = "LinkedIn"
-    caption_limit = 3000
     max_alt = 4086
 
     def extra_checks(self, part, settings, options) -> list[str]:

@@ -20,7 +20,6 @@ from app.channels.http import check, lifetime, send
 from app.config import platform_api_url
 from app.errors import ValidationFailed
 
-OAUTH_PLATFORMS = ("x", "mastodon", "threads", *social_oauth.PLATFORMS)
 X_SCOPES = "tweet.read tweet.write users.read offline.access media.write"
 # read:statuses lets a lost attempt be settled by looking at the account's statuses
 # (https://docs.joinmastodon.org/methods/accounts/#statuses).

@@ -22,10 +22,8 @@ SANDBOX = "sandbox"
 
 
 def connect_url(platform: str) -> str:
-    """The connect flow's address; its blueprint may not be installed yet, so fall back to the path."""
-    if "channels.connect" in current_app.view_functions:
-        return url_for("channels.connect", platform=platform)
-    return f"/channels/connect/{platform}"
+    """The connect flow's address for `platform`."""
+    return url_for("channels.connect", platform=platform)
 
 
 def sandbox_link() -> str | None:

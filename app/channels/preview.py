@@ -3,12 +3,7 @@ dashboard never counts differently from what is published."""
 
 from __future__ import annotations
 
-import grapheme
-
 from app.channels import text as rules
-
-# Caption limits of platforms whose text has no special counting rules.
-LIMITS = {"instagram": 2200, "facebook": 63206, "linkedin": 3000, "tiktok": 2200}
 
 
 def preview_for(channel, content: str | list, options: dict | None = None) -> list[dict]:
@@ -19,13 +14,8 @@ def preview_for(channel, content: str | list, options: dict | None = None) -> li
     parts = [content] if isinstance(content, str) else [
         p.get("text", "") if isinstance(p, dict) else p for p in content]
     settings = channel.settings or {}
-    try:
-        if len(parts) == 1:
-            shown = rules.preview(channel.platform, settings, text=parts[0], options=options)
-        else:
-            shown = rules.preview(channel.platform, settings, parts=parts, options=options)
-        return [dict(p, ok=p["ok"] and p["count"] > 0) for p in shown]  # empty is not a post
-    except LookupError:
-        limit = LIMITS[channel.platform]
-        return [{"text": t or "", "count": grapheme.length(t or ""), "limit": limit,
-                 "ok": 0 < grapheme.length(t or "") <= limit} for t in parts]
+    if len(parts) == 1:
+        shown = rules.preview(channel.platform, settings, text=parts[0], options=options)
+    else:
+        shown = rules.preview(channel.platform, settings, parts=parts, options=options)
+    return [dict(p, ok=p["ok"] and p["count"] > 0) for p in shown]  # empty is not a post

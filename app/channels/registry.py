@@ -28,10 +28,6 @@ PUBLISHERS: dict[str, type[Publisher]] = {
 }
 
 
-def supported(platform: str) -> bool:
-    return platform in PUBLISHERS
-
-
 def get_publisher(platform: str, client: httpx.Client) -> Publisher:
     try:
         cls = PUBLISHERS[platform]

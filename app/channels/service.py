@@ -114,11 +114,12 @@ def mark_disconnected(sess: Session, channel: Channel, reason: str, actor: str =
 
 
 def delete_channel(sess: Session, workspace_id, channel_id, actor: str) -> None:
+    from app.posts.lifecycle import LIVE
     from app.posts.models import Post
 
     channel = get_channel(sess, workspace_id, channel_id, lock=True)
     busy = sess.scalar(sa.select(sa.func.count()).select_from(Post).where(
-        Post.channel_id == channel.id, Post.state.in_(("scheduled", "publishing"))))
+        Post.channel_id == channel.id, Post.state.in_(LIVE)))
     if busy:
         raise Conflict(f"{busy} post(s) are scheduled or publishing on this channel; "
                        "cancel or move them first", field="channel_id")

@@ -51,7 +51,6 @@ class SocialPublisher(ABC):
 
     platform: ClassVar[str]
     name: ClassVar[str]
-    caption_limit: ClassVar[int]
     needs_media: ClassVar[bool] = False
     max_hashtags: ClassVar[int | None] = None
     max_mentions: ClassVar[int | None] = None
@@ -71,8 +70,8 @@ class SocialPublisher(ABC):
         part = parts[0]
         rules = rules_for(self.platform)
         count = rules.count(part.text)
-        if count > self.caption_limit:
-            raise ValidationFailed(f"the text is {count}/{self.caption_limit} {rules.unit} on "
+        if count > rules.limit:
+            raise ValidationFailed(f"the text is {count}/{rules.limit} {rules.unit} on "
                                    f"{self.name}", field="text")
         if self.max_hashtags and len(HASHTAG.findall(part.text)) > self.max_hashtags:
             raise ValidationFailed(f"{self.name} allows at most {self.max_hashtags} hashtags",

@@ -21,7 +21,8 @@ THREADS_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE
                            "\U000E0020-\U000E007F]")
 
 
-# Platforms without threads: a caption or commentary up to this many characters.
+# Platforms without threads: a caption or commentary up to this many characters. The one table
+# of caption limits: the publishers' checks and the composer's preview read it via rules_for().
 SINGLE_POST_LIMITS = {"instagram": 2200, "facebook": 63_206, "linkedin": 3000, "tiktok": 2200}
 
 

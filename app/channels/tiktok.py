@@ -139,7 +139,6 @@ def _exchange(client: httpx.Client, creds: dict, post_id: str) -> dict:
 class TikTokPublisher(SocialPublisher):
     platform = "tiktok"
     name = "TikTok"
-    caption_limit = 2200
     needs_media = True
     chunk_size = 10 * 1024 * 1024
 

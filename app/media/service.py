@@ -83,12 +83,13 @@ def set_alt_text(sess: Session, workspace_id, media_id, actor: str, alt_text: st
 
 
 def delete_media(sess: Session, workspace_id, media_id, actor: str) -> None:
+    from app.posts.lifecycle import LIVE
     from app.posts.models import Post
 
     media = get_media(sess, workspace_id, media_id)
     ref = str(media.id)
     in_use = sess.scalar(sa.select(sa.func.count()).select_from(Post).where(
-        Post.workspace_id == workspace_id, Post.state.in_(("scheduled", "publishing")),
+        Post.workspace_id == workspace_id, Post.state.in_(LIVE),
         sa.or_(Post.media_ids.contains([ref]),
                sa.func.jsonb_path_exists(Post.parts, sa.text("'$[*].media_ids[*] ? (@ == $m)'"),
                                          sa.func.jsonb_build_object("m", ref)))))

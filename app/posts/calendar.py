@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.posts import service
-from app.posts.lifecycle import PostState
+from app.posts.lifecycle import PostState, can_retry
 from app.posts.models import Post
 from app.timeutil import localize, to_local, zone
 
@@ -94,7 +94,7 @@ def new_time(sess: Session, workspace_id, post_id, tz_name: str, day: date,
 def move(sess: Session, workspace_id, post_id, actor: str, when: datetime) -> Post:
     """A new time: a failed post is retried then, a draft scheduled, a scheduled one edited."""
     post = service.get_post(sess, workspace_id, post_id)
-    if post.state == PostState.FAILED:
+    if can_retry(post.state):
         return service.retry(sess, workspace_id, post_id, actor, schedule_at=when)
     if post.state == PostState.DRAFT:
         return service.schedule(sess, workspace_id, post_id, actor, schedule_at=when)

@@ -6,6 +6,7 @@ Nothing else assigns a post's state. Every transition writes its post event and 
 
 from __future__ import annotations
 
+import json
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.errors import InvalidTransition
 from app.logs import request_id_var
 from app.outbox.service import endpoint_enabled
-from app.posts.models import Post, PostEvent
+from app.posts.models import Post
 
 
 class PostState(StrEnum):
@@ -36,17 +37,43 @@ TRANSITIONS: dict[PostState | None, frozenset[PostState]] = {
     S.PUBLISHED: frozenset(),
     S.CANCELED: frozenset(),
 }
-TERMINAL = frozenset({S.PUBLISHED, S.CANCELED})
-EDITABLE = frozenset({S.DRAFT, S.SCHEDULED, S.FAILED})
+# The rules services and templates ask about a state; nothing else lists states.
+EDITABLE = frozenset({S.DRAFT, S.SCHEDULED, S.FAILED})     # content and time may change
+DELETABLE = frozenset({S.DRAFT, S.FAILED, S.CANCELED})     # the rest is kept for the record
+LIVE = frozenset({S.SCHEDULED, S.PUBLISHING})              # the engine will still act on it
 
 
 def can_transition(current: str | None, target: str) -> bool:
     return PostState(target) in TRANSITIONS[PostState(current) if current else None]
 
 
+def is_editable(state: str) -> bool:
+    return state in EDITABLE
+
+
+def is_deletable(state: str) -> bool:
+    return state in DELETABLE
+
+
+def is_live(state: str) -> bool:
+    """The engine will still move it without anyone acting (pages poll it)."""
+    return state in LIVE
+
+
+def is_attempting(state: str) -> bool:
+    """An attempt is under way or waits for its next try."""
+    return state == S.PUBLISHING
+
+
+def can_retry(state: str) -> bool:
+    """A retry takes a failed post back to scheduled."""
+    return state == S.FAILED and can_transition(state, S.SCHEDULED)
+
+
 def transition(sess: Session, post: Post, target: PostState | str, *, actor: str,
-               detail: dict | None = None, error: tuple[str, str] | None = None) -> PostEvent:
-    """Move `post` to `target`, or raise InvalidTransition and change nothing."""
+               detail: dict | None = None, error: tuple[str, str] | None = None) -> None:
+    """Move `post` to `target`, or raise InvalidTransition and change nothing. Its post event
+    and webhook rows are written by the statements the set-based transitions use."""
     target = PostState(target)
     current = post.state
     if not can_transition(current, target):
@@ -61,17 +88,15 @@ def transition(sess: Session, post: Post, target: PostState | str, *, actor: str
         post.claimed_by = post.claim_token = post.lease_until = post.next_attempt_at = None
     if target is S.SCHEDULED and current == S.FAILED:
         post.attempts = 0
-    event = PostEvent(post_id=post.id, workspace_id=post.workspace_id, from_state=current,
-                      to_state=target.value, actor=actor, request_id=request_id_var.get(),
-                      detail=dict(detail or {}, **({"error": {"code": post.error_code,
-                                                              "message": post.error_message}}
-                                                   if target is S.FAILED else {})))
-    sess.add(event)
+    sess.add(post)
     sess.flush()
-    _announce(sess, post, target)
+    _record_many(sess, [post.id], current, target, actor, detail)
+    if target is S.FAILED:
+        from app.notifications import service as notifications
+
+        notifications.post_failed(sess, post)
     if target is S.SCHEDULED:
         notify_due(sess)
-    return event
 
 
 DUE_CHANNEL = "openpost_due"
@@ -80,14 +105,6 @@ DUE_CHANNEL = "openpost_due"
 def notify_due(sess: Session) -> None:
     """Wake sleeping workers when this transaction commits (a new post may be due sooner)."""
     sess.execute(sa.text("SELECT pg_notify(:channel, '')"), {"channel": DUE_CHANNEL})
-
-
-def _announce(sess: Session, post: Post, target: PostState) -> None:
-    from app.notifications import service as notifications
-
-    announce(sess, [post.id], f"post.{target.value}")
-    if target is S.FAILED:
-        notifications.post_failed(sess, post)
 
 
 # Set-based transitions for the publishing engine: one statement per batch; each row still gets
@@ -159,8 +176,6 @@ def finish_many(sess: Session, outcomes: list[dict], *, actor: str) -> list:
     channel_id, state, schedule_at, published_at, error_code, error_message); a row whose
     token no longer matches (its lease was taken over) is refused and left untouched.
     """
-    import json
-
     from app.notifications import service as notifications
 
     for outcome in outcomes:
@@ -191,13 +206,14 @@ def create_many(sess: Session, posts: list[dict], target: PostState, *, actor: s
 
 
 # A transition's post events and webhook outbox rows, one statement each whatever the number of
-# posts. The webhook payload is the post's summary as the database builds it (post_summary(),
-# migration 0007), right after the change. A workspace without an enabled webhook endpoint gets
-# no webhook rows: an endpoint receives the changes made while it is enabled.
+# posts: the one place they are written, for a single post (transition()) as for a batch. The
+# webhook payload is the post's summary as the database builds it (post_summary(), migration
+# 0007), right after the change. A workspace without an enabled webhook endpoint gets no
+# webhook rows: an endpoint receives the changes made while it is enabled.
 EVENTS_SQL = sa.text("""
 INSERT INTO post_events (post_id, workspace_id, from_state, to_state, actor, request_id, detail)
 SELECT p.id, p.workspace_id, CAST(:from_state AS text), CAST(:to_state AS text), :actor,
-    CAST(:request_id AS text),
+    CAST(:request_id AS text), CAST(:detail AS jsonb) ||
     CASE WHEN CAST(:to_state AS text) = 'failed' THEN jsonb_build_object('error', jsonb_build_object(
         'code', p.error_code, 'message', p.error_message)) ELSE '{}'::jsonb END
 FROM posts AS p WHERE p.id = ANY(:ids) ORDER BY p.id
@@ -211,13 +227,14 @@ FROM posts AS p
 WHERE p.id = ANY(:ids) AND """ + endpoint_enabled("p.workspace_id"))
 
 
-def _record_many(sess: Session, ids: list, source: PostState | None, target: PostState,
-                 actor: str) -> None:
-    """The post events and webhook rows of a set-based transition of posts `ids`."""
+def _record_many(sess: Session, ids: list, source: str | None, target: PostState,
+                 actor: str, detail: dict | None = None) -> None:
+    """The post events (`detail` added to each) and webhook rows of a transition of `ids`."""
     if ids:
         sess.execute(EVENTS_SQL, {"ids": list(ids), "from_state": source,
                                   "to_state": target.value, "actor": actor,
-                                  "request_id": request_id_var.get()})
+                                  "request_id": request_id_var.get(),
+                                  "detail": json.dumps(detail or {})})
         announce(sess, ids, f"post.{target.value}")
 
 

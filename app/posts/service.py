@@ -12,7 +12,14 @@ from app.channels.compose_options import check_options
 from app.channels.models import Channel
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.media.models import Media
-from app.posts.lifecycle import EDITABLE, PostState, transition
+from app.posts.lifecycle import (
+    PostState,
+    can_retry,
+    can_transition,
+    is_deletable,
+    is_editable,
+    transition,
+)
 from app.posts.models import Post, PostEvent
 from app.timeutil import parse_schedule, zone
 
@@ -115,7 +122,7 @@ def update_post(sess: Session, workspace_id, post_id, actor: str, *, text=UNSET,
                 media_ids=UNSET, schedule_at=UNSET, timezone=UNSET, options=UNSET) -> Post:
     """Edit content or time of a draft, scheduled or failed post."""
     post = get_post(sess, workspace_id, post_id, lock=True)
-    if post.state not in EDITABLE:
+    if not is_editable(post.state):
         raise Conflict(f"a {post.state} post can no longer be edited", field="state")
     channel = channel_in_workspace(sess, workspace_id, post.channel_id)
     if timezone is not UNSET:
@@ -150,7 +157,7 @@ def update_post(sess: Session, workspace_id, post_id, actor: str, *, text=UNSET,
 def schedule(sess: Session, workspace_id, post_id, actor: str, schedule_at=None) -> Post:
     post = get_post(sess, workspace_id, post_id, lock=True)
     channel = channel_in_workspace(sess, workspace_id, post.channel_id)
-    if post.state not in (PostState.DRAFT, PostState.FAILED):
+    if not can_transition(post.state, PostState.SCHEDULED):
         raise Conflict(f"a {post.state} post cannot be scheduled", field="state")
     if schedule_at is None and post.schedule_at is None:
         raise ValidationFailed("schedule_at is required", field="schedule_at")
@@ -179,7 +186,7 @@ def cancel(sess: Session, workspace_id, post_id, actor: str) -> Post:
 def retry(sess: Session, workspace_id, post_id, actor: str, schedule_at=None) -> Post:
     """A failed post goes back to scheduled: now, or at the time given."""
     post = get_post(sess, workspace_id, post_id, lock=True)
-    if post.state != PostState.FAILED:
+    if not can_retry(post.state):
         raise Conflict(f"only a failed post can be retried; this one is {post.state}",
                        field="state")
     channel = channel_in_workspace(sess, workspace_id, post.channel_id)
@@ -194,9 +201,9 @@ def retry(sess: Session, workspace_id, post_id, actor: str, schedule_at=None) ->
 
 def delete_post(sess: Session, workspace_id, post_id, actor: str) -> None:
     post = get_post(sess, workspace_id, post_id, lock=True)
-    if post.state not in (PostState.DRAFT, PostState.CANCELED, PostState.FAILED):
+    if not is_deletable(post.state):
         raise Conflict(f"a {post.state} post cannot be deleted; cancel it first"
-                       if post.state == PostState.SCHEDULED else
+                       if can_transition(post.state, PostState.CANCELED) else
                        f"a {post.state} post is kept for the record", field="state")
     from app.audit import service as audit
     from app.posts.serialize import post_summary

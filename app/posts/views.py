@@ -14,7 +14,7 @@ from app.auth.web_auth import actor, current_membership, current_workspace_id, r
 from app.channels.pages import sandbox_link
 from app.channels.service import get_channel, list_channels
 from app.errors import DomainError, ValidationFailed
-from app.posts import calendar, reads, service
+from app.posts import calendar, lifecycle, reads, service
 from app.posts.lifecycle import PostState
 from app.timeutil import parse_day, parse_schedule, zone
 from app.web import htmx, render
@@ -34,6 +34,14 @@ def web_link(url: str | None) -> str | None:
         return url if url and urlsplit(url).scheme in ("http", "https") else None
     except ValueError:
         return None
+
+
+# The lifecycle's predicates, so templates ask the state machine instead of listing states:
+# `post.state is editable`, `can_transition(post.state, "draft")`.
+for _name, _test in (("editable", lifecycle.is_editable), ("live", lifecycle.is_live),
+                     ("attempting", lifecycle.is_attempting), ("retryable", lifecycle.can_retry)):
+    bp.add_app_template_test(_test, _name)
+bp.add_app_template_global(lifecycle.can_transition, "can_transition")
 
 
 @bp.app_template_filter("state_icon")

@@ -220,7 +220,7 @@ def test_the_elected_sweep_refreshes_tokens_before_any_post_needs_them(space, pl
 
 
 class RotatingPublisher(LoopbackPublisher):
-    """Refreshes in the middle of publishing (as after a TokenExpired) and saves at once."""
+    """Refreshes in the middle of publishing (as after an expired access token) and saves at once."""
 
     def publish(self, job):
         fresh = self.refresh(job.credentials, job.settings)
