@@ -21,11 +21,13 @@ bp = Blueprint("channel_pages", __name__, url_prefix="/channels")
 SANDBOX = "sandbox"
 
 
-def connect_url(platform: str) -> str:
-    """The connect flow's address; its blueprint may not be installed yet, so fall back to the path."""
+def connect_url(platform: str, channel: Channel | None = None) -> str:
+    """The connect flow's address (a Reconnect names the channel it repairs); its blueprint may
+    not be installed yet, so fall back to the path."""
+    query = {"channel": str(channel.id)} if channel is not None else {}
     if "channels.connect" in current_app.view_functions:
-        return url_for("channels.connect", platform=platform)
-    return f"/channels/connect/{platform}"
+        return url_for("channels.connect", platform=platform, **query)
+    return f"/channels/connect/{platform}" + (f"?channel={channel.id}" if channel else "")
 
 
 def sandbox_link() -> str | None:

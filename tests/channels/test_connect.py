@@ -88,7 +88,7 @@ def test_oauth_connects_with_state_and_pkce(owner, db, platforms, monkeypatch, s
         assert "threads_read_replies" in query["scope"][0].split(",")
     path, args = _follow_platform(started.location)
     assert path == f"/channels/callback/{platform}"
-    done = owner.get(path, query_string=args)
+    done = owner.get(path, query_string=args, follow_redirects=True)
     assert done.status_code == 200, done.get_data(as_text=True)
     channel = db.scalars(sa.select(Channel)).one()
     assert channel.platform == platform and channel.credentials["access_token"]
@@ -133,7 +133,7 @@ def test_bluesky_form_connects_and_a_wrong_password_is_shown(owner, db, platform
     assert bad.status_code == 422 and "refused this handle" in bad.get_data(as_text=True)
     good = owner.post("/channels/connect/bluesky", data={
         "csrf_token": token, "handle": p.handle, "app_password": p.account["password"],
-        "pds_url": p.settings["pds_url"]})
+        "pds_url": p.settings["pds_url"]}, follow_redirects=True)
     assert good.status_code == 200 and p.handle in good.get_data(as_text=True)
     assert count(db) == 1
 
