@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tests.browser.conftest import shot
+from tests.browser.conftest import new_page, shot
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long password"
@@ -23,16 +23,6 @@ TOAST_FITS = ("() => { const t = document.querySelector('.toast').getBoundingCli
 def server_env() -> dict:
     """The mounted sandbox is the Mastodon instance; the server reaches it on loopback."""
     return {"OPENPOST_SANDBOX": "on", "OPENPOST_ALLOW_PRIVATE_HOSTS": "1"}
-
-
-def _context(browser, width: int):
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.script_errors = errors
-    return context, page
 
 
 def _sign_in(page, base, email):
@@ -88,8 +78,8 @@ def test_reconnect_repairs_the_channel_and_a_member_sees_the_403(browser, live_s
     with Session(engine) as sess:
         create_user(sess, owner_email, PASSWORD, workspace)
         create_user(sess, member_email, PASSWORD, workspace, role="admin")
-    (owner_context, owner), (member_context, member) = (_context(browser, width),
-                                                        _context(browser, width))
+    (owner_context, owner), (member_context, member) = (new_page(browser, width),
+                                                        new_page(browser, width))
     try:
         _sign_in(owner, base, owner_email)
         token = _sandbox_token(owner, base, f"ana{width}")
