@@ -7,6 +7,7 @@ import re
 
 import sqlalchemy as sa
 
+from app.audit.models import AuditEntry
 from app.channels import service
 from app.channels.models import Channel
 from app.posts.models import Post, PostEvent
@@ -58,6 +59,9 @@ def test_reconnect_repairs_the_same_channel_and_lists_missed_posts(signed_in, db
     assert repaired.status_reason is None
     assert db.scalar(sa.select(sa.func.count()).select_from(PostEvent)) == events
     assert db.get(Post, waiting.id).state == "scheduled"
+    entry = db.scalars(sa.select(AuditEntry).where(AuditEntry.action == "channel.reconnected")).one()
+    assert entry.target_id == str(channel.id) and entry.actor == f"user:{signed_in.user.id}"
+    assert (entry.before["status"], entry.after["status"]) == ("disconnected", "connected")
     page = signed_in.get(done.location).get_data(as_text=True)
     assert "banner-bad" not in page, "the disconnected banner is gone"
     overdue = re.search(r'<section class="card" id="overdue">.*?</section>', page, re.S).group(0)
