@@ -76,3 +76,18 @@ def test_the_toast_script_is_served_and_loaded(signed_in):
     assert '<script src="/static/toast.js" defer></script>' in page
     script = signed_in.get("/static/toast.js").get_data(as_text=True)
     assert "htmx:responseError" in script
+
+
+def test_a_server_error_is_a_styled_page_with_the_navigation(signed_in, monkeypatch):
+    from app.channels import service
+
+    def broken(*_args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(service, "list_channels", broken)
+    answer = signed_in.get("/channels")
+    html = answer.get_data(as_text=True)
+    assert answer.status_code == 500
+    assert NAV in html and "<h1>Something went wrong</h1>" in html
+    assert answer.headers["x-op-request-id"] in html, "the request id to quote"
+    assert "a bug" not in html
