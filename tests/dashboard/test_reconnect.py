@@ -149,3 +149,13 @@ def test_account_identity_per_platform(db, workspace):
         member.id
     assert db.get(Channel, sky.id).handle == "renamed.bsky.social"
     assert len(_channels(db)) == 4
+
+
+def test_a_reconnect_of_another_workspaces_channel_is_not_found(signed_in, db, platforms,
+                                                                 make_user, make_channel):
+    theirs = make_channel(make_user().memberships[0].workspace_id)
+    account = platforms("mastodon")
+    assert signed_in.get(f"/channels/connect/mastodon?channel={theirs.id}").status_code == 404
+    assert _connect(signed_in, account, reconnect=theirs.id).status_code == 404
+    assert signed_in.get("/channels/connect/mastodon?channel=nope").status_code == 400
+    assert [c.id for c in _channels(db)] == [theirs.id]
