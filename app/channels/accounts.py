@@ -44,10 +44,12 @@ def check_reconnect(target: Channel, platform: str, key: tuple | None, handle: s
         raise ValidationFailed(f"this Reconnect is for a {target.platform} channel, not "
                                f"{platform}", field="account")
     target_key = account_key(target.platform, target.settings or {})
-    if target_key is not None and key is not None and target_key != key:
-        raise ValidationFailed(
-            f"this Reconnect is for {target.handle or target.display_name}, but you signed in "
-            f"as {handle or 'another account'}; sign in as "
-            f"{target.handle or target.display_name} to repair it, or use Connect to add "
-            f"{handle or 'that account'} as a new channel. Nothing was changed.",
-            field="account")
+    if target_key is None or key is None or target_key == key:
+        return
+    wanted, got = target.handle or target.display_name, handle or "another account"
+    if wanted == got:  # two accounts of one name (on two instances, say): tell them apart
+        wanted, got = f"{wanted} (account {'/'.join(target_key)})", f"{got} (account {'/'.join(key)})"
+    raise ValidationFailed(
+        f"this Reconnect is for {wanted}, but you signed in as {got}; sign in as {wanted} to "
+        f"repair it, or use Connect to add {got} as a new channel. Nothing was changed.",
+        field="account")

@@ -95,7 +95,11 @@ def test_reconnect_as_another_account_is_refused_and_changes_nothing(signed_in, 
     refused = _connect(signed_in, other, reconnect=channel.id)
     assert refused.status_code == 422
     text = refused.get_data(as_text=True)
-    assert f"this Reconnect is for {channel.handle}, but you signed in as @" in text
+    # Both sandbox accounts are called "sandbox": the message tells them apart by account id.
+    assert re.search(rf"this Reconnect is for {re.escape(channel.handle)} \(account [^)]*/"
+                     rf"{first.settings['account_id']}\), but you signed in as @sandbox@[^ ]+ "
+                     rf"\(account [^)]*/{other.settings['account_id']}\)", text)
+    assert "Nothing was changed." in text
     [kept] = _channels(db)
     assert kept.status == "disconnected" and kept.credentials["access_token"] == first.token
 
