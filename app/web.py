@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 
 from flask import Flask, Response, g, render_template, request
 from flask_htmx import HTMX
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException
 
 from app.errors import Conflict, DomainError
 from app.logs import request_id_var
@@ -67,7 +68,8 @@ def _domain_error_page(exc: DomainError):
         from app.api.errors import error_response
 
         return error_response(exc.status, exc.code, exc.message, field=exc.field)
-    return render("error.html", "_error.html", status=exc.status, message=exc.message)
+    return render("error.html", "_error.html", status=exc.status, message=exc.message,
+                  title="Not possible")
 
 
 def _stale_page(_exc: StaleDataError):
@@ -85,12 +87,34 @@ def _http_error(exc: HTTPException):
 
         return error_response(exc.code or 500, _API_CODES.get(exc.code, "error"),
                               exc.description or exc.name)
-    return exc
+    if exc.response is not None or not exc.code or exc.code < 400:
+        return exc
+    return _error_page(exc.code, exc.description or exc.name)
+
+
+_TITLES = {403: "Not allowed", 404: "Page not found", 500: "Something went wrong"}
+_PLAIN = {403: "You may not do this in this workspace.",
+          404: "There is nothing at this address; it may have been deleted.",
+          500: "Something went wrong on our side; try again, or quote the request id."}
+
+
+def _error_page(code: int, message: str | None = None):
+    """The styled page (the partial for htmx, which shows it as a toast), with the navigation."""
+    from werkzeug.exceptions import default_exceptions
+
+    default = default_exceptions.get(code)
+    if not message or (default is not None and message == default.description):
+        message = _PLAIN.get(code, message)
+    title = _TITLES.get(code) or (default.name if default else "Error")
+    try:
+        return render("error.html", "_error.html", status=code, message=message, title=title,
+                      request_id=g.get("request_id"))
+    except Exception:  # the page itself failed (the database is down, say): the bare one
+        logging.getLogger(__name__).exception("the error page failed")
+        return Response(message, status=code, mimetype="text/plain")
 
 
 def _server_error(exc: Exception):
-    import logging
-
     from app import db
 
     if isinstance(exc, HTTPException):
@@ -102,7 +126,7 @@ def _server_error(exc: Exception):
 
         return error_response(500, "internal_error",
                               "something went wrong on our side; quote the request id")
-    return InternalServerError()
+    return _error_page(500)
 
 
 def _localtime(moment, tz_name: str = "UTC", fmt: str = "%Y-%m-%d %H:%M %Z") -> str:

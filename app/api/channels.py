@@ -37,10 +37,12 @@ def create_channel():
     if verified is not None:
         creds, settings = verified.credentials, verified.settings
         handle, display_name = verified.handle, display_name or verified.display_name
-    channel = service.connect(db.session, g.workspace_id, g.actor, platform=body.platform,
-                              handle=handle, display_name=display_name, timezone=body.timezone,
-                              credentials=creds, settings=settings, token_expires_at=expires)
-    return jsonify(service.channel_json(channel)), 201
+    # An account the workspace already has is repaired in place (same id, history and posts).
+    channel, repaired = service.connect_or_repair(
+        db.session, g.workspace_id, g.actor, platform=body.platform, handle=handle,
+        display_name=display_name, timezone=body.timezone, credentials=creds, settings=settings,
+        token_expires_at=expires)
+    return jsonify(service.channel_json(channel)), 200 if repaired else 201
 
 
 @blueprint.get("/channels/<uuid:channel_id>")

@@ -31,6 +31,7 @@ class Route:
     query: tuple[tuple[str, dict, str], ...] = ()
     errors: tuple[int, ...] = field(default=(401, 404, 422))
     headers: tuple[tuple[str, dict, str], ...] = ()
+    also_ok: tuple[int, ...] = ()       # other success statuses with the same body
 
 
 STRING, UUID = {"type": "string"}, {"type": "string", "format": "uuid"}
@@ -51,8 +52,9 @@ ROUTES = (
           query=(("platform", {"type": "string", "enum": list(PLATFORMS)}, "only this platform"),
                  ("status", {"type": "string", "enum": ["connected", "disconnected"]},
                   "only channels in this status"))),
-    Route("post", "/channels", "Connect a channel with direct credentials", out.Channel, 201,
-          inp.ChannelCreate),
+    Route("post", "/channels", "Connect a channel with direct credentials (200: an account the "
+          "workspace already has, repaired in place)", out.Channel, 201, inp.ChannelCreate,
+          also_ok=(200,)),
     Route("get", "/channels/{id}", "Read a channel", out.Channel),
     Route("patch", "/channels/{id}", "Edit a channel", out.Channel, body=inp.ChannelUpdate),
     Route("delete", "/channels/{id}", "Delete a channel", None, 204, errors=(401, 404, 409)),
@@ -119,7 +121,7 @@ def _operation(route: Route, refs: dict) -> dict:
         ok["content"] = {"application/json": {"schema": refs[(route.response, "serialization")]}}
     error = {"application/json": {"schema": refs[(out.Error, "serialization")]}}
     operation = {"summary": route.summary, "parameters": params,
-                 "responses": {str(route.status): ok,
+                 "responses": {str(route.status): ok, **{str(code): ok for code in route.also_ok},
                                **{str(code): {"description": "error", "content": error}
                                   for code in sorted({400, *route.errors})}}}
     if route.body is not None:

@@ -51,8 +51,10 @@ def roles_required(*roles: str):
     def decorate(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            if current_membership().role not in roles:
-                abort(403)
+            role = current_membership().role
+            if role not in roles:
+                abort(403, description=f"only an {' or '.join(roles)} of this workspace may "
+                                       f"do this; you are a {role}")
             return view(*args, **kwargs)
         return wrapper
     return decorate

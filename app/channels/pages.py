@@ -21,9 +21,10 @@ bp = Blueprint("channel_pages", __name__, url_prefix="/channels")
 SANDBOX = "sandbox"
 
 
-def connect_url(platform: str) -> str:
-    """The connect flow's address for `platform`."""
-    return url_for("channels.connect", platform=platform)
+def connect_url(platform: str, channel: Channel | None = None) -> str:
+    """The connect flow's address for `platform` (a Reconnect names the channel it repairs)."""
+    query = {"channel": str(channel.id)} if channel is not None else {}
+    return url_for("channels.connect", platform=platform, **query)
 
 
 def sandbox_link() -> str | None:

@@ -1,4 +1,4 @@
-"""Channel use cases: connect with direct credentials, edit, disconnect, delete."""
+"""Channel use cases: connect (or repair in place), edit, disconnect, delete."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
+from app.channels import accounts
 from app.channels.models import Channel
 from app.config import PLATFORMS
 from app.errors import Conflict, NotFound, ValidationFailed
@@ -65,9 +66,36 @@ def split_credentials(platform: str, data: dict) -> tuple[dict, dict, datetime |
 
 def connect(sess: Session, workspace_id: uuid.UUID, actor: str, *, platform: str,
             handle: str = "", display_name: str = "", timezone: str | None = None,
-            credentials: dict, settings: dict, token_expires_at: datetime | None = None
-            ) -> Channel:
-    """Store a connected channel (credentials encrypted) and audit it."""
+            credentials: dict, settings: dict, token_expires_at: datetime | None = None,
+            reconnect_id=None) -> Channel:
+    """Store a connected channel (credentials encrypted), or repair in place the workspace's
+    channel of the same account; see connect_or_repair."""
+    return connect_or_repair(sess, workspace_id, actor, platform=platform, handle=handle,
+                             display_name=display_name, timezone=timezone,
+                             credentials=credentials, settings=settings,
+                             token_expires_at=token_expires_at, reconnect_id=reconnect_id)[0]
+
+
+def connect_or_repair(sess: Session, workspace_id: uuid.UUID, actor: str, *, platform: str,
+                      reconnect_id=None, **fields) -> tuple[Channel, bool]:
+    """(channel, repaired). An account the workspace already has (or the channel a Reconnect
+    names) gets the new credentials on its own row, keeping its history and posts; a Reconnect
+    that signed in as another account is refused and changes nothing."""
+    key = accounts.account_key(platform, fields["settings"])
+    existing = accounts.same_account(sess, workspace_id, platform, key)
+    if reconnect_id is not None:
+        target = get_channel(sess, workspace_id, reconnect_id, lock=True)
+        accounts.check_reconnect(target, platform, key, fields.get("handle") or "")
+        existing = target
+    if existing is None:
+        return _insert(sess, workspace_id, actor, platform=platform, **fields), False
+    _repair(sess, existing, actor, **fields)
+    return existing, True
+
+
+def _insert(sess: Session, workspace_id, actor: str, *, platform: str, handle: str,
+            display_name: str, timezone: str | None, credentials: dict, settings: dict,
+            token_expires_at: datetime | None) -> Channel:
     tz_name = timezone or _workspace_timezone(sess, workspace_id)
     zone(tz_name)
     channel = Channel(id=uuid.uuid4(), workspace_id=workspace_id, platform=platform,
@@ -81,6 +109,35 @@ def connect(sess: Session, workspace_id: uuid.UUID, actor: str, *, platform: str
                  target_id=channel.id, after=channel_json(channel))
     sess.commit()
     return channel
+
+
+def _repair(sess: Session, channel: Channel, actor: str, *, handle: str, display_name: str,
+            timezone: str | None, credentials: dict, settings: dict,
+            token_expires_at: datetime | None) -> None:
+    """New credentials on the same row; the names and zone the workspace chose stay."""
+    if timezone:
+        zone(timezone)
+        channel.timezone = timezone
+    before = channel_json(channel)
+    channel.credentials = credentials
+    channel.settings = {**(channel.settings or {}), **settings}
+    channel.handle = handle or channel.handle
+    channel.display_name = channel.display_name or display_name or channel.handle
+    channel.token_expires_at = token_expires_at
+    channel.status, channel.status_reason = "connected", None
+    sess.flush()
+    audit.record(sess, channel.workspace_id, actor, "channel.reconnected", target_type="channel",
+                 target_id=channel.id, before=before, after=channel_json(channel))
+    sess.commit()
+
+
+def overdue_posts(sess: Session, channel: Channel) -> list:
+    """Posts that failed because the channel was disconnected when their time came."""
+    from app.posts.models import Post
+
+    return list(sess.scalars(sa.select(Post).where(
+        Post.channel_id == channel.id, Post.state == "failed",
+        Post.error_code == "channel_disconnected").order_by(Post.schedule_at, Post.id)))
 
 
 def update_channel(sess: Session, workspace_id, channel_id, actor: str, *,

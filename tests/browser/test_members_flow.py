@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.browser.conftest import shot
+from tests.browser.conftest import new_page, shot
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long password"
@@ -23,16 +23,6 @@ def _owner(engine, width: int) -> str:
     return email
 
 
-def _context(browser, width: int):
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.script_errors = errors
-    return context, page
-
-
 def _sign_in(page, base, email, password=PASSWORD):
     page.goto(base + "/login")
     page.fill("#email", email)
@@ -45,7 +35,7 @@ def _sign_in(page, base, email, password=PASSWORD):
 def test_invite_join_change_role_remove(browser, live_server, width):
     base, engine = live_server
     owner_email, invitee = _owner(engine, width), f"newcomer-{width}@example.com"
-    contexts = [_context(browser, width) for _ in range(3)]
+    contexts = [new_page(browser, width) for _ in range(3)]
     (_, owner), (_, joined), (_, other_device) = contexts
     try:
         _sign_in(owner, base, owner_email)

@@ -88,7 +88,7 @@ def test_oauth_connects_with_state_and_pkce(owner, db, platforms, monkeypatch, s
         assert "threads_read_replies" in query["scope"][0].split(",")
     path, args = _follow_platform(started.location)
     assert path == f"/channels/callback/{platform}"
-    done = owner.get(path, query_string=args)
+    done = owner.get(path, query_string=args, follow_redirects=True)
     assert done.status_code == 200, done.get_data(as_text=True)
     channel = db.scalars(sa.select(Channel)).one()
     assert channel.platform == platform and channel.credentials["access_token"]
@@ -133,7 +133,7 @@ def test_bluesky_form_connects_and_a_wrong_password_is_shown(owner, db, platform
     assert bad.status_code == 422 and "refused this handle" in bad.get_data(as_text=True)
     good = owner.post("/channels/connect/bluesky", data={
         "csrf_token": token, "handle": p.handle, "app_password": p.account["password"],
-        "pds_url": p.settings["pds_url"]})
+        "pds_url": p.settings["pds_url"]}, follow_redirects=True)
     assert good.status_code == 200 and p.handle in good.get_data(as_text=True)
     assert count(db) == 1
 
@@ -141,3 +141,32 @@ def test_bluesky_form_connects_and_a_wrong_password_is_shown(owner, db, platform
 def test_platforms_without_a_publisher_cannot_be_connected_yet(owner):
     answer = owner.get("/channels/connect/youtube")
     assert answer.status_code == 404
+
+
+def test_oauth_reconnect_carries_its_channel_through_the_sign_in(owner, db, platforms,
+                                                                  monkeypatch):
+    """The sandbox's X consent makes a new account each time: a Reconnect that comes back from
+    X as another account is refused at the callback, naming both, and changes nothing."""
+    platforms("x")
+    monkeypatch.setenv("OPENPOST_X_CLIENT_ID", "client-1")
+
+    def sign_in(reconnect=None):
+        form = {"csrf_token": _csrf(owner, "/channels/connect/x")}
+        if reconnect:
+            form["reconnect"] = str(reconnect)
+        path, args = _follow_platform(owner.post("/channels/connect/x", data=form).location)
+        return owner.get(path, query_string=args)
+
+    first = sign_in()
+    channel = db.scalars(sa.select(Channel)).one()
+    assert first.location == f"/channels/{channel.id}/connected"
+    owner.post(f"/channels/{channel.id}/disconnect", data={"csrf_token": _csrf(owner, "/channels")})
+    refused = sign_in(reconnect=channel.id)
+    assert refused.status_code == 422
+    text = refused.get_data(as_text=True)
+    assert re.search(rf"this Reconnect is for {channel.handle} \(account "
+                     rf"{channel.settings['account_id']}\), but you signed in as {channel.handle} "
+                     r"\(account \w+\)", text)
+    assert f'name="reconnect" value="{channel.id}"' in text, "the form still reconnects it"
+    db.expire_all()
+    assert db.scalars(sa.select(Channel)).one().status == "disconnected"

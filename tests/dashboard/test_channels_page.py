@@ -33,7 +33,7 @@ def test_a_disconnected_channel_shows_a_banner_on_every_page(signed_in, db, make
     answer = signed_in.post(f"/channels/{channel.id}/disconnect")
     assert answer.status_code == 200
     html = answer.get_data(as_text=True)
-    assert 'href="/channels/connect/mastodon">Reconnect' in html
+    assert f'href="/channels/connect/mastodon?channel={channel.id}">Reconnect' in html
     assert re.search(r'<div id="banners" hx-swap-oob="true">.*Disconnected', html, re.S)
     for path in ("/", "/calendar", "/compose", "/channels", "/notifications", "/settings/members"):
         page = signed_in.get(path).get_data(as_text=True)
@@ -105,6 +105,6 @@ def test_try_the_sandbox_link_leads_to_a_connected_channel(client, workspace, db
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True)).group(1)
     done = client.post("/channels/connect/sandbox", data={"csrf_token": token,
                                                            "platform": "mastodon"})
-    assert done.status_code == 200
+    assert done.status_code == 303
     channel = db.query(Channel).filter_by(workspace_id=workspace[0]).one()
     assert channel.platform == "mastodon" and channel.status == "connected"

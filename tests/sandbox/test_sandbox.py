@@ -110,7 +110,7 @@ def test_try_the_sandbox_connects_a_channel_that_publishes_through_the_mount(cli
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     assert "Try the sandbox" in page
     answer = web.post("/channels/connect/sandbox", data={"csrf_token": token, "platform": "mastodon"})
-    assert answer.status_code == 200
+    assert answer.status_code == 303
     channel = db.scalars(sa.select(Channel)).one()
     assert channel.settings["instance_url"].endswith("/sandbox/mastodon")
     # The worker reaches the mounted sandbox over HTTP; here the app's WSGI stack stands in.

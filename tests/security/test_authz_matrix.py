@@ -103,6 +103,7 @@ MATRIX: dict[str, Row] = {
     "channels.connect": own(platform="mastodon"),
     "channels.callback": own(platform="mastodon"),
     "channels.connect_sandbox": own(),
+    "channels.connected": scoped(),
     "channels.choose_account": own(form={"choice": "1"}),  # only choices kept in A's own session
     "api.channel_post_options": scoped(),
     "compose.new": own(),

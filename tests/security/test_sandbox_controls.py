@@ -27,7 +27,7 @@ def _signed_in(app, make_user, role="owner", workspace=None):
 def _connect_sandbox(web) -> None:
     done = web.post("/channels/connect/sandbox", data={"csrf_token": web.csrf,
                                                        "platform": "mastodon"})
-    assert done.status_code == 200, done.get_data(as_text=True)
+    assert done.status_code == 303, done.get_data(as_text=True)
 
 
 def _publish(app, token: str, text: str) -> int:

@@ -44,14 +44,14 @@ def offered(owner, platform: str, variant: str):
     assert started.status_code == 302, started.get_data(as_text=True)
     path, args = consent(started.location)
     assert path == f"/channels/callback/{platform}"
-    return owner.get(path, query_string=args)
+    return owner.get(path, query_string=args, follow_redirects=True)
 
 
 def choose(owner, page: str, index: int):
     choice = re.findall(r'name="choice" value="([^"]+)"', page)[index]
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     chosen = owner.post("/channels/choose", data={"csrf_token": token, "choice": choice})
-    assert chosen.status_code == 200, chosen.get_data(as_text=True)
+    assert chosen.status_code == 303, chosen.get_data(as_text=True)
     return choice
 
 
@@ -168,6 +168,6 @@ def test_linkedin_without_the_option_connects_the_member_directly(owner, db):
     started = start(owner, "linkedin", "")
     assert "w_organization_social" not in parse_qs(urlsplit(started.location).query)["scope"][0]
     path, args = consent(started.location)
-    assert owner.get(path, query_string=args).status_code == 200
+    assert owner.get(path, query_string=args).status_code == 303
     channel = db.scalars(sa.select(Channel)).one()
     assert channel.settings["author_urn"].startswith("urn:li:person:")
