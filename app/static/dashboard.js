@@ -45,3 +45,10 @@
     form.requestSubmit();
   });
 })();
+
+// The header's menu is served open (usable without script); a phone starts with it folded.
+(function () {
+  "use strict";
+  var menu = document.querySelector("details.menu");
+  if (menu && window.matchMedia("(max-width: 640px)").matches) { menu.open = false; }
+})();
