@@ -190,7 +190,7 @@ def test_a_failure_reaches_the_notification_center_and_is_retried(page, live_ser
     page.goto(base + "/")
     _transition(engine, post.id, "publishing", "failed",
                 error=("platform_error", "Validation failed: Text character limit exceeded"))
-    # The row's own poll brings the failure, and its answer refreshes the bell out of band.
+    # The page's one poll brings the failure, and its answer refreshes the bell out of band.
     cell = page.locator(f"#status-{post.id}[data-state=failed]")
     cell.wait_for()
     assert "Text character limit exceeded" in cell.inner_text()
