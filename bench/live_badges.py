@@ -85,16 +85,28 @@ async def poll(client: httpx.AsyncClient, spec: dict, data: dict, csrf: str, sto
     while due < stop_at:
         await asyncio.sleep(max(0.0, due - loop.time()))
         started = time.perf_counter()
-        try:
-            answer = await client.request(spec["method"], spec["url"], headers=headers,
-                                          data=data if spec["method"] == "POST" else None)
-            status = answer.status_code
-        except httpx.HTTPError:
-            status = 0  # counted among the statuses as "0"
+        status = await _send(client, spec, data, headers)
         samples.append((loop.time(), time.perf_counter() - started, status))
         if status == 286:
             return
         due += spec["every"]
+
+
+async def _send(client: httpx.AsyncClient, spec: dict, data: dict, headers: dict) -> int:
+    """The answer's status, 0 for a transport error. A keep-alive connection the server closed
+    just then (gunicorn's keep-alive is 2 s, the poll's period too) is retried once on a new
+    one, as browsers do."""
+    for attempt in (1, 2):
+        try:
+            answer = await client.request(spec["method"], spec["url"], headers=headers,
+                                          data=data if spec["method"] == "POST" else None)
+            return answer.status_code
+        except (httpx.ReadError, httpx.RemoteProtocolError):
+            if attempt == 2:
+                return 0
+        except httpx.HTTPError:
+            return 0
+    return 0
 
 
 async def drive(base: str, email: str, password: str, tabs: int, warmup: float, seconds: float) -> tuple:

@@ -51,9 +51,10 @@ def seeded(live_server):
 
 
 @pytest.fixture
-def phone(browser, live_server, seeded):
+def phone(browser, live_server, seeded, request):
     base, _engine = live_server
-    context = browser.new_context(viewport={"width": WIDTH, "height": 844})
+    width = getattr(request, "param", WIDTH)
+    context = browser.new_context(viewport={"width": width, "height": 844})
     context.set_default_timeout(10_000)
     page = context.new_page()
     page.goto(base + "/login")
@@ -74,16 +75,18 @@ def _pages(posts) -> dict[str, str]:
             "settings-export": "/settings/export", "audit-log": "/settings/audit-log"}
 
 
-def test_no_signed_in_page_scrolls_sideways_at_390(phone, live_server, seeded):
+@pytest.mark.parametrize("phone", [390, 360], indirect=True)
+def test_no_signed_in_page_scrolls_sideways(phone, live_server, seeded):
     base, _engine = live_server
+    viewport = phone.viewport_size["width"]
     too_wide = {}
     for name, path in _pages(seeded).items():
         phone.goto(base + path)
-        shot(phone, f"phone-390-{name}")
+        shot(phone, f"phone-{viewport}-{name}")
         width = phone.evaluate(PAGE_WIDTH)
-        if width > WIDTH:
+        if width > viewport:
             too_wide[name] = width
-    assert too_wide == {}, f"pages wider than {WIDTH} px: {too_wide}"
+    assert too_wide == {}, f"pages wider than {viewport} px: {too_wide}"
 
 
 def test_the_header_folds_into_a_menu(phone, live_server):
