@@ -50,5 +50,9 @@
 (function () {
   "use strict";
   var menu = document.querySelector("details.menu");
-  if (menu && window.matchMedia("(max-width: 640px)").matches) { menu.open = false; }
+  var phone = window.matchMedia("(max-width: 640px)");
+  if (!menu) { return; }
+  menu.open = !phone.matches;
+  // Turned or resized past the breakpoint: wide screens have no Menu button to open it with.
+  phone.addEventListener("change", function () { menu.open = !phone.matches; });
 })();

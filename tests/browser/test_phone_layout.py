@@ -122,3 +122,10 @@ def test_the_posts_table_scrolls_inside_its_box(phone, live_server):
     box = phone.locator(".table-scroll").first
     assert box.evaluate("e => getComputedStyle(e).overflowX") == "auto"
     assert box.bounding_box()["width"] <= WIDTH
+
+
+def test_the_menu_is_open_again_on_a_wide_screen(phone):
+    assert not phone.get_by_role("button", name="Sign out").is_visible()
+    phone.set_viewport_size({"width": 1024, "height": 800})
+    phone.get_by_role("button", name="Sign out").wait_for()
+    assert not phone.get_by_text("Menu", exact=True).is_visible()
