@@ -32,8 +32,10 @@ def _page_regions() -> dict:
 
 @bp.after_app_request
 def _out_of_band(response: Response) -> Response:
-    """htmx answers also refresh the bell and the banners, so they never go stale."""
+    """htmx answers also refresh the bell and the banners, so they never go stale (a 204 has no
+    body to carry them: the live badges' poll answers so every 2 s while nothing changes)."""
     if (not htmx or request.endpoint in ("notifications.bell", "static")
+            or response.status_code == 204
             or not current_user.is_authenticated or request.path.startswith("/api/")
             or response.mimetype != "text/html" or response.direct_passthrough
             or 300 <= response.status_code < 400):

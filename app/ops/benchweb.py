@@ -28,20 +28,30 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _seed(posts: int) -> tuple[str, str]:
-    """A throwaway workspace with a channel, `posts` posts and an API key; (name, key)."""
+def bench_workspace(name: str, password: str):
+    """A throwaway workspace `name` (its owner `<name>@bench.invalid`) with one Mastodon
+    channel, ready for posts; (workspace id, channel). `_cleanup(name)` erases it."""
     from app import create_app, db
     from app.auth import service as auth
     from app.channels import service as channels
-    from app.posts import service as post_service
 
     create_app()
-    name = f"bench-web-{uuid.uuid4().hex[:8]}"
-    user = auth.create_user(db.session, f"{name}@bench.invalid", uuid.uuid4().hex, name)
+    user = auth.create_user(db.session, f"{name}@bench.invalid", password, name)
     ws = user.memberships[0].workspace_id
     channel = channels.connect(db.session, ws, "bench", platform="mastodon", handle="@bench",
                                credentials={"access_token": uuid.uuid4().hex},
                                settings={"instance_url": "https://mastodon.invalid"})
+    return ws, channel
+
+
+def _seed(posts: int) -> tuple[str, str]:
+    """A throwaway workspace with a channel, `posts` posts and an API key; (name, key)."""
+    from app import db
+    from app.auth import service as auth
+    from app.posts import service as post_service
+
+    name = f"bench-web-{uuid.uuid4().hex[:8]}"
+    ws, channel = bench_workspace(name, uuid.uuid4().hex)
     for i in range(posts):
         post_service.create_post(db.session, ws, "bench", channel_id=channel.id,
                                  text=f"benchmark post {i} " + "lorem ipsum " * 10,

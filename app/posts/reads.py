@@ -71,9 +71,13 @@ def post_events(sess: Session, post_ids: list, *, columns: Sequence | None = Non
 
 @functools.cache
 def _events(columns: tuple) -> sa.Select:
-    # The ids travel as one text parameter: the same statement (prepared once per connection)
-    # for any number of posts, and no array to quote element by element on the way out.
-    ids = sa.cast(sa.func.string_to_array(sa.bindparam("ids", type_=sa.Text), ","),
-                  ARRAY(sa.Uuid))
     c = PostEvent.__table__.c
-    return sa.select(*(columns or (PostEvent,))).where(c.post_id == sa.any_(ids)).order_by(c.id)
+    return sa.select(*(columns or (PostEvent,))).where(
+        c.post_id == sa.any_(id_list())).order_by(c.id)
+
+
+def id_list(name: str = "ids") -> sa.Cast:
+    """Post ids as one comma-joined text parameter: the same statement (prepared once per
+    connection) for any number of posts, and no array to quote element by element."""
+    return sa.cast(sa.func.string_to_array(sa.bindparam(name, type_=sa.Text), ","),
+                   ARRAY(sa.Uuid))

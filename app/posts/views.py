@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from app import db
@@ -14,7 +14,7 @@ from app.auth.web_auth import actor, current_membership, current_workspace_id, r
 from app.channels.pages import sandbox_link
 from app.channels.service import get_channel, list_channels
 from app.errors import DomainError, ValidationFailed
-from app.posts import calendar, lifecycle, reads, service
+from app.posts import calendar, lifecycle, live, reads, service
 from app.posts.lifecycle import PostState
 from app.timeutil import parse_day, parse_schedule, zone
 from app.web import htmx, render
@@ -133,6 +133,19 @@ def status(post_id: uuid.UUID):
     return render("posts/_status.html", "posts/_status.html", post=post)
 
 
+@bp.post("/posts/live")
+@login_required
+def live_badges():
+    """The page's one poll: the badges among those it names whose post changed since, out of
+    band; 204 when none did; 286 (htmx: stop polling) once none of them is live."""
+    seen = live.parse_keys(request.form.getlist("live"))
+    changed, still_live = live.changes(db.session, current_workspace_id(), seen)
+    if not changed:
+        return Response(status=204 if still_live else 286)
+    body = "".join(render_template("posts/_status.html", post=p, oob=True) for p in changed)
+    return Response(body, status=200 if still_live else 286)
+
+
 def _acted(post_id: uuid.UUID, action) -> object:
     """Run a lifecycle action; htmx gets the status cell back, a form post the post page."""
     try:
@@ -147,8 +160,13 @@ def _acted(post_id: uuid.UUID, action) -> object:
         if error:
             return detail(post_id, errors={"form": error.message}, status=error.status)
         return redirect(url_for("posts.detail", post_id=post_id))
-    return render("posts/_status.html", "posts/_status.html", status=error.status if error else 200,
-                  post=post, error=error.message if error else None)
+    answer = render("posts/_status.html", "posts/_status.html",
+                    status=error.status if error else 200, post=post,
+                    error=error.message if error else None)
+    if lifecycle.is_live(post.state):  # a retried post is live again: wake the page's poll if it had stopped
+        answer.set_data(answer.get_data() + render_template(
+            "posts/_live.html", live=True, oob=True).encode())
+    return answer
 
 
 @bp.post("/posts/<uuid:post_id>/retry")

@@ -45,3 +45,14 @@
     form.requestSubmit();
   });
 })();
+
+// The header's menu is served open (usable without script); a phone starts with it folded.
+(function () {
+  "use strict";
+  var menu = document.querySelector("details.menu");
+  var phone = window.matchMedia("(max-width: 640px)");
+  if (!menu) { return; }
+  menu.open = !phone.matches;
+  // Turned or resized past the breakpoint: wide screens have no Menu button to open it with.
+  phone.addEventListener("change", function () { menu.open = !phone.matches; });
+})();

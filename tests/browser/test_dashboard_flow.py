@@ -119,7 +119,8 @@ def test_compose_a_thread_with_server_counted_previews_and_schedule_it(page, liv
     page.get_by_text("Scheduled: 1 post").wait_for()
     row = page.locator("table.posts tbody tr").first
     assert "thread of 2" in row.inner_text()
-    assert row.locator(".status-cell").get_attribute("hx-trigger") == "every 2s"
+    assert row.locator(".status-cell .live-key").count() == 1
+    assert page.locator("#live-poll").get_attribute("hx-trigger") == "every 2s"
 
 
 def test_badge_follows_the_worker_to_published_without_a_reload(page, live_server):
@@ -134,7 +135,7 @@ def test_badge_follows_the_worker_to_published_without_a_reload(page, live_serve
     _transition(engine, post.id, "published", live_url="https://m.example/@acme/109")
     page.locator(f"#status-{post.id}[data-state=published]").wait_for()
     done = page.locator(f"#status-{post.id}")
-    assert done.get_attribute("hx-trigger") is None  # the poll stopped itself
+    assert done.locator(".live-key").count() == 0  # no longer named by the page's poll
     assert done.get_by_role("link", name="View live post").get_attribute("href") == \
         "https://m.example/@acme/109"
     assert page.evaluate("window.notReloaded") is True
@@ -189,7 +190,7 @@ def test_a_failure_reaches_the_notification_center_and_is_retried(page, live_ser
     page.goto(base + "/")
     _transition(engine, post.id, "publishing", "failed",
                 error=("platform_error", "Validation failed: Text character limit exceeded"))
-    # The row's own poll brings the failure, and its answer refreshes the bell out of band.
+    # The page's one poll brings the failure, and its answer refreshes the bell out of band.
     cell = page.locator(f"#status-{post.id}[data-state=failed]")
     cell.wait_for()
     assert "Text character limit exceeded" in cell.inner_text()

@@ -1,4 +1,4 @@
-"""The post list: filters, polling state badges, live URLs, failures with Retry and Cancel."""
+"""The post list: filters, live state badges, live URLs, failures with Retry and Cancel."""
 
 from __future__ import annotations
 
@@ -21,11 +21,11 @@ def test_list_shows_each_state_and_polls_only_live_ones(signed_in, make_channel,
     scheduled, failed = make_post(channel, text="soon"), make_post(channel, "failed", text="broke")
     published = make_post(channel, "published", text="out")
     html = signed_in.get("/").get_data(as_text=True)
-    assert 'hx-trigger="every 2s"' in _status_cell(html, scheduled.id)
+    assert 'class="live-key"' in _status_cell(html, scheduled.id)
     done = _status_cell(html, published.id)
-    assert "hx-trigger" not in done and published.live_url in done and "published" in done
+    assert "live-key" not in done and published.live_url in done and "published" in done
     broken = _status_cell(html, failed.id)
-    assert "hx-trigger" not in broken
+    assert "live-key" not in broken
     assert "the platform said no" in broken and "platform_error" in broken
     assert f"/posts/{failed.id}/retry" in broken and f"/posts/{failed.id}/cancel" in broken
 
@@ -35,7 +35,7 @@ def test_status_poll_follows_the_post_and_stops_at_a_terminal_state(signed_in, d
     post = make_post(make_channel(signed_in.workspace_id))
     url = f"/posts/{post.id}/status"
     first = signed_in.get(url, htmx=True)
-    assert first.status_code == 200 and "every 2s" in first.get_data(as_text=True)
+    assert first.status_code == 200 and "live-key" in first.get_data(as_text=True)
     assert "HX-Request" in first.headers["Vary"]
     post = db.get(Post, post.id)  # the request ended the session the post was loaded in
     transition(db, post, "publishing", actor="worker")
@@ -47,7 +47,7 @@ def test_status_poll_follows_the_post_and_stops_at_a_terminal_state(signed_in, d
     db.commit()
     final = _status_cell(signed_in.get(url, htmx=True).get_data(as_text=True), post.id)
     assert "published" in final and "https://m.example/@me/1" in final
-    assert "hx-trigger" not in final
+    assert "live-key" not in final
 
 
 def test_filters_by_state_channel_and_dates(signed_in, make_channel, make_post):
@@ -79,7 +79,7 @@ def test_retry_puts_a_failed_post_back_on_schedule(signed_in, db, make_channel, 
     answer = signed_in.post(f"/posts/{post.id}/retry")
     assert answer.status_code == 200
     cell = _status_cell(answer.get_data(as_text=True), post.id)
-    assert "scheduled" in cell and "every 2s" in cell
+    assert "scheduled" in cell and "live-key" in cell
     db.expire_all()
     assert db.get(Post, post.id).state == "scheduled" and db.get(Post, post.id).error_code is None
 
