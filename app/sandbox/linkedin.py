@@ -50,6 +50,7 @@ def control_account(body: dict) -> dict:
     return {**issue(member["id"]), **made}
 
 
+# The 3-legged OAuth flow: https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow
 @bp.get("/oauth/v2/authorization")
 def authorize():
     back = callback(request.args.get("redirect_uri"), "linkedin")
@@ -62,6 +63,9 @@ def authorize():
     return back_to(back, {"code": code, "state": request.args.get("state", "")})
 
 
+# Code exchange and refresh (refresh tokens keep their first expiry):
+# https://learn.microsoft.com/en-us/linkedin/shared/authentication/authorization-code-flow (step 3) and
+# https://learn.microsoft.com/en-us/linkedin/shared/authentication/programmatic-refresh-tokens
 @bp.post("/oauth/v2/accessToken")
 @faulty("linkedin", "token", ERRORS)
 def access_token():
@@ -82,6 +86,7 @@ def access_token():
     return json_response({"error": "unsupported_grant_type"}, 400)
 
 
+# OpenID Connect userinfo: https://learn.microsoft.com/en-us/linkedin/consumer/integrations/self-serve/sign-in-with-linkedin-v2
 @bp.get("/v2/userinfo")
 def userinfo():
     member, problem = _member()
@@ -112,6 +117,8 @@ def _check_content(author: str, content: dict | None) -> str | None:
     return None
 
 
+# Posts API (author, commentary, content; the new post's URN in x-restli-id):
+# https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
 @bp.post("/rest/posts")
 @faulty("linkedin", "post", ERRORS, token)
 def create_post():
@@ -169,6 +176,7 @@ def _init(kind: str, member: dict) -> dict:
     return asset | {"urn": urn, "id": asset_id}
 
 
+# Images API, action=initializeUpload: https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/images-api
 @bp.post("/rest/images")
 @faulty("linkedin", "image_init", ERRORS, token)
 def images():
@@ -186,6 +194,8 @@ def images():
                                     "image": asset["urn"]}})
 
 
+# Videos API, initializeUpload / finalizeUpload with the parts' ETags:
+# https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/videos-api
 @bp.post("/rest/videos")
 @faulty("linkedin", "video", ERRORS, token)
 def videos():
@@ -250,6 +260,7 @@ def upload(urn: str, index: int):
     return json_response({}, 200, {"ETag": etag})
 
 
+# A video's status (PROCESSING, AVAILABLE): https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/videos-api
 @bp.get("/rest/videos/<path:urn>")
 @faulty("linkedin", "video_status", ERRORS, token)
 def video_status(urn: str):
