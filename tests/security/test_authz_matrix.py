@@ -122,6 +122,7 @@ MATRIX: dict[str, Row] = {
     "notifications.mark_all_read": own(),
     "posts.detail": scoped(),
     "posts.status": scoped(),
+    "posts.live_badges": own(form={"live": "{post}.0"}),
     "posts.cancel": scoped(),
     "posts.retry": scoped(),
     "posts.unschedule": scoped(),
