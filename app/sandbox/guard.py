@@ -1,4 +1,11 @@
-"""Who may use the sandbox and how much: body caps, the control gate, registered callbacks."""
+"""Who may use the sandbox and how much: body caps, the control gate, registered callbacks.
+
+This is OpenPost's own gate around the fakes, not a platform behaviour: the caps and the control
+gate are the sandbox rules of docs/deploy.md ("Limits") and SECURITY.md. The one platform rule
+here is the callback check: an authorization server redirects only to a registered redirection
+URI (RFC 6749 §3.1.2, https://www.rfc-editor.org/rfc/rfc6749#section-3.1.2, and §4.1.2.1:
+with a mismatching redirect_uri it "MUST NOT automatically redirect" but informs the user).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,9 @@ from flask import Flask, abort, current_app, redirect, request
 from app.sandbox.core import caller_workspace, json_response, state
 
 MAX_BODY_BYTES = 2 * 1024 * 1024  # every endpoint but the media uploads
-MAX_MEDIA_BODY_BYTES = 100 * 1024 * 1024  # media uploads (Bluesky's video blob limit)
+# Media uploads: a bound on the fakes' memory, below Bluesky's 300 MB video limit (the fakes
+# keep bodies in memory; production publishing is not bounded by this).
+MAX_MEDIA_BODY_BYTES = 100 * 1024 * 1024
 CALLBACK_PATH = "/channels/callback/"  # what OpenPost registers with each platform
 
 

@@ -1,4 +1,8 @@
-"""Whether the app mounts the sandbox under /sandbox, and who may use its controls there."""
+"""Whether the app mounts the sandbox under /sandbox, and who may use its controls there.
+
+Not a platform fake: these are OpenPost's own rules for OPENPOST_SANDBOX, stated in
+docs/architecture.md, Environment, and in docs/deploy.md, Production checklist.
+"""
 
 from __future__ import annotations
 
