@@ -252,7 +252,7 @@ def bench(ctx: click.Context, **options) -> None:
 def bench_worker(concurrency: int | None) -> None:
     """A worker publishing to the loopback platform (benchmark and tests)."""
     from app.bench.publisher import LoopbackPublisher
-    from app.channels.registry import PUBLISHERS
+    from app.platforms.registry import PUBLISHERS
     from jobs import runner
 
     PUBLISHERS[LoopbackPublisher.platform] = LoopbackPublisher

@@ -6,7 +6,7 @@ import json
 import statistics
 import time
 
-from app.channels.text import preview
+from app.platforms.text import preview
 
 SENTENCE = ("Scheduling posts is easier with a plan. Write once, publish everywhere, on time! "
             "https://example.com/article #launch 日本語 \U0001F680 ")

@@ -12,12 +12,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.channels import live_urls, registry, tokens
-from app.channels.base import PartResult, PublishJob, PublishResult
-from app.channels.errors import AuthRevoked, PublishError, RateLimited, UnsupportedPlatform
-from app.channels.http import make_client
+from app.channels import tokens
 from app.channels.models import Channel
 from app.logs import context_var
+from app.platforms import live_urls, registry
+from app.platforms.base import PartResult, PublishJob, PublishResult
+from app.platforms.errors import AuthRevoked, PublishError, RateLimited, UnsupportedPlatform
+from app.platforms.http import make_client
 from app.posts import publishing
 from jobs.claims import ChannelInfo, Claim
 from jobs.config import EngineConfig

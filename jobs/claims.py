@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app import crypto
-from app.channels.base import Part
 from app.channels.compose import build_parts, describe_media, media_ids_of
 from app.channels.models import Channel, credentials_aad
+from app.platforms.base import Part
 
 
 @dataclass

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from app.channels import service as channels
 from app.channels import tokens
-from app.channels.errors import AuthRevoked, PublishError
 from app.channels.models import Channel
-from app.channels.registry import PUBLISHERS
 from app.ops import alarm, retention
+from app.platforms.errors import AuthRevoked, PublishError
+from app.platforms.registry import PUBLISHERS
 from app.posts import publishing
 from jobs import heartbeat
 from jobs.config import EngineConfig

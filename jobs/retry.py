@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.channels.errors import PermanentError, PublishError, RateLimited, RetryableError
+from app.platforms.errors import PermanentError, PublishError, RateLimited, RetryableError
 from jobs.config import EngineConfig
 
 

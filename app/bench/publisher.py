@@ -1,7 +1,7 @@
 """A publisher for the loopback platform: Mastodon's statuses API, text and threads only.
 
 Used by the benchmark and the engine tests; the real platform publishers live in
-app/channels/ and are registered in app/channels/registry.py.
+app/channels/ and are registered in app/platforms/registry.py.
 """
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from app.channels.base import Part, PartResult, PublishJob, PublishResult
-from app.channels.errors import (
+from app.errors import ValidationFailed
+from app.platforms.base import Part, PartResult, PublishJob, PublishResult
+from app.platforms.errors import (
     AuthRevoked,
     InvalidContent,
     NetworkError,
@@ -20,7 +21,6 @@ from app.channels.errors import (
     PublishError,
     RateLimited,
 )
-from app.errors import ValidationFailed
 
 LIMIT = 500
 

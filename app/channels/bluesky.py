@@ -8,13 +8,14 @@ from datetime import UTC, datetime
 
 import httpx
 
-from app.channels import bluesky_video, facets, images
-from app.channels.base import Part, PartResult, PublishJob, PublishResult
-from app.channels.common import ThreadPublisher, plan_parts
-from app.channels.errors import AuthRevoked, InvalidContent, NetworkError, PlatformUnavailable
-from app.channels.http import check, json_or_empty, platform_message, send
-from app.channels.media_io import is_video
-from app.channels.polling import Poller
+from app.channels import bluesky_video, facets
+from app.platforms import images
+from app.platforms.base import Part, PartResult, PublishJob, PublishResult
+from app.platforms.common import ThreadPublisher, plan_parts
+from app.platforms.errors import AuthRevoked, InvalidContent, NetworkError, PlatformUnavailable
+from app.platforms.http import check, json_or_empty, platform_message, send
+from app.platforms.media_io import is_video
+from app.platforms.polling import Poller
 
 POST = "app.bsky.feed.post"
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"

@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from app.channels.base import PublishJob
-from app.channels.errors import MediaRejected, PlatformRejected, PlatformUnavailable, RateLimited
-from app.channels.http import check, json_or_empty, plain_text
-from app.channels.media_io import rendition
-from app.channels.social import progress, remember_at
+from app.platforms.base import PublishJob
+from app.platforms.errors import MediaRejected, PlatformRejected, PlatformUnavailable, RateLimited
+from app.platforms.http import check, json_or_empty, plain_text
+from app.platforms.media_io import rendition
+from app.platforms.social import progress, remember_at
 
 if TYPE_CHECKING:
     from app.channels.bluesky import BlueskyPublisher

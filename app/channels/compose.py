@@ -8,11 +8,11 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.channels.base import Part
-from app.channels.registry import PUBLISHERS
 from app.errors import ValidationFailed
 from app.media.models import Media
 from app.media.service import describe
+from app.platforms.base import Part
+from app.platforms.registry import PUBLISHERS
 
 
 def media_ids_of(posts: Iterable) -> set[str]:

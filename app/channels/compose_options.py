@@ -5,8 +5,8 @@ from __future__ import annotations
 from app.channels import tiktok_options
 from app.channels.linkedin import VISIBILITIES as LINKEDIN_VISIBILITIES
 from app.channels.mastodon import VISIBILITIES as MASTODON_VISIBILITIES
-from app.channels.text import utf16_length
 from app.errors import ValidationFailed
+from app.platforms.text import utf16_length
 
 THREAD = {"auto_thread": {"type": "boolean", "default": True},
           "numbering": {"type": "boolean", "default": False}}

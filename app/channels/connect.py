@@ -10,10 +10,10 @@ import httpx
 
 from app import net
 from app.channels import bluesky, mastodon
-from app.channels.errors import AuthRevoked, PublishError
-from app.channels.http import check, make_client, send
 from app.config import allow_private_hosts
 from app.errors import ValidationFailed
+from app.platforms.errors import AuthRevoked, PublishError
+from app.platforms.http import check, make_client, send
 
 
 @dataclass

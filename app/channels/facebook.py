@@ -8,18 +8,18 @@ import json
 import time
 from datetime import datetime
 
-from app.channels import graph
-from app.channels.base import PublishJob, PublishResult
-from app.channels.errors import (
+from app.config import platform_api_url
+from app.platforms import graph
+from app.platforms.base import PublishJob, PublishResult
+from app.platforms.errors import (
     InvalidContent,
     MediaRejected,
     NetworkError,
     OutcomeUnknown,
     PublishError,
 )
-from app.channels.media_io import is_video, rendition
-from app.channels.social import SocialPublisher, finished, progress, remember
-from app.config import platform_api_url
+from app.platforms.media_io import is_video, rendition
+from app.platforms.social import SocialPublisher, finished, progress, remember
 
 # How far before the first create's start a post found in the feed may be dated (clock skew).
 SKEW = 300

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from app.channels import graph
-from app.channels.base import PublishJob, PublishResult
-from app.channels.errors import (
+from app.config import platform_api_url
+from app.platforms import graph
+from app.platforms.base import PublishJob, PublishResult
+from app.platforms.errors import (
     MediaRejected,
     NetworkError,
     OutcomeUnknown,
     PlatformUnavailable,
     RateLimited,
 )
-from app.channels.media_io import is_video, rendition_url
-from app.channels.social import SocialPublisher, finished, progress, remember
-from app.config import platform_api_url
+from app.platforms.media_io import is_video, rendition_url
+from app.platforms.social import SocialPublisher, finished, progress, remember
 
 # The publishing quota is a rolling 24 hours; look again in an hour.
 QUOTA_WAIT = timedelta(hours=1)

@@ -12,8 +12,10 @@ from datetime import time as clock
 import httpx
 
 from app.channels import linkedin_media
-from app.channels.base import PublishJob, PublishResult
-from app.channels.errors import (
+from app.config import platform_api_url
+from app.errors import ValidationFailed
+from app.platforms.base import PublishJob, PublishResult
+from app.platforms.errors import (
     AuthRevoked,
     InvalidContent,
     NetworkError,
@@ -21,11 +23,9 @@ from app.channels.errors import (
     PublishError,
     RateLimited,
 )
-from app.channels.http import check, classify, json_or_empty, lifetime, platform_message, send
-from app.channels.media_io import is_video
-from app.channels.social import SocialPublisher, finished, progress, remember
-from app.config import platform_api_url
-from app.errors import ValidationFailed
+from app.platforms.http import check, classify, json_or_empty, lifetime, platform_message, send
+from app.platforms.media_io import is_video
+from app.platforms.social import SocialPublisher, finished, progress, remember
 
 # The LinkedIn-Version every versioned call sends (posts, images, videos, organizations, the
 # connect flow), and the day LinkedIn sunsets it; `openpost doctor` warns 60 days before.

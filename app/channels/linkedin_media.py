@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from app.channels.base import PublishJob
-from app.channels.errors import MediaRejected
-from app.channels.media_io import rendition
-from app.channels.social import progress, remember
+from app.platforms.base import PublishJob
+from app.platforms.errors import MediaRejected
+from app.platforms.media_io import rendition
+from app.platforms.social import progress, remember
 
 if TYPE_CHECKING:
     from app.channels.linkedin import LinkedInPublisher

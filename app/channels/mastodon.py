@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 
 import httpx
 
-from app.channels import images
-from app.channels.base import Part, PartResult, PublishJob, PublishResult
-from app.channels.common import ThreadPublisher, plan_parts
-from app.channels.errors import InvalidContent, MediaRejected, OutcomeUnknown, PlatformUnavailable
-from app.channels.http import check, json_or_empty, platform_message
+from app.platforms import images
+from app.platforms.base import Part, PartResult, PublishJob, PublishResult
+from app.platforms.common import ThreadPublisher, plan_parts
+from app.platforms.errors import InvalidContent, MediaRejected, OutcomeUnknown, PlatformUnavailable
+from app.platforms.http import check, json_or_empty, platform_message
 
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 TAG = re.compile(r"<[^>]+>")

@@ -15,10 +15,10 @@ import httpx
 
 from app.channels import mastodon, social_oauth, threads, x
 from app.channels.connect import Verified, check_public_url
-from app.channels.errors import PublishError
-from app.channels.http import check, lifetime, send
 from app.config import platform_api_url
 from app.errors import ValidationFailed
+from app.platforms.errors import PublishError
+from app.platforms.http import check, lifetime, send
 
 X_SCOPES = "tweet.read tweet.write users.read offline.access media.write"
 # read:statuses lets a lost attempt be settled by looking at the account's statuses

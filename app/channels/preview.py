@@ -1,9 +1,9 @@
-"""Per-channel composer preview: the publishers' own counting rules (app.channels.text), so the
+"""Per-channel composer preview: the publishers' own counting rules (app.platforms.text), so the
 dashboard never counts differently from what is published."""
 
 from __future__ import annotations
 
-from app.channels import text as rules
+from app.platforms import text as rules
 
 
 def preview_for(channel, content: str | list, options: dict | None = None) -> list[dict]:

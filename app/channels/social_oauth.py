@@ -13,12 +13,13 @@ from urllib.parse import urlencode
 
 import httpx
 
-from app.channels import graph, linkedin, tiktok
+from app.channels import linkedin, tiktok
 from app.channels.account_choice import offering
 from app.channels.connect import Verified
-from app.channels.errors import PlatformRejected
-from app.channels.http import json_or_empty, lifetime, platform_message, send
 from app.errors import ValidationFailed
+from app.platforms import graph
+from app.platforms.errors import PlatformRejected
+from app.platforms.http import json_or_empty, lifetime, platform_message, send
 
 PLATFORMS = ("instagram", "facebook", "linkedin", "tiktok")
 SCOPES = {"instagram": "instagram_business_basic,instagram_business_content_publish",
@@ -94,7 +95,7 @@ def reply(response: httpx.Response, platform: str) -> dict:
 
 
 def finish(client: httpx.Client, platform: str, pending: dict, code: str) -> Verified:
-    from app.channels import meta_oauth
+    from app.platforms import meta_oauth
 
     if platform == "instagram" and pending.get("variant") == "facebook":
         return meta_oauth.instagram_via_facebook(client, pending, code)

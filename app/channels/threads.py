@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from app.channels import graph, images, threads_media
-from app.channels.base import Part, PartResult, PublishJob, PublishResult
-from app.channels.common import ThreadPublisher, plan_parts
-from app.channels.errors import (
+from app.channels import threads_media
+from app.config import platform_api_url
+from app.platforms import graph, images
+from app.platforms.base import Part, PartResult, PublishJob, PublishResult
+from app.platforms.common import ThreadPublisher, plan_parts
+from app.platforms.errors import (
     AuthRevoked,
     InvalidContent,
     MediaRejected,
@@ -21,8 +23,7 @@ from app.channels.errors import (
     PublishError,
     RateLimited,
 )
-from app.channels.http import classify, json_or_empty, platform_message
-from app.config import platform_api_url
+from app.platforms.http import classify, json_or_empty, platform_message
 
 # graph.threads.net has its own versioning: v1.0 is the only version and no sunset is announced.
 # https://developers.facebook.com/docs/threads/reference ("The Threads API can be accessed by

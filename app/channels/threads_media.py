@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.channels.base import Part, PublishJob
-from app.channels.media_io import is_video, rendition_url
-from app.channels.polling import Poller
-from app.channels.social import progress, remember_at
+from app.platforms.base import Part, PublishJob
+from app.platforms.media_io import is_video, rendition_url
+from app.platforms.polling import Poller
+from app.platforms.social import progress, remember_at
 
 if TYPE_CHECKING:
     from app.channels.threads import ThreadsPublisher

@@ -10,8 +10,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from app.channels import tiktok_upload
-from app.channels.base import PublishJob, PublishResult
-from app.channels.errors import (
+from app.channels.tiktok_options import inbox, longest_video
+from app.config import platform_api_url
+from app.errors import ValidationFailed
+from app.platforms.base import PublishJob, PublishResult
+from app.platforms.errors import (
     AuthRevoked,
     InvalidContent,
     MediaRejected,
@@ -20,12 +23,9 @@ from app.channels.errors import (
     PublishError,
     RateLimited,
 )
-from app.channels.http import json_or_empty, lifetime, plain_text, platform_message, retry_at, send
-from app.channels.media_io import is_video
-from app.channels.social import SocialPublisher, finished, progress
-from app.channels.tiktok_options import inbox, longest_video
-from app.config import platform_api_url
-from app.errors import ValidationFailed
+from app.platforms.http import json_or_empty, lifetime, plain_text, platform_message, retry_at, send
+from app.platforms.media_io import is_video
+from app.platforms.social import SocialPublisher, finished, progress
 
 REFRESH_MARGIN = 300
 INVALID = {"invalid_params", "privacy_level_option_mismatch", "invalid_file_upload",

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 import httpx
 from sqlalchemy.orm import Session
 
-from app.channels.base import PublishJob
-from app.channels.errors import PublishError
 from app.errors import ValidationFailed
+from app.platforms.base import PublishJob
+from app.platforms.errors import PublishError
 
 log = logging.getLogger(__name__)
 DIRECT, INBOX = "DIRECT_POST", "MEDIA_UPLOAD"
@@ -118,7 +118,7 @@ def creator_info(sess: Session, channel) -> tuple[dict, str | None]:
     """(creator_info, None) asked of TikTok now and kept in the channel's settings (schedule-time
     checks read it there), or (what was kept last time, why TikTok could not be asked)."""
     from app.channels import tiktok
-    from app.channels.http import make_client
+    from app.platforms.http import make_client
 
     settings = dict(channel.settings or {})
     kept = settings.get("creator_info") or {

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.channels.base import PublishJob, PublishResult
-from app.channels.errors import (
+from app.channels.tiktok_options import DIRECT, INBOX, inbox
+from app.platforms.base import PublishJob, PublishResult
+from app.platforms.errors import (
     MediaRejected,
     NetworkError,
     OutcomeUnknown,
     PermanentError,
     PublishError,
 )
-from app.channels.http import plain_text
-from app.channels.media_io import chunks, rendition, rendition_url
-from app.channels.social import progress, remember
-from app.channels.tiktok_options import DIRECT, INBOX, inbox
+from app.platforms.http import plain_text
+from app.platforms.media_io import chunks, rendition, rendition_url
+from app.platforms.social import progress, remember
 
 if TYPE_CHECKING:
     from app.channels.tiktok import TikTokPublisher

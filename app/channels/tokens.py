@@ -11,14 +11,15 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.channels import graph, x
-from app.channels.base import PublishJob
+from app.channels import x
 from app.channels.bluesky import BlueskyPublisher
-from app.channels.errors import AuthRevoked
 from app.channels.instagram import InstagramPublisher
 from app.channels.models import Channel
-from app.channels.registry import PUBLISHERS
 from app.channels.threads import ThreadsPublisher
+from app.platforms import graph
+from app.platforms.base import PublishJob
+from app.platforms.errors import AuthRevoked
+from app.platforms.registry import PUBLISHERS
 
 
 def _job(platform: str, credentials: dict, settings: dict, save: Callable[[dict], None]) -> PublishJob:

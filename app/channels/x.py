@@ -7,19 +7,20 @@ import time
 
 import httpx
 
-from app.channels import images, x_video
-from app.channels.base import Part, PartResult, PublishJob, PublishResult
-from app.channels.common import ThreadPublisher, plan_parts
-from app.channels.errors import (
+from app.channels import x_video
+from app.config import platform_api_url
+from app.platforms import images
+from app.platforms.base import Part, PartResult, PublishJob, PublishResult
+from app.platforms.common import ThreadPublisher, plan_parts
+from app.platforms.errors import (
     AuthRevoked,
     InvalidContent,
     NetworkError,
     OutcomeUnknown,
 )
-from app.channels.http import check, json_or_empty, lifetime, platform_message
-from app.channels.media_io import is_video
-from app.channels.polling import Poller
-from app.config import platform_api_url
+from app.platforms.http import check, json_or_empty, lifetime, platform_message
+from app.platforms.media_io import is_video
+from app.platforms.polling import Poller
 
 # Refresh a little before the expiry X gave, so a slow request does not cross it.
 REFRESH_MARGIN = 120
@@ -46,7 +47,7 @@ def refresh(client: httpx.Client, job: PublishJob) -> None:
 
 
 def _exchange(client: httpx.Client, creds: dict, post_id: str) -> dict:
-    from app.channels.http import send
+    from app.platforms.http import send
 
     if not creds.get("refresh_token"):
         raise AuthRevoked("x: the access token expired and there is no refresh token; reconnect")

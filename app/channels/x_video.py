@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.channels.base import PublishJob
-from app.channels.errors import MediaRejected, PlatformRejected
-from app.channels.http import check, plain_text
-from app.channels.media_io import chunks, rendition
-from app.channels.social import progress, remember_at
+from app.platforms.base import PublishJob
+from app.platforms.errors import MediaRejected, PlatformRejected
+from app.platforms.http import check, plain_text
+from app.platforms.media_io import chunks, rendition
+from app.platforms.social import progress, remember_at
 
 if TYPE_CHECKING:
     from app.channels.x import XPublisher

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app import db
-from app.channels import versions
 from app.ops import alarm, keys
 from app.ops.models import WorkerHeartbeat
+from app.platforms import versions
 from app.timeutil import iso
 
 

@@ -7,7 +7,7 @@ import uuid
 
 import httpx
 
-from app.channels.base import Part, PartResult, PublishJob
+from app.platforms.base import Part, PartResult, PublishJob
 
 
 class Recorder:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from app.channels.polling import instant
-from app.channels.registry import get_publisher
+from app.platforms.polling import instant
+from app.platforms.registry import get_publisher
 from tests.channels.accounts import Platform
 from tests.channels.jobs import client, make_job
 

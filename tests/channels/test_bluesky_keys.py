@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from app.channels.bluesky import tid
-from app.channels.registry import get_publisher
+from app.platforms.registry import get_publisher
 from tests.channels.jobs import client, make_job
 
 SAME_INSTANT = datetime(2026, 12, 4, 9, 30, tzinfo=UTC)

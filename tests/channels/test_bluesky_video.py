@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.channels import errors
-from app.channels.polling import Poller, instant
-from app.channels.registry import get_publisher
+from app.platforms import errors
+from app.platforms.polling import Poller, instant
+from app.platforms.registry import get_publisher
 from tests.channels.jobs import Recorder, client, make_job
 from tests.media.conftest import video
 

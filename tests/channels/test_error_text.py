@@ -8,8 +8,9 @@ import json
 import httpx
 import pytest
 
-from app.channels import bluesky, graph, linkedin, mastodon, social_oauth, threads, tiktok, x
-from app.channels.errors import PublishError
+from app.channels import bluesky, linkedin, mastodon, social_oauth, threads, tiktok, x
+from app.platforms import graph
+from app.platforms.errors import PublishError
 
 PAGE = ("<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><center>"
         "<h1>502 Bad Gateway</h1></center><hr><center>nginx</center>"

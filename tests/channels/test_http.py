@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from app.channels import errors
-from app.channels.http import classify, retry_at, send
+from app.platforms import errors
+from app.platforms.http import classify, retry_at, send
 
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 EPOCH = int((NOW + timedelta(minutes=15)).timestamp())

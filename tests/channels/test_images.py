@@ -8,11 +8,11 @@ import os
 import pytest
 from PIL import Image
 
-from app.channels import images
 from app.channels.bluesky import BlueskyPublisher
-from app.channels.errors import MediaRejected
 from app.channels.threads import ThreadsPublisher
 from app.channels.x import XPublisher
+from app.platforms import images
+from app.platforms.errors import MediaRejected
 
 
 def jpeg_with_location(size=(400, 300)) -> bytes:

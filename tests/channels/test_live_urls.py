@@ -2,8 +2,8 @@
 
 import pytest
 
-from app.channels.base import PartResult, PublishResult
-from app.channels.live_urls import allowed, checked
+from app.platforms.base import PartResult, PublishResult
+from app.platforms.live_urls import allowed, checked
 
 SANDBOX = {"instance_url": "http://127.0.0.1:5000/sandbox/mastodon"}
 INSTANCE = {"instance_url": "https://m.example"}
@@ -66,7 +66,7 @@ def test_the_sandboxs_live_urls_are_kept(platforms, name):
 
 @pytest.mark.parametrize("name", ["facebook", "linkedin"])
 def test_the_social_sandboxs_live_urls_are_kept(social, name):
-    from app.channels.registry import get_publisher
+    from app.platforms.registry import get_publisher
     from tests.channels.jobs import client, make_job
 
     p = social(name)

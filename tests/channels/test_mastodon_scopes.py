@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.channels.errors import NetworkError, OutcomeUnknown
-from app.channels.registry import get_publisher
+from app.platforms.errors import NetworkError, OutcomeUnknown
+from app.platforms.registry import get_publisher
 from tests.channels.accounts import Platform
 from tests.channels.jobs import client, make_job
 

@@ -14,10 +14,10 @@ import pytest
 from app import net
 from app.channels import connect
 from app.channels.bluesky import BlueskyPublisher
-from app.channels.errors import DestinationRefused, PublishError
-from app.channels.http import make_client, send
 from app.channels.mastodon import MastodonPublisher
 from app.errors import ValidationFailed
+from app.platforms.errors import DestinationRefused, PublishError
+from app.platforms.http import make_client, send
 from tests.channels.jobs import make_job
 
 PUBLISHERS = {"mastodon": MastodonPublisher, "bluesky": BlueskyPublisher}

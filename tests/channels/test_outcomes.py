@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.channels import errors
-from app.channels.registry import get_publisher
+from app.platforms import errors
+from app.platforms.registry import get_publisher
 from app.sandbox.core import mask
 from tests.channels.jobs import client, make_job
 

@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from app.channels import errors, oauth, tokens
-from app.channels.registry import get_publisher
+from app.channels import oauth, tokens
+from app.platforms import errors
+from app.platforms.registry import get_publisher
 from jobs.config import EngineConfig
 from jobs.retry import decide
 from tests.channels.jobs import make_job

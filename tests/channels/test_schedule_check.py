@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from PIL import Image
 
-from app.channels.errors import UnsupportedPlatform
-from app.channels.registry import get_publisher
 from app.media.service import upload
+from app.platforms.errors import UnsupportedPlatform
+from app.platforms.registry import get_publisher
 
 LATER = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
 

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.channels import errors, text
-from app.channels.base import Part
-from app.channels.registry import get_publisher
 from app.errors import ValidationFailed
+from app.platforms import errors, text
+from app.platforms.base import Part
+from app.platforms.registry import get_publisher
 from tests.channels.jobs import client, make_job
 
 SIX = " ".join(f"see https://example{i}.com/page" for i in range(6))

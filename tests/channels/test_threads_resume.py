@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from app.channels import errors
-from app.channels.base import PartResult
-from app.channels.registry import get_publisher
+from app.platforms import errors
+from app.platforms.base import PartResult
+from app.platforms.registry import get_publisher
 from tests.channels.jobs import Recorder, client, make_job
 
 CREATE_OP = {"x": "create", "bluesky": "create", "mastodon": "create", "threads": "publish"}

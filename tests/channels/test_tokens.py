@@ -7,7 +7,7 @@ import time
 import pytest
 
 from app.channels import tokens
-from app.channels.errors import AuthRevoked
+from app.platforms.errors import AuthRevoked
 from tests.channels.jobs import client
 
 

@@ -14,8 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from app.channels.errors import NetworkError
-from app.channels.http import make_client, send
+from app.platforms.errors import NetworkError
+from app.platforms.http import make_client, send
 
 
 class Server:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.bench import data
 from app.bench.fakeplatform import FakePlatform
 from app.bench.publisher import LoopbackPublisher
-from app.channels.registry import PUBLISHERS
+from app.platforms.registry import PUBLISHERS
 from app.posts.models import Post
 from jobs.config import EngineConfig
 from jobs.worker import Worker

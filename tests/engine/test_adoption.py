@@ -8,7 +8,7 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.channels.base import Part
+from app.platforms.base import Part
 from app.posts.models import Post
 from jobs.attempt import AttemptRunner
 from jobs.claims import ChannelInfo, Claim

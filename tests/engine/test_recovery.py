@@ -9,11 +9,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.bench.publisher import LoopbackPublisher
-from app.channels.errors import OutcomeUnknown
 from app.channels.models import Channel
-from app.channels.registry import PUBLISHERS
 from app.notifications.models import Notification
 from app.outbox.models import OutboxMessage
+from app.platforms.errors import OutcomeUnknown
+from app.platforms.registry import PUBLISHERS
 from app.posts import lifecycle
 from app.posts.models import Post
 from jobs.attempt import AttemptRunner

@@ -7,8 +7,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.channels import errors
 from app.channels.models import Channel
+from app.platforms import errors
 from app.posts.models import PostEvent
 from jobs.config import EngineConfig
 from jobs.retry import backoff, decide

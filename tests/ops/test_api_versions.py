@@ -8,8 +8,9 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from app.channels import graph, linkedin, versions
+from app.channels import linkedin
 from app.ops import doctor
+from app.platforms import graph, versions
 
 
 @pytest.fixture

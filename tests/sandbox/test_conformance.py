@@ -9,8 +9,8 @@ import httpx
 import pytest
 from PIL import Image
 
-from app.channels.registry import get_publisher
 from app.media.service import describe, upload
+from app.platforms.registry import get_publisher
 from tests.channels.jobs import client, make_job
 from tests.sandbox.specs import lexicon_errors, openapi_errors
 

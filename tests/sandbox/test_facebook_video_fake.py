@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.channels.graph import VERSION
+from app.platforms.graph import VERSION
 
 
 def _videos(p, token: str, files=None, **form):

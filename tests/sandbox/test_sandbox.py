@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.channels.registry import get_publisher
+from app.platforms.registry import get_publisher
 from tests.channels.jobs import client, make_job
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.channels.graph import VERSION as GRAPH
 from app.channels.linkedin import VERSION as LINKEDIN
-from app.channels.polling import instant
-from app.channels.registry import get_publisher
+from app.platforms.graph import VERSION as GRAPH
+from app.platforms.polling import instant
+from app.platforms.registry import get_publisher
 from tests.channels.jobs import client, make_job
 from tests.media.conftest import jpeg, video
 from tests.sandbox.specs import lexicon_errors, openapi_errors
@@ -208,7 +208,7 @@ def test_instagram_downloads_the_reel_from_openpost(social, stored, live_openpos
 
 
 def test_unreachable_public_url_is_a_media_error_naming_the_fetch(social, stored, monkeypatch):
-    from app.channels.errors import MediaRejected
+    from app.platforms.errors import MediaRejected
 
     monkeypatch.setenv("OPENPOST_PUBLIC_URL", "http://127.0.0.1:9")
     p = social("instagram")

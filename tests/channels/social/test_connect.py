@@ -104,7 +104,7 @@ def test_callback_with_a_forged_state_is_refused(owner, db, monkeypatch, platfor
 
 
 def test_connected_tiktok_channel_publishes(owner, db, monkeypatch, stored, social):
-    from app.channels.registry import get_publisher
+    from app.platforms.registry import get_publisher
     from tests.channels.jobs import client, make_job
     from tests.media.conftest import video
 
@@ -116,7 +116,7 @@ def test_connected_tiktok_channel_publishes(owner, db, monkeypatch, stored, soci
                       options={"privacy_level": "SELF_ONLY"}, media=[item], handle=channel.handle)
     with client() as http:
         publisher = get_publisher("tiktok", http)
-        from app.channels.polling import instant
+        from app.platforms.polling import instant
         publisher.poller = instant()
         result = publisher.publish(job)
     assert result.provider_post_id

@@ -11,10 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import sqlalchemy as sa
 
-from app.channels.graph import VERSION as GRAPH
 from app.channels.models import Channel
-from app.channels.polling import instant
-from app.channels.registry import get_publisher
+from app.platforms.graph import VERSION as GRAPH
+from app.platforms.polling import instant
+from app.platforms.registry import get_publisher
 from app.sandbox.core import mask
 from tests.channels.jobs import client, make_job
 from tests.channels.social.test_connect import consent, csrf

@@ -38,7 +38,7 @@ def test_instagram_reel_waits_for_processing(social, stored):
 
 
 def test_instagram_refused_video_is_a_media_error(social, stored):
-    from app.channels.errors import MediaRejected
+    from app.platforms.errors import MediaRejected
 
     p = social("instagram")
     p.configure(fail_video=True)

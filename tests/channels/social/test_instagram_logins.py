@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.channels.graph import VERSION as GRAPH
+from app.platforms.graph import VERSION as GRAPH
 from app.sandbox.core import mask
 from tests.media.conftest import video
 

@@ -6,7 +6,7 @@ import time
 
 import httpx
 
-from app.channels.registry import get_publisher
+from app.platforms.registry import get_publisher
 from tests.channels.jobs import make_job
 
 

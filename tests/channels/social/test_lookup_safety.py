@@ -9,9 +9,9 @@ import time
 import httpx
 import pytest
 
-from app.channels import errors
-from app.channels.base import PartResult
-from app.channels.registry import get_publisher
+from app.platforms import errors
+from app.platforms.base import PartResult
+from app.platforms.registry import get_publisher
 from tests.channels.jobs import Recorder, make_job
 
 

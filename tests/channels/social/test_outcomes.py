@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from app.channels import errors
+from app.platforms import errors
 from tests.media.conftest import jpeg
 
 # The call that creates the post (or its container) on each platform, for fault injection.

@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from app.channels import errors, linkedin
-from app.channels.graph import VERSION as GRAPH
+from app.channels import linkedin
+from app.platforms import errors
+from app.platforms.graph import VERSION as GRAPH
 from app.sandbox.versions import graph_served
 from jobs.config import EngineConfig
 from jobs.retry import decide
@@ -148,8 +149,8 @@ def test_linkedin_duplicate_refusal_naming_no_post_is_an_unknown_outcome():
     somewhere, so it is neither published here nor refused as invalid."""
     import httpx
 
-    from app.channels.base import PartResult
-    from app.channels.registry import get_publisher
+    from app.platforms.base import PartResult
+    from app.platforms.registry import get_publisher
 
     def linkedin_api(request: httpx.Request) -> httpx.Response:
         return httpx.Response(422, json={"status": 422, "message": "Duplicate post is detected",

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.channels import errors
-from app.channels.graph import VERSION as GRAPH
+from app.platforms import errors
+from app.platforms.graph import VERSION as GRAPH
 from tests.channels.jobs import Recorder
 from tests.media.conftest import jpeg, video
 
@@ -217,7 +217,7 @@ def test_tiktok_lost_photo_post_answer_is_an_unknown_outcome(social, stored):
 
 
 def test_polling_gives_up_after_its_deadline_and_the_retry_reuses_the_container(social, stored):
-    from app.channels.polling import Poller
+    from app.platforms.polling import Poller
 
     p = social("instagram")
     p.configure(video_polls=50)

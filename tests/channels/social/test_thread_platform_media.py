@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from app.channels import errors
-from app.channels.base import Part
-from app.channels.polling import instant
-from app.channels.registry import get_publisher
 from app.errors import ValidationFailed
+from app.platforms import errors
+from app.platforms.base import Part
+from app.platforms.polling import instant
+from app.platforms.registry import get_publisher
 from tests.channels.jobs import Recorder, client, make_job
 from tests.channels.social.test_resume import Killed, kill_after
 from tests.media.conftest import jpeg, video

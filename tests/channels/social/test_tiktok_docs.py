@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.channels import errors
-from app.channels.base import Part
 from app.channels.compose_options import check_options
-from app.channels.registry import get_publisher
-from app.channels.text import preview
 from app.errors import ValidationFailed
+from app.platforms import errors
+from app.platforms.base import Part
+from app.platforms.registry import get_publisher
+from app.platforms.text import preview
 from jobs.config import EngineConfig
 from jobs.retry import decide
 from tests.media.conftest import jpeg

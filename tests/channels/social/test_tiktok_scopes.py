@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.channels import errors
-from app.channels.base import Part
-from app.channels.registry import get_publisher
 from app.errors import ValidationFailed
+from app.platforms import errors
+from app.platforms.base import Part
+from app.platforms.registry import get_publisher
 from tests.media.conftest import jpeg
 
 PHOTO = {"media_type": "PHOTO", "post_mode": "DIRECT_POST",

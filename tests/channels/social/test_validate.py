@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.channels.base import Part
-from app.channels.registry import get_publisher
 from app.errors import ValidationFailed
+from app.platforms.base import Part
+from app.platforms.registry import get_publisher
 from tests.media.conftest import jpeg, video
 
 IMAGE = {"id": "i", "content_type": "image/jpeg", "width": 1080, "height": 1080}
@@ -144,7 +144,7 @@ def test_instagram_carousel_mixing_a_video_and_photos_schedules(api, make_channe
 
 
 def test_composer_preview_counts_a_caption_without_splitting_it():
-    from app.channels import text
+    from app.platforms import text
 
     [part] = text.preview("instagram", {}, "word " * 500)
     assert part["limit"] == 2200 and part["count"] == 2499 and part["ok"] is False

@@ -6,7 +6,7 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from app.channels.errors import MediaRejected
+from app.platforms.errors import MediaRejected
 
 # Platforms that pull media keep the link for retries and slow processing: two days.
 URL_TTL = 2 * 86_400

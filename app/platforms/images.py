@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from app.channels.errors import MediaRejected
 from app.errors import ValidationFailed
+from app.platforms.errors import MediaRejected
 
 MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
 

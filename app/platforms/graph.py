@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import httpx
 
-from app.channels.base import PublishJob
-from app.channels.errors import (
+from app.platforms.base import PublishJob
+from app.platforms.errors import (
     AuthRevoked,
     InvalidContent,
     MediaRejected,
@@ -18,7 +18,7 @@ from app.channels.errors import (
     PublishError,
     RateLimited,
 )
-from app.channels.http import json_or_empty, lifetime, platform_message, send
+from app.platforms.http import json_or_empty, lifetime, platform_message, send
 
 # The Graph API version every Instagram and Facebook call uses, and the day Meta expires it;
 # `openpost doctor` warns 60 days before. v25.0 is the newest version whose end date Meta has

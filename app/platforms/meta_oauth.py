@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 
 import httpx
 
-from app.channels import graph
 from app.channels.account_choice import offering
 from app.channels.connect import Verified
-from app.channels.http import lifetime, send
 from app.channels.social_oauth import env, reply
 from app.config import platform_api_url
 from app.errors import ValidationFailed
+from app.platforms import graph
+from app.platforms.http import lifetime, send
 
 
 def instagram(client: httpx.Client, pending: dict, code: str) -> Verified:

@@ -9,13 +9,13 @@ from typing import ClassVar
 
 import httpx
 
-from app.channels.base import Part, PartResult, PublishJob, PublishResult
-from app.channels.http import send
-from app.channels.media_io import is_video
-from app.channels.polling import Poller
-from app.channels.text import rules_for
 from app.errors import ValidationFailed
 from app.media import convert, sniff, specs
+from app.platforms.base import Part, PartResult, PublishJob, PublishResult
+from app.platforms.http import send
+from app.platforms.media_io import is_video
+from app.platforms.polling import Poller
+from app.platforms.text import rules_for
 
 HASHTAG = re.compile(r"(?:^|(?<=\s))#\w+", re.UNICODE)
 MENTION = re.compile(r"(?:^|(?<=\s))@[\w.]+", re.UNICODE)

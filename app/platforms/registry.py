@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from app.channels.base import Publisher
 from app.channels.bluesky import BlueskyPublisher
-from app.channels.errors import UnsupportedPlatform
 from app.channels.facebook import FacebookPublisher
 from app.channels.instagram import InstagramPublisher
 from app.channels.linkedin import LinkedInPublisher
@@ -15,6 +13,8 @@ from app.channels.threads import ThreadsPublisher
 from app.channels.tiktok import TikTokPublisher
 from app.channels.x import XPublisher
 from app.config import PLATFORMS
+from app.platforms.base import Publisher
+from app.platforms.errors import UnsupportedPlatform
 
 PUBLISHERS: dict[str, type[Publisher]] = {
     "x": XPublisher,

@@ -3,10 +3,10 @@ whose publishers upload it (X chunked, Bluesky as a blob, Threads by URL, also i
 
 from __future__ import annotations
 
-from app.channels import images
-from app.channels.media_io import is_video
 from app.errors import ValidationFailed
 from app.media import convert, sniff, specs
+from app.platforms import images
+from app.platforms.media_io import is_video
 
 VIDEO_PLATFORMS = ("x", "bluesky", "threads")
 

@@ -14,8 +14,9 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from app import net
-from app.channels.curl_guard import GUARD
-from app.channels.errors import (
+from app.logs import request_id_var
+from app.platforms.curl_guard import GUARD
+from app.platforms.errors import (
     AuthRevoked,
     DestinationRefused,
     InvalidContent,
@@ -25,9 +26,8 @@ from app.channels.errors import (
     PublishError,
     RateLimited,
 )
-from app.logs import request_id_var
 
-log = logging.getLogger("app.channels.http")
+log = logging.getLogger("app.platforms.http")
 TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 # Without a reset header the engine still needs a time to wait for.
 DEFAULT_RATE_WAIT = timedelta(minutes=1)
@@ -43,8 +43,8 @@ _TAG = re.compile(r"<[^<>]*>")
 
 def make_client(timeout: httpx.Timeout | float = TIMEOUT) -> httpx.Client:
     """The client the engine hands to publishers: bounded timeouts, no redirects followed, no
-    cookie jar, on libcurl (app/channels/transport.py)."""
-    from app.channels.transport import CurlTransport
+    cookie jar, on libcurl (app/platforms/transport.py)."""
+    from app.platforms.transport import CurlTransport
 
     return PublisherClient(timeout=timeout, follow_redirects=False, transport=CurlTransport(),
                            headers={"User-Agent": "OpenPost"})

@@ -21,7 +21,8 @@ class Pinned:
 
 def pinned() -> list[Pinned]:
     """Each pinned version, read from the module of the platform that sends it."""
-    from app.channels import graph, linkedin, threads
+    from app.channels import linkedin, threads
+    from app.platforms import graph
 
     return [Pinned("linkedin", linkedin.VERSION, linkedin.SUNSET, linkedin.VERSIONS_DOC,
                    linkedin.AFTER_SUNSET),

@@ -5,7 +5,7 @@ of a publish attempt together; libcurl does the connection handling, TLS and HTT
 Publishers still see only an `httpx.Client`: redirects, cookies, content decoding and the
 exception types stay httpx's. Each thread keeps its own curl handle, whose connection cache
 gives keep-alive; a connection found dead on reuse is retried by libcurl on a fresh one.
-Requests to user-chosen hosts (marked by app/channels/curl_guard.py) go through a second
+Requests to user-chosen hosts (marked by app/platforms/curl_guard.py) go through a second
 handle whose every connection is vetted, so they never share a connection with the others.
 """
 
@@ -19,7 +19,7 @@ import httpx
 import pycurl
 
 from app import net
-from app.channels.curl_guard import CurlGuard
+from app.platforms.curl_guard import CurlGuard
 
 # Headers libcurl would otherwise add on its own when the request has none ("Name:" removes).
 _DEFAULTS = {b"expect": "Expect:", b"accept": "Accept:", b"content-type": "Content-Type:"}

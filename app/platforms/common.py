@@ -7,10 +7,10 @@ from typing import ClassVar
 
 import httpx
 
-from app.channels import images, part_media, text
-from app.channels.base import Part, PartResult, PublishJob, PublishResult
-from app.channels.http import send
 from app.errors import ValidationFailed
+from app.platforms import images, part_media, text
+from app.platforms.base import Part, PartResult, PublishJob, PublishResult
+from app.platforms.http import send
 
 NAMES = {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon", "threads": "Threads",
          "instagram": "Instagram", "facebook": "Facebook", "linkedin": "LinkedIn", "tiktok": "TikTok"}

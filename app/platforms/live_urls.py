@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from app.channels.base import PartResult, PublishResult
+from app.platforms.base import PartResult, PublishResult
 
 # The hosts (and their subdomains) each platform's live URLs live on, as its publisher builds
 # them or its API returns them. Mastodon's is the instance's own host, from the channel.

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from app.channels.errors import PlatformUnavailable
+from app.platforms.errors import PlatformUnavailable
 
 T = TypeVar("T")
 

@@ -1,0 +1,1 @@
+"""The platforms OpenPost publishes to: one package each, and what they share (docs/platforms.md)."""
