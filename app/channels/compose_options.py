@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from app.channels import tiktok_options
-from app.channels.linkedin import VISIBILITIES as LINKEDIN_VISIBILITIES
-from app.channels.mastodon import VISIBILITIES as MASTODON_VISIBILITIES
 from app.errors import ValidationFailed
+from app.platforms.linkedin.publisher import VISIBILITIES as LINKEDIN_VISIBILITIES
+from app.platforms.mastodon.publisher import VISIBILITIES as MASTODON_VISIBILITIES
 from app.platforms.text import utf16_length
+from app.platforms.tiktok import options as tiktok_options
 
 THREAD = {"auto_thread": {"type": "boolean", "default": True},
           "numbering": {"type": "boolean", "default": False}}

@@ -9,11 +9,12 @@ from urllib.parse import urlsplit
 import httpx
 
 from app import net
-from app.channels import bluesky, mastodon
 from app.config import allow_private_hosts
 from app.errors import ValidationFailed
+from app.platforms.bluesky import publisher as bluesky
 from app.platforms.errors import AuthRevoked, PublishError
 from app.platforms.http import check, make_client, send
+from app.platforms.mastodon import publisher as mastodon
 
 
 @dataclass

@@ -13,12 +13,15 @@ from urllib.parse import urlencode
 
 import httpx
 
-from app.channels import mastodon, social_oauth, threads, x
+from app.channels import social_oauth
 from app.channels.connect import Verified, check_public_url
 from app.config import platform_api_url
 from app.errors import ValidationFailed
 from app.platforms.errors import PublishError
 from app.platforms.http import check, lifetime, send
+from app.platforms.mastodon import publisher as mastodon
+from app.platforms.threads import publisher as threads
+from app.platforms.x import publisher as x
 
 X_SCOPES = "tweet.read tweet.write users.read offline.access media.write"
 # read:statuses lets a lost attempt be settled by looking at the account's statuses

@@ -13,13 +13,14 @@ from urllib.parse import urlencode
 
 import httpx
 
-from app.channels import linkedin, tiktok
 from app.channels.account_choice import offering
 from app.channels.connect import Verified
 from app.errors import ValidationFailed
 from app.platforms import graph
 from app.platforms.errors import PlatformRejected
 from app.platforms.http import json_or_empty, lifetime, platform_message, send
+from app.platforms.linkedin import publisher as linkedin
+from app.platforms.tiktok import publisher as tiktok
 
 PLATFORMS = ("instagram", "facebook", "linkedin", "tiktok")
 SCOPES = {"instagram": "instagram_business_basic,instagram_business_content_publish",

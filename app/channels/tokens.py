@@ -11,15 +11,15 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.channels import x
-from app.channels.bluesky import BlueskyPublisher
-from app.channels.instagram import InstagramPublisher
 from app.channels.models import Channel
-from app.channels.threads import ThreadsPublisher
 from app.platforms import graph
 from app.platforms.base import PublishJob
+from app.platforms.bluesky.publisher import BlueskyPublisher
 from app.platforms.errors import AuthRevoked
+from app.platforms.instagram.publisher import InstagramPublisher
 from app.platforms.registry import PUBLISHERS
+from app.platforms.threads.publisher import ThreadsPublisher
+from app.platforms.x import publisher as x
 
 
 def _job(platform: str, credentials: dict, settings: dict, save: Callable[[dict], None]) -> PublishJob:

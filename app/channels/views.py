@@ -171,8 +171,8 @@ def choose_account():
 @roles_required("owner", "admin")
 def connect_sandbox():
     """A Mastodon or Bluesky channel on the sandbox mounted under /sandbox: no account needed."""
-    from app.sandbox import bluesky as fake_bluesky
-    from app.sandbox import mastodon as fake_mastodon
+    from app.platforms.bluesky import fake as fake_bluesky
+    from app.platforms.mastodon import fake as fake_mastodon
 
     sandbox = current_app.extensions.get("sandbox")
     if sandbox is None:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import httpx
 
-from app.channels.bluesky import BlueskyPublisher
-from app.channels.facebook import FacebookPublisher
-from app.channels.instagram import InstagramPublisher
-from app.channels.linkedin import LinkedInPublisher
-from app.channels.mastodon import MastodonPublisher
-from app.channels.threads import ThreadsPublisher
-from app.channels.tiktok import TikTokPublisher
-from app.channels.x import XPublisher
 from app.config import PLATFORMS
 from app.platforms.base import Publisher
+from app.platforms.bluesky.publisher import BlueskyPublisher
 from app.platforms.errors import UnsupportedPlatform
+from app.platforms.facebook.publisher import FacebookPublisher
+from app.platforms.instagram.publisher import InstagramPublisher
+from app.platforms.linkedin.publisher import LinkedInPublisher
+from app.platforms.mastodon.publisher import MastodonPublisher
+from app.platforms.threads.publisher import ThreadsPublisher
+from app.platforms.tiktok.publisher import TikTokPublisher
+from app.platforms.x.publisher import XPublisher
 
 PUBLISHERS: dict[str, type[Publisher]] = {
     "x": XPublisher,

@@ -21,8 +21,9 @@ class Pinned:
 
 def pinned() -> list[Pinned]:
     """Each pinned version, read from the module of the platform that sends it."""
-    from app.channels import linkedin, threads
     from app.platforms import graph
+    from app.platforms.linkedin import publisher as linkedin
+    from app.platforms.threads import publisher as threads
 
     return [Pinned("linkedin", linkedin.VERSION, linkedin.SUNSET, linkedin.VERSIONS_DOC,
                    linkedin.AFTER_SUNSET),

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from app.channels import tiktok_options
 from app.channels.compose_options import check_options
 from app.channels.models import Channel
 from app.channels.preview import preview_for
 from app.errors import NotFound, ValidationFailed
+from app.platforms.tiktok import options as tiktok_options
 from app.posts import service
 from app.posts.models import Post
 from app.timeutil import parse_schedule, zone

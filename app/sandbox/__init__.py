@@ -20,22 +20,18 @@ def create_sandbox(state: State | None = None, callbacks: list[str] | None = Non
     the workspace served (default: loopback clients, the whole sandbox); waiters: how many
     requests may wait out a fault's delay at once (default: no limit)."""
     from app import config
-    from app.sandbox import (
-        bluesky,
-        bluesky_video,
-        control,
-        facebook,
-        guard,
-        instagram,
-        linkedin,
-        linkedin_orgs,
-        mastodon,
-        threads,
-        tiktok,
-        versions,
-        x,
-        x_media,
-    )
+    from app.platforms.bluesky import fake as bluesky
+    from app.platforms.bluesky import fake_video as bluesky_video
+    from app.platforms.facebook import fake as facebook
+    from app.platforms.instagram import fake as instagram
+    from app.platforms.linkedin import fake as linkedin
+    from app.platforms.linkedin import fake_orgs as linkedin_orgs
+    from app.platforms.mastodon import fake as mastodon
+    from app.platforms.threads import fake as threads
+    from app.platforms.tiktok import fake as tiktok
+    from app.platforms.x import fake as x
+    from app.platforms.x import fake_media as x_media
+    from app.sandbox import control, guard, versions
 
     sandbox = Flask("openpost_sandbox")
     sandbox.url_map.converters["graph_version"] = versions.GraphVersionConverter

@@ -7,7 +7,14 @@ from datetime import date
 
 from flask import Blueprint, request
 
-from app.sandbox import bluesky, facebook, instagram, linkedin, mastodon, threads, tiktok, x
+from app.platforms.bluesky import fake as bluesky
+from app.platforms.facebook import fake as facebook
+from app.platforms.instagram import fake as instagram
+from app.platforms.linkedin import fake as linkedin
+from app.platforms.mastodon import fake as mastodon
+from app.platforms.threads import fake as threads
+from app.platforms.tiktok import fake as tiktok
+from app.platforms.x import fake as x
 from app.sandbox.core import MAX_DELAY, json_response, state
 from app.sandbox.state import FAULT_KINDS, Fault, QueueFull
 

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime
 from flask import Blueprint, g, request
 from werkzeug.routing import BaseConverter
 
+from app.platforms.threads.fake import graph_error
 from app.sandbox.pull import settings
-from app.sandbox.threads import graph_error
 
 # LinkedIn Marketing versions and their sunset dates, from the migrations table
 # https://learn.microsoft.com/en-us/linkedin/marketing/integrations/migrations ("API Migration

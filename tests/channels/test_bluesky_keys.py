@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from app.channels.bluesky import tid
+from app.platforms.bluesky.publisher import tid
 from app.platforms.registry import get_publisher
 from tests.channels.jobs import client, make_job
 

@@ -8,9 +8,15 @@ import json
 import httpx
 import pytest
 
-from app.channels import bluesky, linkedin, mastodon, social_oauth, threads, tiktok, x
+from app.channels import social_oauth
 from app.platforms import graph
+from app.platforms.bluesky import publisher as bluesky
 from app.platforms.errors import PublishError
+from app.platforms.linkedin import publisher as linkedin
+from app.platforms.mastodon import publisher as mastodon
+from app.platforms.threads import publisher as threads
+from app.platforms.tiktok import publisher as tiktok
+from app.platforms.x import publisher as x
 
 PAGE = ("<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><center>"
         "<h1>502 Bad Gateway</h1></center><hr><center>nginx</center>"

@@ -8,11 +8,11 @@ import os
 import pytest
 from PIL import Image
 
-from app.channels.bluesky import BlueskyPublisher
-from app.channels.threads import ThreadsPublisher
-from app.channels.x import XPublisher
 from app.platforms import images
+from app.platforms.bluesky.publisher import BlueskyPublisher
 from app.platforms.errors import MediaRejected
+from app.platforms.threads.publisher import ThreadsPublisher
+from app.platforms.x.publisher import XPublisher
 
 
 def jpeg_with_location(size=(400, 300)) -> bytes:

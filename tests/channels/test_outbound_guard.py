@@ -13,11 +13,11 @@ import pytest
 
 from app import net
 from app.channels import connect
-from app.channels.bluesky import BlueskyPublisher
-from app.channels.mastodon import MastodonPublisher
 from app.errors import ValidationFailed
+from app.platforms.bluesky.publisher import BlueskyPublisher
 from app.platforms.errors import DestinationRefused, PublishError
 from app.platforms.http import make_client, send
+from app.platforms.mastodon.publisher import MastodonPublisher
 from tests.channels.jobs import make_job
 
 PUBLISHERS = {"mastodon": MastodonPublisher, "bluesky": BlueskyPublisher}

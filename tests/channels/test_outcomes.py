@@ -197,7 +197,7 @@ def test_x_dead_refresh_token_disconnects(platforms):
 def test_bluesky_record_keys_are_valid_tids_stable_per_key_and_part():
     import re
 
-    from app.channels.bluesky import tid
+    from app.platforms.bluesky.publisher import tid
 
     when = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
     keys = [tid("post-key", i, when) for i in range(3)]

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.channels import facets
 from app.platforms import text
+from app.platforms.bluesky import facets
 
 FAMILY = "\U0001F468\u200D\U0001F469\u200D\U0001F467"  # ZWJ sequence: one grapheme
 THUMB = "\U0001F44D\U0001F3FD"  # emoji with a skin-tone modifier

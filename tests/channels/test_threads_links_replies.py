@@ -107,7 +107,7 @@ def test_a_missing_permission_is_known_by_its_graph_code_whatever_the_status(sta
     """Graph names permission errors by code (10, 200-299), not by HTTP status."""
     import httpx
 
-    from app.channels.threads import MissingPermission, graph_error
+    from app.platforms.threads.publisher import MissingPermission, graph_error
 
     body = {"error": {"message": "(#10) Application does not have permission for this action",
                       "type": "OAuthException", "code": 10}}

@@ -8,9 +8,9 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from app.channels import linkedin
 from app.ops import doctor
 from app.platforms import graph, versions
+from app.platforms.linkedin import publisher as linkedin
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from app.media.specs import VIDEOS
-from app.sandbox import bluesky_video
+from app.platforms.bluesky import fake_video as bluesky_video
 from tests.media.conftest import video
 from tests.sandbox.specs import require
 from tests.sandbox.test_bluesky_video_fake import service_token

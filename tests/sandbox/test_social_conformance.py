@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.channels.linkedin import VERSION as LINKEDIN
 from app.platforms.graph import VERSION as GRAPH
+from app.platforms.linkedin.publisher import VERSION as LINKEDIN
 from app.platforms.polling import instant
 from app.platforms.registry import get_publisher
 from tests.channels.jobs import client, make_job

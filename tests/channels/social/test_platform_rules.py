@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from app.channels import linkedin
 from app.platforms import errors
 from app.platforms.graph import VERSION as GRAPH
+from app.platforms.linkedin import publisher as linkedin
 from app.sandbox.versions import graph_served
 from jobs.config import EngineConfig
 from jobs.retry import decide

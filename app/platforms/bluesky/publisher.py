@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 
 import httpx
 
-from app.channels import bluesky_video, facets
 from app.platforms import images
 from app.platforms.base import Part, PartResult, PublishJob, PublishResult
+from app.platforms.bluesky import facets
+from app.platforms.bluesky import video as bluesky_video
 from app.platforms.common import ThreadPublisher, plan_parts
 from app.platforms.errors import AuthRevoked, InvalidContent, NetworkError, PlatformUnavailable
 from app.platforms.http import check, json_or_empty, platform_message, send

@@ -10,7 +10,7 @@ import time
 
 from flask import Blueprint, request
 
-from app.sandbox.bluesky import ERRORS, did_web, xrpc_error
+from app.platforms.bluesky.fake import ERRORS, did_web, xrpc_error
 from app.sandbox.core import bearer, faulty, json_response, state
 from app.sandbox.guard import media_upload
 from app.sandbox.pull import settings

@@ -11,9 +11,7 @@ from urllib.parse import unquote
 
 from flask import Blueprint, request
 
-from app.sandbox.core import faulty, json_response, state
-from app.sandbox.guard import back_to, callback, media_upload
-from app.sandbox.linkedin_auth import (
+from app.platforms.linkedin.fake_auth import (
     ACCESS_LIFETIME,
     ERRORS,
     MEMBER_SCOPES,
@@ -23,9 +21,11 @@ from app.sandbox.linkedin_auth import (
     rest,
     token,
 )
-from app.sandbox.linkedin_auth import member as _member
-from app.sandbox.linkedin_orgs import grant as grant_role
-from app.sandbox.linkedin_orgs import may_act_as
+from app.platforms.linkedin.fake_auth import member as _member
+from app.platforms.linkedin.fake_orgs import grant as grant_role
+from app.platforms.linkedin.fake_orgs import may_act_as
+from app.sandbox.core import faulty, json_response, state
+from app.sandbox.guard import back_to, callback, media_upload
 from app.sandbox.pull import settings, step
 
 bp = Blueprint("sandbox_linkedin", __name__, url_prefix="/linkedin")

@@ -11,11 +11,12 @@ import time
 
 from flask import Blueprint, request
 
-from app.sandbox import facebook_video, instagram
+from app.platforms.facebook import fake_video as facebook_video
+from app.platforms.instagram import fake as instagram
+from app.platforms.threads.fake import ERRORS, graph_error
 from app.sandbox.core import faulty, json_response, state
 from app.sandbox.guard import back_to, callback, media_upload
 from app.sandbox.pull import settings
-from app.sandbox.threads import ERRORS, graph_error
 from app.sandbox.versions import graph_versioned
 
 bp = Blueprint("sandbox_facebook", __name__, url_prefix="/facebook")

@@ -11,7 +11,6 @@ from datetime import time as clock
 
 import httpx
 
-from app.channels import linkedin_media
 from app.config import platform_api_url
 from app.errors import ValidationFailed
 from app.platforms.base import PublishJob, PublishResult
@@ -24,6 +23,7 @@ from app.platforms.errors import (
     RateLimited,
 )
 from app.platforms.http import check, classify, json_or_empty, lifetime, platform_message, send
+from app.platforms.linkedin import media as linkedin_media
 from app.platforms.media_io import is_video
 from app.platforms.social import SocialPublisher, finished, progress, remember
 

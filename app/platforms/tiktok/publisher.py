@@ -9,8 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from app.channels import tiktok_upload
-from app.channels.tiktok_options import inbox, longest_video
 from app.config import platform_api_url
 from app.errors import ValidationFailed
 from app.platforms.base import PublishJob, PublishResult
@@ -26,6 +24,8 @@ from app.platforms.errors import (
 from app.platforms.http import json_or_empty, lifetime, plain_text, platform_message, retry_at, send
 from app.platforms.media_io import is_video
 from app.platforms.social import SocialPublisher, finished, progress
+from app.platforms.tiktok import upload as tiktok_upload
+from app.platforms.tiktok.options import inbox, longest_video
 
 REFRESH_MARGIN = 300
 INVALID = {"invalid_params", "privacy_level_option_mismatch", "invalid_file_upload",

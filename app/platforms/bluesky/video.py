@@ -17,7 +17,7 @@ from app.platforms.media_io import rendition
 from app.platforms.social import progress, remember_at
 
 if TYPE_CHECKING:
-    from app.channels.bluesky import BlueskyPublisher
+    from app.platforms.bluesky.publisher import BlueskyPublisher
 
 VIDEO_SERVICE = "https://video.bsky.app"
 # Bluesky recommends 30 minutes for the upload token: the service uses it after processing.
@@ -66,7 +66,7 @@ def _blob(pub: BlueskyPublisher, job: PublishJob, index: int, item: dict) -> dic
 
 
 def _service_token(pub: BlueskyPublisher, job: PublishJob, aud: str, lxm: str) -> str:
-    from app.channels.bluesky import message_of
+    from app.platforms.bluesky.publisher import message_of
 
     response = pub._authed(job, "GET", "com.atproto.server.getServiceAuth",
                            params={"aud": aud, "lxm": lxm, "exp": int(time.time()) + TOKEN_SECONDS})
@@ -84,7 +84,7 @@ def _pds_did(pub: BlueskyPublisher, job: PublishJob) -> str:
 
 
 def _check_limits(pub: BlueskyPublisher, job: PublishJob, size: int) -> None:
-    from app.channels.bluesky import message_of
+    from app.platforms.bluesky.publisher import message_of
 
     url = service_url(job.settings)
     token = _service_token(pub, job, did_web(url), "app.bsky.video.getUploadLimits")
@@ -103,7 +103,7 @@ def _check_limits(pub: BlueskyPublisher, job: PublishJob, size: int) -> None:
 
 
 def _upload(pub: BlueskyPublisher, job: PublishJob, data: bytes, item: dict) -> dict:
-    from app.channels.bluesky import message_of
+    from app.platforms.bluesky.publisher import message_of
 
     token = _service_token(pub, job, _pds_did(pub, job), "com.atproto.repo.uploadBlob")
     response = pub.send(job, "POST", f"{service_url(job.settings)}/xrpc/app.bsky.video.uploadVideo",
@@ -121,7 +121,7 @@ def _upload(pub: BlueskyPublisher, job: PublishJob, data: bytes, item: dict) -> 
 
 def _wait(pub: BlueskyPublisher, job: PublishJob, started: dict) -> dict:
     """The finished job's status; a failed job fails the post with the service's message."""
-    from app.channels.bluesky import message_of
+    from app.platforms.bluesky.publisher import message_of
 
     def settled(status: dict) -> dict | None:
         # A blob settles it, whatever the state: a video processed before "fails" with

@@ -10,9 +10,7 @@ import time
 
 from flask import Blueprint, request
 
-from app.sandbox.core import faulty, json_response, state
-from app.sandbox.pull import pull, settings, step
-from app.sandbox.threads import (
+from app.platforms.threads.fake import (
     ERRORS,
     graph_authorize,
     graph_error,
@@ -20,6 +18,8 @@ from app.sandbox.threads import (
     graph_token,
     graph_user,
 )
+from app.sandbox.core import faulty, json_response, state
+from app.sandbox.pull import pull, settings, step
 from app.sandbox.versions import graph_versioned
 
 bp = Blueprint("sandbox_instagram", __name__, url_prefix="/instagram")

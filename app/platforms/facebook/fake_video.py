@@ -15,8 +15,8 @@ import secrets
 
 from flask import request
 
+from app.platforms.threads.fake import graph_error
 from app.sandbox.core import json_response, state
-from app.sandbox.threads import graph_error
 
 # The sandbox's chunk size unless a test sets {"video_chunk_bytes": n}; Meta picks its own.
 CHUNK = 1024 * 1024

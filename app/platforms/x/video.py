@@ -12,7 +12,7 @@ from app.platforms.media_io import chunks, rendition
 from app.platforms.social import progress, remember_at
 
 if TYPE_CHECKING:
-    from app.channels.x import XPublisher
+    from app.platforms.x.publisher import XPublisher
 
 CHUNK = 4 * 1024 * 1024
 MAX_SEGMENTS = 1000
@@ -22,7 +22,7 @@ def upload(pub: XPublisher, job: PublishJob, index: int, item: dict,
            media: tuple[bytes, str] | None = None, category: str = "tweet_video") -> str:
     """The media id of the part's video (or of the GIF given as `media`), processed and ready
     to attach."""
-    from app.channels.x import api_url, message_of
+    from app.platforms.x.publisher import api_url, message_of
 
     data, content_type = media or rendition(item, "x")
     saved = progress(job, index)
@@ -48,7 +48,7 @@ def upload(pub: XPublisher, job: PublishJob, index: int, item: dict,
 
 
 def _append(pub: XPublisher, job: PublishJob, index: int, data: bytes) -> None:
-    from app.channels.x import api_url, message_of
+    from app.platforms.x.publisher import api_url, message_of
 
     saved = progress(job, index)
     size = max(getattr(pub, "video_chunk", CHUNK), -(-len(data) // MAX_SEGMENTS))
@@ -64,7 +64,7 @@ def _append(pub: XPublisher, job: PublishJob, index: int, data: bytes) -> None:
 
 
 def _wait(pub: XPublisher, job: PublishJob, media_id: str) -> None:
-    from app.channels.x import api_url, message_of
+    from app.platforms.x.publisher import api_url, message_of
 
     hint: list[float | None] = [None]
 

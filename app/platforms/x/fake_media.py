@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
+from app.platforms.x.fake import ERRORS, _token, _user, problem
 from app.sandbox.core import faulty, json_response, state
 from app.sandbox.guard import media_upload
 from app.sandbox.pull import settings
-from app.sandbox.x import ERRORS, _token, _user, problem
 
 bp = Blueprint("sandbox_x_media", __name__, url_prefix="/x")
 MAX_BYTES = 512 * 1024 * 1024

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from app.channels.tiktok_options import DIRECT, INBOX, inbox
 from app.platforms.base import PublishJob, PublishResult
 from app.platforms.errors import (
     MediaRejected,
@@ -17,9 +16,10 @@ from app.platforms.errors import (
 from app.platforms.http import plain_text
 from app.platforms.media_io import chunks, rendition, rendition_url
 from app.platforms.social import progress, remember
+from app.platforms.tiktok.options import DIRECT, INBOX, inbox
 
 if TYPE_CHECKING:
-    from app.channels.tiktok import TikTokPublisher
+    from app.platforms.tiktok.publisher import TikTokPublisher
 
 DONE = ("PUBLISH_COMPLETE", "SEND_TO_USER_INBOX")
 
@@ -99,7 +99,7 @@ def upload(pub: TikTokPublisher, job: PublishJob, data: bytes, received: int) ->
                             headers={"Content-Type": "video/mp4",
                                      "Content-Range": f"bytes {first}-{last}/{len(data)}"})
         if response.status_code not in (201, 206):
-            from app.channels.tiktok import error_of
+            from app.platforms.tiktok.publisher import error_of
 
             raise error_of(response)
     remember(job, uploaded=True)
@@ -132,7 +132,7 @@ def failed(job: PublishJob, status: dict) -> PublishError:
     tiktok.com/doc/content-posting-api-reference-get-video-status). A reason that is one of the
     daily caps init answers with (tiktok.DAILY) posted nothing: the next attempt starts a new
     post once the cap lifts, instead of the post failing for good."""
-    from app.channels.tiktok import DAILY, daily_cap
+    from app.platforms.tiktok.publisher import DAILY, daily_cap
 
     reason = str(status.get("fail_reason") or "FAILED")
     text = f"tiktok: the post failed ({plain_text(reason)})"

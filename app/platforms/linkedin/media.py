@@ -12,12 +12,12 @@ from app.platforms.media_io import rendition
 from app.platforms.social import progress, remember
 
 if TYPE_CHECKING:
-    from app.channels.linkedin import LinkedInPublisher
+    from app.platforms.linkedin.publisher import LinkedInPublisher
 
 
 def upload_images(pub: LinkedInPublisher, job: PublishJob, media: list[dict]) -> list[str]:
     """Image URNs, one per item; images uploaded by an earlier attempt are not sent again."""
-    from app.channels.linkedin import author_urn
+    from app.platforms.linkedin.publisher import author_urn
 
     urns = list(progress(job).get("images") or [])
     owner = author_urn(job.settings)
@@ -32,7 +32,7 @@ def upload_images(pub: LinkedInPublisher, job: PublishJob, media: list[dict]) ->
 
 
 def _initialize(pub: LinkedInPublisher, job: PublishJob, size: int) -> dict:
-    from app.channels.linkedin import author_urn
+    from app.platforms.linkedin.publisher import author_urn
 
     body = {"initializeUploadRequest": {"owner": author_urn(job.settings), "fileSizeBytes": size,
                                         "uploadCaptions": False, "uploadThumbnail": False}}

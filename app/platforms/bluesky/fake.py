@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import grapheme
 from flask import Blueprint, request
 
-from app.channels.bluesky import tid
+from app.platforms.bluesky.publisher import tid
 from app.sandbox.core import bearer, faulty, json_response, rate_reset, state
 from app.sandbox.guard import media_upload
 

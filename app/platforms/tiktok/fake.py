@@ -9,10 +9,7 @@ import time
 
 from flask import Blueprint, request
 
-from app.sandbox.core import bearer, faulty, json_response, rate_reset, state
-from app.sandbox.guard import back_to, callback, media_upload
-from app.sandbox.pull import pull, settings, step
-from app.sandbox.tiktok_rules import (
+from app.platforms.tiktok.fake_rules import (
     DRAFT,
     EITHER,
     GRANTED,
@@ -26,6 +23,9 @@ from app.sandbox.tiktok_rules import (
     scope_problem,
     text_problem,
 )
+from app.sandbox.core import bearer, faulty, json_response, rate_reset, state
+from app.sandbox.guard import back_to, callback, media_upload
+from app.sandbox.pull import pull, settings, step
 
 bp = Blueprint("sandbox_tiktok", __name__, url_prefix="/tiktok")
 ACCESS_LIFETIME, REFRESH_LIFETIME = 2 * 3600, 180 * 86_400

@@ -91,9 +91,9 @@ def _job(channel, credentials: dict, save) -> PublishJob:
 def _credentials(sess: Session, channel, client) -> dict:
     """The channel's credentials, refreshed first (under its row lock, so no worker spends the
     same rotating refresh token) when they are about to expire."""
-    from app.channels import tiktok
     from app.channels.models import Channel
     from app.channels.tokens import store
+    from app.platforms.tiktok import publisher as tiktok
 
     def expiring(creds: dict) -> bool:
         expires = creds.get("expires_at")
@@ -117,8 +117,8 @@ def _credentials(sess: Session, channel, client) -> dict:
 def creator_info(sess: Session, channel) -> tuple[dict, str | None]:
     """(creator_info, None) asked of TikTok now and kept in the channel's settings (schedule-time
     checks read it there), or (what was kept last time, why TikTok could not be asked)."""
-    from app.channels import tiktok
     from app.platforms.http import make_client
+    from app.platforms.tiktok import publisher as tiktok
 
     settings = dict(channel.settings or {})
     kept = settings.get("creator_info") or {

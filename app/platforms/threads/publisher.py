@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from app.channels import threads_media
 from app.config import platform_api_url
 from app.platforms import graph, images
 from app.platforms.base import Part, PartResult, PublishJob, PublishResult
@@ -24,6 +23,7 @@ from app.platforms.errors import (
     RateLimited,
 )
 from app.platforms.http import classify, json_or_empty, platform_message
+from app.platforms.threads import media as threads_media
 
 # graph.threads.net has its own versioning: v1.0 is the only version and no sunset is announced.
 # https://developers.facebook.com/docs/threads/reference ("The Threads API can be accessed by

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
+from app.platforms.linkedin.fake_auth import error, rest, scopes
 from app.sandbox.core import json_response, state
-from app.sandbox.linkedin_auth import error, rest, scopes
 
 bp = Blueprint("sandbox_linkedin_orgs", __name__, url_prefix="/linkedin/rest")
 # Roles that may post for an organization.

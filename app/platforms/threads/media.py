@@ -11,7 +11,7 @@ from app.platforms.polling import Poller
 from app.platforms.social import progress, remember_at
 
 if TYPE_CHECKING:
-    from app.channels.threads import ThreadsPublisher
+    from app.platforms.threads.publisher import ThreadsPublisher
 
 
 def _item(pub: ThreadsPublisher, job: PublishJob, item: dict, **params) -> str:

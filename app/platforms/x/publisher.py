@@ -7,7 +7,6 @@ import time
 
 import httpx
 
-from app.channels import x_video
 from app.config import platform_api_url
 from app.platforms import images
 from app.platforms.base import Part, PartResult, PublishJob, PublishResult
@@ -21,6 +20,7 @@ from app.platforms.errors import (
 from app.platforms.http import check, json_or_empty, lifetime, platform_message
 from app.platforms.media_io import is_video
 from app.platforms.polling import Poller
+from app.platforms.x import video as x_video
 
 # Refresh a little before the expiry X gave, so a slow request does not cross it.
 REFRESH_MARGIN = 120

@@ -1,0 +1,1 @@
+"""Instagram: publisher, uploads, sign-in specifics and the sandbox fake (docs/platforms.md)."""

@@ -1,0 +1,1 @@
+"""LinkedIn: publisher, uploads, sign-in specifics and the sandbox fake (docs/platforms.md)."""
