@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from flask import session
 
 from app import crypto
-from app.channels.connect import Verified
 from app.errors import ValidationFailed
+from app.platforms.signin import Verified
 
 KEY = "channel_choice"
 

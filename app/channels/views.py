@@ -13,11 +13,13 @@ from flask_login import login_required
 from app import crypto, db
 from app.auth.web_auth import actor, current_workspace_id, roles_required
 from app.channels import account_choice, oauth, service
-from app.channels.connect import Verified, verify_bluesky, verify_mastodon
 from app.errors import ValidationFailed
+from app.platforms.bluesky.connect import verify_bluesky
 from app.platforms.common import NAMES
 from app.platforms.http import make_client
+from app.platforms.mastodon.connect import verify_mastodon
 from app.platforms.registry import PUBLISHERS
+from app.platforms.signin import Verified
 from app.web import render
 
 bp = Blueprint("channels", __name__, url_prefix="/channels")

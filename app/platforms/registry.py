@@ -1,38 +1,52 @@
-"""The explicit publisher registry: platform name -> Publisher class."""
+"""The platform registry. Each name in `PLATFORMS` (app/config.py) is a package under
+app/platforms/ that declares its parts by file (docs/platforms.md): publisher.py's
+`PUBLISHER`, oauth.py (browser sign-in), connect.py (credentials without a browser) and
+fake*.py (the sandbox fake). Nothing else lists the platforms."""
 
 from __future__ import annotations
+
+import importlib
+import pkgutil
+from types import ModuleType
 
 import httpx
 
 from app.config import PLATFORMS
 from app.platforms.base import Publisher
-from app.platforms.bluesky.publisher import BlueskyPublisher
 from app.platforms.errors import UnsupportedPlatform
-from app.platforms.facebook.publisher import FacebookPublisher
-from app.platforms.instagram.publisher import InstagramPublisher
-from app.platforms.linkedin.publisher import LinkedInPublisher
-from app.platforms.mastodon.publisher import MastodonPublisher
-from app.platforms.threads.publisher import ThreadsPublisher
-from app.platforms.tiktok.publisher import TikTokPublisher
-from app.platforms.x.publisher import XPublisher
+
+
+def package(platform: str) -> ModuleType:
+    return importlib.import_module(f"app.platforms.{platform}")
+
+
+def module(platform: str, name: str) -> ModuleType | None:
+    """The platform's module `name` (e.g. "oauth"), or None when the platform has none."""
+    if platform not in PLATFORMS:
+        return None
+    try:
+        return importlib.import_module(f"app.platforms.{platform}.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"app.platforms.{platform}.{name}":
+            raise
+        return None
+
+
+def fakes(platform: str) -> list[ModuleType]:
+    """The platform's sandbox fake: fake.py first, then its other fake_*.py modules."""
+    names = sorted(m.name for m in pkgutil.iter_modules(package(platform).__path__)
+                   if m.name == "fake" or m.name.startswith("fake_"))
+    return [importlib.import_module(f"app.platforms.{platform}.{n}") for n in names]
+
 
 PUBLISHERS: dict[str, type[Publisher]] = {
-    "x": XPublisher,
-    "bluesky": BlueskyPublisher,
-    "mastodon": MastodonPublisher,
-    "threads": ThreadsPublisher,
-    "instagram": InstagramPublisher,
-    "facebook": FacebookPublisher,
-    "linkedin": LinkedInPublisher,
-    "tiktok": TikTokPublisher,
-}
+    platform: importlib.import_module(f"app.platforms.{platform}.publisher").PUBLISHER
+    for platform in PLATFORMS}
 
 
 def get_publisher(platform: str, client: httpx.Client) -> Publisher:
     try:
         cls = PUBLISHERS[platform]
     except KeyError:
-        if platform in PLATFORMS:
-            raise UnsupportedPlatform(f"publishing to {platform} is not available yet") from None
         raise UnsupportedPlatform(f"unknown platform {platform!r}") from None
     return cls(client)

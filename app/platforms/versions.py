@@ -22,7 +22,7 @@ class Pinned:
 def pinned() -> list[Pinned]:
     """Each pinned version, read from the module of the platform that sends it."""
     from app.platforms import graph
-    from app.platforms.linkedin import publisher as linkedin
+    from app.platforms.linkedin import api as linkedin
     from app.platforms.threads import publisher as threads
 
     return [Pinned("linkedin", linkedin.VERSION, linkedin.SUNSET, linkedin.VERSIONS_DOC,

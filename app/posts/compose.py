@@ -11,6 +11,7 @@ from app.channels.compose_options import check_options
 from app.channels.models import Channel
 from app.channels.preview import preview_for
 from app.errors import NotFound, ValidationFailed
+from app.platforms.tiktok import creator as tiktok_creator
 from app.platforms.tiktok import options as tiktok_options
 from app.posts import service
 from app.posts.models import Post
@@ -63,7 +64,7 @@ def panels(sess: Session, workspace_id, draft: Draft, channels: list[Channel], f
     shown = []
     for channel in tiktok:
         settings = channel.settings or {}
-        info, problem = tiktok_options.creator_info(sess, channel) if fresh else (
+        info, problem = tiktok_creator.creator_info(sess, channel) if fresh else (
             settings.get("creator_info")
             or {"privacy_level_options": settings.get("privacy_level_options") or []}, None)
         shown.append(tiktok_options.Panel(channel, info, problem,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from flask import Flask
+from flask import Blueprint, Flask
 
 from app.sandbox.state import State
 
@@ -20,17 +20,7 @@ def create_sandbox(state: State | None = None, callbacks: list[str] | None = Non
     the workspace served (default: loopback clients, the whole sandbox); waiters: how many
     requests may wait out a fault's delay at once (default: no limit)."""
     from app import config
-    from app.platforms.bluesky import fake as bluesky
-    from app.platforms.bluesky import fake_video as bluesky_video
-    from app.platforms.facebook import fake as facebook
-    from app.platforms.instagram import fake as instagram
-    from app.platforms.linkedin import fake as linkedin
-    from app.platforms.linkedin import fake_orgs as linkedin_orgs
-    from app.platforms.mastodon import fake as mastodon
-    from app.platforms.threads import fake as threads
-    from app.platforms.tiktok import fake as tiktok
-    from app.platforms.x import fake as x
-    from app.platforms.x import fake_media as x_media
+    from app.platforms import registry
     from app.sandbox import control, guard, versions
 
     sandbox = Flask("openpost_sandbox")
@@ -41,8 +31,15 @@ def create_sandbox(state: State | None = None, callbacks: list[str] | None = Non
     if control_gate:
         sandbox.config["SANDBOX_CONTROL_GATE"] = control_gate
     guard.init_app(sandbox)
-    for module in (x, x_media, bluesky, bluesky_video, mastodon, threads, instagram, facebook,
-                   linkedin, linkedin_orgs, tiktok, control):
-        sandbox.register_blueprint(module.bp)
-    sandbox.register_blueprint(instagram.facebook_bp)
+    for platform in config.PLATFORMS:
+        for fake in registry.fakes(platform):
+            for blueprint in fake_blueprints(fake):
+                sandbox.register_blueprint(blueprint)
+    sandbox.register_blueprint(control.bp)
     return sandbox
+
+
+def fake_blueprints(module) -> list[Blueprint]:
+    """The blueprints a fake module defines (a fake may serve more than one prefix)."""
+    return [value for value in vars(module).values()
+            if isinstance(value, Blueprint) and value.import_name == module.__name__]

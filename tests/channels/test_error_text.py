@@ -8,8 +8,7 @@ import json
 import httpx
 import pytest
 
-from app.channels import social_oauth
-from app.platforms import graph
+from app.platforms import graph, signin
 from app.platforms.bluesky import publisher as bluesky
 from app.platforms.errors import PublishError
 from app.platforms.linkedin import publisher as linkedin
@@ -35,7 +34,7 @@ def message(platform: str, response: httpx.Response) -> str:
     if platform == "facebook":
         return graph.error_of(response, "facebook").message
     with pytest.raises(PublishError) as failed:
-        social_oauth.reply(response, "instagram")
+        signin.reply(response, "instagram")
     return failed.value.message
 
 

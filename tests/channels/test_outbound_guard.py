@@ -12,8 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from app import net
-from app.channels import connect
 from app.errors import ValidationFailed
+from app.platforms import signin as connect
 from app.platforms.bluesky.publisher import BlueskyPublisher
 from app.platforms.errors import DestinationRefused, PublishError
 from app.platforms.http import make_client, send

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from app.ops import doctor
 from app.platforms import graph, versions
-from app.platforms.linkedin import publisher as linkedin
+from app.platforms.linkedin import api as linkedin
 
 
 @pytest.fixture

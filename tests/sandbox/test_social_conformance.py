@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app.platforms.graph import VERSION as GRAPH
-from app.platforms.linkedin.publisher import VERSION as LINKEDIN
+from app.platforms.linkedin.api import VERSION as LINKEDIN
 from app.platforms.polling import instant
 from app.platforms.registry import get_publisher
 from tests.channels.jobs import client, make_job

@@ -128,7 +128,7 @@ def test_the_request_log_never_shows_a_token_or_password(app, db, two_admins):
 def test_a_consent_given_while_signed_in_makes_that_workspaces_account(app, db, two_admins):
     from urllib.parse import parse_qs, urlsplit
 
-    from app.channels.oauth import pkce_pair
+    from app.platforms.signin import pkce_pair
 
     a, b = two_admins
     verifier, challenge = pkce_pair()

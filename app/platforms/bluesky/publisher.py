@@ -12,9 +12,12 @@ from app.platforms import images
 from app.platforms.base import Part, PartResult, PublishJob, PublishResult
 from app.platforms.bluesky import facets
 from app.platforms.bluesky import video as bluesky_video
+from app.platforms.bluesky.api import (
+    message_of,
+)
 from app.platforms.common import ThreadPublisher, plan_parts
 from app.platforms.errors import AuthRevoked, InvalidContent, NetworkError, PlatformUnavailable
-from app.platforms.http import check, json_or_empty, platform_message, send
+from app.platforms.http import check, json_or_empty, send
 from app.platforms.media_io import is_video
 from app.platforms.polling import Poller
 
@@ -26,13 +29,6 @@ _FALLBACK_START, _FALLBACK_SPAN = 1_704_067_200_000_000, 10 * 365 * 86_400_000_0
 MAX_PARTS = 1000
 # Keys tried for one part when the ones before are held by other posts' records.
 KEY_TRIES = 3
-
-
-def message_of(response: httpx.Response) -> str:
-    body = json_or_empty(response)
-    name, message = body.get("error"), body.get("message")
-    return platform_message(response, f"{name}: {message}" if name and message else None,
-                            name, message)
 
 
 def tid(idempotency_key: str, index: int, when: datetime | None, salt: int = 0) -> str:
@@ -246,3 +242,6 @@ class BlueskyPublisher(ThreadPublisher):
             job.done.append(found)
             done[index] = found
         return self.result(list(done.values()))
+
+
+PUBLISHER = BlueskyPublisher

@@ -7,17 +7,32 @@ from __future__ import annotations
 import os
 import time
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import urlsplit
 
+import httpx
+
 from app.platforms.base import PublishJob
+from app.platforms.bluesky.api import message_of
 from app.platforms.errors import MediaRejected, PlatformRejected, PlatformUnavailable, RateLimited
 from app.platforms.http import check, json_or_empty, plain_text
 from app.platforms.media_io import rendition
+from app.platforms.polling import Poller
 from app.platforms.social import progress, remember_at
 
-if TYPE_CHECKING:
-    from app.platforms.bluesky.publisher import BlueskyPublisher
+
+class BlueskyPublisher(Protocol):
+    """What the video upload uses of the Bluesky publisher."""
+
+    poller: Poller
+
+    def send(self, job: PublishJob, method: str, url: str, **kw) -> httpx.Response: ...
+
+    def pds(self, job_or_settings) -> str: ...
+
+    def _did(self, job: PublishJob) -> str: ...
+
+    def _authed(self, job: PublishJob, method: str, path: str, **kw) -> httpx.Response: ...
 
 VIDEO_SERVICE = "https://video.bsky.app"
 # Bluesky recommends 30 minutes for the upload token: the service uses it after processing.
@@ -66,8 +81,6 @@ def _blob(pub: BlueskyPublisher, job: PublishJob, index: int, item: dict) -> dic
 
 
 def _service_token(pub: BlueskyPublisher, job: PublishJob, aud: str, lxm: str) -> str:
-    from app.platforms.bluesky.publisher import message_of
-
     response = pub._authed(job, "GET", "com.atproto.server.getServiceAuth",
                            params={"aud": aud, "lxm": lxm, "exp": int(time.time()) + TOKEN_SECONDS})
     return check(response, "bluesky", message_of, ok=(200,)).json()["token"]
@@ -84,8 +97,6 @@ def _pds_did(pub: BlueskyPublisher, job: PublishJob) -> str:
 
 
 def _check_limits(pub: BlueskyPublisher, job: PublishJob, size: int) -> None:
-    from app.platforms.bluesky.publisher import message_of
-
     url = service_url(job.settings)
     token = _service_token(pub, job, did_web(url), "app.bsky.video.getUploadLimits")
     response = pub.send(job, "GET", f"{url}/xrpc/app.bsky.video.getUploadLimits",
@@ -103,8 +114,6 @@ def _check_limits(pub: BlueskyPublisher, job: PublishJob, size: int) -> None:
 
 
 def _upload(pub: BlueskyPublisher, job: PublishJob, data: bytes, item: dict) -> dict:
-    from app.platforms.bluesky.publisher import message_of
-
     token = _service_token(pub, job, _pds_did(pub, job), "com.atproto.repo.uploadBlob")
     response = pub.send(job, "POST", f"{service_url(job.settings)}/xrpc/app.bsky.video.uploadVideo",
                         params={"did": pub._did(job), "name": f"{item['id']}.mp4"}, content=data,
@@ -121,8 +130,6 @@ def _upload(pub: BlueskyPublisher, job: PublishJob, data: bytes, item: dict) -> 
 
 def _wait(pub: BlueskyPublisher, job: PublishJob, started: dict) -> dict:
     """The finished job's status; a failed job fails the post with the service's message."""
-    from app.platforms.bluesky.publisher import message_of
-
     def settled(status: dict) -> dict | None:
         # A blob settles it, whatever the state: a video processed before "fails" with
         # already_exists and hands back the earlier blob.

@@ -225,3 +225,6 @@ class FacebookPublisher(SocialPublisher):
             return self._published(job, found)
         raise OutcomeUnknown("facebook: the post may or may not have been published; check the "
                              "page, then retry or cancel")
+
+
+PUBLISHER = FacebookPublisher

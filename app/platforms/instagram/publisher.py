@@ -158,3 +158,6 @@ class InstagramPublisher(SocialPublisher):
         if not container or self._status(job, container) != "PUBLISHED":
             return None
         return self._found(job, container)
+
+
+PUBLISHER = InstagramPublisher

@@ -3,22 +3,31 @@ ETags, finalizeUpload, status polling until AVAILABLE), every step saved for res
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import quote
+
+import httpx
 
 from app.platforms.base import PublishJob
 from app.platforms.errors import MediaRejected
+from app.platforms.linkedin.api import author_urn
 from app.platforms.media_io import rendition
+from app.platforms.polling import Poller
 from app.platforms.social import progress, remember
 
-if TYPE_CHECKING:
-    from app.platforms.linkedin.publisher import LinkedInPublisher
+
+class LinkedInPublisher(Protocol):
+    """What the uploads use of the LinkedIn publisher."""
+
+    poller: Poller
+
+    def call(self, job: PublishJob, method: str, path: str, ok=(200, 201), **kw) -> httpx.Response: ...
+
+    def put(self, job: PublishJob, url: str, data: bytes, content_type: str) -> str: ...
 
 
 def upload_images(pub: LinkedInPublisher, job: PublishJob, media: list[dict]) -> list[str]:
     """Image URNs, one per item; images uploaded by an earlier attempt are not sent again."""
-    from app.platforms.linkedin.publisher import author_urn
-
     urns = list(progress(job).get("images") or [])
     owner = author_urn(job.settings)
     for item in media[len(urns):]:
@@ -32,8 +41,6 @@ def upload_images(pub: LinkedInPublisher, job: PublishJob, media: list[dict]) ->
 
 
 def _initialize(pub: LinkedInPublisher, job: PublishJob, size: int) -> dict:
-    from app.platforms.linkedin.publisher import author_urn
-
     body = {"initializeUploadRequest": {"owner": author_urn(job.settings), "fileSizeBytes": size,
                                         "uploadCaptions": False, "uploadThumbnail": False}}
     value = pub.call(job, "POST", "/rest/videos?action=initializeUpload", json=body).json()["value"]

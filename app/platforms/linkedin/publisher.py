@@ -6,12 +6,11 @@ from __future__ import annotations
 import os
 import re
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 
 import httpx
 
-from app.config import platform_api_url
 from app.errors import ValidationFailed
 from app.platforms.base import PublishJob, PublishResult
 from app.platforms.errors import (
@@ -22,21 +21,18 @@ from app.platforms.errors import (
     PublishError,
     RateLimited,
 )
-from app.platforms.http import check, classify, json_or_empty, lifetime, platform_message, send
+from app.platforms.http import check, classify, json_or_empty, lifetime, send
 from app.platforms.linkedin import media as linkedin_media
+from app.platforms.linkedin.api import (
+    api_url,
+    author_urn,
+    message_of,
+    oauth_url,
+    rest_headers,
+)
 from app.platforms.media_io import is_video
 from app.platforms.social import SocialPublisher, finished, progress, remember
 
-# The LinkedIn-Version every versioned call sends (posts, images, videos, organizations, the
-# connect flow), and the day LinkedIn sunsets it; `openpost doctor` warns 60 days before.
-# https://learn.microsoft.com/en-us/linkedin/marketing/integrations/migrations ("API Migration
-# Status": 202603 (March 2026), sunset March 16, 2027, Active). Versions live about a year:
-# https://learn.microsoft.com/en-us/linkedin/marketing/versioning
-VERSION = "202603"
-SUNSET = date(2027, 3, 16)
-VERSIONS_DOC = "https://learn.microsoft.com/en-us/linkedin/marketing/integrations/migrations"
-# A sunset version is refused: 426 NONEXISTENT_VERSION "Requested version ... is not active".
-AFTER_SUNSET = "every call is refused (426 NONEXISTENT_VERSION)"
 RESERVED = re.compile(r"([\\|{}@\[\]()<>#*_~])")
 HASHTAG = re.compile(r"(?<![\w#])#(\w+)", re.UNICODE)
 POST_URN = re.compile(r"urn:li:(?:share|ugcPost):\d+")
@@ -46,21 +42,6 @@ VISIBILITIES = ("PUBLIC", "CONNECTIONS")
 SHORT_WAIT = timedelta(minutes=5)
 # Access tokens last 60 days: refresh (where a refresh token exists) in the last day.
 REFRESH_WITHIN = 86_400
-
-
-def api_url() -> str:
-    return platform_api_url("linkedin", "https://api.linkedin.com")
-
-
-def oauth_url() -> str:
-    override = os.environ.get("OPENPOST_LINKEDIN_API_URL")
-    return override.rstrip("/") if override else "https://www.linkedin.com"
-
-
-def message_of(response: httpx.Response) -> str:
-    body = json_or_empty(response)
-    return platform_message(response, body.get("message"), body.get("error_description"),
-                            body.get("error"))
 
 
 def next_reset(now: datetime | None = None) -> datetime:
@@ -107,19 +88,6 @@ def duplicate_of(response: httpx.Response) -> str | None:
         return None
     found = POST_URN.search(str(body.get("message") or ""))
     return found.group(0) if found else ""
-
-
-def rest_headers(token: str) -> dict:
-    """The headers every versioned (/rest) call sends: LinkedIn refuses a call without a
-    LinkedIn-Version (400 VERSION_MISSING) or with a sunset one (426 NONEXISTENT_VERSION)."""
-    return {"Authorization": f"Bearer {token}", "LinkedIn-Version": VERSION,
-            "X-Restli-Protocol-Version": "2.0.0"}
-
-
-def author_urn(settings: dict) -> str:
-    """Who posts: the member or organization URN; a bare id (REST API connect) is a member."""
-    given = str(settings.get("author_urn") or settings.get("account_id") or "")
-    return given if given.startswith("urn:li:") else f"urn:li:person:{given}"
 
 
 def escape(text: str) -> str:
@@ -276,3 +244,6 @@ class LinkedInPublisher(SocialPublisher):
             return None
         raise OutcomeUnknown("linkedin: the post may or may not have been published; check the "
                              "feed, then retry or cancel")
+
+
+PUBLISHER = LinkedInPublisher

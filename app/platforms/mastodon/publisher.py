@@ -158,3 +158,6 @@ class MastodonPublisher(ThreadPublisher):
             job.done.append(found)
             done[index] = found
         return self.result(list(done.values()))
+
+
+PUBLISHER = MastodonPublisher

@@ -3,15 +3,21 @@ are kept for a retry and are all FINISHED before the carousel container is made.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from app.platforms.base import Part, PublishJob
 from app.platforms.media_io import is_video, rendition_url
 from app.platforms.polling import Poller
 from app.platforms.social import progress, remember_at
 
-if TYPE_CHECKING:
-    from app.platforms.threads.publisher import ThreadsPublisher
+
+class ThreadsPublisher(Protocol):
+    """What the media containers use of the Threads publisher."""
+
+    def _call(self, job: PublishJob, method: str, path: str, *, versioned: bool = True,
+              **params) -> dict: ...
+
+    def _status(self, job: PublishJob, container: str) -> str: ...
 
 
 def _item(pub: ThreadsPublisher, job: PublishJob, item: dict, **params) -> str:

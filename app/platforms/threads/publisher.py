@@ -193,3 +193,6 @@ class ThreadsPublisher(ThreadPublisher):
             job.done.append(found)
             done[index] = found
         return self.result(list(done.values()))
+
+
+PUBLISHER = ThreadsPublisher

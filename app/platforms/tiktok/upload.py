@@ -3,7 +3,9 @@ status polling, and resuming or restarting an interrupted upload without a secon
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
+
+import httpx
 
 from app.platforms.base import PublishJob, PublishResult
 from app.platforms.errors import (
@@ -15,11 +17,25 @@ from app.platforms.errors import (
 )
 from app.platforms.http import plain_text
 from app.platforms.media_io import chunks, rendition, rendition_url
+from app.platforms.polling import Poller
 from app.platforms.social import progress, remember
+from app.platforms.tiktok.api import DAILY, daily_cap, error_of
 from app.platforms.tiktok.options import DIRECT, INBOX, inbox
 
-if TYPE_CHECKING:
-    from app.platforms.tiktok.publisher import TikTokPublisher
+
+class TikTokPublisher(Protocol):
+    """What the uploads use of the TikTok publisher."""
+
+    poller: Poller
+    chunk_size: int
+
+    def api(self, job: PublishJob, path: str, body: dict | None = None) -> dict: ...
+
+    def post_info(self, job: PublishJob, info: dict, photo: bool = False) -> dict: ...
+
+    def send(self, job: PublishJob, method: str, url: str, **kw) -> httpx.Response: ...
+
+    def settle(self, job: PublishJob, status: dict) -> PublishResult: ...
 
 DONE = ("PUBLISH_COMPLETE", "SEND_TO_USER_INBOX")
 
@@ -99,7 +115,6 @@ def upload(pub: TikTokPublisher, job: PublishJob, data: bytes, received: int) ->
                             headers={"Content-Type": "video/mp4",
                                      "Content-Range": f"bytes {first}-{last}/{len(data)}"})
         if response.status_code not in (201, 206):
-            from app.platforms.tiktok.publisher import error_of
 
             raise error_of(response)
     remember(job, uploaded=True)
@@ -132,7 +147,6 @@ def failed(job: PublishJob, status: dict) -> PublishError:
     tiktok.com/doc/content-posting-api-reference-get-video-status). A reason that is one of the
     daily caps init answers with (tiktok.DAILY) posted nothing: the next attempt starts a new
     post once the cap lifts, instead of the post failing for good."""
-    from app.platforms.tiktok.publisher import DAILY, daily_cap
 
     reason = str(status.get("fail_reason") or "FAILED")
     text = f"tiktok: the post failed ({plain_text(reason)})"

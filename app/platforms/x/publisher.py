@@ -7,7 +7,6 @@ import time
 
 import httpx
 
-from app.config import platform_api_url
 from app.platforms import images
 from app.platforms.base import Part, PartResult, PublishJob, PublishResult
 from app.platforms.common import ThreadPublisher, plan_parts
@@ -17,27 +16,17 @@ from app.platforms.errors import (
     NetworkError,
     OutcomeUnknown,
 )
-from app.platforms.http import check, json_or_empty, lifetime, platform_message
+from app.platforms.http import check, lifetime
 from app.platforms.media_io import is_video
 from app.platforms.polling import Poller
 from app.platforms.x import video as x_video
+from app.platforms.x.api import (
+    api_url,
+    message_of,
+)
 
 # Refresh a little before the expiry X gave, so a slow request does not cross it.
 REFRESH_MARGIN = 120
-
-
-def api_url() -> str:
-    return platform_api_url("x", "https://api.x.com")
-
-
-def message_of(response: httpx.Response) -> str:
-    """X's own words: problem+json `detail`/`title`, or `errors[0].message`, or OAuth errors."""
-    body = json_or_empty(response)
-    errors = body.get("errors") or []
-    first = errors[0] if errors and isinstance(errors[0], dict) else {}
-    return platform_message(response, first.get("message"), first.get("detail"),
-                            body.get("detail"), body.get("title"), body.get("error_description"),
-                            body.get("error"))
 
 
 def refresh(client: httpx.Client, job: PublishJob) -> None:
@@ -161,3 +150,5 @@ class XPublisher(ThreadPublisher):
         raise OutcomeUnknown(f"x: {len(planned) - len(done)} part(s) may or may not have been "
                              "published; check the account, then retry or cancel")
 
+
+PUBLISHER = XPublisher

@@ -3,16 +3,25 @@ video is processed; each step saved so a new attempt continues the same upload."
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
+
+import httpx
 
 from app.platforms.base import PublishJob
 from app.platforms.errors import MediaRejected, PlatformRejected
 from app.platforms.http import check, plain_text
 from app.platforms.media_io import chunks, rendition
+from app.platforms.polling import Poller
 from app.platforms.social import progress, remember_at
+from app.platforms.x.api import api_url, message_of
 
-if TYPE_CHECKING:
-    from app.platforms.x.publisher import XPublisher
+
+class XPublisher(Protocol):
+    """What the upload uses of the X publisher."""
+
+    poller: Poller
+
+    def _authed(self, job: PublishJob, method: str, url: str, **kw) -> httpx.Response: ...
 
 CHUNK = 4 * 1024 * 1024
 MAX_SEGMENTS = 1000
@@ -22,8 +31,6 @@ def upload(pub: XPublisher, job: PublishJob, index: int, item: dict,
            media: tuple[bytes, str] | None = None, category: str = "tweet_video") -> str:
     """The media id of the part's video (or of the GIF given as `media`), processed and ready
     to attach."""
-    from app.platforms.x.publisher import api_url, message_of
-
     data, content_type = media or rendition(item, "x")
     saved = progress(job, index)
     if saved.get("x_media") and not saved.get("x_finalized"):
@@ -48,8 +55,6 @@ def upload(pub: XPublisher, job: PublishJob, index: int, item: dict,
 
 
 def _append(pub: XPublisher, job: PublishJob, index: int, data: bytes) -> None:
-    from app.platforms.x.publisher import api_url, message_of
-
     saved = progress(job, index)
     size = max(getattr(pub, "video_chunk", CHUNK), -(-len(data) // MAX_SEGMENTS))
     for segment, (first, last) in enumerate(chunks(len(data), size)):
@@ -64,8 +69,6 @@ def _append(pub: XPublisher, job: PublishJob, index: int, data: bytes) -> None:
 
 
 def _wait(pub: XPublisher, job: PublishJob, media_id: str) -> None:
-    from app.platforms.x.publisher import api_url, message_of
-
     hint: list[float | None] = [None]
 
     def ready() -> bool | None:

@@ -10,6 +10,7 @@ import pytest
 
 from app.platforms import errors
 from app.platforms.graph import VERSION as GRAPH
+from app.platforms.linkedin import api as linkedin_api
 from app.platforms.linkedin import publisher as linkedin
 from app.sandbox.versions import graph_served
 from jobs.config import EngineConfig
@@ -22,7 +23,7 @@ def test_linkedin_publisher_sends_a_version_linkedin_still_serves(social):
     result, _recorder = p.run("Versioned")
     assert [post["id"] for post in p.posts()] == [result.provider_post_id]
     sent = {r["headers"].get("linkedin-version") for r in p.requests()}
-    assert sent == {linkedin.VERSION}
+    assert sent == {linkedin_api.VERSION}
 
 
 def test_linkedin_publisher_on_a_sunset_version_is_refused(social, monkeypatch):

@@ -1,0 +1,89 @@
+"""The platform packages stand on their own: no import cycles, and every platform has the
+files docs/platforms.md asks of it."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+
+import app.platforms
+from tests.conftest import ROOT
+
+PACKAGE = ROOT / "app" / "platforms"
+
+
+def _module_names() -> list[str]:
+    return sorted(m.name for m in pkgutil.walk_packages(app.platforms.__path__, "app.platforms."))
+
+
+def _module_of(path, top) -> str:
+    parts = list(path.relative_to(top).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_graph(*roots, top=ROOT) -> dict[str, set[str]]:
+    """Module -> the modules under `roots` it imports anywhere in its text: at the top, inside
+    functions, and type-only imports too (each can make a cycle once someone runs it)."""
+    modules = {_module_of(p, top): p for root in roots for p in root.rglob("*.py")}
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1]
+                                    + ([base] if base else []))
+                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base
+                           for a in node.names]
+            graph[name] |= {t for t in targets if t in modules and t != name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Each import cycle once, as the modules along it."""
+    found, state = [], {}
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = "open"
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == "open":
+                found.append(path[path.index(nxt):] + [nxt])
+            elif nxt not in state:
+                visit(nxt, path + [nxt])
+        state[node] = "done"
+
+    for start in sorted(graph):
+        if start not in state:
+            visit(start, [start])
+    return found
+
+
+def test_every_platform_module_imports():
+    for name in _module_names():
+        importlib.import_module(name)
+
+
+def test_the_platform_packages_have_no_import_cycle():
+    # app/channels and app/sandbox too: the sign-in flow and the sandbox use the packages
+    graph = import_graph(PACKAGE, ROOT / "app" / "channels", ROOT / "app" / "sandbox")
+    assert len(graph) > 60, sorted(graph)  # the walk saw the packages
+    found = cycles(graph)
+    assert not found, "import cycles:\n" + "\n".join(" -> ".join(c) for c in found)
+
+
+def test_the_cycle_check_sees_a_cycle_through_a_function_level_import(tmp_path):
+    pkg = tmp_path / "app" / "platforms"
+    (pkg / "demo").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "demo" / "__init__.py").write_text("")
+    (pkg / "demo" / "publisher.py").write_text("from app.platforms.demo import video\n")
+    (pkg / "demo" / "video.py").write_text(
+        "def upload():\n    from app.platforms.demo.publisher import api_url\n")
+    graph = import_graph(pkg, top=tmp_path)
+    assert cycles(graph) == [["app.platforms.demo.publisher", "app.platforms.demo.video",
+                              "app.platforms.demo.publisher"]]
