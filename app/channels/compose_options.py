@@ -3,39 +3,15 @@
 from __future__ import annotations
 
 from app.errors import ValidationFailed
-from app.platforms.linkedin.publisher import VISIBILITIES as LINKEDIN_VISIBILITIES
-from app.platforms.mastodon.publisher import VISIBILITIES as MASTODON_VISIBILITIES
+from app.platforms.registry import PUBLISHERS
 from app.platforms.text import utf16_length
-from app.platforms.tiktok import options as tiktok_options
-
-THREAD = {"auto_thread": {"type": "boolean", "default": True},
-          "numbering": {"type": "boolean", "default": False}}
 
 
 def post_options(platform: str, settings: dict) -> dict:
-    """{option name: {"type", "choices"?, "required"?, "default"?}} for posts on this channel.
-
-    TikTok's privacy levels are the ones creator_info gave last (when the channel was connected
-    or the composer last showed it); publishing asks again and refuses a level no longer
-    offered."""
-    if platform == "tiktok":
-        return tiktok_options.schema(settings)
-    if platform == "linkedin":
-        return {"visibility": {"type": "choice", "choices": list(LINKEDIN_VISIBILITIES),
-                               "default": "PUBLIC"},
-                "title": {"type": "text"}}
-    if platform == "facebook":
-        return {"link": {"type": "url"}, "title": {"type": "text"}}
-    if platform == "mastodon":
-        return {**THREAD, "visibility": {"type": "choice", "choices": list(MASTODON_VISIBILITIES),
-                                         "default": "public"},
-                "spoiler_text": {"type": "text"}, "sensitive": {"type": "boolean"},
-                "language": {"type": "text"}}
-    if platform == "bluesky":
-        return {**THREAD, "langs": {"type": "list", "max_items": 3}}
-    if platform in ("x", "threads"):
-        return dict(THREAD)
-    return {}
+    """{option name: {"type", "choices"?, "required"?, "default"?}} for posts on this channel:
+    what the platform's publisher declares (`options`, `options_for`)."""
+    publisher = PUBLISHERS.get(platform)
+    return publisher.options_for(settings) if publisher else {}
 
 
 def _problem(spec: dict, value) -> str | None:
@@ -68,5 +44,5 @@ def check_options(platform: str, settings: dict, options: dict) -> None:
         if problem:
             raise ValidationFailed(f"options.{name} {problem} (got {value!r:.60})",
                                    field=f"options.{name}")
-    if platform == "tiktok":
-        tiktok_options.check_rules(options)
+    if platform in PUBLISHERS:
+        PUBLISHERS[platform].check_option_rules(options)

@@ -15,7 +15,6 @@ from app.auth.web_auth import actor, current_workspace_id, roles_required
 from app.channels import account_choice, oauth, service
 from app.errors import ValidationFailed
 from app.platforms.bluesky.connect import verify_bluesky
-from app.platforms.common import NAMES
 from app.platforms.http import make_client
 from app.platforms.mastodon.connect import verify_mastodon
 from app.platforms.registry import PUBLISHERS
@@ -28,7 +27,7 @@ RECONNECT = "channel_reconnect"
 
 
 def _form(platform: str, error: str | None = None, status: int = 200, target=None):
-    return render("channels/connect.html", platform=platform, name=NAMES[platform], error=error,
+    return render("channels/connect.html", platform=platform, name=PUBLISHERS[platform].name, error=error,
                   form=request.form, status=status, target=target)
 
 
@@ -67,7 +66,7 @@ def _known(platform: str) -> None:
 def connected(channel_id: uuid.UUID):
     """The result of a connect: the channel, and after a repair the posts it missed."""
     channel = service.get_channel(db.session, current_workspace_id(), channel_id)
-    return render("channels/connected.html", channel=channel, name=NAMES[channel.platform],
+    return render("channels/connected.html", channel=channel, name=PUBLISHERS[channel.platform].name,
                   reconnected=bool(request.args.get("reconnected")),
                   overdue=service.overdue_posts(db.session, channel))
 

@@ -79,8 +79,37 @@ class PublishJob:
         return self.credentials
 
 
+class PostOptions:
+    """The post options a publisher takes (the composer offers them, the API lists them):
+    {name: {"type", "choices"?, "default"?, "max_length"?, "max_items"?}}."""
+
+    options: ClassVar[dict] = {}
+
+    @classmethod
+    def options_for(cls, settings: dict) -> dict:
+        """The options offered for one channel (TikTok's depend on the account)."""
+        return dict(cls.options)
+
+    @classmethod
+    def check_option_rules(cls, options: dict) -> None:
+        """Raise ValidationFailed where options break a rule between them."""
+
+
+# A thread-capable platform's options: splitting a long text, and numbering its parts.
+THREAD_OPTIONS = {"auto_thread": {"type": "boolean", "default": True},
+                  "numbering": {"type": "boolean", "default": False}}
+
+
 class Publisher(Protocol):
     platform: ClassVar[str]
+    name: ClassVar[str]  # as people write it
+    options: ClassVar[dict]
+
+    @classmethod
+    def options_for(cls, settings: dict) -> dict: ...
+
+    @classmethod
+    def check_option_rules(cls, options: dict) -> None: ...
 
     def __init__(self, client: httpx.Client) -> None: ...
 

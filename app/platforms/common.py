@@ -9,11 +9,9 @@ import httpx
 
 from app.errors import ValidationFailed
 from app.platforms import images, part_media, text
-from app.platforms.base import Part, PartResult, PublishJob, PublishResult
+from app.platforms.base import Part, PartResult, PostOptions, PublishJob, PublishResult
 from app.platforms.http import send
 
-NAMES = {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon", "threads": "Threads",
-         "instagram": "Instagram", "facebook": "Facebook", "linkedin": "LinkedIn", "tiktok": "TikTok"}
 MAX_THREAD = 100
 
 
@@ -26,18 +24,15 @@ def plan_parts(platform: str, settings: dict, parts: list[Part], options: dict) 
     return [Part(t, parts[0].media if i == 0 else []) for i, t in enumerate(texts)]
 
 
-class ThreadPublisher:
+class ThreadPublisher(PostOptions):
     """Base of the X, Bluesky, Mastodon and Threads publishers."""
 
     platform: ClassVar[str]
+    name: ClassVar[str]  # as people write it
     image_limits: ClassVar[images.ImageLimits]
 
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
-
-    @property
-    def name(self) -> str:
-        return NAMES[self.platform]
 
     def image_limits_for(self, settings: dict) -> images.ImageLimits:
         return self.image_limits

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import httpx
 
 from app.platforms import images
-from app.platforms.base import Part, PartResult, PublishJob, PublishResult
+from app.platforms.base import THREAD_OPTIONS, Part, PartResult, PublishJob, PublishResult
 from app.platforms.bluesky import facets
 from app.platforms.bluesky import video as bluesky_video
 from app.platforms.bluesky.api import (
@@ -67,6 +67,8 @@ def _with_session(creds: dict, session: dict) -> dict:
 
 class BlueskyPublisher(ThreadPublisher):
     platform = "bluesky"
+    name = "Bluesky"
+    options = {**THREAD_OPTIONS, "langs": {"type": "list", "max_items": 3}}
     image_limits = images.ImageLimits(4, 2_000_000, ("JPEG", "PNG", "WEBP"))
     poller = Poller()  # video jobs at the video service
 

@@ -79,6 +79,7 @@ def _offsets_asked(exc: PublishError, sent: int) -> dict:
 class FacebookPublisher(SocialPublisher):
     platform = "facebook"
     name = "Facebook"
+    options = {"link": {"type": "url"}, "title": {"type": "text"}}
 
     def _call(self, job: PublishJob, method: str, path: str, base: str | None = None,
               **params) -> dict:

@@ -135,6 +135,8 @@ def _exchange(client: httpx.Client, creds: dict, post_id: str) -> dict:
 class LinkedInPublisher(SocialPublisher):
     platform = "linkedin"
     name = "LinkedIn"
+    options = {"visibility": {"type": "choice", "choices": list(VISIBILITIES), "default": "PUBLIC"},
+               "title": {"type": "text"}}
     max_alt = 4086
 
     def extra_checks(self, part, settings, options) -> list[str]:

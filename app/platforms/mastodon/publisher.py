@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import httpx
 
 from app.platforms import images
-from app.platforms.base import Part, PartResult, PublishJob, PublishResult
+from app.platforms.base import THREAD_OPTIONS, Part, PartResult, PublishJob, PublishResult
 from app.platforms.common import ThreadPublisher, plan_parts
 from app.platforms.errors import InvalidContent, MediaRejected, OutcomeUnknown, PlatformUnavailable
 from app.platforms.http import check, json_or_empty, platform_message
@@ -39,6 +39,11 @@ def plain(content: str) -> str:
 
 class MastodonPublisher(ThreadPublisher):
     platform = "mastodon"
+    name = "Mastodon"
+    options = {**THREAD_OPTIONS,
+               "visibility": {"type": "choice", "choices": list(VISIBILITIES), "default": "public"},
+               "spoiler_text": {"type": "text"}, "sensitive": {"type": "boolean"},
+               "language": {"type": "text"}}
     # Polling a processing upload: how often and for how long before calling it a failure.
     poll_interval = 1.0
     poll_timeout = 60.0

@@ -9,7 +9,7 @@ import httpx
 
 from app.config import platform_api_url
 from app.platforms import graph, images
-from app.platforms.base import Part, PartResult, PublishJob, PublishResult
+from app.platforms.base import THREAD_OPTIONS, Part, PartResult, PublishJob, PublishResult
 from app.platforms.common import ThreadPublisher, plan_parts
 from app.platforms.errors import (
     AuthRevoked,
@@ -65,6 +65,8 @@ def graph_error(response: httpx.Response) -> PublishError:
 
 class ThreadsPublisher(ThreadPublisher):
     platform = "threads"
+    name = "Threads"
+    options = THREAD_OPTIONS
     image_limits = images.ImageLimits(20, 8 * 1024 * 1024, ("JPEG", "PNG"), 1000)
     poll_interval = 1.0
     poll_timeout = 300.0

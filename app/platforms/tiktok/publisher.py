@@ -21,6 +21,7 @@ from app.platforms.errors import (
 from app.platforms.http import json_or_empty, lifetime, send
 from app.platforms.media_io import is_video
 from app.platforms.social import SocialPublisher, finished, progress
+from app.platforms.tiktok import options as tiktok_options
 from app.platforms.tiktok import upload as tiktok_upload
 from app.platforms.tiktok.api import (
     api_url,
@@ -88,6 +89,17 @@ def _exchange(client: httpx.Client, creds: dict, post_id: str) -> dict:
 class TikTokPublisher(SocialPublisher):
     platform = "tiktok"
     name = "TikTok"
+
+    @classmethod
+    def options_for(cls, settings: dict) -> dict:
+        """TikTok's privacy levels are the ones creator_info gave last (when the channel was
+        connected or the composer last showed it); publishing asks again and refuses a level
+        no longer offered."""
+        return tiktok_options.schema(settings)
+
+    @classmethod
+    def check_option_rules(cls, options: dict) -> None:
+        tiktok_options.check_rules(options)
     needs_media = True
     chunk_size = 10 * 1024 * 1024
 

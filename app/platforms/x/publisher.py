@@ -8,7 +8,7 @@ import time
 import httpx
 
 from app.platforms import images
-from app.platforms.base import Part, PartResult, PublishJob, PublishResult
+from app.platforms.base import THREAD_OPTIONS, Part, PartResult, PublishJob, PublishResult
 from app.platforms.common import ThreadPublisher, plan_parts
 from app.platforms.errors import (
     AuthRevoked,
@@ -57,6 +57,8 @@ def _exchange(client: httpx.Client, creds: dict, post_id: str) -> dict:
 
 class XPublisher(ThreadPublisher):
     platform = "x"
+    name = "X"
+    options = THREAD_OPTIONS
     # https://docs.x.com/x-api/media (Media types & size restrictions: Image 5 MB, GIF 15 MB)
     image_limits = images.ImageLimits(4, 5 * 1024 * 1024, ("JPEG", "PNG", "WEBP", "GIF"), 1000,
                                       max_gif_bytes=15 * 1024 * 1024)
