@@ -63,7 +63,7 @@ def env(platform: str, name: str) -> str:
 
 
 def client_id(platform: str) -> str:
-    value = env(platform, "CLIENT_ID")
+    value = os.environ.get(f"OPENPOST_{platform.upper()}_CLIENT_ID", "")
     if not value:
         raise ValidationFailed(f"set OPENPOST_{platform.upper()}_CLIENT_ID (and _SECRET) to "
                                f"connect {platform} channels", field="platform")

@@ -7,20 +7,14 @@ from datetime import date
 
 from flask import Blueprint, request
 
-from app.platforms.bluesky import fake as bluesky
+from app.config import PLATFORMS
+from app.platforms import registry
 from app.platforms.facebook import fake as facebook
-from app.platforms.instagram import fake as instagram
-from app.platforms.linkedin import fake as linkedin
-from app.platforms.mastodon import fake as mastodon
-from app.platforms.threads import fake as threads
-from app.platforms.tiktok import fake as tiktok
-from app.platforms.x import fake as x
 from app.sandbox.core import MAX_DELAY, json_response, state
 from app.sandbox.state import FAULT_KINDS, Fault, QueueFull
 
 bp = Blueprint("sandbox_control", __name__, url_prefix="/_control")
-SOCIAL = {"instagram": instagram, "facebook": facebook, "linkedin": linkedin, "tiktok": tiktok}
-FAKES = ("x", "bluesky", "mastodon", "threads", *SOCIAL)
+FAKES = PLATFORMS
 # A fault's numbers: (name, default, lowest, highest).
 FAULT_NUMBERS = (("count", 1, 1, 100), ("reset_in", 60, 0, 86_400),
                  ("delay", 2.0, 0.0, MAX_DELAY), ("after", 0, 0, 1000))
@@ -102,30 +96,10 @@ def add_account():
     """A ready account with credentials, as a connect flow would have produced them."""
     body = _json()
     platform = _platform(body)
-    if platform == "bluesky":
-        handle = body.get("handle") or "sandbox.bsky.social"
-        account = bluesky.new_account(handle, body.get("password") or "sandbox-app-password")
-        return json_response({"handle": handle, "password": account["password"],
-                              "did": account["did"]}, 201)
-    if platform == "mastodon":
-        account, token = mastodon.new_account(body.get("username") or "sandbox",
-                                              scopes=body.get("scopes"))
-        return json_response({"access_token": token, "account_id": account["id"],
-                              "username": account["username"]}, 201)
-    if platform == "x":
-        account = x.new_account(body.get("username") or "sandbox_user")
-        return json_response({**x.issue_pair(account["id"]), "account_id": account["id"],
-                              "username": account["username"],
-                              "expires_at": int(time.time()) + x.ACCESS_LIFETIME}, 201)
-    if platform == "threads":
-        account, token = threads.new_account(body.get("username") or "sandbox")
-        return json_response({"access_token": token, "account_id": account["id"],
-                              "username": account["username"],
-                              "expires_at": int(time.time()) + threads.LONG_LIFETIME}, 201)
     if platform == "instagram" and body.get("login") == "facebook":
         return json_response(facebook.control_instagram(body), 201)
-    if platform in SOCIAL:
-        return json_response(SOCIAL[platform].control_account(body), 201)
+    if platform:
+        return json_response(registry.module(platform, "fake").control_account(body), 201)
     return json_response({"error": f"platform must be one of {', '.join(FAKES)}"}, 400)
 
 

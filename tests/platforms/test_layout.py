@@ -7,7 +7,11 @@ import ast
 import importlib
 import pkgutil
 
+import pytest
+
 import app.platforms
+from app.config import PLATFORMS
+from app.platforms import registry
 from tests.conftest import ROOT
 
 PACKAGE = ROOT / "app" / "platforms"
@@ -87,3 +91,35 @@ def test_the_cycle_check_sees_a_cycle_through_a_function_level_import(tmp_path):
     graph = import_graph(pkg, top=tmp_path)
     assert cycles(graph) == [["app.platforms.demo.publisher", "app.platforms.demo.video",
                               "app.platforms.demo.publisher"]]
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_each_platform_package_declares_what_the_checklist_asks(platform):
+    """docs/platforms.md, "Adding a platform": the files a package must have and what each
+    declares; the registry finds them by name."""
+    from app.sandbox import fake_blueprints
+
+    publisher = registry.PUBLISHERS[platform]
+    assert publisher.platform == platform
+    assert publisher.name and isinstance(publisher.options_for({}), dict)
+    for method in ("validate", "publish", "reconcile"):
+        assert callable(getattr(publisher, method)), method
+    oauth, connect = registry.module(platform, "oauth"), registry.module(platform, "connect")
+    assert oauth or connect, f"{platform} has no way to connect (oauth.py or connect.py)"
+    if oauth:
+        assert oauth.SCOPES and isinstance(oauth.PKCE, bool) and callable(oauth.finish)
+        assert hasattr(oauth, "consent") or callable(oauth.authorize_url)
+    if connect:
+        assert callable(connect.direct)
+    fakes = registry.fakes(platform)
+    assert fakes[0].__name__ == f"app.platforms.{platform}.fake"
+    assert fake_blueprints(fakes[0]), "fake.py serves no blueprint"
+    assert callable(fakes[0].control_account)  # POST /_control/accounts
+    assert registry.module(platform, "nothing") is None
+
+
+def test_the_registry_lists_the_platforms_of_the_contract_and_nothing_else():
+    assert tuple(registry.PUBLISHERS) == PLATFORMS
+    assert registry.module("youtube", "publisher") is None
+    folders = sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists())
+    assert folders == sorted(PLATFORMS)

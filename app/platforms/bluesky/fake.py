@@ -228,3 +228,10 @@ def upload_blob():
     return json_response({"blob": {"$type": "blob", "ref": {"$link": cid},
                                    "mimeType": request.content_type or "application/octet-stream",
                                    "size": len(data)}})
+
+
+def control_account(body: dict) -> dict:
+    """A ready account for /_control/accounts: a handle and its app password."""
+    handle = body.get("handle") or "sandbox.bsky.social"
+    account = new_account(handle, body.get("password") or "sandbox-app-password")
+    return {"handle": handle, "password": account["password"], "did": account["did"]}

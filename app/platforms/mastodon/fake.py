@@ -286,3 +286,9 @@ def get_media(media_id: str):
         media["polls_left"] -= 1
         return json_response(_media_json(media_id, ready=False), 206)
     return json_response(_media_json(media_id))
+
+
+def control_account(body: dict) -> dict:
+    """A ready account for /_control/accounts, with an access token of the scopes asked."""
+    account, token = new_account(body.get("username") or "sandbox", scopes=body.get("scopes"))
+    return {"access_token": token, "account_id": account["id"], "username": account["username"]}

@@ -247,3 +247,10 @@ def get_object(object_id: str):
         return graph_error(f"Unsupported get request. Object with ID '{object_id}' does not exist",
                            100, kind="GraphMethodException")
     return json_response({"id": object_id, "permalink": post["permalink"], "text": post["text"]})
+
+
+def control_account(body: dict) -> dict:
+    """A ready account for /_control/accounts, with a long-lived token."""
+    account, token = new_account(body.get("username") or "sandbox")
+    return {"access_token": token, "account_id": account["id"], "username": account["username"],
+            "expires_at": int(time.time()) + LONG_LIFETIME}

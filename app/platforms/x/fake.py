@@ -175,3 +175,10 @@ def metadata():
         return problem(400, "Invalid Request", "unknown media id")
     found["metadata"] = body.get("metadata")
     return json_response({"data": {"id": body["id"], "associated_metadata": body.get("metadata")}})
+
+
+def control_account(body: dict) -> dict:
+    """A ready account for /_control/accounts, with an access and refresh token pair."""
+    account = new_account(body.get("username") or "sandbox_user")
+    return {**issue_pair(account["id"]), "account_id": account["id"],
+            "username": account["username"], "expires_at": int(time.time()) + ACCESS_LIFETIME}
