@@ -73,25 +73,25 @@ ROWS = (
             (("images", "video"), Doc("https://docs.x.com/x-api/media",
                                       "Media upload: simple (images) and chunked (GIF, video)")),
             (("refresh", "revoked"), Doc(
-                "https://docs.x.com/fundamentals/authentication/oauth-2-0/user-access-token",
-                "Refresh tokens (offline.access; a refresh token is used once)")),
+                "https://docs.x.com/resources/fundamentals/authentication/oauth-2-0/"
+                "authorization-code", "Refresh tokens (offline.access)")),
             (("429",), Doc("https://docs.x.com/fundamentals/rate-limits",
                            "Rate limit errors (x-rate-limit-reset)")),
             (("5xx", "lost", "crash"), Doc("https://docs.x.com/x-api/posts/creation-of-a-post",
-                                           "No idempotency key: a repeat is refused as "
-                                           "duplicate content, so a lost post stays unknown")),
+                                           "Create or Edit Post (no idempotency key: a lost "
+                                           "create cannot be looked up)")),
         )),
     Row("bluesky", "Bluesky", first="create", create="create",
         create_path="com.atproto.repo.createRecord", lost_settles="published",
         crash_settles="published", refresh="expire", docs=(
-            (("text", "thread", "images"), Doc("https://docs.bsky.app/docs/advanced-guides/posts",
-                                               "Replies, quote posts, and embeds")),
+            (("text", "thread", "images"), Doc("https://docs.bsky.app/docs/tutorials/"
+                                               "creating-a-post", "Replies; Images embeds")),
             (("video",), Doc("https://docs.bsky.app/docs/tutorials/video", "Uploading video")),
             (("refresh", "revoked"), Doc(
                 "https://docs.bsky.app/docs/api/com-atproto-server-refresh-session",
                 "com.atproto.server.refreshSession (ExpiredToken, rotating refresh JWT)")),
             (("429",), Doc("https://docs.bsky.app/docs/advanced-guides/rate-limits",
-                           "Rate limits (RateLimit-Reset)")),
+                           "Content Write Operations (per account)")),
             (("5xx", "lost", "crash"), Doc("https://atproto.com/specs/record-key",
                                            "Record key type tid: the client picks the key, "
                                            "getRecord settles a lost create")),
@@ -122,8 +122,8 @@ ROWS = (
             (("revoked",), META_ERRORS),
             (("429",), META_LIMITS),
             (("5xx", "lost", "crash"), Doc("https://developers.facebook.com/docs/threads/"
-                                           "troubleshooting", "Publishing does not return a "
-                                           "media ID (container status PUBLISHED)")),
+                                           "troubleshooting", "Publishing Does Not Return a "
+                                           "Media ID (container status PUBLISHED)")),
         )),
     Row("instagram", "Instagram", first="container", create="publish",
         create_path="/media_publish", lost_settles="published", crash_settles="published",
@@ -136,7 +136,8 @@ ROWS = (
             (("revoked",), META_ERRORS),
             (("429",), META_LIMITS),
             (("5xx", "lost", "crash"), Doc(
-                "https://developers.facebook.com/docs/instagram-platform/reference/ig-container",
+                "https://developers.facebook.com/docs/instagram-platform/instagram-graph-api/"
+                "reference/ig-container",
                 "status_code (PUBLISHED: the container was published)")),
         ), na={"text": NA("every Instagram post carries an image or a video",
                           "Instagram posts need an image or a video"),
@@ -152,8 +153,8 @@ ROWS = (
             (("video",), Doc("https://developers.facebook.com/docs/video-api/guides/publishing",
                              "Resumable upload and publish")),
             (("refresh",), Doc("https://developers.facebook.com/docs/facebook-login/guides/"
-                               "access-tokens/get-long-lived", "Long-lived Page access token "
-                               "(no expiration date)")),
+                               "access-tokens/get-long-lived", "Get a long-lived Page access "
+                               "token (no expiration date)")),
             (("revoked",), META_ERRORS),
             (("429",), META_LIMITS),
         ), na={"thread": NA("a Page post has comments, not a thread", "Facebook has no threads"),
@@ -162,7 +163,8 @@ ROWS = (
         lost_settles="published", crash_settles="outcome_unknown", refresh="expire", docs=(
             (("text", "thread", "5xx", "lost", "crash"), Doc(
                 "https://learn.microsoft.com/en-us/linkedin/marketing/community-management/"
-                "shares/posts-api", "Create a Post (x-restli-id; a repeat is 422 DUPLICATE_POST)")),
+                "shares/posts-api", "Create a Post (x-restli-id, no idempotency key; the 422 "
+                "DUPLICATE_POST naming the earlier post is observed, not documented)")),
             (("images",), Doc("https://learn.microsoft.com/en-us/linkedin/marketing/"
                               "community-management/shares/multiimage-post-api",
                               "Create a MultiImage Post (2 to 20 images)")),
@@ -186,9 +188,9 @@ ROWS = (
                              "Direct post: video init and chunked upload")),
             (("refresh", "revoked"), Doc("https://developers.tiktok.com/doc/"
                                          "oauth-user-access-token-management",
-                                         "Refresh an access token (rotating refresh token)")),
+                                         "Token lifetimes; Refresh token rotation")),
             (("429",), Doc("https://developers.tiktok.com/doc/tiktok-api-v2-rate-limit",
-                           "Rate limits (rate_limit_exceeded)")),
+                           "Rate Limits (429 rate_limit_exceeded)")),
             (("5xx", "lost", "crash"), Doc(
                 "https://developers.tiktok.com/doc/content-posting-api-reference-get-video-status",
                 "Get post status (no idempotency: a lost photo post stays unknown)")),
