@@ -86,10 +86,10 @@ ROWS = (
         crash_settles="published", refresh="expire", docs=(
             (("text", "thread", "images"), Doc("https://docs.bsky.app/docs/tutorials/"
                                                "creating-a-post", "Replies; Images embeds")),
-            (("video",), Doc("https://docs.bsky.app/docs/tutorials/video", "Uploading video")),
+            (("video",), Doc("https://docs.bsky.app/docs/tutorials/video", "Uploading Video")),
             (("refresh", "revoked"), Doc(
                 "https://docs.bsky.app/docs/api/com-atproto-server-refresh-session",
-                "com.atproto.server.refreshSession (ExpiredToken, rotating refresh JWT)")),
+                "com.atproto.server.refreshSession (auth with the refreshJwt)")),
             (("429",), Doc("https://docs.bsky.app/docs/advanced-guides/rate-limits",
                            "Content Write Operations (per account)")),
             (("5xx", "lost", "crash"), Doc("https://atproto.com/specs/record-key",
