@@ -13,6 +13,7 @@ from app.platforms.errors import (
     NetworkError,
     OutcomeUnknown,
     PermanentError,
+    PlatformUnavailable,
     PublishError,
 )
 from app.platforms.http import plain_text
@@ -138,6 +139,12 @@ def photos(pub: TikTokPublisher, job: PublishJob, info: dict) -> str:
             raise OutcomeUnknown(f"tiktok: the photo post was sent but no answer came back "
                                  f"({exc.message}); check the account before retrying") from exc
         raise
+    except PlatformUnavailable as exc:
+        # A server error answering a non-idempotent create is no proof that nothing was made,
+        # and no call finds a photo post without its publish_id: never re-post blindly.
+        raise OutcomeUnknown(f"tiktok: the photo post was answered with a server error "
+                             f"({exc.message}); it may still be published: check the account "
+                             "before retrying") from exc
     remember(job, publish_id=made["publish_id"], uploaded=True)
     return made["publish_id"]
 

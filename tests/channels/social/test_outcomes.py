@@ -59,7 +59,9 @@ def test_throttling_is_rate_limited_with_a_reset_time(social, stored, name):
 @pytest.mark.parametrize("name", ["instagram", "facebook", "linkedin", "tiktok"])
 def test_server_errors_are_retryable_and_a_retry_posts_once(social, stored, name):
     p = social(name)
-    p.fault(CREATE_OP[name], "5xx")
+    # TikTok's photo init answered with a 5xx may still become a post (an unknown outcome):
+    # its first call, creator_info, shows a server error that made nothing.
+    p.fault("creator_info" if name == "tiktok" else CREATE_OP[name], "5xx")
     with pytest.raises(errors.PlatformUnavailable) as caught:
         _result, recorder = publish(p, stored)
     assert isinstance(caught.value, errors.RetryableError)
