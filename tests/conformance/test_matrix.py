@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
-from app.channels import errors
-from app.channels.base import Part
-from app.channels.polling import instant
-from app.channels.registry import get_publisher
+from app.platforms import errors
+from app.platforms.base import Part
+from app.platforms.polling import instant
+from app.platforms.registry import get_publisher
 from app.errors import ValidationFailed
 from jobs.config import EngineConfig
 from jobs.retry import decide
