@@ -1,0 +1,210 @@
+"""The deployment's one scheduler: elected by an advisory lock, on the PostgreSQL job store."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from jobs import duties, schedule_store
+from jobs.attempt import AttemptRunner
+from jobs.config import EngineConfig
+from jobs.maintenance import Maintenance
+from jobs.scheduler import SchedulerHolder
+from tests.conftest import ROOT
+from tests.engine.conftest import wait_until
+
+DUTY_IDS = {d.id for d in duties.DUTIES}
+PROBED: queue.SimpleQueue = queue.SimpleQueue()
+
+
+def probe(tag: str) -> str:
+    """A job function the tests schedule (a textual reference: tests.engine.test_scheduler:probe)."""
+    PROBED.put(tag)
+    return f"probed {tag}"
+
+
+def _holders_of_the_lock(pg) -> int:
+    with pg.connect() as conn:
+        return conn.scalar(sa.text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND classid = 0 AND objid = :k AND objsubid = 1 AND database = "
+            "(SELECT oid FROM pg_database WHERE datname = current_database())"),
+            {"k": schedule_store.LOCK})
+
+
+def _jobs(pg) -> dict[str, schedule_store.JobView]:
+    return {j.id: j for j in schedule_store.list_jobs(pg)}
+
+
+def _held_by(pg, pid: int) -> bool:
+    now = schedule_store.holder(pg)
+    return now is not None and now.pid == pid
+
+
+def _swept_by(pg, pid: int) -> bool:
+    """The holder `pid` has run the lease reconciliation (its scheduler works)."""
+    job = _jobs(pg).get("lease_reconciliation")
+    return bool(job and job.last_outcome == "ok" and job.ran_by == f"{socket.gethostname()}:{pid}")
+
+
+@pytest.fixture
+def holders(pg):
+    """In-process candidates for the scheduler; all stopped at the end."""
+    started: list[SchedulerHolder] = []
+
+    def start(**settings) -> SchedulerHolder:
+        cfg = EngineConfig(**{"housekeeping": False, "maintenance_seconds": 0.5, **settings})
+        holder = SchedulerHolder(pg, cfg, Maintenance(pg, cfg, AttemptRunner(pg, cfg)))
+        holder.start()
+        started.append(holder)
+        return holder
+
+    yield start
+    for holder in started:
+        holder.stop()
+
+
+@pytest.mark.timeout(60)
+def test_one_of_two_processes_holds_the_scheduler_and_the_duties_show_their_next_runs(
+        spawn, pg):
+    procs = [spawn(concurrency=2, maintenance_seconds=0.5) for _ in range(2)]
+    pids = {p.pid for p in procs}
+    holder = wait_until(lambda: schedule_store.holder(pg), 30)
+    assert holder.pid in pids and holder.host == socket.gethostname()
+    wait_until(lambda: _swept_by(pg, holder.pid), 15)
+    assert _holders_of_the_lock(pg) == 1
+    logs = [p.log_path.read_text() for p in procs]
+    assert sum("holds the scheduler" in text for text in logs) == 1, logs
+    jobs = _jobs(pg)
+    assert set(jobs) >= DUTY_IDS
+    now = datetime.now(UTC)
+    for duty in duties.DUTIES:
+        job = jobs[duty.id]
+        assert job.func == duty.func
+        assert now - timedelta(seconds=5) < job.next_run_at < now + timedelta(hours=2), job
+    assert jobs["lease_reconciliation"].trigger == "interval[0:00:00.500000]"
+    assert jobs["retention"].trigger == "interval[1:00:00]"
+
+
+@pytest.mark.timeout(60)
+def test_a_sigkilled_holder_is_replaced_by_another_process_within_seconds(spawn, pg):
+    procs = {p.pid: p for p in (spawn(concurrency=2, maintenance_seconds=0.5)
+                                for _ in range(2))}
+    first = wait_until(lambda: schedule_store.holder(pg), 30).pid
+    [other] = set(procs) - {first}
+    wait_until(lambda: _swept_by(pg, first), 15)
+    killed = time.monotonic()
+    procs[first].send_signal(signal.SIGKILL)
+    wait_until(lambda: _held_by(pg, other), 15)
+    took = time.monotonic() - killed
+    print(f"\nscheduler takeover after SIGKILL of the holder: {took:.2f} s")
+    wait_until(lambda: _swept_by(pg, other), 15)  # and the new holder runs the duties
+    assert _holders_of_the_lock(pg) == 1
+
+
+@pytest.mark.timeout(60)
+def test_a_duty_keeps_its_next_run_when_every_process_restarts(spawn, pg):
+    first = spawn(concurrency=2, maintenance_seconds=0.5)
+    wait_until(lambda: _swept_by(pg, first.pid), 30)
+    before = _jobs(pg)["retention"].next_run_at  # an hour ahead
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    wait_until(lambda: schedule_store.holder(pg) is None, 10)
+    second = spawn(concurrency=2, maintenance_seconds=0.5)
+    wait_until(lambda: _swept_by(pg, second.pid), 30)
+    assert _jobs(pg)["retention"].next_run_at == before, "a restart must not push a duty back"
+
+
+def test_only_the_holder_runs_a_scheduler_and_a_stopped_holder_hands_over(holders, pg):
+    one, two = holders(), holders()
+    wait_until(lambda: one.holding.is_set() or two.holding.is_set(), 10)
+    held, waiting = (one, two) if one.holding.is_set() else (two, one)
+    assert held.scheduler is not None and waiting.scheduler is None
+    assert _holders_of_the_lock(pg) == 1
+    held.stop()
+    assert held.scheduler is None
+    wait_until(lambda: waiting.holding.is_set(), 10)
+    assert schedule_store.holder(pg).pid == os.getpid()
+
+
+def test_a_job_written_by_a_process_without_the_scheduler_runs_in_the_holder(holders, pg):
+    holder = holders()
+    wait_until(holder.holding.is_set, 10)
+    soon = datetime.now(UTC) + timedelta(milliseconds=300)
+    # written as another process would: straight into the store, then a NOTIFY
+    schedule_store.add_job(pg, "tests.engine.test_scheduler:probe", "date", id="test-probe-once",
+                           args=("once",), run_date=soon)
+    assert PROBED.get(timeout=10) == "once"
+
+    def recorded():
+        with pg.connect() as conn:
+            return conn.execute(sa.text("SELECT outcome, detail, ran_by FROM scheduler_runs "
+                                        "WHERE job_id = 'test-probe-once'")).first()
+
+    assert tuple(wait_until(recorded, 10)) == ("ok", "probed once", f"{socket.gethostname()}:{os.getpid()}")
+    wait_until(lambda: "test-probe-once" not in _jobs(pg), 10)  # a date job, once run, is gone
+
+
+def test_jobs_are_added_and_removed_from_any_process_and_bad_ones_refused(pg):
+    nxt = schedule_store.add_job(pg, "tests.engine.test_scheduler:probe", "cron",
+                                 id="test-weekdays", args=("cron",), day_of_week="mon-fri",
+                                 hour=9, timezone="Europe/Paris")
+    job = _jobs(pg)["test-weekdays"]
+    assert job.next_run_at == nxt and job.trigger.startswith("cron[day_of_week='mon-fri'")
+    paris = nxt.astimezone(ZoneInfo("Europe/Paris"))
+    assert nxt > datetime.now(UTC) and (paris.hour, paris.minute) == (9, 0) and paris.weekday() < 5
+    assert schedule_store.remove_job(pg, "test-weekdays") is True
+    assert "test-weekdays" not in _jobs(pg)
+    assert schedule_store.remove_job(pg, "test-weekdays") is False
+    before = _jobs(pg)
+    with pytest.raises(ValueError, match="textual reference 'module:function'"):
+        schedule_store.add_job(pg, probe, "interval", id="test-callable", seconds=5)
+    with pytest.raises(ValueError, match="unknown trigger 'hourly'"):
+        schedule_store.add_job(pg, "tests.engine.test_scheduler:probe", "hourly", id="test-bad")
+    assert _jobs(pg).keys() == before.keys()
+
+
+@pytest.mark.timeout(60)
+def test_openpost_jobs_lists_the_holder_and_each_duty_with_its_last_and_next_run(
+        spawn, pg, database_url):
+    proc = spawn(concurrency=2, maintenance_seconds=0.5)
+    wait_until(lambda: _swept_by(pg, proc.pid), 30)
+    env = {**os.environ, "DATABASE_URL": database_url, "OPENPOST_LOG_LEVEL": "WARNING"}
+
+    def openpost_jobs(*args):
+        done = subprocess.run([sys.executable, "-m", "app.cli", "jobs", *args],  # noqa: S603
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    text = openpost_jobs()
+    lines = text.splitlines()
+    assert lines[0].startswith(f"holder: {socket.gethostname()} pid {proc.pid}, since ")
+    assert lines[1].split() == ["JOB", "TRIGGER", "LAST", "RUN", "OUTCOME", "NEXT", "RUN",
+                                "DETAIL"]
+    rows = {line.split()[0]: line for line in lines[2:]}
+    assert set(rows) >= DUTY_IDS
+    reconcile = rows["lease_reconciliation"].split()
+    assert reconcile[1] == "interval[0:00:00.500000]" and reconcile[5] == "ok"
+    assert reconcile[4] == reconcile[8] == "UTC"  # a last run and a next run, both dated
+    assert "stuck post(s) retried" in rows["lease_reconciliation"]
+    report = json.loads(openpost_jobs("--json"))
+    assert report["holder"]["pid"] == proc.pid
+    listed = {j["id"]: j for j in report["jobs"]}
+    assert listed["retention"]["next_run_at"] and listed["retention"]["trigger"] == \
+        "interval[1:00:00]"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    wait_until(lambda: schedule_store.holder(pg) is None, 10)
+    assert openpost_jobs().startswith("holder: none")
