@@ -93,4 +93,4 @@ def alert_digests() -> str:
 def outbox_housekeeping() -> str:
     if not _housekeeping():
         return OFF
-    return f"{outbox.seal_audit_once()} audit entr(ies) sealed"
+    return f"{outbox.seal_audit_once()} audit log entries sealed"

@@ -55,7 +55,7 @@ class Maintenance:
         """The "nothing is publishing" alarm: alerts once per incident, once on recovery."""
         with Session(self.engine) as sess:
             status = alarm.check_and_alert(sess)
-        return status.reason or "publishing"
+        return f"alarm: {status.reason}" if status.alarming else "no alarm"
 
     def refresh_tokens(self) -> str:
         """Refresh tokens that will expire soon, before any post needs them: each platform's

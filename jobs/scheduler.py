@@ -17,6 +17,7 @@ SAFETY_WAKE_SECONDS covers a writer that died between its write and its NOTIFY.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -43,6 +44,7 @@ from jobs.schedule_store import (
     build_job,
     record_run,
     store_for,
+    wake_holder,
 )
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,9 @@ class SchedulerHolder:
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the scheduler (when held) and give the lock up, so another process takes over."""
         self.stopping.set()
+        if self.holding.is_set():
+            with contextlib.suppress(sa.exc.DBAPIError):
+                wake_holder(self.engine)  # ends its wait for notifications now
         if self.thread is not None:
             self.thread.join(timeout)
 
