@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from apscheduler.job import Job
-from apscheduler.jobstores.base import ConflictingIdError, JobLookupError
+from apscheduler.jobstores.base import ConflictingIdError
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
@@ -46,6 +46,7 @@ class JobStore(SQLAlchemyJobStore):
 
     def __init__(self, engine: sa.Engine):
         super().__init__(engine=engine, tablename=TABLE)
+        self._read: dict[str, bytes] = {}  # job id -> its state as this store last read it
 
     def start(self, scheduler, alias):
         # The base class would CREATE TABLE here; the schema belongs to the migrations.
@@ -58,12 +59,29 @@ class JobStore(SQLAlchemyJobStore):
         pass  # the engine is the process's own pool: not ours to dispose of
 
     def update_job(self, job):
-        # Another process may remove a job while this scheduler runs it; APScheduler then
-        # updates a row that is gone, which must not stop the scheduler's loop.
-        try:
-            super().update_job(job)
-        except JobLookupError:
-            log.info("job %s was removed while it ran", job.id)
+        # The holder writes a job back after each run (its next run time). Another process may
+        # have replaced, paused or removed it meanwhile: then theirs stands, and the write
+        # neither overwrites it nor stops the scheduler's loop (APScheduler would raise).
+        if not self.write_back(job):
+            log.info("job %s was changed or removed by another process; its new version "
+                     "stands", job.id)
+
+    def write_back(self, job) -> bool:
+        """Update the job's row, only if it is still as this store read it (when it read it);
+        False when it was not."""
+        read = self._read.pop(job.id, None)
+        update = self.jobs_t.update().where(self.jobs_t.c.id == job.id).values(
+            next_run_time=datetime_to_utc_timestamp(job.next_run_time),
+            job_state=pickle.dumps(job.__getstate__(), self.pickle_protocol))
+        if read is not None:
+            update = update.where(self.jobs_t.c.job_state == read)
+        with self.engine.begin() as conn:
+            return conn.execute(update).rowcount == 1
+
+    def _reconstitute_job(self, job_state):
+        job = super()._reconstitute_job(job_state)
+        self._read[job.id] = job_state
+        return job
 
     def _get_jobs(self, *conditions):
         """As the base class, but a job this process cannot load (written by a newer version
@@ -137,6 +155,29 @@ def add_job(engine: sa.Engine, func: str, trigger: str | BaseTrigger = "interval
         store.update_job(job)
     wake_holder(engine)
     return job.next_run_time
+
+
+def pause_job(engine: sa.Engine, job_id: str) -> bool:
+    """Stop a job from firing (its next run time becomes NULL); False when there is none."""
+    return _reschedule(engine, job_id, lambda job: None) is not None
+
+
+def resume_job(engine: sa.Engine, job_id: str) -> datetime | None:
+    """Let a paused job fire again from now on; its next run time (None: no such job, or its
+    trigger never fires again)."""
+    found = _reschedule(engine, job_id, lambda job: job.trigger.get_next_fire_time(
+        None, datetime.now(UTC)))
+    return found.next_run_time if found else None
+
+
+def _reschedule(engine: sa.Engine, job_id: str, next_run):
+    store = store_for(engine)
+    while (job := store.lookup_job(job_id)) is not None:
+        job._modify(next_run_time=next_run(job))
+        if store.write_back(job):  # unless the holder or another writer changed it meanwhile
+            wake_holder(engine)
+            return job
+    return None
 
 
 def remove_job(engine: sa.Engine, job_id: str) -> bool:

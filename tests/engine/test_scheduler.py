@@ -175,6 +175,38 @@ def test_jobs_are_added_and_removed_from_any_process_and_bad_ones_refused(pg):
     assert _jobs(pg).keys() == before.keys()
 
 
+def test_a_paused_job_has_no_next_run_until_it_is_resumed(pg):
+    schedule_store.add_job(pg, "tests.engine.test_scheduler:probe", "interval", id="test-pause",
+                           args=("paused",), hours=1)
+    try:
+        assert schedule_store.pause_job(pg, "test-pause") is True
+        assert _jobs(pg)["test-pause"].next_run_at is None
+        resumed = schedule_store.resume_job(pg, "test-pause")
+        assert timedelta(minutes=59) < resumed - datetime.now(UTC) <= timedelta(hours=1)
+        assert _jobs(pg)["test-pause"].next_run_at == resumed
+    finally:
+        schedule_store.remove_job(pg, "test-pause")
+    assert schedule_store.pause_job(pg, "test-pause") is False
+    assert schedule_store.resume_job(pg, "test-pause") is None
+
+
+def test_a_change_written_while_the_holder_runs_the_job_is_not_overwritten(pg):
+    schedule_store.add_job(pg, "tests.engine.test_scheduler:probe", "interval", id="test-edit",
+                           args=("old",), minutes=5)
+    try:
+        holder_store = schedule_store.store_for(pg)
+        [running] = [j for j in holder_store.get_all_jobs() if j.id == "test-edit"]
+        # meanwhile another process edits the job (a rule's new time, say)
+        schedule_store.add_job(pg, "tests.engine.test_scheduler:probe", "cron", id="test-edit",
+                               args=("new",), hour=12)
+        # the holder writes back the run it made, as APScheduler does after every run
+        running._modify(next_run_time=running.next_run_time + timedelta(minutes=5))
+        holder_store.update_job(running)
+        assert _jobs(pg)["test-edit"].trigger.startswith("cron[hour='12'")
+    finally:
+        schedule_store.remove_job(pg, "test-edit")
+
+
 @pytest.mark.timeout(60)
 def test_openpost_jobs_lists_the_holder_and_each_duty_with_its_last_and_next_run(
         spawn, pg, database_url):
