@@ -85,7 +85,7 @@ class SchedulerHolder:
 
     def _run(self) -> None:
         url = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        backoff = Backoff("scheduler election", first=RETRY_SECONDS)
+        backoff = Backoff("scheduler election", first=RETRY_SECONDS, ceiling=5.0)
         while not self.stopping.is_set():
             try:
                 # Keepalives: a holder cut off from the database notices within seconds.
@@ -100,7 +100,7 @@ class SchedulerHolder:
                             self._hold(conn)
                         else:
                             self.stopping.wait(RETRY_SECONDS)
-            except psycopg.Error as exc:
+            except (psycopg.Error, sa.exc.DBAPIError) as exc:
                 self.stopping.wait(backoff.fail(exc))
             except Exception:  # never let the election thread die
                 log.exception("scheduler election failed")

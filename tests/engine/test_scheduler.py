@@ -249,3 +249,40 @@ def test_openpost_jobs_lists_the_holder_and_each_duty_with_its_last_and_next_run
     proc.wait()
     wait_until(lambda: schedule_store.holder(pg) is None, 10)
     assert openpost_jobs().startswith("holder: none")
+
+
+def test_a_holder_whose_connection_is_cut_stops_its_scheduler_and_one_holder_remains(
+        holders, pg, caplog):
+    one, two = holders(), holders()
+    wait_until(lambda: one.holding.is_set() or two.holding.is_set(), 10)
+    held = one if one.holding.is_set() else two
+    with pg.connect() as conn:  # as a PostgreSQL restart or a cut link would
+        conn.execute(sa.text("SELECT pg_terminate_backend(backend_pid) FROM scheduler_holder"))
+    wait_until(lambda: not held.holding.is_set(), 10)
+    assert held.scheduler is None
+    assert "this process no longer holds the scheduler" in caplog.text
+    wait_until(lambda: one.holding.is_set() or two.holding.is_set(), 10)
+    assert sum(h.scheduler is not None for h in (one, two)) == 1
+    assert _holders_of_the_lock(pg) == 1 and schedule_store.holder(pg) is not None
+
+
+def test_retention_forgets_the_last_run_of_a_job_that_is_gone(pg):
+    from app.ops import retention
+
+    schedule_store.add_job(pg, "tests.engine.test_scheduler:probe", "interval",
+                           id="test-kept", args=("kept",), hours=1)
+    try:
+        for job_id in ("test-kept", "test-gone", "test-gone-lately"):
+            schedule_store.record_run(pg, job_id, "ok", "ran")
+        with pg.begin() as conn:
+            conn.execute(sa.text("UPDATE scheduler_runs SET last_run_at = now() - interval "
+                                 "'40 days' WHERE job_id IN ('test-kept', 'test-gone')"))
+        retention.sweep(pg, retention_days=30, idempotency_hours=24)
+        with pg.connect() as conn:
+            left = set(conn.scalars(sa.text(
+                "SELECT job_id FROM scheduler_runs WHERE job_id IN "
+                "('test-kept', 'test-gone', 'test-gone-lately')")))
+        assert left == {"test-kept", "test-gone-lately"}
+    finally:
+        schedule_store.remove_job(pg, "test-kept")
+        schedule_store.remove_job(pg, "test-gone-lately")
