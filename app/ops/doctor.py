@@ -3,7 +3,7 @@ settings, for a human."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -76,7 +76,8 @@ def _database_lines(report: dict) -> list[str]:
         lines.append(f"  {w['id']} ({w['host']} pid {w['pid']}): {state}, "
                      f"{w['in_flight']} in flight")
     held = report["scheduler"]
-    lines.append(f"scheduler: held by {held['host']} pid {held['pid']} since {held['since']} "
+    since = held and datetime.fromisoformat(held["since"]).strftime("%Y-%m-%d %H:%M:%S UTC")
+    lines.append(f"scheduler: held by {held['host']} pid {held['pid']} since {since} "
                  "(`openpost jobs` lists its jobs)" if held else
                  "scheduler: no process holds it (the recurring duties wait for a worker)")
     overdue = report["alarm"]["overdue_posts"]

@@ -245,6 +245,9 @@ def test_openpost_jobs_lists_the_holder_and_each_duty_with_its_last_and_next_run
     listed = {j["id"]: j for j in report["jobs"]}
     assert listed["retention"]["next_run_at"] and listed["retention"]["trigger"] == \
         "interval[1:00:00]"
+    doctor = subprocess.run([sys.executable, "-m", "app.cli", "doctor"],  # noqa: S603
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert f"scheduler: held by {socket.gethostname()} pid {proc.pid} since " in doctor.stdout
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     wait_until(lambda: schedule_store.holder(pg) is None, 10)
