@@ -78,6 +78,10 @@ class JobStore(SQLAlchemyJobStore):
         with self.engine.begin() as conn:
             return conn.execute(update).rowcount == 1
 
+    def remove_job(self, job_id):
+        self._read.pop(job_id, None)
+        super().remove_job(job_id)
+
     def _reconstitute_job(self, job_state):
         job = super()._reconstitute_job(job_state)
         self._read[job.id] = job_state
