@@ -129,6 +129,8 @@ def make_trigger(trigger: str | BaseTrigger, **args) -> BaseTrigger:
 
 def build_job(func: str, trigger: BaseTrigger, *, id: str, args=(), kwargs=None,
               name: str | None = None, next_run_time: datetime | None = None) -> Job:
+    if not isinstance(id, str) or not 0 < len(id) <= 191:
+        raise ValueError(f"a job's id must be a string of 1 to 191 characters, not {id!r}")
     if not isinstance(func, str) or ":" not in func:
         raise ValueError(f"a job's function must be a textual reference 'module:function', "
                          f"not {func!r}")

@@ -179,6 +179,9 @@ def test_jobs_are_added_and_removed_from_any_process_and_bad_ones_refused(pg):
     before = _jobs(pg)
     with pytest.raises(ValueError, match="textual reference 'module:function'"):
         schedule_store.add_job(pg, probe, "interval", id="test-callable", seconds=5)
+    with pytest.raises(ValueError, match="id must be a string of 1 to 191 characters"):
+        schedule_store.add_job(pg, "tests.engine.test_scheduler:probe", id="x" * 192,
+                               args=("long",), seconds=5)
     with pytest.raises(ValueError, match="unknown trigger 'hourly'"):
         schedule_store.add_job(pg, "tests.engine.test_scheduler:probe", "hourly", id="test-bad")
     assert _jobs(pg).keys() == before.keys()
