@@ -131,12 +131,12 @@ class SchedulerHolder:
                     last_wake = time.monotonic()
                     self.scheduler.wakeup()
         finally:
-            was_holding = self.holding.is_set()
-            self.holding.clear()
             if self.scheduler is not None:
                 self.scheduler.shutdown(wait=False)
                 self.scheduler = None
             duties.bind(None)
+            was_holding = self.holding.is_set()
+            self.holding.clear()  # last: whoever sees it clear sees no scheduler running here
             if was_holding:
                 log.log(logging.INFO if self.stopping.is_set() else logging.WARNING,
                         "this process no longer holds the scheduler")
