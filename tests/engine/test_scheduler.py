@@ -292,3 +292,16 @@ def test_retention_forgets_the_last_run_of_a_job_that_is_gone(pg):
     finally:
         schedule_store.remove_job(pg, "test-kept")
         schedule_store.remove_job(pg, "test-gone-lately")
+
+
+def test_the_job_store_never_creates_its_table_the_migration_does(pg):
+    with pg.begin() as conn:
+        conn.execute(sa.text("ALTER TABLE scheduler_jobs RENAME TO scheduler_jobs_away"))
+    try:
+        with pytest.raises(RuntimeError, match="scheduler_jobs is missing: run `openpost db upgrade`"):
+            schedule_store.JobStore(pg).start(schedule_store._builder, "default")
+        with pg.connect() as conn:
+            assert not sa.inspect(conn).has_table("scheduler_jobs")
+    finally:
+        with pg.begin() as conn:
+            conn.execute(sa.text("ALTER TABLE scheduler_jobs_away RENAME TO scheduler_jobs"))
