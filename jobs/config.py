@@ -20,12 +20,13 @@ class EngineConfig:
     rate_limit_window_seconds: float = 3600.0  # a 429 reset later than this after schedule fails
     refresh_margin_seconds: float = 300.0      # refresh tokens expiring this soon before use
     http_timeout_seconds: float = 30.0
-    maintenance_seconds: float = 15.0
+    maintenance_seconds: float = 15.0  # period of the lease, token and alarm duties (jobs/duties.py)
     retention_days: float = 30.0     # delivered outbox rows, finished webhook deliveries, stopped workers
     idempotency_hours: float = 24.0  # how long an Idempotency-Key's answer is replayed
-    retention_seconds: float = 3600.0  # how often the retention sweep runs
-    # Outbox duties (webhooks, alert emails, audit sealing) and the "nothing is publishing"
-    # alarm check. Off only where something else does them (the engine's own tests).
+    retention_seconds: float = 3600.0  # period of the retention duty
+    # Outbox duties (webhooks, media renditions; alert emails and audit sealing in the
+    # scheduler's holder) and the "nothing is publishing" alarm check. Off only where
+    # something else does them (the engine's own tests, the publishing benchmark).
     housekeeping: bool = True
 
     @classmethod

@@ -1,7 +1,7 @@
-"""Recurring sweeps that must run in one process only, elected with pg_try_advisory_lock.
+"""The deployment's sweeps: repairing leases, refreshing tokens, the alarm, retention.
 
-Each process schedules these in its own in-memory APScheduler store; only the holder of the
-advisory lock does the work, so several processes never run a sweep twice.
+Each is a duty of jobs/duties.py, a persistent job of the job store run by the one process
+holding the scheduler (jobs/scheduler.py); `run()` does every sweep once, in this process.
 """
 
 from __future__ import annotations
@@ -24,50 +24,40 @@ from jobs import heartbeat
 from jobs.config import EngineConfig
 
 log = logging.getLogger(__name__)
-LEADER_LOCK = 727_002
 
 
 class Maintenance:
     def __init__(self, engine: sa.Engine, cfg: EngineConfig, runner):
         self.engine, self.cfg, self.runner = engine, cfg, runner
-        self.conn: sa.Connection | None = None
-        self.trimmed_at: float | None = None  # monotonic time of the last retention sweep
         # channel id -> (monotonic time before which its refresh is not tried again, failures)
         self.refresh_held: dict = {}
 
     def run(self) -> None:
-        try:
-            if not self._leader():
-                return
-            with Session(self.engine) as sess, sess.begin():
-                if (stuck := publishing.repair_stuck(sess)):
-                    log.warning("%d publishing post(s) had no lease and no next attempt; "
-                                "retrying them now", stuck)
-                heartbeat.mark_silent(sess, max(10 * self.cfg.tick_seconds, 30))
-            if self.cfg.housekeeping:
-                with Session(self.engine) as sess:
-                    alarm.check_and_alert(sess)  # "nothing is publishing": once per incident
-            self._refresh_tokens()
-            self._trim()
-        except sa.exc.DBAPIError as exc:
-            log.warning("maintenance skipped: database unavailable (%s)", exc.__class__.__name__)
-            self.close()
+        """Every sweep once (the alarm only with housekeeping on)."""
+        self.reconcile_leases()
+        if self.cfg.housekeeping:
+            self.check_alarm()
+        self.refresh_tokens()
+        self.trim()
 
-    def _leader(self) -> bool:
-        if self.conn is not None:
-            self.conn.exec_driver_sql("SELECT 1")
-            return True
-        conn = self.engine.connect()
-        if conn.scalar(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK}):
-            conn.commit()
-            self.conn = conn
-            log.info("this process runs the maintenance sweeps")
-            return True
-        conn.rollback()
-        conn.close()
-        return False
+    def reconcile_leases(self) -> str:
+        """Publishing posts left with neither a lease nor a next attempt are retried now, and
+        workers that stopped ticking are marked stopped. (Expired leases are taken over by the
+        claim statement itself.)"""
+        with Session(self.engine) as sess, sess.begin():
+            if (stuck := publishing.repair_stuck(sess)):
+                log.warning("%d publishing post(s) had no lease and no next attempt; "
+                            "retrying them now", stuck)
+            silent = heartbeat.mark_silent(sess, max(10 * self.cfg.tick_seconds, 30))
+        return f"{stuck} stuck post(s) retried, {silent} silent worker(s) marked stopped"
 
-    def _refresh_tokens(self) -> None:
+    def check_alarm(self) -> str:
+        """The "nothing is publishing" alarm: alerts once per incident, once on recovery."""
+        with Session(self.engine) as sess:
+            status = alarm.check_and_alert(sess)
+        return f"alarm: {status.reason}" if status.alarming else "no alarm"
+
+    def refresh_tokens(self) -> str:
         """Refresh tokens that will expire soon, before any post needs them: each platform's
         tokens within its own window (days for 60-day Meta tokens), others within twice the
         engine's margin."""
@@ -93,6 +83,7 @@ class Maintenance:
                 wait = self._hold_refresh(channel_id, platform, exc, default)
                 log.warning("token refresh of channel %s failed (next try in %.0f s): %s",
                             channel_id, wait, exc)
+        return f"{len(due)} channel(s) due for a refresh"
 
     def _hold_refresh(self, channel_id, platform: str, exc: Exception, default: float) -> float:
         """A refused refresh is tried again after a wait that doubles from one sweep period up
@@ -106,23 +97,10 @@ class Maintenance:
         self.refresh_held[channel_id] = (time.monotonic() + wait, failures)
         return wait
 
-    def _trim(self) -> None:
-        now = time.monotonic()
-        if self.trimmed_at is not None and now - self.trimmed_at < self.cfg.retention_seconds:
-            return
-        self.trimmed_at = now
+    def trim(self) -> str:
         removed = retention.sweep(self.engine, self.cfg.retention_days,
                                   self.cfg.idempotency_hours)
-        if any(removed.values()):
-            log.info("retention: removed %s", ", ".join(f"{n} from {table}"
-                                                       for table, n in removed.items() if n))
-
-    def close(self) -> None:
-        if self.conn is not None:
-            try:
-                self.conn.execute(sa.text("SELECT pg_advisory_unlock_all()"))
-                self.conn.commit()
-                self.conn.close()
-            except (sa.exc.DBAPIError, sa.exc.PendingRollbackError):  # the connection died
-                self.conn.invalidate()
-            self.conn = None
+        summary = ", ".join(f"{n} from {table}" for table, n in removed.items() if n)
+        if summary:
+            log.info("retention: removed %s", summary)
+        return f"removed {summary}" if summary else "nothing to remove"

@@ -1,12 +1,14 @@
 """The outbox tick: deliver due webhooks, send due alert emails, seal new audit entries, make
 the media renditions that posts (and composer drafts) asked for.
 
-The worker's scheduler runs each duty of DUTIES through `run_duty()` every second, each on its
-own schedule (max_instances=1, coalesce=True), so a slow webhook pass never holds up emails or
-sealing; `run_outbox_once()` runs every duty once (`openpost outbox deliver`). Several
-processes may run them at once: every duty claims its rows with FOR UPDATE SKIP LOCKED or an
-advisory lock. A webhook pass takes at most WEBHOOK_BUDGET seconds to start new deliveries,
-plus one delivery's timeout.
+Webhook deliveries and media renditions are work queues: every worker's own scheduler runs
+each duty of EVERY_WORKER through `run_duty()` every second, each on its own schedule
+(max_instances=1, coalesce=True), so a slow webhook pass never holds up renditions, and
+several processes share the rows (FOR UPDATE SKIP LOCKED). Alert emails and audit sealing are
+duties of the deployment's scheduler (jobs/duties.py), run by one process. `run_outbox_once()`
+runs every duty once (`openpost outbox deliver`); each claims its rows with FOR UPDATE SKIP
+LOCKED or an advisory lock, so running one anywhere is safe. A webhook pass takes at most
+WEBHOOK_BUDGET seconds to start new deliveries, plus one delivery's timeout.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ def seal_audit_once(now: datetime | None = None) -> int:
 
 DUTIES = (("webhook_attempts", deliver_webhooks_once), ("emails_sent", send_emails_once),
           ("audit_sealed", seal_audit_once), ("conversions_run", conversions.run_due))
+EVERY_WORKER = ("webhook_attempts", "conversions_run")
 
 
 def run_duty(name: str, duty, now: datetime | None = None) -> int:

@@ -27,6 +27,7 @@ from jobs.config import EngineConfig
 from jobs.dispatch import Dispatcher
 from jobs.listener import listen
 from jobs.maintenance import Maintenance
+from jobs.scheduler import SchedulerHolder
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +59,10 @@ class Worker:
         self.wake, self.stopping = threading.Event(), threading.Event()
         self.settled = threading.Event()
         self.tick_lock = threading.Lock()  # no heartbeat nor lease renewal after the shutdown
-        self.maintenance = Maintenance(engine, self.cfg, self.runner)
+        # This process's own wake-ups (tick, outbox work queues), in memory; the deployment's
+        # duties are jobs of the one scheduler on the job store, run where it is held.
         self.scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1})
+        self.holder = SchedulerHolder(engine, self.cfg, Maintenance(engine, self.cfg, self.runner))
         self.threads: list[threading.Thread] = []
 
     # -- lifecycle of the worker ------------------------------------------------------------
@@ -68,15 +71,16 @@ class Worker:
         for noisy in ("apscheduler", "httpx", "httpcore"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
         self.scheduler.add_job(self._tick, "interval", seconds=self.cfg.tick_seconds, id="tick")
-        self.scheduler.add_job(self.maintenance.run, "interval", id="maintenance",
-                               seconds=self.cfg.maintenance_seconds)
-        # Webhooks, alert emails and audit sealing: every process may run them (their rows
+        # Webhook deliveries and media renditions: every process takes its share (their rows
         # are claimed with SKIP LOCKED), each duty on its own schedule so none holds up another.
         for name, duty in outbox.DUTIES if self.cfg.housekeeping else ():
+            if name not in outbox.EVERY_WORKER:
+                continue
             self.scheduler.add_job(outbox.run_duty, "interval", args=(name, duty), seconds=1,
                                    id=f"outbox-{name}")
         self._warm_up()
         self.scheduler.start()
+        self.holder.start()  # a candidate for the deployment's scheduler
         for target in (self._claim_loop, self._settle_loop,
                        lambda: listen(self.engine, self.wake, self.stopping)):
             thread = threading.Thread(target=target, daemon=True, name=f"engine-{len(self.threads)}")
@@ -147,7 +151,7 @@ class Worker:
             log.warning("could not record the shutdown (%s); the leases of %d post(s) will "
                         "expire", exc.__class__.__name__, len(leftover))
         self.scheduler.shutdown(wait=False)
-        self.maintenance.close()
+        self.holder.stop()
         for _thread in self.publishers:
             self.jobs.put(None)
         log.log(logging.WARNING if handed else logging.INFO,

@@ -1,5 +1,5 @@
-"""Operator commands: `openpost doctor`, `openpost export`, `openpost keys rotate`, `openpost bench web`
-and `openpost bench media`."""
+"""Operator commands: `openpost doctor`, `openpost jobs`, `openpost export`, `openpost keys rotate`,
+`openpost bench web` and `openpost bench media`."""
 
 from __future__ import annotations
 
@@ -41,6 +41,41 @@ def doctor(as_json: bool) -> None:
     report = {**report, "settings": settings}
     click.echo(json.dumps(report, default=str) if as_json else checks.render(report))
     sys.exit(0 if report["ok"] else 1)
+
+
+@click.command("jobs")
+@click.option("--json", "as_json", is_flag=True, help="print the schedule as one JSON object")
+def jobs_command(as_json: bool) -> None:
+    """The deployment's scheduled jobs: which process holds the scheduler, and each job's
+    last and next run. Reads the job store; starts no scheduler."""
+    import json
+
+    from app import db
+    from jobs import schedule_store
+
+    _setup()
+    engine = db.session.get_bind()
+    holder, listed = schedule_store.holder(engine), schedule_store.list_jobs(engine)
+    if as_json:
+        click.echo(json.dumps({"holder": holder.as_json() if holder else None,
+                               "jobs": [job.as_json() for job in listed]}))
+        return
+    click.echo(f"holder: {holder.host} pid {holder.pid}, since {_utc(holder.since)}" if holder
+               else "holder: none (no engine process is running: start `openpost worker` or "
+                    "`openpost serve`; the jobs run when one does)")
+    rows = [("JOB", "TRIGGER", "LAST RUN", "OUTCOME", "NEXT RUN", "DETAIL")] + [
+        (j.id, j.trigger, _utc(j.last_run_at), j.last_outcome or "-", _utc(j.next_run_at)
+         if j.next_run_at else "paused", j.last_detail) for j in listed]
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False))
+                   + "  " + row[5])
+
+
+def _utc(moment) -> str:
+    from datetime import UTC
+
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "never"
 
 
 @click.command("export")
@@ -143,5 +178,5 @@ def bench_media() -> None:
 def register(main: click.Group) -> None:
     main.commands["bench"].add_command(bench_web)
     main.commands["bench"].add_command(bench_media)
-    for command in (doctor, export_command, keys):
+    for command in (doctor, jobs_command, export_command, keys):
         main.add_command(command)

@@ -3,7 +3,7 @@ settings, for a human."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -13,6 +13,7 @@ from app.ops import alarm, keys
 from app.ops.models import WorkerHeartbeat
 from app.platforms import versions
 from app.timeutil import iso
+from jobs import schedule_store
 
 
 def unreachable(exc: Exception) -> dict:
@@ -42,9 +43,11 @@ def run(sess: Session, today: date | None = None) -> dict:
     sess.rollback()
     pins = versions.check(today or status.now.date())
     sunset = any(p["level"] == "error" for p in pins)
+    holder = schedule_store.holder(sess.get_bind())
     return {"ok": migrations and not status.alarming and not sunset, "database": "reachable",
             "migrations_current": migrations, "workers": workers, "alarm": status.as_json(),
-            "api_versions": pins, "older_keys": old_keys}
+            "scheduler": holder.as_json() if holder else None, "api_versions": pins,
+            "older_keys": old_keys}
 
 
 def render(report: dict) -> str:
@@ -72,6 +75,11 @@ def _database_lines(report: dict) -> list[str]:
         state = "stopped" if w["stopped_at"] else f"ticked {w['seconds_since_tick']}s ago"
         lines.append(f"  {w['id']} ({w['host']} pid {w['pid']}): {state}, "
                      f"{w['in_flight']} in flight")
+    held = report["scheduler"]
+    since = held and datetime.fromisoformat(held["since"]).strftime("%Y-%m-%d %H:%M:%S UTC")
+    lines.append(f"scheduler: held by {held['host']} pid {held['pid']} since {since} "
+                 "(`openpost jobs` lists its jobs)" if held else
+                 "scheduler: no process holds it (the recurring duties wait for a worker)")
     overdue = report["alarm"]["overdue_posts"]
     lines.append(f"overdue posts: {overdue}")
     if report["alarm"]["alarming"]:

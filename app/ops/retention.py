@@ -1,11 +1,12 @@
 """Retention: what the database stops keeping once it has served its purpose.
 
 Delivered outbox messages, finished webhook deliveries, the heartbeats of workers stopped
-long ago and invite and password reset links used, withdrawn or expired are removed after
-`retention_days`; Idempotency-Key answers after `idempotency_hours` (a retry later than that
-is a new request); browser sessions as soon as they have ended (idle or absolute lifetime).
-Posts, their events, notifications and the audit log are never removed here. Each table is
-trimmed in bounded batches, so no sweep holds many locks or one long transaction.
+long ago, invite and password reset links used, withdrawn or expired, and the last run of a
+scheduler job that is gone are removed after `retention_days`; Idempotency-Key answers after
+`idempotency_hours` (a retry later than that is a new request); browser sessions as soon as
+they have ended (idle or absolute lifetime). Posts, their events, notifications and the audit
+log are never removed here. Each table is trimmed in bounded batches, so no sweep holds many
+locks or one long transaction.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ _RULES = {
     # one still says why it no longer works.
     "invites": ("id", "LEAST(accepted_at, revoked_at, expires_at) < now() - :age"),
     "password_resets": ("id", "LEAST(used_at, expires_at) < now() - :age"),
+    # The last run of a job no longer in the scheduler's store (a one-off job that ran).
+    "scheduler_runs": ("job_id", "last_run_at < now() - :age AND NOT EXISTS "
+                       "(SELECT 1 FROM scheduler_jobs j WHERE j.id = scheduler_runs.job_id)"),
 }
 
 

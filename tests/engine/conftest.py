@@ -41,16 +41,12 @@ def pg(database_url):
 
 
 def sweep_once(pg) -> None:
-    """One run of the elected maintenance sweeps (token refresh included), as the worker does."""
+    """One run of every sweep the scheduler's duties do (token refresh included)."""
     from jobs.attempt import AttemptRunner
     from jobs.maintenance import Maintenance
 
     cfg = EngineConfig(refresh_margin_seconds=300)
-    sweep = Maintenance(pg, cfg, AttemptRunner(pg, cfg))
-    try:
-        sweep.run()
-    finally:
-        sweep.close()
+    Maintenance(pg, cfg, AttemptRunner(pg, cfg)).run()
 
 
 @pytest.fixture

@@ -64,11 +64,8 @@ def test_a_refused_refresh_waits_instead_of_calling_the_platform_every_sweep(
     p.fault("refresh", "5xx")
     cfg = EngineConfig(refresh_margin_seconds=300)
     sweep = Maintenance(pg, cfg, AttemptRunner(pg, cfg))
-    try:
-        for _ in range(5):  # five sweeps in a row, as the worker runs them every few seconds
-            sweep.run()
-    finally:
-        sweep.close()
+    for _ in range(5):  # five sweeps in a row, as the scheduler runs them every few seconds
+        sweep.run()
     assert len(p.requests("refresh")) == 1, "the 5xx holds the next try back"
     with Session(space.engine) as sess:
         assert sess.get(Channel, channel_id).status == "connected"

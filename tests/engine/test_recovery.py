@@ -19,7 +19,6 @@ from app.posts.models import Post
 from jobs.attempt import AttemptRunner
 from jobs.claims import Claim, load_channels
 from jobs.config import EngineConfig
-from jobs.maintenance import Maintenance
 from tests.engine.conftest import sweep_once
 
 
@@ -127,19 +126,6 @@ def test_a_stuck_publishing_post_is_always_resolved(space, platform, loopback, w
     workers(1)
     assert space.wait_terminal(ids) == {"published": 2}
     assert sorted(platform.created_counts().values()) == [1, 1]
-
-
-def test_only_one_process_runs_the_maintenance_sweeps(pg):
-    first, second = (Maintenance(pg, EngineConfig(housekeeping=False), runner=None)
-                     for _ in range(2))
-    try:
-        assert first._leader() is True
-        assert second._leader() is False
-        first.close()
-        assert second._leader() is True
-    finally:
-        first.close()
-        second.close()
 
 
 def _publish_and_see_stored_credentials(space, platform, channel, workers):

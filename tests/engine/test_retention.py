@@ -84,24 +84,29 @@ def test_finished_rows_past_their_retention_are_removed_and_nothing_else(pg, spa
             sess.commit()
 
 
-def test_the_elected_process_sweeps_at_most_once_per_period(pg, space):
+def test_retention_is_a_duty_of_the_scheduler_run_once_per_period(pg, space):
+    from jobs import duties, schedule_store
+    from jobs.scheduler import SchedulerHolder
+
     cfg = EngineConfig(housekeeping=False, retention_seconds=3600)
-    sweeper = Maintenance(pg, cfg, runner=None)
+    sweeps = Maintenance(pg, cfg, runner=None)
+    SchedulerHolder(pg, cfg, sweeps)._ensure_duties()
+    [job] = [j for j in schedule_store.list_jobs(pg) if j.id == "retention"]
+    assert (job.func, job.trigger) == ("jobs.duties:retention", "interval[1:00:00]")
+    assert job.next_run_at is not None
     with Session(pg) as sess:
         now = sess.scalar(sa.select(sa.func.now()))
         first = _seed(sess, space.workspace_id, now)
+    duties.bind(sweeps)
     try:
-        sweeper._trim()
-        assert "outbox delivered 40 days ago" not in _left(pg, first)
-        with Session(pg) as sess:
-            second = _seed(sess, space.workspace_id, now)
-        sweeper._trim()  # within the hour: the table is not scanned again
-        assert "outbox delivered 40 days ago" in _left(pg, second)
+        detail = duties.retention()  # what the holder runs when the job fires
     finally:
-        sweeper.close()
+        duties.bind(None)
         with Session(pg) as sess:
             sess.execute(sa.delete(WorkerHeartbeat).where(WorkerHeartbeat.id.like("test-%")))
             sess.commit()
+    assert "outbox delivered 40 days ago" not in _left(pg, first)
+    assert "from outbox" in detail
 
 
 def _seed_access(sess: Session, ws, now) -> tuple[object, dict]:

@@ -51,12 +51,14 @@ def test_doctor_exits_1_and_says_why_then_0(committed, database_url):
     assert sick.returncode == 1, sick.stderr
     assert "ALARM: posts are not being published" in sick.stdout
     assert "No worker has checked in since" in sick.stdout and "w-cli" in sick.stdout
+    assert "scheduler: no process holds it" in sick.stdout
     assert sess.scalar(sa.text("SELECT alarming FROM ops_alarms")) is True
     _heartbeat(sess, 0)
     well = openpost(database_url, "doctor", "--json")
     assert well.returncode == 0, well.stderr
     report = json.loads(well.stdout.strip().splitlines()[-1])
     assert report["ok"] and report["alarm"]["live_workers"] == 1 and report["migrations_current"]
+    assert report["scheduler"] is None  # no engine process runs: nobody holds the scheduler
 
 
 def test_export_command_writes_the_zip(committed, database_url, tmp_path):
