@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable
 
 from flask import Flask
 
 from app.sandbox.state import State
+
+METRIC_FAKES = ("mastodon", "bluesky", "x")
 
 
 def create_sandbox(state: State | None = None, callbacks: list[str] | None = None,
@@ -49,4 +52,7 @@ def create_sandbox(state: State | None = None, callbacks: list[str] | None = Non
                    linkedin, linkedin_orgs, tiktok, control):
         sandbox.register_blueprint(module.bp)
     sandbox.register_blueprint(instagram.facebook_bp)
+    # Each platform's metrics endpoints live in its package (app/platforms/<name>/fake_metrics.py).
+    for name in METRIC_FAKES:
+        sandbox.register_blueprint(importlib.import_module(f"app.platforms.{name}.fake_metrics").bp)
     return sandbox
