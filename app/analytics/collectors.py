@@ -67,6 +67,7 @@ class Snapshot:
 
 class Collector(Protocol):
     platform: ClassVar[str]
+    figures: ClassVar[tuple[str, ...]]  # what the platform reports (the rest: not available)
     batch: ClassVar[int]  # posts per call at most
     # The read calls one channel may make for metrics (a share of the platform's limit that
     # leaves the rest to publishing); docs/analytics.md shows the arithmetic.

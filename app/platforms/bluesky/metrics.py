@@ -21,6 +21,7 @@ from app.ops.ratelimit import Limit
 
 class MetricsCollector:
     platform: ClassVar[str] = "bluesky"
+    figures: ClassVar[tuple[str, ...]] = ("likes", "reposts", "replies", "quotes", "bookmarks")
     batch: ClassVar[int] = 25
     # The PDS's general limit is 3,000 requests per 5 minutes per IP
     # (https://docs.bsky.app/docs/advanced-guides/rate-limits, "PDS: 3000 per 5 minutes");

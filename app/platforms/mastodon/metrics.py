@@ -19,6 +19,7 @@ from app.ops.ratelimit import Limit
 
 class MetricsCollector:
     platform: ClassVar[str] = "mastodon"
+    figures: ClassVar[tuple[str, ...]] = ("likes", "reposts", "replies", "quotes")
     batch: ClassVar[int] = 40
     # 300 calls per 5 minutes per account (https://docs.joinmastodon.org/api/rate-limits/,
     # Limits per account): metrics take 150, half, leaving the rest to publishing.

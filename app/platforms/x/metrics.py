@@ -22,6 +22,7 @@ NOT_FOUND = "https://api.x.com/2/problems/resource-not-found"
 
 class MetricsCollector:
     platform: ClassVar[str] = "x"
+    figures: ClassVar[tuple[str, ...]] = ("impressions", "likes", "reposts", "replies", "quotes", "bookmarks")
     batch: ClassVar[int] = 100
     # GET /2/tweets: 15 requests per 15 minutes per user on the Basic tier
     # (https://docs.x.com/x-api/fundamentals/rate-limits, Posts lookup); metrics take 12.
