@@ -25,7 +25,8 @@ X_SCOPES = "tweet.read tweet.write users.read offline.access media.write"
 # (https://docs.joinmastodon.org/methods/accounts/#statuses).
 MASTODON_SCOPES = "read:accounts read:statuses write:statuses write:media"
 # threads_read_replies lets a reply whose publish answer was lost be found among the replies.
-THREADS_SCOPES = "threads_basic,threads_content_publish,threads_read_replies"
+THREADS_SCOPES = ("threads_basic,threads_content_publish,threads_read_replies,"
+                  "threads_manage_insights")
 
 
 def pkce_pair() -> tuple[str, str]:

@@ -21,10 +21,13 @@ from app.channels.http import json_or_empty, lifetime, platform_message, send
 from app.errors import ValidationFailed
 
 PLATFORMS = ("instagram", "facebook", "linkedin", "tiktok")
-SCOPES = {"instagram": "instagram_business_basic,instagram_business_content_publish",
-          "facebook": "pages_show_list,pages_read_engagement,pages_manage_posts",
+# Each platform's insights permission is asked for too (app/platforms/<name>/metrics.py):
+# LinkedIn's r_member_social is granted to approved partners only, so members are not asked.
+SCOPES = {"instagram": "instagram_business_basic,instagram_business_content_publish,"
+                       "instagram_business_manage_insights",
+          "facebook": "pages_show_list,pages_read_engagement,pages_manage_posts,read_insights",
           "linkedin": "openid profile w_member_social",
-          "tiktok": "user.info.basic,video.publish,video.upload"}
+          "tiktok": "user.info.basic,video.publish,video.upload,video.list"}
 AUTHORIZE = {"instagram": ("https://www.instagram.com", "/oauth/authorize"),
              "facebook": ("https://www.facebook.com", f"/{graph.VERSION}/dialog/oauth"),
              "linkedin": ("https://www.linkedin.com", "/oauth/v2/authorization"),
@@ -34,10 +37,11 @@ AUTHORIZE = {"instagram": ("https://www.instagram.com", "/oauth/authorize"),
 VARIANTS = {
     ("instagram", "instagram"): ("instagram", SCOPES["instagram"]),
     ("instagram", "facebook"): ("facebook", "instagram_basic,instagram_content_publish,"
+                                            "instagram_manage_insights,"
                                             "pages_show_list,pages_read_engagement"),
     ("linkedin", "member"): ("linkedin", SCOPES["linkedin"]),
     ("linkedin", "organizations"): ("linkedin", SCOPES["linkedin"] + " w_organization_social "
-                                                "r_organization_admin"),
+                                                "r_organization_admin r_organization_social"),
 }
 
 

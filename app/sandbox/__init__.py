@@ -10,7 +10,8 @@ from flask import Flask
 
 from app.sandbox.state import State
 
-METRIC_FAKES = ("mastodon", "bluesky", "x")
+METRIC_FAKES = ("mastodon", "bluesky", "x", "threads", "instagram", "facebook", "linkedin",
+                "tiktok")
 
 
 def create_sandbox(state: State | None = None, callbacks: list[str] | None = None,

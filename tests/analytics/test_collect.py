@@ -105,3 +105,58 @@ def test_a_rate_limit_waits_for_the_reset_without_recording(db, workspace, platf
     due = db.scalar(sa.select(MetricDue.due_at).where(MetricDue.post_id == post.id,
                                                       MetricDue.stage == "1h"))
     assert due > datetime.now(UTC) + timedelta(minutes=5)
+
+
+@pytest.mark.parametrize("platform, figures", [
+    ("threads", {"views", "likes", "replies", "reposts", "quotes", "shares"}),
+    ("facebook", {"views", "reach", "reactions", "clicks"}),
+    ("instagram", {"views", "reach", "likes", "comments", "saved", "shares"}),
+    ("tiktok", {"views", "likes", "comments", "shares"}),
+    ("linkedin", {"impressions", "clicks", "shares", "comments"}),
+])
+def test_the_other_platforms_grow_too(db, workspace, sandbox, platforms, social, platform,
+                                      figures):
+    from tests.analytics.world import adopt, on_fake
+
+    extra = {"organization": True} if platform == "linkedin" else {}
+    account = platforms("threads") if platform == "threads" else social(platform, **extra)
+    if platform == "tiktok":
+        sandbox.state.account("tiktok", account.settings["account_id"])["scopes"] += ",video.list"
+    channel = channel_for(db, workspace[0], account)
+    if platform in ("instagram", "tiktok"):
+        result = on_fake(sandbox, platform, account.settings["account_id"])
+        post = adopt(db, channel, result, f"on {platform}")
+    elif platform == "threads":
+        post = publish(db, channel, account, "on threads")
+    else:
+        result, _rec = account.run(f"measured on {platform}")
+        post = adopt(db, channel, result, f"on {platform}")
+    start = post.published_at
+    assert collect_due_metrics(start + timedelta(hours=1, minutes=1)) == 1
+    assert collect_due_metrics(start + timedelta(hours=24, minutes=1)) == 1
+    first, second = _series(db, post)
+    assert (first.status, second.status) == ("ok", "ok"), (first.detail, second.detail)
+    assert set(first.metrics) == figures
+    assert sum(second.metrics.values()) > sum(first.metrics.values())
+
+
+def test_tiktok_without_video_list_says_reconnect(db, workspace, sandbox, social):
+    from tests.analytics.world import adopt, on_fake
+
+    account = social("tiktok")
+    channel = channel_for(db, workspace[0], account)
+    post = adopt(db, channel, on_fake(sandbox, "tiktok", account.settings["account_id"]), "t")
+    assert collect_due_metrics(post.published_at + timedelta(hours=2)) == 1
+    (only,) = _series(db, post)
+    assert only.status == "needs_scope" and only.detail == "reconnect to allow insights"
+
+
+def test_a_linkedin_member_without_the_partner_scope_says_reconnect(db, workspace, social):
+    from tests.analytics.world import adopt
+
+    account = social("linkedin")
+    channel = channel_for(db, workspace[0], account)
+    result, _rec = account.run("a member's post")
+    post = adopt(db, channel, result, "member")
+    assert collect_due_metrics(post.published_at + timedelta(hours=2)) == 1
+    assert _series(db, post)[0].status == "needs_scope"
