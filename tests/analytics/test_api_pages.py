@@ -103,3 +103,5 @@ def test_missing_scope_shows_reconnect_on_the_analytics_page(signed_in, db, sand
     assert "reconnect to allow insights" in signed_in.get("/analytics").get_data(as_text=True)
     assert "reconnect to allow insights" in signed_in.get(f"/posts/{post.id}").get_data(
         as_text=True)
+    row = signed_in.get("/channels").get_data(as_text=True).split(f'id="channel-{channel.id}"')[1]
+    assert "reconnect to allow insights" in row.split("</tr>")[0]
