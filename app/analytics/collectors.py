@@ -68,7 +68,8 @@ class Snapshot:
 class Collector(Protocol):
     platform: ClassVar[str]
     figures: ClassVar[tuple[str, ...]]  # what the platform reports (the rest: not available)
-    batch: ClassVar[int]  # posts per call at most
+    batch: ClassVar[int]  # posts per collect() at most
+    per_post: ClassVar[bool]  # optional: True when each post is its own call
     # The read calls one channel may make for metrics (a share of the platform's limit that
     # leaves the rest to publishing); docs/analytics.md shows the arithmetic.
     rate: ClassVar[Limit]

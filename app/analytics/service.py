@@ -123,13 +123,19 @@ def _collect_channel(sess: Session, now: datetime, client: httpx.Client, channel
     job = _job(sess, channel)
     targets = [_target(p) for p in posts]
     measured = 0
-    for start in range(0, len(targets), collector.batch):
+    start = 0
+    while start < len(targets):
         batch = targets[start:start + collector.batch]
         rest = [r for t in targets[start:] for r in by_post[uuid.UUID(t.post_id)]]
-        wait = ratelimit.hit(sess, f"metrics:{channel.id}", collector.rate)
-        if wait:
+        # A call per post (Mastodon, the Graph insights) spends the budget per post.
+        allowed, wait = _spend(sess, channel, collector, len(batch) if
+                               getattr(collector, "per_post", False) else 1)
+        if not allowed:
             _release(sess, rest, now + timedelta(seconds=wait))
             break
+        if getattr(collector, "per_post", False):
+            batch = batch[:allowed]
+        start += len(batch)
         try:
             snapshots = collector.collect(job, batch)
         except RateLimited as exc:
@@ -145,6 +151,15 @@ def _collect_channel(sess: Session, now: datetime, client: httpx.Client, channel
             continue
         measured += _record(sess, now, channel, batch, snapshots, by_post)
     return measured
+
+
+def _spend(sess: Session, channel: Channel, collector, calls: int) -> tuple[int, float]:
+    """(calls the channel's metrics budget allows now, out of `calls`; seconds until more)."""
+    for allowed in range(calls):
+        wait = ratelimit.hit(sess, f"metrics:{channel.id}", collector.rate)
+        if wait:
+            return allowed, wait
+    return calls, 0.0
 
 
 def _job(sess: Session, channel: Channel) -> PublishJob:

@@ -65,6 +65,7 @@ class GraphCollector:
 
     platform: ClassVar[str]
     batch: ClassVar[int] = 50
+    per_post: ClassVar[bool] = True  # one insights call a media
 
     def __init__(self, client: httpx.Client) -> None:
         self.client = client

@@ -21,6 +21,7 @@ class MetricsCollector:
     platform: ClassVar[str] = "mastodon"
     figures: ClassVar[tuple[str, ...]] = ("likes", "reposts", "replies", "quotes")
     batch: ClassVar[int] = 40
+    per_post: ClassVar[bool] = True  # one GET a status
     # 300 calls per 5 minutes per account (https://docs.joinmastodon.org/api/rate-limits/,
     # Limits per account): metrics take 150, half, leaving the rest to publishing.
     rate: ClassVar[Limit] = Limit(150, 300)
