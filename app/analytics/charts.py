@@ -47,8 +47,8 @@ def line(points: list[tuple[str, int | None]], *, label: str, width: int = 600,
     empty = "" if values else (f'<text x="{width / 2}" y="{height / 2}" font-size="14" '
                                f'text-anchor="middle">not measured yet</text>')
     # Every interpolated value is a number or escaped text.
-    return Markup(f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '  # noqa: S704
-                  f'aria-hidden="true" preserveAspectRatio="none" data-label="{escape(label)}">'
+    return Markup(f'<svg class="chart" viewBox="0 0 {width} {height}" '  # noqa: S704
+                  f'aria-hidden="true" data-label="{escape(label)}">'
                   f'{axis}{paths}{empty}</svg>')
 
 
