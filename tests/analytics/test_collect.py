@@ -160,3 +160,35 @@ def test_a_linkedin_member_without_the_partner_scope_says_reconnect(db, workspac
     post = adopt(db, channel, result, "member")
     assert collect_due_metrics(post.published_at + timedelta(hours=2)) == 1
     assert _series(db, post)[0].status == "needs_scope"
+
+
+def test_a_post_that_keeps_failing_is_marked_unreachable_and_stops(db, workspace, platforms):
+    account = platforms("mastodon")
+    channel = channel_for(db, workspace[0], account)
+    post = publish(db, channel, account, "the instance is down")
+    account.fault("status", "5xx", count=10)
+    now = post.published_at + timedelta(hours=1, minutes=1)
+    for _attempt in range(5):
+        assert collect_due_metrics(now) == 0
+        due = db.scalars(sa.select(MetricDue).where(MetricDue.post_id == post.id,
+                                                    MetricDue.stage == "1h")).first()
+        now = due.due_at + timedelta(seconds=1) if due else now
+    (only,) = _series(db, post)
+    assert only.status == "unreachable" and "5 failed attempts" in only.detail
+    assert _due(db, post) == []  # collection stopped
+
+
+def test_the_heatmap_counts_hours_in_the_channels_time_zone(db, workspace, platforms):
+    from app.analytics import reads
+
+    account = platforms("mastodon")
+    channel = channel_for(db, workspace[0], account, timezone="Asia/Tokyo")
+    # 23:30 UTC on a Sunday is 08:30 on Monday in Tokyo.
+    when = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
+    post = publish(db, channel, account, "morning in Tokyo", published_at=when)
+    collect_due_metrics(when + timedelta(hours=2))
+    items = reads.published(db, workspace[0], reads.parse_filters(
+        {"from": "2026-03-01", "to": "2026-03-03"}))
+    assert [i.id for i in items] == [post.id]
+    assert items[0].local.date().isoformat() == "2026-03-02"
+    assert list(reads.heatmap(items)["grid"]) == [(0, 8)]  # Monday, 08:00
