@@ -57,13 +57,19 @@ def export():
     writer.writerow(["post_id", "channel_id", "platform", "handle", "published_local", "status",
                      "measured_at", *METRICS, "engagement", "live_url"])
     for i in items:
-        writer.writerow([i.id, i.channel_id, i.platform, i.handle, i.local.isoformat(), i.status,
+        writer.writerow([i.id, i.channel_id, i.platform, _cell(i.handle), i.local.isoformat(),
+                         i.status,
                          i.measured_at.isoformat() if i.measured_at else "",
                          *[i.metrics.get(m, "") for m in METRICS],
                          "" if i.engagement is None else i.engagement, i.live_url or ""])
     name = f"analytics-{filters.start.isoformat()}-{filters.end.isoformat()}.csv"
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _cell(text: str) -> str:
+    """Text a spreadsheet would run as a formula (=, +, -, @ first) is kept as text."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def post_figures(post, channel) -> dict:

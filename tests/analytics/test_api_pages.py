@@ -8,6 +8,8 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
+
 from app.analytics.service import collect_due_metrics
 from tests.analytics.world import channel_for, publish
 
@@ -81,10 +83,16 @@ def test_analytics_page_and_csv(signed_in, db, platforms):
     assert "Top posts" in page and "how did it do" in page and "Engagement by weekday" in page
     assert "Heatmap as a table" in page
     day = post.published_at.astimezone(UTC).date().isoformat()
+    from app.channels.models import Channel
+
+    db.execute(sa.update(Channel).where(Channel.id == channel.id)
+               .values(handle="=HYPERLINK(1)"))  # a spreadsheet must not run it
+    db.commit()
     response = signed_in.get(f"/analytics.csv?channel_id={channel.id}&from={day}&to={day}")
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert len(rows) == 1 and rows[0]["post_id"] == str(post.id)
     assert rows[0]["impressions"] == "" and int(rows[0]["likes"]) > 0  # empty, not 0
+    assert rows[0]["handle"] == "'=HYPERLINK(1)"
     assert signed_in.get("/analytics?from=nope").status_code == 400
 
 
