@@ -200,12 +200,14 @@ def per_day(items: list[PostFigures], filters: Filters) -> list[tuple[date, int 
     return [(d, sum(eng[d]) if eng.get(d) else None, count.get(d, 0)) for d in days]
 
 
-def trend(sess: Session, workspace_id, filters: Filters) -> dict:
-    """This range's totals beside the range of the same length just before it."""
+def trend(sess: Session, workspace_id, filters: Filters,
+          items: list[PostFigures] | None = None) -> dict:
+    """This range's totals (of `items` when given) beside the range of the same length just
+    before it."""
     before = Filters(filters.start - timedelta(days=filters.days),
                      filters.start - timedelta(days=1), filters.channel_id)
-    now, then = totals(published(sess, workspace_id, filters)), \
-        totals(published(sess, workspace_id, before))
+    now = totals(published(sess, workspace_id, filters) if items is None else items)
+    then = totals(published(sess, workspace_id, before))
     change = None
     if now["engagement"] is not None and then["engagement"]:
         change = round(100 * (now["engagement"] - then["engagement"]) / then["engagement"])

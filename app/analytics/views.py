@@ -31,7 +31,7 @@ def index():
     except ValidationFailed as exc:
         filters, error = reads.parse_filters({}), exc
     items = reads.published(db.session, workspace_id, filters)
-    trend = reads.trend(db.session, workspace_id, filters)
+    trend = reads.trend(db.session, workspace_id, filters, items)
     days = reads.per_day(items, filters)
     heat = reads.heatmap(items)
     return render("analytics/index.html", status=400 if error else 200, error=error,

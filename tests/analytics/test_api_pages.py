@@ -113,3 +113,21 @@ def test_missing_scope_shows_reconnect_on_the_analytics_page(signed_in, db, sand
         as_text=True)
     row = signed_in.get("/channels").get_data(as_text=True).split(f'id="channel-{channel.id}"')[1]
     assert "reconnect to allow insights" in row.split("</tr>")[0]
+
+
+def test_trends_compare_with_the_range_before(db, workspace, platforms):
+    from app.analytics import reads
+
+    account = platforms("mastodon")
+    channel = channel_for(db, workspace[0], account)
+    now = datetime.now(UTC)
+    old = publish(db, channel, account, "ten days ago", published_at=now - timedelta(days=10))
+    new = publish(db, channel, account, "two days ago", published_at=now - timedelta(days=2))
+    collect_due_metrics(now)  # both measured once (their +1 h stage)
+    trend = reads.trend(db, workspace[0], reads.parse_filters({"days": "7"}))
+    current, previous = trend["current"], trend["previous"]
+    assert (current["posts"], previous["posts"]) == (1, 1)
+    assert trend["engagement_change_pct"] == round(
+        100 * (current["engagement"] - previous["engagement"]) / previous["engagement"])
+    assert {old.id, new.id} == {p.id for p in reads.published(
+        db, workspace[0], reads.parse_filters({"days": "30"}))}
