@@ -131,3 +131,20 @@ def test_trends_compare_with_the_range_before(db, workspace, platforms):
         100 * (current["engagement"] - previous["engagement"]) / previous["engagement"])
     assert {old.id, new.id} == {p.id for p in reads.published(
         db, workspace[0], reads.parse_filters({"days": "30"}))}
+
+
+def test_the_workspace_export_carries_the_figures(db, workspace, platforms):
+    import json
+    import zipfile
+
+    from app.exports import service as exports
+
+    account = platforms("mastodon")
+    channel = channel_for(db, workspace[0], account)
+    post = publish(db, channel, account, "exported with its figures")
+    collect_due_metrics(post.published_at + timedelta(hours=2))
+    out = io.BytesIO()
+    manifest = exports.write_export(db, workspace[0], out, actor="test")
+    assert manifest["counts"]["post_metrics"] == 1
+    (row,) = json.loads(zipfile.ZipFile(out).read("post_metrics.json"))
+    assert row["post_id"] == str(post.id) and "impressions" not in row["metrics"]
