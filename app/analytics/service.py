@@ -141,8 +141,12 @@ def _collect_channel(sess: Session, now: datetime, client: httpx.Client, channel
         except RateLimited as exc:
             _release(sess, rest, exc.retry_at or now + timedelta(minutes=1))
             break
-        except (PublishError, LookupError) as exc:
-            log.warning("metrics of channel %s: %s", channel.id, exc)
+        except Exception as exc:  # a collector's bug must not hold the rows forever
+            if isinstance(exc, PublishError | LookupError):
+                log.warning("metrics of channel %s: %s", channel.id, exc)
+            else:
+                log.exception("metrics of channel %s: the collector failed", channel.id)
+            sess.rollback()
             rows = [r for t in batch for r in by_post[uuid.UUID(t.post_id)]]
             _failed(sess, rows, now, str(getattr(exc, "message", exc)))
             if isinstance(exc, AuthRevoked):

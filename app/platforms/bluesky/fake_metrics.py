@@ -20,7 +20,7 @@ def get_posts():
     # https://docs.bsky.app/docs/api/app-bsky-feed-get-posts: "uris" (required, at most 25);
     # posts not found are left out. The PDS asks for a session when proxying (401 AuthMissing,
     # as the reference PDS answers without one).
-    token, error = _session_of()
+    _token_, error = _session_of()
     if error:
         return error
     uris = request.args.getlist("uris")
@@ -47,5 +47,4 @@ def get_posts():
                       "likeCount": counts["likes"], "repostCount": counts["reposts"],
                       "replyCount": counts["replies"], "quoteCount": counts["quotes"],
                       "bookmarkCount": counts["bookmarks"]})
-    del token
     return json_response({"posts": posts})

@@ -24,7 +24,7 @@ def social_metadata():
     # https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/
     # social-metadata-api ("Batch Get": ids=List(...); permissions r_member_social or
     # r_organization_social, else 403 ACCESS_DENIED).
-    member, problem = rest()
+    _member, problem = rest()
     if problem:
         return problem
     if not scopes() & {"r_member_social", "r_organization_social"}:
@@ -45,7 +45,6 @@ def social_metadata():
                             "PRAISE": {"reactionType": "PRAISE", "count": c["reactions"] // 3}},
                         "commentSummary": {"count": c["comments"],
                                            "topLevelCount": c["comments"]}}
-    del member
     return json_response({"results": results, "statuses": {u: 200 for u in results},
                           "errors": errors})
 
