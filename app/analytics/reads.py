@@ -236,12 +236,15 @@ def heatmap(items: list[PostFigures]) -> dict:
 
 
 def channels_needing_scope(sess: Session, workspace_id) -> set[uuid.UUID]:
-    """Channels whose latest measurement found the connection without the insights permission."""
+    """Channels whose latest measurement found the connection without the insights permission,
+    unless the channel changed since (a reconnect): the next measurement tells again."""
     rows = sess.execute(sa.text("""
-        SELECT DISTINCT ON (m.channel_id) m.channel_id, m.status FROM post_metrics AS m
+        SELECT DISTINCT ON (m.channel_id) m.channel_id, m.status,
+               m.measured_at >= c.updated_at AS current
+        FROM post_metrics AS m JOIN channels AS c ON c.id = m.channel_id
         WHERE m.workspace_id = :ws ORDER BY m.channel_id, m.measured_at DESC, m.id DESC"""),
         {"ws": workspace_id})
-    return {r.channel_id for r in rows if r.status == "needs_scope"}
+    return {r.channel_id for r in rows if r.status == "needs_scope" and r.current}
 
 
 __all__ = ["NEEDS_SCOPE", "WINDOWS", "Filters", "PostFigures", "channels_needing_scope",

@@ -113,6 +113,13 @@ def test_missing_scope_shows_reconnect_on_the_analytics_page(signed_in, db, sand
         as_text=True)
     row = signed_in.get("/channels").get_data(as_text=True).split(f'id="channel-{channel.id}"')[1]
     assert "reconnect to allow insights" in row.split("</tr>")[0]
+    # Reconnected (the channel row changes): the notice waits for the next measurement.
+    from app.channels.models import Channel
+
+    db.execute(sa.update(Channel).where(Channel.id == channel.id).values(
+        updated_at=datetime.now(UTC) + timedelta(hours=3)))
+    db.commit()
+    assert "reconnect to allow insights" not in signed_in.get("/analytics").get_data(as_text=True)
 
 
 def test_trends_compare_with_the_range_before(db, workspace, platforms):
