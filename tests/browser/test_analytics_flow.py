@@ -1,8 +1,9 @@
-"""Analytics in a real Chromium, wide and phone-sized: posts published on Mastodon, Bluesky and
-X (over real HTTP to the mounted sandbox) are measured on their schedule, the figures grow
-between the +1 h and +24 h measurements, the post page shows them with their time and "not
-available" where the platform gives none, the Analytics page shows totals, top posts and the
-heatmap with table views, and exports the CSV; nothing scrolls sideways at 390 px."""
+"""Analytics in a real Chromium, wide and phone-sized: posts published on Mastodon, Bluesky, X,
+Threads, a Facebook Page and a LinkedIn organization (over real HTTP to the mounted sandbox) are
+measured on their schedule, the figures grow between the +1 h and +24 h measurements, the post
+page shows them with their time and "not available" where the platform gives none, the
+Analytics page shows totals, top posts and the heatmap with table views, and exports the CSV;
+nothing scrolls sideways at 390 px."""
 
 from __future__ import annotations
 
@@ -39,13 +40,24 @@ def _control(page, base, body: dict) -> dict:
 
 
 def _accounts(page, base) -> list:
-    """(platform, handle, settings, credentials) of a sandbox account on each of three."""
+    """(platform, handle, settings, credentials) of a sandbox account on each of six."""
     toot = _control(page, base, {"platform": "mastodon", "username": "toots"})
     sky = _control(page, base, {"platform": "bluesky", "handle": f"an{id(page)}.bsky.social"})
     session = httpx.post(f"{base}/sandbox/bluesky/xrpc/com.atproto.server.createSession",
                          json={"identifier": sky["handle"], "password": sky["password"]}).json()
     tweet = _control(page, base, {"platform": "x"})
+    thread = _control(page, base, {"platform": "threads"})
+    fb = _control(page, base, {"platform": "facebook"})
+    li = _control(page, base, {"platform": "linkedin", "organization": True})
     return [
+        ("threads", thread["username"], {"account_id": thread["account_id"]},
+         {"access_token": thread["access_token"], "expires_at": thread["expires_at"]}),
+        ("facebook", fb["username"], {"account_id": fb["account_id"], "page_id": fb["page_id"],
+                                      "app_id": fb["app_id"]},
+         {"access_token": fb["access_token"], "user_access_token": fb["user_access_token"]}),
+        ("linkedin", li["username"], {"account_id": li["account_id"],
+                                      "author_urn": li["author_urn"]},
+         {k: li[k] for k in ("access_token", "refresh_token", "expires_at") if li.get(k)}),
         ("mastodon", toot["username"], {"instance_url": f"{base}/sandbox/mastodon",
                                         "account_id": toot["account_id"]},
          {"access_token": toot["access_token"]}),
@@ -82,7 +94,8 @@ def test_figures_arrive_grow_and_export(browser, live_server, monkeypatch, width
     from app.auth.service import create_user
 
     base, engine = live_server
-    monkeypatch.setenv("OPENPOST_X_API_URL", f"{base}/sandbox/x")
+    for name in ("x", "threads", "facebook", "linkedin"):
+        monkeypatch.setenv(f"OPENPOST_{name.upper()}_API_URL", f"{base}/sandbox/{name}")
     workspace, email = f"Analytics {width}", f"an-{width}@example.com"
     with Session(engine) as sess:
         create_user(sess, email, PASSWORD, workspace)
@@ -95,14 +108,14 @@ def test_figures_arrive_grow_and_export(browser, live_server, monkeypatch, width
 
         db.configure_engine(engine)
         start = min(p.published_at for p in posts.values())
-        assert collect_due_metrics(start + timedelta(hours=1, minutes=2)) == 3
+        assert collect_due_metrics(start + timedelta(hours=1, minutes=2)) == 6
         page.reload()
         first = int(page.locator('#post-metrics dd[data-metric="likes"]').inner_text()
                     .replace(",", ""))
         assert "not available" in page.locator(
             '#post-metrics dd[data-metric="impressions"]').inner_text()
         assert "Measured" in page.locator("#post-metrics").inner_text()
-        assert collect_due_metrics(start + timedelta(hours=24, minutes=2)) == 3
+        assert collect_due_metrics(start + timedelta(hours=24, minutes=2)) == 6
         page.reload()
         second = int(page.locator('#post-metrics dd[data-metric="likes"]').inner_text()
                      .replace(",", ""))
@@ -119,7 +132,7 @@ def test_figures_arrive_grow_and_export(browser, live_server, monkeypatch, width
 
         page.goto(base + "/analytics?days=7")
         text = page.locator("main").inner_text()
-        assert "3 posts published, 3 measured" in text
+        assert "6 posts published, 6 measured" in text
         assert "What x thought" in text and "What mastodon thought" in text
         assert page.locator("svg.heatmap").count() == 1
         page.locator("summary", has_text="Heatmap as a table").click()
@@ -129,7 +142,9 @@ def test_figures_arrive_grow_and_export(browser, live_server, monkeypatch, width
         with page.expect_download() as download:
             page.get_by_role("link", name="Export CSV").click()
         rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
-        assert {r["platform"] for r in rows} == {"mastodon", "bluesky", "x"}
+        assert {r["platform"] for r in rows} == {"mastodon", "bluesky", "x", "threads",
+                                                 "facebook", "linkedin"}
+        assert all(r["status"] == "ok" for r in rows)
         toot = next(r for r in rows if r["platform"] == "mastodon")
         assert toot["impressions"] == "" and int(toot["likes"]) == second
         assert not page.script_errors
