@@ -62,6 +62,7 @@ def setup_sandbox(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app import fastjson, security
+    from app.analytics.views import bp as analytics
     from app.api import blueprint as api
     from app.audit.views import bp as audit
     from app.auth.settings_views import bp as settings
@@ -80,7 +81,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(auth)
     app.register_blueprint(posts)
-    for dashboard in (calendar, compose, channel_pages, notifications, settings):
+    for dashboard in (calendar, compose, channel_pages, notifications, settings, analytics):
         app.register_blueprint(dashboard)
     app.register_blueprint(api)
     app.register_blueprint(media)

@@ -1,5 +1,6 @@
 """Imports every model so the metadata (and Alembic) sees the whole schema."""
 
+from app.analytics.models import MetricDue, PostMetric
 from app.audit.models import AuditEntry
 from app.auth.models import (
     ApiKey,
@@ -20,6 +21,7 @@ from app.posts.models import Post, PostEvent
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 __all__ = ["AlarmState", "ApiKey", "AuditEntry", "Base", "Channel", "IdempotentRequest", "Invite", "Media",
-           "Membership", "Notification", "OutboxMessage", "PasswordReset", "Post", "PostEvent",
+           "Membership", "MetricDue", "Notification", "OutboxMessage", "PasswordReset", "Post",
+           "PostEvent", "PostMetric",
            "RateLimitBucket", "User", "UserSession", "WebhookDelivery", "WebhookEndpoint", "WorkerHeartbeat",
            "Workspace"]

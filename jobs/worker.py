@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session
 
+from app.analytics import service as analytics
 from app.channels import service as channels
 from app.channels.models import Channel
 from app.ops import metrics
@@ -286,6 +287,9 @@ class Worker:
         releases = [o.data for o in batch if o.kind == "release"]
         with Session(self.engine) as sess, sess.begin():
             finished = {r.id: r for r in lifecycle.finish_many(sess, finishes, actor=self.actor)}
+            # Published posts get their measurements scheduled (no state, event or audit row).
+            analytics.schedule_published(sess, [i for i, r in finished.items()
+                                                if r.state == "published"])
             accepted = set(finished) | publishing.release_many(sess, releases, actor=self.actor)
             for channel_id, reason in {o.claim.channel_id: o.disconnect for o in batch
                                        if o.disconnect and o.claim.id in accepted}.items():

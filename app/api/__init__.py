@@ -92,6 +92,7 @@ def http_error(exc: HTTPException):
 
 # Route modules register on the blueprint when imported.
 from app.api import (  # noqa: E402,F401
+    analytics,
     audit,
     channel_options,
     channels,

@@ -101,6 +101,15 @@ ROUTES = (
     Route("post", "/media", "Upload a file (multipart/form-data); its type is read from the bytes",
           out.Media, 201, inp.MediaUpload, errors=(401, 413, 422)),
     Route("get", "/media", "List media, newest first", out.MediaList),
+    Route("get", "/posts/{id}/metrics", "A published post's latest figures and every "
+          "measurement (a figure the platform does not give is null)", out.PostMetrics),
+    Route("get", "/analytics", "Figures per channel and local day of publication",
+          out.Analytics, errors=(401, 404, 422),
+          query=(("channel_id", UUID, "only this channel"),
+                 ("from", {"type": "string", "format": "date"}, "first day (default: 30 days "
+                  "before to)"),
+                 ("to", {"type": "string", "format": "date"}, "last day (default: today)"),
+                 ("days", {"type": "integer", "enum": [7, 30, 90]}, "the last 7, 30 or 90 days"))),
     Route("get", "/media/{id}", "Read a media file's description and a signed link", out.Media),
     Route("patch", "/media/{id}", "Set a media file's alt text", out.Media, body=inp.MediaUpdate),
     Route("delete", "/media/{id}", "Delete a media file no scheduled post uses", None, 204,

@@ -201,3 +201,58 @@ class MediaList(Out):
 class PostOptions(Out):
     platform: str
     options: Any
+
+
+class Figures(Out):
+    """Figures by name; a figure the platform does not give is null (never 0)."""
+
+    impressions: int | None = None
+    views: int | None = None
+    reach: int | None = None
+    likes: int | None = None
+    reactions: int | None = None
+    reposts: int | None = None
+    shares: int | None = None
+    replies: int | None = None
+    comments: int | None = None
+    quotes: int | None = None
+    bookmarks: int | None = None
+    saved: int | None = None
+    clicks: int | None = None
+
+
+class Measurement(Out):
+    post_id: str
+    channel_id: str
+    stage: Literal["1h", "24h", "7d", "30d", "manual"]
+    status: Literal["ok", "not_available", "deleted", "unreachable", "needs_scope"]
+    measured_at: str | None
+    metrics: dict[str, int]
+    detail: str | None
+
+
+class PostMetrics(Out):
+    post_id: str
+    platform: str
+    status: Literal["pending", "ok", "not_available", "deleted", "unreachable", "needs_scope"]
+    detail: str | None
+    measured_at: str | None
+    metrics: Figures
+    not_available: list[str]
+    next_measurement_at: str | None
+    series: list[Measurement]
+
+
+class AnalyticsDay(Out):
+    channel_id: str
+    date: str
+    posts: int
+    measured: int
+    metrics: dict[str, int]
+    engagement: int | None
+
+
+class Analytics(Out):
+    from_: str = Field(alias="from")
+    to: str
+    data: list[AnalyticsDay]

@@ -80,6 +80,15 @@ def _audit(sess: Session, workspace_id) -> list[dict]:
                 AuditEntry.workspace_id == workspace_id).order_by(AuditEntry.id))]
 
 
+def _metrics(sess: Session, workspace_id) -> list[dict]:
+    """Every measurement of the workspace's posts (a figure a platform did not give is absent)."""
+    from app.analytics.models import PostMetric
+    from app.analytics.service import snapshot_json
+
+    return [snapshot_json(m) for m in sess.scalars(sa.select(PostMetric).where(
+        PostMetric.workspace_id == workspace_id).order_by(PostMetric.id))]
+
+
 def _csv(rows: list[dict]) -> str:
     out = io.StringIO()
     if rows:
@@ -97,7 +106,8 @@ def write_export(sess: Session, workspace_id: uuid.UUID, out: BinaryIO, *, actor
     workspace = sess.get(Workspace, workspace_id)
     media = _media(sess, workspace_id)
     datasets = {"posts": _posts(sess, workspace_id), "channels": _channels(sess, workspace_id),
-                "media": [_media_json(m) for m in media], "audit_log": _audit(sess, workspace_id)}
+                "media": [_media_json(m) for m in media], "audit_log": _audit(sess, workspace_id),
+                "post_metrics": _metrics(sess, workspace_id)}
     manifest = {"workspace": workspace.name, "workspace_id": str(workspace.id),
                 "openpost_version": __version__,
                 "exported_at": iso(sess.scalar(sa.select(sa.func.now()))),

@@ -175,7 +175,19 @@ def bench_media() -> None:
     media.main()
 
 
+@click.command("metrics")
+@click.option("--posts", default=2000, show_default=True, help="published posts to measure")
+@click.option("--channels", default=2, show_default=True, help="channels per platform")
+def bench_metrics(posts: int, channels: int) -> None:
+    """Collect figures from the sandbox fakes of all eight platforms; prints one JSON line
+    last."""
+    from app.analytics import bench
+
+    bench.main(posts=posts, channels_per_platform=channels)
+
+
 def register(main: click.Group) -> None:
+    main.commands["bench"].add_command(bench_metrics)
     main.commands["bench"].add_command(bench_web)
     main.commands["bench"].add_command(bench_media)
     for command in (doctor, jobs_command, export_command, keys):

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from flask_login import login_required
 
 from app import db
+from app.analytics import views as analytics_views
 from app.auth.web_auth import actor, current_membership, current_workspace_id, require_setup_done
 from app.channels.pages import sandbox_link
 from app.channels.service import get_channel, list_channels
@@ -123,7 +124,8 @@ def detail(post_id: uuid.UUID, errors: dict | None = None, status: int = 200):
                  if web_link(r.get("live_url"))}
     return render("posts/detail.html", status=status, post=post, channel=channel, events=events,
                   errors=errors or {}, form=request.form, part_urls=part_urls,
-                  workspace_tz=current_membership().workspace.timezone)
+                  workspace_tz=current_membership().workspace.timezone,
+                  **analytics_views.post_figures(post, channel))
 
 
 @bp.get("/posts/<uuid:post_id>/status")

@@ -26,7 +26,7 @@ from app.notifications import service as notifications
 from app.outbox.models import OutboxMessage
 from app.webhooks import signing
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint
-from app.webhooks.service import active_secrets, endpoint_json, redacted_url
+from app.webhooks.service import OPT_IN, active_secrets, endpoint_json, redacted_url
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def fan_out(sess: Session, now: datetime | None = None, limit: int = 500) -> int
                "payload": signing_payload(r), "status": "pending", "attempts": 0,
                "next_attempt_at": now}
               for r in rows for e in endpoints[r.workspace_id]
-              if not e.events or r.event_type in e.events]
+              if r.event_type in e.events or (not e.events and r.event_type not in OPT_IN)]
     if values:
         sess.execute(insert(WebhookDelivery).values(values).on_conflict_do_nothing(
             constraint="uq_delivery_endpoint_event"))

@@ -18,7 +18,9 @@ from app.webhooks import signing
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 EVENTS = ("post.draft", "post.scheduled", "post.publishing", "post.published", "post.failed",
-          "post.canceled", "channel.disconnected")
+          "post.canceled", "channel.disconnected", "post.metrics")
+# Events an endpoint receives only when it names them (an empty filter means every other one).
+OPT_IN = ("post.metrics",)
 # An old secret keeps signing beside the new one this long after a rotation.
 ROTATION_OVERLAP = timedelta(hours=24)
 

@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 
+from app.errors import ValidationFailed
 from app.platforms import errors
 from app.platforms.base import Part
 from app.platforms.polling import instant
 from app.platforms.registry import get_publisher
-from app.errors import ValidationFailed
 from jobs.config import EngineConfig
 from jobs.retry import decide
 from tests.channels.jobs import Recorder, client, make_job

@@ -12,7 +12,8 @@ from app.platforms import graph
 from app.platforms.meta_oauth import pages
 from app.platforms.signin import Verified, consent_page
 
-SCOPES = "pages_show_list,pages_read_engagement,pages_manage_posts"
+# read_insights: the Page post insights app/platforms/facebook/metrics.py reads.
+SCOPES = "pages_show_list,pages_read_engagement,pages_manage_posts,read_insights"
 PKCE = False
 
 

@@ -18,11 +18,14 @@ from app.platforms.http import lifetime, send
 from app.platforms.meta_oauth import pages
 from app.platforms.signin import Verified, consent_page, env, reply
 
-SCOPES = "instagram_business_basic,instagram_business_content_publish"
+# The insights permissions let app/platforms/instagram/metrics.py read media insights.
+SCOPES = ("instagram_business_basic,instagram_business_content_publish,"
+          "instagram_business_manage_insights")
 PKCE = False
 # variant -> (whose consent page and app, the scopes asked for); the first is the default.
 VARIANTS = {"instagram": ("instagram", SCOPES),
             "facebook": ("facebook", "instagram_basic,instagram_content_publish,"
+                                     "instagram_manage_insights,"
                                      "pages_show_list,pages_read_engagement")}
 
 

@@ -19,7 +19,8 @@ SCOPES = "openid profile w_member_social"
 PKCE = False
 # variant -> (whose consent page and app, the scopes asked for); the first is the default.
 VARIANTS = {"member": ("linkedin", SCOPES),
-            "organizations": ("linkedin", SCOPES + " w_organization_social r_organization_admin")}
+            "organizations": ("linkedin", SCOPES + " w_organization_social r_organization_admin"
+                                          " r_organization_social")}
 
 
 def authorize_url() -> str:

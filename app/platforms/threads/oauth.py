@@ -14,7 +14,8 @@ from app.platforms.signin import Verified, client_id, consent_page
 from app.platforms.threads import publisher as threads
 
 # threads_read_replies lets a reply whose publish answer was lost be found among the replies.
-SCOPES = "threads_basic,threads_content_publish,threads_read_replies"
+SCOPES = ("threads_basic,threads_content_publish,threads_read_replies,"
+          "threads_manage_insights")
 PKCE = False
 
 

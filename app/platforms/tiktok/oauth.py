@@ -14,7 +14,8 @@ from app.platforms.signin import Verified, consent_page, env, reply
 from app.platforms.tiktok.api import api_url
 from app.platforms.tiktok.publisher import granted_scopes
 
-SCOPES = "user.info.basic,video.publish,video.upload"
+# video.list lets app/platforms/tiktok/metrics.py read video.query.
+SCOPES = "user.info.basic,video.publish,video.upload,video.list"
 PKCE = True
 CLIENT_PARAM = "client_key"  # TikTok names the app's client id so
 

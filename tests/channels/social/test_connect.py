@@ -140,4 +140,4 @@ def test_a_tiktok_sign_in_without_drafts_connects_and_remembers_it(owner, db, mo
     _started, path, args = sign_in(owner, monkeypatch, "tiktok")
     assert owner.get(path, query_string=args).status_code == 303
     channel = db.scalars(sa.select(Channel)).one()
-    assert channel.settings["scopes"] == ["user.info.basic", "video.publish"]
+    assert channel.settings["scopes"] == ["user.info.basic", "video.publish", "video.list"]

@@ -1,0 +1,1 @@
+"""Analytics: what each published post did, measured on a schedule and kept as a time series."""

@@ -1,0 +1,1 @@
+from tests.dashboard.conftest import signed_in  # noqa: F401  (fixture)

@@ -1,0 +1,194 @@
+"""Collection against the fakes over real HTTP: figures arrive on the schedule and grow, what a
+platform does not give stays absent, a deleted post stops, a missing scope says so."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app.analytics.models import MetricDue, PostMetric
+from app.analytics.service import collect_due_metrics
+from app.sandbox import growth
+from tests.analytics.world import channel_for, publish
+
+
+def _series(db, post):
+    return list(db.scalars(sa.select(PostMetric).where(PostMetric.post_id == post.id)
+                           .order_by(PostMetric.measured_at)))
+
+
+def _due(db, post):
+    return sorted(db.scalars(sa.select(MetricDue.stage).where(MetricDue.post_id == post.id)))
+
+
+@pytest.mark.parametrize("platform, figures", [
+    ("mastodon", {"likes", "reposts", "replies", "quotes"}),
+    ("bluesky", {"likes", "reposts", "replies", "quotes", "bookmarks"}),
+    ("x", {"impressions", "likes", "reposts", "replies", "quotes", "bookmarks"}),
+])
+def test_figures_arrive_on_the_schedule_and_grow(db, workspace, platforms, platform, figures):
+    account = platforms(platform)
+    channel = channel_for(db, workspace[0], account)
+    post = publish(db, channel, account, f"measured on {platform}")
+    assert _due(db, post) == ["1h", "24h", "30d", "7d"]
+    start = post.published_at
+
+    assert collect_due_metrics(start + timedelta(minutes=30)) == 0  # nothing due yet
+    assert collect_due_metrics(start + timedelta(hours=1, minutes=1)) == 1
+    assert collect_due_metrics(start + timedelta(hours=24, minutes=1)) == 1
+    first, second = _series(db, post)
+    assert (first.stage, first.status, second.stage, second.status) == ("1h", "ok", "24h", "ok")
+    assert set(first.metrics) == figures  # what the platform does not give is absent, not 0
+    assert all(second.metrics[k] > first.metrics[k] or first.metrics[k] == 0 for k in figures)
+    assert sum(second.metrics.values()) > sum(first.metrics.values())
+    assert _due(db, post) == ["30d", "7d"]
+    # Late collection (the +7 d and +30 d both due) measures once and ends the schedule.
+    assert collect_due_metrics(start + timedelta(days=31)) == 1
+    assert [m.stage for m in _series(db, post)] == ["1h", "24h", "30d"]
+    assert _due(db, post) == []
+
+
+def test_many_x_posts_are_read_in_one_call_per_hundred(db, workspace, platforms, sandbox):
+    account = platforms("x")
+    channel = channel_for(db, workspace[0], account)
+    made = [publish(db, channel, account, f"post number {i}") for i in range(3)]
+    assert collect_due_metrics(max(p.published_at for p in made) + timedelta(hours=2)) == 3
+    lookups = [r for r in account.requests() if r["op"] == "lookup"]
+    assert len(lookups) == 1
+    assert sorted(lookups[0]["args"]["ids"].split(",")) == sorted(p.provider_post_id for p in made)
+
+
+@pytest.mark.parametrize("platform", ["mastodon", "bluesky", "x"])
+def test_a_deleted_post_is_marked_and_its_collection_stops(db, workspace, platforms, sandbox,
+                                                           platform):
+    account = platforms(platform)
+    channel = channel_for(db, workspace[0], account)
+    post = publish(db, channel, account, f"soon gone from {platform}")
+    with sandbox.app.app_context():
+        growth.retire(platform, post.provider_post_id)
+    assert collect_due_metrics(post.published_at + timedelta(hours=2)) == 1
+    (only,) = _series(db, post)
+    assert (only.status, only.metrics) == ("deleted", {})
+    assert _due(db, post) == []
+
+
+def test_a_token_without_the_scope_says_reconnect(db, workspace, platforms, sandbox, http=None):
+    import httpx
+
+    made = httpx.post(f"{sandbox.url}/_control/accounts",
+                      json={"platform": "mastodon", "scopes": "write:statuses"}).json()
+    channel = channel_for(db, workspace[0], type("A", (), {
+        "name": "mastodon", "handle": made["username"],
+        "credentials": {"access_token": made["access_token"]},
+        "settings": {"instance_url": f"{sandbox.url}/mastodon",
+                     "account_id": made["account_id"]}})())
+    post = publish(db, channel, type("A", (), {
+        "name": "mastodon", "handle": made["username"], "credentials": channel.credentials,
+        "settings": channel.settings})(), "no insights for me")
+    assert collect_due_metrics(post.published_at + timedelta(hours=2)) == 1
+    (only,) = _series(db, post)
+    assert only.status == "needs_scope"
+    assert "reconnect to allow insights" in only.detail
+    assert _due(db, post) == ["24h", "30d", "7d"]  # reconnecting with the scope resumes it
+
+
+def test_a_rate_limit_waits_for_the_reset_without_recording(db, workspace, platforms, sandbox):
+    account = platforms("x")
+    channel = channel_for(db, workspace[0], account)
+    post = publish(db, channel, account, "rate limited lookup")
+    account.fault("lookup", "429", reset_in=600)
+    now = post.published_at + timedelta(hours=2)
+    assert collect_due_metrics(now) == 0
+    assert _series(db, post) == []
+    due = db.scalar(sa.select(MetricDue.due_at).where(MetricDue.post_id == post.id,
+                                                      MetricDue.stage == "1h"))
+    assert due > datetime.now(UTC) + timedelta(minutes=5)
+
+
+@pytest.mark.parametrize("platform, figures", [
+    ("threads", {"views", "likes", "replies", "reposts", "quotes", "shares"}),
+    ("facebook", {"views", "reach", "reactions", "clicks"}),
+    ("instagram", {"views", "reach", "likes", "comments", "saved", "shares"}),
+    ("tiktok", {"views", "likes", "comments", "shares"}),
+    ("linkedin", {"impressions", "clicks", "shares", "comments"}),
+])
+def test_the_other_platforms_grow_too(db, workspace, sandbox, platforms, social, platform,
+                                      figures):
+    from tests.analytics.world import adopt, on_fake
+
+    extra = {"organization": True} if platform == "linkedin" else {}
+    account = platforms("threads") if platform == "threads" else social(platform, **extra)
+    if platform == "tiktok":
+        sandbox.state.account("tiktok", account.settings["account_id"])["scopes"] += ",video.list"
+    channel = channel_for(db, workspace[0], account)
+    if platform in ("instagram", "tiktok"):
+        result = on_fake(sandbox, platform, account.settings["account_id"])
+        post = adopt(db, channel, result, f"on {platform}")
+    elif platform == "threads":
+        post = publish(db, channel, account, "on threads")
+    else:
+        result, _rec = account.run(f"measured on {platform}")
+        post = adopt(db, channel, result, f"on {platform}")
+    start = post.published_at
+    assert collect_due_metrics(start + timedelta(hours=1, minutes=1)) == 1
+    assert collect_due_metrics(start + timedelta(hours=24, minutes=1)) == 1
+    first, second = _series(db, post)
+    assert (first.status, second.status) == ("ok", "ok"), (first.detail, second.detail)
+    assert set(first.metrics) == figures
+    assert sum(second.metrics.values()) > sum(first.metrics.values())
+
+
+def test_tiktok_without_video_list_says_reconnect(db, workspace, sandbox, social):
+    from tests.analytics.world import adopt, on_fake
+
+    account = social("tiktok")
+    channel = channel_for(db, workspace[0], account)
+    post = adopt(db, channel, on_fake(sandbox, "tiktok", account.settings["account_id"]), "t")
+    assert collect_due_metrics(post.published_at + timedelta(hours=2)) == 1
+    (only,) = _series(db, post)
+    assert only.status == "needs_scope" and only.detail == "reconnect to allow insights"
+
+
+def test_a_linkedin_member_without_the_partner_scope_says_reconnect(db, workspace, social):
+    from tests.analytics.world import adopt
+
+    account = social("linkedin")
+    channel = channel_for(db, workspace[0], account)
+    result, _rec = account.run("a member's post")
+    post = adopt(db, channel, result, "member")
+    assert collect_due_metrics(post.published_at + timedelta(hours=2)) == 1
+    assert _series(db, post)[0].status == "needs_scope"
+
+
+def test_a_post_that_keeps_failing_is_marked_unreachable_and_stops(db, workspace, platforms):
+    account = platforms("mastodon")
+    channel = channel_for(db, workspace[0], account)
+    post = publish(db, channel, account, "the instance is down")
+    account.fault("status", "5xx", count=10)
+    now = post.published_at + timedelta(hours=1, minutes=1)
+    for _attempt in range(5):
+        assert collect_due_metrics(now) == 0
+        due = db.scalars(sa.select(MetricDue).where(MetricDue.post_id == post.id,
+                                                    MetricDue.stage == "1h")).first()
+        now = due.due_at + timedelta(seconds=1) if due else now
+    (only,) = _series(db, post)
+    assert only.status == "unreachable" and "5 failed attempts" in only.detail
+    assert _due(db, post) == []  # collection stopped
+
+
+def test_the_heatmap_counts_hours_in_the_channels_time_zone(db, workspace, platforms):
+    from app.analytics import reads
+
+    account = platforms("mastodon")
+    channel = channel_for(db, workspace[0], account, timezone="Asia/Tokyo")
+    # 23:30 UTC on a Sunday is 08:30 on Monday in Tokyo.
+    when = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
+    post = publish(db, channel, account, "morning in Tokyo", published_at=when)
+    collect_due_metrics(when + timedelta(hours=2))
+    items = reads.published(db, workspace[0], reads.parse_filters(
+        {"from": "2026-03-01", "to": "2026-03-03"}))
+    assert [i.id for i in items] == [post.id]
+    assert items[0].local.date().isoformat() == "2026-03-02"
+    assert list(reads.heatmap(items)["grid"]) == [(0, 8)]  # Monday, 08:00
