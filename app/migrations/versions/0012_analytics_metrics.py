@@ -1,15 +1,15 @@
 """analytics: the time series of post figures and the measurements still due
 
-Revision ID: 0011_analytics_metrics
-Revises: 0010_session_lifetime
+Revision ID: 0012_analytics_metrics
+Revises: 0011_sched_job_store
 """
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision = "0011_analytics_metrics"
-down_revision = "0010_session_lifetime"
+revision = "0012_analytics_metrics"
+down_revision = "0011_sched_job_store"
 branch_labels = None
 depends_on = None
 
