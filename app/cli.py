@@ -249,13 +249,16 @@ def bench(ctx: click.Context, **options) -> None:
 
 @main.command("bench-worker", hidden=True)
 @click.option("--concurrency", type=int)
-def bench_worker(concurrency: int | None) -> None:
+@click.option("--no-idempotency", is_flag=True,
+              help="publish as to a platform without idempotency keys nor look-ups")
+def bench_worker(concurrency: int | None, no_idempotency: bool) -> None:
     """A worker publishing to the loopback platform (benchmark and tests)."""
-    from app.bench.publisher import LoopbackPublisher
+    from app.bench.publisher import LoopbackPublisher, NoKeyPublisher
     from app.channels.registry import PUBLISHERS
     from jobs import runner
 
-    PUBLISHERS[LoopbackPublisher.platform] = LoopbackPublisher
+    PUBLISHERS[LoopbackPublisher.platform] = NoKeyPublisher if no_idempotency \
+        else LoopbackPublisher
     os.environ.setdefault("OPENPOST_HOUSEKEEPING", "0")  # measure publishing alone
     runner.run_worker(concurrency)
 

@@ -19,7 +19,7 @@ from app.channels.errors import AuthRevoked, PublishError
 from app.channels.models import Channel
 from app.channels.registry import PUBLISHERS
 from app.ops import alarm, retention
-from app.posts import publishing
+from app.posts import lifecycle, publishing
 from jobs import heartbeat
 from jobs.config import EngineConfig
 
@@ -43,6 +43,9 @@ class Maintenance:
                 if (stuck := publishing.repair_stuck(sess)):
                     log.warning("%d publishing post(s) had no lease and no next attempt; "
                                 "retrying them now", stuck)
+                if publishing.reclaim_dead(sess, self.cfg.dead_after,
+                                           actor="maintenance")[1]:
+                    lifecycle.notify_due(sess)  # the workers take them over at once
                 heartbeat.mark_silent(sess, max(10 * self.cfg.tick_seconds, 30))
             if self.cfg.housekeeping:
                 with Session(self.engine) as sess:

@@ -26,6 +26,7 @@ from jobs.claims import Claim, load_channels, load_media
 from jobs.config import EngineConfig
 from jobs.dispatch import Dispatcher
 from jobs.listener import listen
+from jobs.liveness import Liveness
 from jobs.maintenance import Maintenance
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,11 @@ class Worker:
         self.wake, self.stopping = threading.Event(), threading.Event()
         self.settled = threading.Event()
         self.tick_lock = threading.Lock()  # no heartbeat nor lease renewal after the shutdown
+        self.liveness = Liveness(engine, self.id)
+        # Monotonic time until which this worker may start platform calls: its last confirmed
+        # beat plus the fence (jobs/config.py); past it, others may soon reclaim its posts.
+        self.fence_until = 0.0
+        self.fenced = 0  # claims given back because the fence had passed
         self.maintenance = Maintenance(engine, self.cfg, self.runner)
         self.scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1})
         self.threads: list[threading.Thread] = []
@@ -76,13 +82,13 @@ class Worker:
             self.scheduler.add_job(outbox.run_duty, "interval", args=(name, duty), seconds=1,
                                    id=f"outbox-{name}")
         self._warm_up()
+        self._tick()  # the liveness lock and the first heartbeat come before any claim
         self.scheduler.start()
         for target in (self._claim_loop, self._settle_loop,
                        lambda: listen(self.engine, self.wake, self.stopping)):
             thread = threading.Thread(target=target, daemon=True, name=f"engine-{len(self.threads)}")
             thread.start()
             self.threads.append(thread)
-        self._tick()
         log.info("worker %s started (concurrency %d)", self.id, self.cfg.concurrency)
 
     def _warm_up(self) -> None:
@@ -148,6 +154,7 @@ class Worker:
                         "expire", exc.__class__.__name__, len(leftover))
         self.scheduler.shutdown(wait=False)
         self.maintenance.close()
+        self.liveness.release()
         for _thread in self.publishers:
             self.jobs.put(None)
         log.log(logging.WARNING if handed else logging.INFO,
@@ -186,7 +193,7 @@ class Worker:
         # Keep a few batches' worth queued so threads never wait for a claim, but claim in
         # chunks: a statement's fixed cost is worth paying for many posts at once.
         limit = self._claim_limit(self.dispatcher.size())
-        if not limit:
+        if not limit or not self._unfenced():
             return 0, 0, None
         began = time.monotonic()
         with Session(self.engine) as sess, sess.begin():
@@ -237,7 +244,13 @@ class Worker:
         claim, channel = item
         try:
             blocked = self.dispatcher.blocked_until(claim.channel_id)
-            if blocked:
+            if not self._unfenced():
+                # No confirmed beat for too long (a partition from the database, say): another
+                # worker may reclaim this post any moment, so it is not sent; the release is
+                # fenced by the claim token and refused if it was taken over meanwhile.
+                self.fenced += 1
+                outcome = release(claim, "fenced", delay=0, refund=1)
+            elif blocked:
                 outcome = release(claim, "rate_limited", at=blocked, refund=1)
             else:
                 outcome = self.runner.run(claim, channel)
@@ -305,14 +318,29 @@ class Worker:
                 self._beat()
         self.wake.set()
 
+    def _unfenced(self) -> bool:
+        return time.monotonic() < self.fence_until
+
     def _beat(self) -> None:
         now = time.monotonic()
+        # The lock first: a worker back from a PostgreSQL restart or a lost link retakes it
+        # before it beats or renews anything (liveness.py).
+        if not self.liveness.confirm():
+            return
         with self.held_lock:
             stale = [t for t, at in self.held.items() if now - at > self.cfg.lease_seconds / 3]
         try:
             with Session(self.engine) as sess, sess.begin():
                 heartbeat.beat(sess, self.id, self.claimed, len(self.held))
                 kept = publishing.renew_leases(sess, stale, self.cfg.lease_seconds)
+                gone, ended = publishing.reclaim_dead(sess, self.cfg.dead_after,
+                                                      actor=self.actor)
+                if ended:
+                    lifecycle.notify_due(sess)  # every worker takes them over at once
+            self.fence_until = now + self.cfg.fence_seconds
+            if gone:
+                log.warning("worker(s) %s gone (liveness lock free, no heartbeat): %d post(s) "
+                            "to reconcile now", ", ".join(gone), ended)
             with self.held_lock:
                 lost = [t for t in stale if t not in kept and t in self.held]
                 for token in kept:

@@ -15,6 +15,7 @@ from app.channels.errors import (
     AuthRevoked,
     InvalidContent,
     NetworkError,
+    OutcomeUnknown,
     PlatformRejected,
     PlatformUnavailable,
     PublishError,
@@ -27,6 +28,7 @@ LIMIT = 500
 
 class LoopbackPublisher:
     platform = "mastodon"
+    send_key = True  # Mastodon's Idempotency-Key; NoKeyPublisher plays a platform without one
 
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
@@ -71,10 +73,12 @@ class LoopbackPublisher:
         body = {"status": part.text, "visibility": job.options.get("visibility", "public")}
         if reply_to:
             body["in_reply_to_id"] = reply_to
+        headers = {"Authorization": f"Bearer {job.credentials.get('access_token', '')}"}
+        if self.send_key:
+            headers["Idempotency-Key"] = f"{job.idempotency_key}-{index}"
         response = self._send(
             "POST", f"{job.settings['instance_url']}/api/v1/statuses", json=body,
-            headers={"Authorization": f"Bearer {job.credentials.get('access_token', '')}",
-                     "Idempotency-Key": f"{job.idempotency_key}-{index}"})
+            headers=headers)
         return _checked(response)
 
     def _send(self, method: str, url: str, **kw) -> httpx.Response:
@@ -86,6 +90,17 @@ class LoopbackPublisher:
         except httpx.TransportError as exc:
             raise NetworkError(f"connection to the platform failed ({exc.__class__.__name__})"
                                ) from exc
+
+
+class NoKeyPublisher(LoopbackPublisher):
+    """The loopback platform used as one without idempotency keys, whose posts cannot be
+    looked up either: a lost attempt can only fail as `outcome_unknown` (never re-posted)."""
+
+    send_key = False
+
+    def reconcile(self, job: PublishJob) -> PublishResult | None:
+        raise OutcomeUnknown("the platform can neither dedupe a repeat nor look a post up; "
+                             "check it before retrying")
 
 
 def _checked(response: httpx.Response) -> dict:
