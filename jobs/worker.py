@@ -64,6 +64,7 @@ class Worker:
         # beat plus the fence (jobs/config.py); past it, others may soon reclaim its posts.
         self.fence_until = 0.0
         self.fenced = 0  # claims given back because the fence had passed
+        self.revoked: set = set()  # tokens found taken over after the fence had passed
         self.maintenance = Maintenance(engine, self.cfg, self.runner)
         self.scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1})
         self.threads: list[threading.Thread] = []
@@ -244,7 +245,9 @@ class Worker:
         claim, channel = item
         try:
             blocked = self.dispatcher.blocked_until(claim.channel_id)
-            if not self._unfenced():
+            if claim.token in self.revoked:
+                outcome = Outcome(claim, "drop")
+            elif not self._unfenced():
                 # No confirmed beat for too long (a partition from the database, say): another
                 # worker may reclaim this post any moment, so it is not sent; the release is
                 # fenced by the claim token and refused if it was taken over meanwhile.
@@ -308,6 +311,7 @@ class Worker:
         with self.held_lock:
             for outcome in batch:
                 self.held.pop(outcome.claim.token, None)
+                self.revoked.discard(outcome.claim.token)
 
     # -- ticking ----------------------------------------------------------------------------
 
@@ -327,29 +331,47 @@ class Worker:
         # before it beats or renews anything (liveness.py).
         if not self.liveness.confirm():
             return
-        with self.held_lock:
-            stale = [t for t, at in self.held.items() if now - at > self.cfg.lease_seconds / 3]
+        # Past the fence, others may have reclaimed what this worker holds: every claim is
+        # checked (renewed, or given up when taken over), not only those due for renewal.
+        lapsed = now >= self.fence_until
         try:
-            with Session(self.engine) as sess, sess.begin():
-                heartbeat.beat(sess, self.id, self.claimed, len(self.held))
-                kept = publishing.renew_leases(sess, stale, self.cfg.lease_seconds)
-                gone, ended = publishing.reclaim_dead(sess, self.cfg.dead_after,
-                                                      actor=self.actor)
-                if ended:
-                    lifecycle.notify_due(sess)  # every worker takes them over at once
+            kept, stale = self._renew(now, lapsed, beat=True)
+            if not lapsed and time.monotonic() >= self.fence_until:
+                lapsed = True  # it ran out while this beat waited for the database
+                kept, stale = self._renew(now, lapsed)
             self.fence_until = now + self.cfg.fence_seconds
-            if gone:
-                log.warning("worker(s) %s gone (liveness lock free, no heartbeat): %d post(s) "
-                            "to reconcile now", ", ".join(gone), ended)
             with self.held_lock:
                 lost = [t for t in stale if t not in kept and t in self.held]
                 for token in kept:
                     if token in self.held:
                         self.held[token] = now
+                if lapsed:
+                    self.revoked.update(lost)  # not sent: their new owner reconciles them
             if lost:  # settled meanwhile is fine; still held but not renewed means taken over
                 log.warning("%d lease(s) were taken over by other workers", len(lost))
         except sa.exc.DBAPIError as exc:
             log.warning("tick skipped: database unavailable (%s)", exc.__class__.__name__)
+
+    def _renew(self, now: float, every: bool, beat: bool = False) -> tuple[set, list]:
+        """Renew the leases held (all, or those a third of a lease old); with `beat`, also
+        the heartbeat and the reclaim of dead workers' posts. Returns (kept, tried)."""
+        with self.held_lock:
+            stale = [t for t, at in self.held.items()
+                     if every or now - at > self.cfg.lease_seconds / 3]
+        gone, ended = [], 0
+        with Session(self.engine) as sess, sess.begin():
+            if beat:
+                heartbeat.beat(sess, self.id, self.claimed, len(self.held))
+            kept = publishing.renew_leases(sess, stale, self.cfg.lease_seconds)
+            if beat:
+                gone, ended = publishing.reclaim_dead(sess, self.cfg.dead_after,
+                                                      actor=self.actor)
+                if ended:
+                    lifecycle.notify_due(sess)  # every worker takes them over at once
+        if gone:
+            log.warning("worker(s) %s gone (liveness lock free, no heartbeat): %d post(s) to "
+                        "reconcile now", ", ".join(gone), ended)
+        return kept, stale
 
 
 def _observe(batch: list[Outcome], finished: dict, accepted: set) -> None:
