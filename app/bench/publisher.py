@@ -102,6 +102,18 @@ class NoKeyPublisher(LoopbackPublisher):
         raise OutcomeUnknown("the platform can neither dedupe a repeat nor look a post up; "
                              "check it before retrying")
 
+    def _send(self, method: str, url: str, **kw) -> httpx.Response:
+        # As the real publishers of such platforms do (app/channels/facebook.py): a request
+        # that may have reached the platform (no answer, a cut connection) is not repeated.
+        try:
+            return self.client.request(method, url, **kw)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise NetworkError(f"could not connect to the platform ({exc.__class__.__name__})"
+                               ) from exc
+        except httpx.TransportError as exc:
+            raise OutcomeUnknown(f"the post was sent but no answer came back "
+                                 f"({exc.__class__.__name__}); check it before retrying") from exc
+
 
 def _checked(response: httpx.Response) -> dict:
     """The JSON body of a success, or the publish error that Mastodon's answer means."""
