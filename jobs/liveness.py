@@ -7,9 +7,9 @@ restart frees every lock while the workers live on, so the rule also wants no he
 `dead_after` seconds since the later of the last tick and the server's start, and a worker
 retakes its lock before it beats or renews anything.
 
-The worker fences itself with the same numbers (docs/architecture.md, "Claim, lease and
-fencing"): it starts a platform call only while its last confirmed beat is recent enough that
-nobody can have reclaimed its posts yet.
+The worker fences itself with the same numbers: it starts a platform call only while its
+last confirmed beat is recent enough that nobody can have reclaimed its posts yet (see
+docs/architecture.md, Claim, lease and fencing).
 """
 
 from __future__ import annotations
