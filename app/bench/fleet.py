@@ -111,8 +111,9 @@ class Fleet:
         self.procs: list[subprocess.Popen] = []
         self.kills = self.restarts = 0
         self.cpu_at_start: dict[str, float] = {}
-        # Each SIGKILL: (the victim's worker id or None, monotonic time, posts it held)
-        self.killed: list[tuple[str | None, float, int]] = []
+        # Each SIGKILL: {"pid", "at" (monotonic), "worker" (its id), "held" (posts it held)};
+        # the last two None while the database could not say (a PostgreSQL restart).
+        self.killed: list[dict] = []
 
     def _start_one(self) -> subprocess.Popen:
         return _spawn(["bench-worker", "--concurrency", str(self.concurrency), *self.args],
@@ -138,16 +139,24 @@ class Fleet:
         """SIGKILL a random worker, note what it held (for the time to reclaim), replace it."""
         index = random.randrange(len(self.procs))
         victim = self.procs[index]
-        worker_id = _query(engine, "SELECT id FROM workers WHERE pid = :pid AND stopped_at IS "
-                           "NULL ORDER BY started_at DESC LIMIT 1", pid=victim.pid)
         victim.send_signal(signal.SIGKILL)
-        killed_at = time.monotonic()
+        kill = {"pid": victim.pid, "at": time.monotonic(), "worker": None, "held": None}
         victim.wait()
         self.kills += 1
         self.procs[index] = self._start_one()
-        held = _query(engine, "SELECT count(*) FROM posts WHERE state = 'publishing' "
-                      "AND claimed_by = :w", w=worker_id) if worker_id else None
-        self.killed.append((worker_id, killed_at, held or 0))
+        self.identify(engine, kill)
+        self.killed.append(kill)
+
+    @staticmethod
+    def identify(engine: sa.Engine | None, kill: dict) -> None:
+        """Fill in the killed worker's id and the posts it still holds, when the database
+        answers."""
+        if kill["worker"] is None:
+            kill["worker"] = _query(engine, "SELECT id FROM workers WHERE pid = :pid "
+                                    "ORDER BY started_at DESC LIMIT 1", pid=kill["pid"])
+        if kill["worker"] is not None and kill["held"] is None:
+            kill["held"] = _query(engine, "SELECT count(*) FROM posts WHERE state = "
+                                  "'publishing' AND claimed_by = :w", w=kill["worker"])
 
     def restart(self, index: int, timeout: float = 60.0) -> None:
         proc = self.procs[index]

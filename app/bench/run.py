@@ -164,27 +164,31 @@ def _pg_restarter(engine, workspace_id, count: int, restart, stop: threading.Eve
 
 def _watch_reclaims(fleet: Fleet, engine, stop: threading.Event, reclaims: dict) -> None:
     """For each SIGKILL, the time until no post is still claimed by the dead worker (another
-    worker took each over, or it was settled)."""
+    worker took each over, or it was settled). A kill while PostgreSQL restarts is identified
+    once it is back (the dead worker's posts wait for it longer than that)."""
     while not stop.wait(0.1):
-        for index, (worker_id, killed_at, held) in enumerate(list(fleet.killed)):
-            if index in reclaims or not worker_id or not held:
+        for index, kill in enumerate(list(fleet.killed)):
+            if index in reclaims:
+                continue
+            fleet.identify(engine, kill)
+            if not kill["held"]:
                 continue
             try:
                 with engine.connect() as conn:
                     left = conn.scalar(sa.text(
                         "SELECT count(*) FROM posts WHERE state = 'publishing' "
-                        "AND claimed_by = :w"), {"w": worker_id})
+                        "AND claimed_by = :w"), {"w": kill["worker"]})
             except sa.exc.DBAPIError:
                 continue
             if not left:
-                reclaims[index] = time.monotonic() - killed_at
+                reclaims[index] = time.monotonic() - kill["at"]
 
 
 def _reclaim_figures(fleet: Fleet, reclaims: dict) -> dict:
-    holding = [i for i, (w, _at, held) in enumerate(fleet.killed) if w and held]
+    holding = [i for i, kill in enumerate(fleet.killed) if kill["held"]]
     times = sorted(reclaims[i] for i in holding if i in reclaims)
     return {"kills_holding_posts": len(holding),
-            "posts_held_by_killed": sum(fleet.killed[i][2] for i in holding),
+            "posts_held_by_killed": sum(fleet.killed[i]["held"] for i in holding),
             "reclaim_s": [round(t, 1) for t in times],
             "reclaim_p50_s": round(measure.pct(times, 0.5), 1) if times else None,
             "reclaim_max_s": round(times[-1], 1) if times else None,
