@@ -230,10 +230,14 @@ def worker(concurrency: int | None) -> None:
 @click.option("--rate", type=float, help="steady mode: posts due per second")
 @click.option("--duration", type=float, default=30.0, show_default=True,
               help="steady mode: seconds")
-@click.option("--chaos", is_flag=True, help="SIGKILL workers and inject platform faults")
+@click.option("--chaos", is_flag=True, help="SIGKILL a worker every 3 s for 30 s, restart "
+              "PostgreSQL once (a server of the run's own) and inject platform faults")
 @click.option("--rolling-restart", is_flag=True,
               help="while publishing, restart every worker in turn (SIGTERM, then a new one)")
 @click.option("--concurrency", default=64, show_default=True, help="publish threads per worker")
+@click.option("--no-idempotency", is_flag=True,
+              help="publish as to a platform without idempotency keys (a lost attempt can "
+              "only fail as outcome_unknown)")
 @click.pass_context
 def bench(ctx: click.Context, **options) -> None:
     """The publishing benchmark; prints one JSON line of figures last.
@@ -249,13 +253,16 @@ def bench(ctx: click.Context, **options) -> None:
 
 @main.command("bench-worker", hidden=True)
 @click.option("--concurrency", type=int)
-def bench_worker(concurrency: int | None) -> None:
+@click.option("--no-idempotency", is_flag=True,
+              help="publish as to a platform without idempotency keys nor look-ups")
+def bench_worker(concurrency: int | None, no_idempotency: bool) -> None:
     """A worker publishing to the loopback platform (benchmark and tests)."""
-    from app.bench.publisher import LoopbackPublisher
+    from app.bench.publisher import LoopbackPublisher, NoKeyPublisher
     from app.platforms.registry import PUBLISHERS
     from jobs import runner
 
-    PUBLISHERS[LoopbackPublisher.platform] = LoopbackPublisher
+    PUBLISHERS[LoopbackPublisher.platform] = NoKeyPublisher if no_idempotency \
+        else LoopbackPublisher
     os.environ.setdefault("OPENPOST_HOUSEKEEPING", "0")  # measure publishing alone
     runner.run_worker(concurrency)
 

@@ -12,6 +12,9 @@ class EngineConfig:
     batch: int = 100                 # most posts one claim statement takes
     lease_seconds: float = 30.0      # a crashed worker's posts are reconciled after this
     tick_seconds: float = 1.0        # heartbeat, lease renewal and wake-up period
+    # A worker whose liveness lock is free and that has not beaten for this long is dead: its
+    # posts are reconciled at once, without waiting for the lease (jobs/liveness.py).
+    dead_after_seconds: float = 5.0
     grace_seconds: float = 20.0      # SIGTERM: time given to in-flight posts
     channel_limit: int = 4           # concurrent publishes per channel
     platform_share: float = 0.75     # most threads one platform may hold while others wait
@@ -39,3 +42,16 @@ class EngineConfig:
                                   if isinstance(f.default, bool) else type(f.default)(raw))
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+    @property
+    def dead_after(self) -> float:
+        """Seconds without a heartbeat (liveness lock free) after which a worker is dead: never
+        under three ticks, since a live worker beats once a tick."""
+        return max(self.dead_after_seconds, 3 * self.tick_seconds)
+
+    @property
+    def fence_seconds(self) -> float:
+        """How long after its last confirmed beat began a worker may still start a platform
+        call: less than `dead_after`, so it stops before anyone can reclaim its posts, and more
+        than a tick, so a live worker is never fenced between two beats."""
+        return max(self.dead_after - 2 * self.tick_seconds, self.dead_after / 2)

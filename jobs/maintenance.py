@@ -19,7 +19,7 @@ from app.channels.models import Channel
 from app.ops import alarm, retention
 from app.platforms.errors import AuthRevoked, PublishError
 from app.platforms.registry import PUBLISHERS
-from app.posts import publishing
+from app.posts import lifecycle, publishing
 from jobs import heartbeat
 from jobs.config import EngineConfig
 
@@ -48,8 +48,12 @@ class Maintenance:
             if (stuck := publishing.repair_stuck(sess)):
                 log.warning("%d publishing post(s) had no lease and no next attempt; "
                             "retrying them now", stuck)
+            dead = publishing.reclaim_dead(sess, self.cfg.dead_after, actor="maintenance")[1]
+            if dead:
+                lifecycle.notify_due(sess)  # the workers take them over at once
             silent = heartbeat.mark_silent(sess, max(10 * self.cfg.tick_seconds, 30))
-        return f"{stuck} stuck post(s) retried, {silent} silent worker(s) marked stopped"
+        return (f"{stuck} stuck post(s) retried, {dead} post(s) of dead workers released, "
+                f"{silent} silent worker(s) marked stopped")
 
     def check_alarm(self) -> str:
         """The "nothing is publishing" alarm: alerts once per incident, once on recovery."""

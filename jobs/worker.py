@@ -27,6 +27,7 @@ from jobs.claims import Claim, load_channels, load_media
 from jobs.config import EngineConfig
 from jobs.dispatch import Dispatcher
 from jobs.listener import listen
+from jobs.liveness import Liveness
 from jobs.maintenance import Maintenance
 from jobs.scheduler import SchedulerHolder
 
@@ -62,8 +63,15 @@ class Worker:
         self.tick_lock = threading.Lock()  # no heartbeat nor lease renewal after the shutdown
         # This process's own wake-ups (tick, outbox work queues), in memory; the deployment's
         # duties are jobs of the one scheduler on the job store, run where it is held.
+        self.liveness = Liveness(engine, self.id)
+        # Monotonic time until which this worker may start platform calls: its last confirmed
+        # beat plus the fence (jobs/config.py); past it, others may soon reclaim its posts.
+        self.fence_until = 0.0
+        self.fenced = 0  # claims given back because the fence had passed
+        self.revoked: set = set()  # tokens found taken over after the fence had passed
+        self.maintenance = Maintenance(engine, self.cfg, self.runner)
         self.scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1})
-        self.holder = SchedulerHolder(engine, self.cfg, Maintenance(engine, self.cfg, self.runner))
+        self.holder = SchedulerHolder(engine, self.cfg, self.maintenance)
         self.threads: list[threading.Thread] = []
 
     # -- lifecycle of the worker ------------------------------------------------------------
@@ -80,6 +88,7 @@ class Worker:
             self.scheduler.add_job(outbox.run_duty, "interval", args=(name, duty), seconds=1,
                                    id=f"outbox-{name}")
         self._warm_up()
+        self._tick()  # the liveness lock and the first heartbeat come before any claim
         self.scheduler.start()
         self.holder.start()  # a candidate for the deployment's scheduler
         for target in (self._claim_loop, self._settle_loop,
@@ -87,7 +96,6 @@ class Worker:
             thread = threading.Thread(target=target, daemon=True, name=f"engine-{len(self.threads)}")
             thread.start()
             self.threads.append(thread)
-        self._tick()
         log.info("worker %s started (concurrency %d)", self.id, self.cfg.concurrency)
 
     def _warm_up(self) -> None:
@@ -153,6 +161,7 @@ class Worker:
                         "expire", exc.__class__.__name__, len(leftover))
         self.scheduler.shutdown(wait=False)
         self.holder.stop()
+        self.liveness.release()
         for _thread in self.publishers:
             self.jobs.put(None)
         log.log(logging.WARNING if handed else logging.INFO,
@@ -191,7 +200,7 @@ class Worker:
         # Keep a few batches' worth queued so threads never wait for a claim, but claim in
         # chunks: a statement's fixed cost is worth paying for many posts at once.
         limit = self._claim_limit(self.dispatcher.size())
-        if not limit:
+        if not limit or not self._unfenced():
             return 0, 0, None
         began = time.monotonic()
         with Session(self.engine) as sess, sess.begin():
@@ -242,7 +251,15 @@ class Worker:
         claim, channel = item
         try:
             blocked = self.dispatcher.blocked_until(claim.channel_id)
-            if blocked:
+            if claim.token in self.revoked:
+                outcome = Outcome(claim, "drop")
+            elif not self._unfenced():
+                # No confirmed beat for too long (a partition from the database, say): another
+                # worker may reclaim this post any moment, so it is not sent; the release is
+                # fenced by the claim token and refused if it was taken over meanwhile.
+                self.fenced += 1
+                outcome = release(claim, "fenced", delay=0, refund=1)
+            elif blocked:
                 outcome = release(claim, "rate_limited", at=blocked, refund=1)
             else:
                 outcome = self.runner.run(claim, channel)
@@ -303,6 +320,7 @@ class Worker:
         with self.held_lock:
             for outcome in batch:
                 self.held.pop(outcome.claim.token, None)
+                self.revoked.discard(outcome.claim.token)
 
     # -- ticking ----------------------------------------------------------------------------
 
@@ -313,23 +331,56 @@ class Worker:
                 self._beat()
         self.wake.set()
 
+    def _unfenced(self) -> bool:
+        return time.monotonic() < self.fence_until
+
     def _beat(self) -> None:
         now = time.monotonic()
-        with self.held_lock:
-            stale = [t for t, at in self.held.items() if now - at > self.cfg.lease_seconds / 3]
+        # The lock first: a worker back from a PostgreSQL restart or a lost link retakes it
+        # before it beats or renews anything (liveness.py).
+        if not self.liveness.confirm():
+            return
+        # Past the fence, others may have reclaimed what this worker holds: every claim is
+        # checked (renewed, or given up when taken over), not only those due for renewal.
+        lapsed = now >= self.fence_until
         try:
-            with Session(self.engine) as sess, sess.begin():
-                heartbeat.beat(sess, self.id, self.claimed, len(self.held))
-                kept = publishing.renew_leases(sess, stale, self.cfg.lease_seconds)
+            kept, stale = self._renew(now, lapsed, beat=True)
+            if not lapsed and time.monotonic() >= self.fence_until:
+                lapsed = True  # it ran out while this beat waited for the database
+                kept, stale = self._renew(now, lapsed)
+            self.fence_until = now + self.cfg.fence_seconds
             with self.held_lock:
                 lost = [t for t in stale if t not in kept and t in self.held]
                 for token in kept:
                     if token in self.held:
                         self.held[token] = now
+                if lapsed:
+                    self.revoked.update(lost)  # not sent: their new owner reconciles them
             if lost:  # settled meanwhile is fine; still held but not renewed means taken over
                 log.warning("%d lease(s) were taken over by other workers", len(lost))
         except sa.exc.DBAPIError as exc:
             log.warning("tick skipped: database unavailable (%s)", exc.__class__.__name__)
+
+    def _renew(self, now: float, every: bool, beat: bool = False) -> tuple[set, list]:
+        """Renew the leases held (all, or those a third of a lease old); with `beat`, also
+        the heartbeat and the reclaim of dead workers' posts. Returns (kept, tried)."""
+        with self.held_lock:
+            stale = [t for t, at in self.held.items()
+                     if every or now - at > self.cfg.lease_seconds / 3]
+        gone, ended = [], 0
+        with Session(self.engine) as sess, sess.begin():
+            if beat:
+                heartbeat.beat(sess, self.id, self.claimed, len(self.held))
+            kept = publishing.renew_leases(sess, stale, self.cfg.lease_seconds)
+            if beat:
+                gone, ended = publishing.reclaim_dead(sess, self.cfg.dead_after,
+                                                      actor=self.actor)
+                if ended:
+                    lifecycle.notify_due(sess)  # every worker takes them over at once
+        if gone:
+            log.warning("worker(s) %s gone (liveness lock free, no heartbeat): %d post(s) to "
+                        "reconcile now", ", ".join(gone), ended)
+        return kept, stale
 
 
 def _observe(batch: list[Outcome], finished: dict, accepted: set) -> None:

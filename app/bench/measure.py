@@ -111,6 +111,7 @@ def figures(engine: sa.Engine, base_url: str, workspace_id) -> dict:
         "platform_requests": answer["requests"],
         "throughput_per_s": round(len(published_times) / span, 1) if span > 0 else 0.0,
         "lateness_p50_ms": round(pct(lateness, 0.50), 1),
+        "lateness_p90_ms": round(pct(lateness, 0.90), 1),
         "lateness_p99_ms": round(pct(lateness, 0.99), 1),
         "lateness_max_ms": round(max(lateness, default=0.0), 1),
     }

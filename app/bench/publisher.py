@@ -16,6 +16,7 @@ from app.platforms.errors import (
     AuthRevoked,
     InvalidContent,
     NetworkError,
+    OutcomeUnknown,
     PlatformRejected,
     PlatformUnavailable,
     PublishError,
@@ -27,6 +28,7 @@ LIMIT = 500
 
 class LoopbackPublisher:
     platform = "mastodon"
+    send_key = True  # Mastodon's Idempotency-Key; NoKeyPublisher plays a platform without one
 
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
@@ -71,10 +73,12 @@ class LoopbackPublisher:
         body = {"status": part.text, "visibility": job.options.get("visibility", "public")}
         if reply_to:
             body["in_reply_to_id"] = reply_to
+        headers = {"Authorization": f"Bearer {job.credentials.get('access_token', '')}"}
+        if self.send_key:
+            headers["Idempotency-Key"] = f"{job.idempotency_key}-{index}"
         response = self._send(
             "POST", f"{job.settings['instance_url']}/api/v1/statuses", json=body,
-            headers={"Authorization": f"Bearer {job.credentials.get('access_token', '')}",
-                     "Idempotency-Key": f"{job.idempotency_key}-{index}"})
+            headers=headers)
         return _checked(response)
 
     def _send(self, method: str, url: str, **kw) -> httpx.Response:
@@ -86,6 +90,29 @@ class LoopbackPublisher:
         except httpx.TransportError as exc:
             raise NetworkError(f"connection to the platform failed ({exc.__class__.__name__})"
                                ) from exc
+
+
+class NoKeyPublisher(LoopbackPublisher):
+    """The loopback platform used as one without idempotency keys, whose posts cannot be
+    looked up either: a lost attempt can only fail as `outcome_unknown` (never re-posted)."""
+
+    send_key = False
+
+    def reconcile(self, job: PublishJob) -> PublishResult | None:
+        raise OutcomeUnknown("the platform can neither dedupe a repeat nor look a post up; "
+                             "check it before retrying")
+
+    def _send(self, method: str, url: str, **kw) -> httpx.Response:
+        # As the real publishers of such platforms do (app/channels/facebook.py): a request
+        # that may have reached the platform (no answer, a cut connection) is not repeated.
+        try:
+            return self.client.request(method, url, **kw)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise NetworkError(f"could not connect to the platform ({exc.__class__.__name__})"
+                               ) from exc
+        except httpx.TransportError as exc:
+            raise OutcomeUnknown(f"the post was sent but no answer came back "
+                                 f"({exc.__class__.__name__}); check it before retrying") from exc
 
 
 def _checked(response: httpx.Response) -> dict:

@@ -4,7 +4,12 @@ httpx's default transport parses HTTP in Python, which costs more CPU per reques
 of a publish attempt together; libcurl does the connection handling, TLS and HTTP parsing in C.
 Publishers still see only an `httpx.Client`: redirects, cookies, content decoding and the
 exception types stay httpx's. Each thread keeps its own curl handle, whose connection cache
-gives keep-alive; a connection found dead on reuse is retried by libcurl on a fresh one.
+gives keep-alive; a connection found dead on reuse is retried by libcurl on a fresh one. That
+retry re-sends the request even when the platform acted on it and then dropped the connection
+without an answer, so a POST without an `Idempotency-Key` (the platform could not tell the
+repeat) goes on a fresh connection, which libcurl never retries: its failure reaches the
+publisher as "maybe sent", and the post is reconciled or fails as outcome_unknown, never
+posted twice.
 Requests to user-chosen hosts (marked by app/platforms/curl_guard.py) go through a second
 handle whose every connection is vetted, so they never share a connection with the others.
 """
@@ -72,6 +77,8 @@ class CurlTransport(httpx.BaseTransport):
             if body or method in ("POST", "PUT", "PATCH"):
                 curl.setopt(pycurl.POSTFIELDS, body)
         names = {k.lower() for k, _v in request.headers.raw}
+        if method == "POST" and b"idempotency-key" not in names:
+            curl.setopt(pycurl.FRESH_CONNECT, 1)
         curl.setopt(pycurl.HTTPHEADER, [
             *(line for name, line in _DEFAULTS.items() if name not in names),
             *(f"{k.decode('latin-1')}: {v.decode('latin-1')}"

@@ -84,6 +84,49 @@ def expire_leases(sess: Session, tokens: list[uuid.UUID], *, actor: str,
                                          "reason": reason}).all())
 
 
+# A worker's liveness lock: pg_advisory_lock(LIVENESS_LOCK, hashtext(worker id)), held on a
+# connection of its own for the worker's lifetime (jobs/liveness.py).
+LIVENESS_LOCK = 727_003
+
+DEAD_SQL = sa.text("""
+UPDATE workers AS w SET stopped_at = w.last_tick_at
+WHERE w.stopped_at IS NULL
+    AND greatest(w.last_tick_at, pg_postmaster_start_time())
+        < now() - make_interval(secs => :after)
+    AND NOT EXISTS (SELECT 1 FROM pg_locks AS l
+        WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            AND l.classid = :lock AND l.objid = CAST(hashtext(w.id) AS oid))
+RETURNING w.id
+""")
+
+RECLAIM_SQL = sa.text("""
+WITH ended AS (
+    UPDATE posts SET lease_until = now(), updated_at = now()
+    WHERE state = 'publishing' AND lease_until IS NOT NULL AND claimed_by = ANY(:workers)
+    RETURNING id, workspace_id, claimed_by)
+INSERT INTO post_events (post_id, workspace_id, from_state, to_state, actor, detail)
+SELECT id, workspace_id, 'publishing', 'publishing', :actor,
+    jsonb_build_object('lease_ended', 'worker_gone', 'worker', claimed_by)
+FROM ended
+RETURNING post_id
+""")
+
+
+def reclaim_dead(sess: Session, dead_after: float, *, actor: str) -> tuple[list[str], int]:
+    """End at once the leases of workers that are gone: their liveness lock (jobs/liveness.py)
+    is free and they have not beaten for `dead_after` seconds since the later of their last
+    tick and the server's start (a PostgreSQL restart frees every lock while workers live on).
+    The next claim takes those posts as `expired` and reconciles them, as after a lease runs
+    out. Such a worker is marked stopped, so only one caller ends its leases (another waits on
+    its row, then finds it stopped). Returns (the workers, posts whose lease was ended)."""
+    gone = list(sess.execute(DEAD_SQL, {"after": dead_after, "lock": LIVENESS_LOCK}).scalars())
+    if not gone:
+        return [], 0
+    ended = sess.execute(RECLAIM_SQL, {"workers": gone, "actor": actor}).all()
+    return gone, len(ended)
+
+
 def save_part(sess: Session, post_id, token, part: dict) -> bool:
     """Record one part's result, replacing what an earlier step saved for the same part (a
     container, then the published post); False when the lease is no longer ours."""

@@ -202,3 +202,15 @@ def test_connection_cut_after_the_request_may_have_acted(server, client):
     with pytest.raises(NetworkError) as caught:
         send(client, "POST", f"{server.url}/cut", platform="mastodon", json={})
     assert caught.value.sent is True
+
+
+def test_a_post_the_platform_acted_on_before_cutting_a_reused_connection_is_not_sent_again(
+        server, client):
+    # libcurl retries a request whose kept-alive connection dies before any answer; for a POST
+    # the platform cannot recognise as a repeat (no Idempotency-Key) that would post twice.
+    client.post(f"{server.url}/a", json={}, headers={"Idempotency-Key": "k-1"})
+    client.post(f"{server.url}/a", json={}, headers={"Idempotency-Key": "k-2"})
+    assert server.connections == 1  # a POST with a key keeps the connection alive
+    with pytest.raises(httpx.TransportError):
+        client.post(f"{server.url}/cut", json={"status": "once"})
+    assert [r["path"] for r in server.requests].count("/cut") == 1

