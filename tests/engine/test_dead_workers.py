@@ -10,13 +10,13 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
-from app.channels.base import PartResult, PublishResult
-from app.channels.registry import PUBLISHERS
 from sqlalchemy.orm import Session
 
 from app import db
 from app.bench import data
 from app.bench.publisher import LoopbackPublisher
+from app.platforms.base import PartResult, PublishResult
+from app.platforms.registry import PUBLISHERS
 from app.posts.models import Post, PostEvent
 from jobs.config import EngineConfig
 from jobs.worker import Worker
