@@ -79,7 +79,8 @@ def update_post(post_id: uuid.UUID):
     body = parse(PostUpdate)
     given = body.model_fields_set
     changes = {name: getattr(body, name) for name in
-               ("text", "media_ids", "schedule_at", "timezone", "options") if name in given}
+               ("channel_id", "text", "media_ids", "schedule_at", "timezone", "options")
+               if name in given}
     if "parts" in given:
         changes["parts"] = _parts(body.parts)
     post = service.update_post(db.session, g.workspace_id, post_id, g.actor, **changes)

@@ -11,7 +11,7 @@ from flask_login import login_required
 
 from app import db
 from app.auth.web_auth import actor, current_membership, current_workspace_id, require_setup_done
-from app.channels.pages import sandbox_link
+from app.channels.pages import sandbox_link, timezone_names
 from app.channels.service import get_channel, list_channels
 from app.errors import DomainError, ValidationFailed
 from app.posts import calendar, lifecycle, live, reads, service
@@ -39,7 +39,8 @@ def web_link(url: str | None) -> str | None:
 # The lifecycle's predicates, so templates ask the state machine instead of listing states:
 # `post.state is editable`, `can_transition(post.state, "draft")`.
 for _name, _test in (("editable", lifecycle.is_editable), ("live", lifecycle.is_live),
-                     ("attempting", lifecycle.is_attempting), ("retryable", lifecycle.can_retry)):
+                     ("attempting", lifecycle.is_attempting), ("retryable", lifecycle.can_retry),
+                     ("draft", lifecycle.is_draft), ("scheduled", lifecycle.is_scheduled)):
     bp.add_app_template_test(_test, _name)
 bp.add_app_template_global(lifecycle.can_transition, "can_transition")
 
@@ -123,7 +124,7 @@ def detail(post_id: uuid.UUID, errors: dict | None = None, status: int = 200):
                  if web_link(r.get("live_url"))}
     return render("posts/detail.html", status=status, post=post, channel=channel, events=events,
                   errors=errors or {}, form=request.form, part_urls=part_urls,
-                  workspace_tz=current_membership().workspace.timezone)
+                  workspace_tz=current_membership().workspace.timezone, zones=timezone_names())
 
 
 @bp.get("/posts/<uuid:post_id>/status")
@@ -196,7 +197,11 @@ def reschedule(post_id: uuid.UUID):
         tz_name = request.form.get("timezone", "").strip() or post.timezone
         zone(tz_name)
         when = parse_schedule(request.form.get("schedule_at", ""), tz_name)
-        calendar.move(db.session, workspace_id, post_id, actor(), when)
+        if post.state == PostState.DRAFT and request.form.get("action") != "schedule":
+            service.update_post(db.session, workspace_id, post_id, actor(), schedule_at=when,
+                                timezone=tz_name)  # a draft stays a draft until Schedule
+        else:
+            calendar.move(db.session, workspace_id, post_id, actor(), when)
     except DomainError as exc:
         if exc.status == 404:
             raise

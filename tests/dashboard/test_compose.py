@@ -17,7 +17,7 @@ def _posts(db, workspace_id) -> list[Post]:
 
 
 def _counter(html: str, channel_id) -> list[str]:
-    block = re.search(rf'<article class="preview" id="preview-{channel_id}">.*?</article>', html, re.S)
+    block = re.search(rf'<article class="preview[^"]*" id="preview-{channel_id}">.*?</article>', html, re.S)
     assert block, f"no preview for {channel_id}"
     return [" ".join(c.split()) for c in re.findall(r'<p class="counter"[^>]*>(.*?)</p>',
                                                     block.group(0), re.S)]
@@ -32,11 +32,14 @@ def test_preview_counts_by_each_platforms_own_rules(signed_in, make_channel):
     html = signed_in.post("/compose/preview", {"channel_id": [x.id, masto.id, linkedin.id],
                                                "part": text}).get_data(as_text=True)
     assert _counter(html, masto.id) == ["280 / 1000 <span>— fits</span>"]
-    x_parts = _counter(html, x.id)  # 290 weighted: X gets it as a thread of two
-    assert len(x_parts) == 2 and all("— fits" in c for c in x_parts)
+    # 290 weighted on X: one post over the limit, never a thread nobody asked for; the split
+    # is offered with its parts shown
+    assert _counter(html, x.id) == ["290 / 280 <strong>— 10 over the limit</strong>"]
+    assert "Split into a thread of 2 for X" in html and "Proposed thread: 2 parts" in html
     long = signed_in.post("/compose/preview", {"channel_id": linkedin.id,
                                                "part": "b" * 3005}).get_data(as_text=True)
     assert _counter(long, linkedin.id) == ["3005 / 3000 <strong>— 5 over the limit</strong>"]
+    assert "LinkedIn has no threads" in long and "thread of" not in long
 
 
 def test_preview_uses_the_channel_override_and_each_thread_part(signed_in, make_channel):
