@@ -36,6 +36,10 @@ class Draft:
     # The option fields of each channel, as the form sent them: {channel id: {name: value}}.
     options: dict[str, dict[str, str]] = field(default_factory=dict)
 
+    @property
+    def has_overrides(self) -> bool:
+        return any(t.strip() for texts in self.overrides.values() for t in texts)
+
     def content_for(self, channel_id) -> list[str]:
         override = [t for t in self.overrides.get(str(channel_id)) or [] if t.strip()]
         return override or self.parts
