@@ -197,9 +197,12 @@ def reschedule(post_id: uuid.UUID):
         tz_name = request.form.get("timezone", "").strip() or post.timezone
         zone(tz_name)
         when = parse_schedule(request.form.get("schedule_at", ""), tz_name)
-        if post.state == PostState.DRAFT and request.form.get("action") != "schedule":
+        if lifecycle.is_draft(post.state):  # a draft stays a draft unless Schedule is pressed
+            scheduling = request.form.get("action") == "schedule"
             service.update_post(db.session, workspace_id, post_id, actor(), schedule_at=when,
-                                timezone=tz_name)  # a draft stays a draft until Schedule
+                                timezone=tz_name, commit=not scheduling)
+            if scheduling:
+                service.schedule(db.session, workspace_id, post_id, actor())
         else:
             calendar.move(db.session, workspace_id, post_id, actor(), when)
     except DomainError as exc:

@@ -196,3 +196,46 @@ def test_the_api_patch_edits_channel_and_refuses_a_publishing_post(api, db, make
     assert refused.get_json()["error"]["code"] == "conflict"
     assert "started publishing" in refused.get_json()["error"]["message"]
     assert _fresh(db, busy.id).text == "busy"
+
+
+def test_moving_a_draft_on_the_calendar_keeps_it_a_draft(signed_in, db, make_channel, make_post):
+    post = make_post(make_channel(signed_in.workspace_id), "draft")
+    answer = signed_in.post("/calendar/move", {"post_id": post.id, "day": _day(4), "hour": "10"})
+    assert answer.status_code == 200
+    saved = _fresh(db, post.id)
+    assert saved.state == "draft" and saved.schedule_at.hour == 10
+
+
+def test_a_failed_post_edited_stays_failed_until_retry_at_this_time(signed_in, db, make_channel,
+                                                                    make_post):
+    post = make_post(make_channel(signed_in.workspace_id), "failed", text="broken")
+    editor = signed_in.get(f"/compose/{post.id}").get_data(as_text=True)
+    assert "Save changes (stays failed)" in editor and "Retry at this time" in editor
+    when = f"{_day()}T09:00"
+    signed_in.post(f"/compose/{post.id}", _form(post, part="fixed", schedule_at=when,
+                                                action="save"), htmx=False)
+    saved = _fresh(db, post.id)
+    assert (saved.state, saved.text) == ("failed", "fixed")
+    signed_in.post(f"/compose/{post.id}", _form(saved, schedule_at=when, action="schedule"),
+                   htmx=False)
+    assert _fresh(db, post.id).state == "scheduled"
+
+
+def test_media_and_alt_text_are_edited_and_shown_in_the_preview_card(signed_in, db, make_channel,
+                                                                     make_post):
+    from app.media.models import Media
+    from app.media.service import upload
+    from tests.media.conftest import jpeg
+
+    channel = make_channel(signed_in.workspace_id)
+    post = make_post(channel, "scheduled", text="with a photo")
+    photo = upload(db, signed_in.workspace_id, "test", "cat.jpg", jpeg())
+    preview = signed_in.post("/compose/preview", _form(post, media_id=str(photo.id)))
+    assert re.search(r'class="preview-media media-1">\s*<img src="[^"]+"',
+                     preview.get_data(as_text=True))
+    signed_in.post(f"/compose/{post.id}", _form(
+        post, media_id=str(photo.id), **{f"alt-{photo.id}": "a cat asleep"},
+        schedule_at=f"{_day()}T09:00", action="save"), htmx=False)
+    saved = _fresh(db, post.id)
+    assert saved.media_ids == [str(photo.id)] and saved.state == "scheduled"
+    assert db.get(Media, photo.id).alt_text == "a cat asleep"
