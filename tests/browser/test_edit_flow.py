@@ -89,6 +89,10 @@ def test_compose_edit_restore_and_refusals(browser, live_server, width):
 
         when = datetime.now(UTC) + timedelta(days=3)
         page.fill("#schedule_at", when.strftime("%Y-%m-%dT12:00"))
+        page.fill("#timezone-search", "new york")  # the zone list narrows as one types
+        assert page.input_value("#timezone") == "America/New_York"
+        assert page.locator("#timezone option:not([hidden])").count() == 1
+        page.fill("#timezone-search", "")
         page.select_option("#timezone", "UTC")
         page.locator("#zone-times td", has_text="America/New_York").wait_for()
         shot(page, f"edit-01-composer-{width}")
