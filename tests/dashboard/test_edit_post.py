@@ -239,3 +239,15 @@ def test_media_and_alt_text_are_edited_and_shown_in_the_preview_card(signed_in, 
     saved = _fresh(db, post.id)
     assert saved.media_ids == [str(photo.id)] and saved.state == "scheduled"
     assert db.get(Media, photo.id).alt_text == "a cat asleep"
+
+
+def test_the_api_patch_with_if_match_refuses_an_edit_of_an_older_reading(api, db, make_channel,
+                                                                        make_post):
+    post = make_post(make_channel(api.workspace_id), "scheduled", text="v1")
+    etag = api.get(f"/posts/{post.id}").headers["ETag"]
+    first = api.patch(f"/posts/{post.id}", json={"text": "v2"}, headers={"If-Match": etag})
+    assert first.status_code == 200 and first.headers["ETag"] != etag
+    stale = api.patch(f"/posts/{post.id}", json={"text": "v3"}, headers={"If-Match": etag})
+    assert stale.status_code == 409 and "changed since you opened it" in \
+        stale.get_json()["error"]["message"]
+    assert _fresh(db, post.id).text == "v2"
