@@ -219,12 +219,15 @@ def create_group(sess: Session, workspace_id, actor: str, draft: Draft, action: 
         raise ValidationFailed("choose save as draft, schedule or publish now", field="action")
     channels = _chosen(sess, workspace_id, draft)
     zone(draft.timezone)
+    # A time typed for a draft is kept as its planned time: it goes out only once scheduled.
+    planned = service._schedule_time(sess, parse_schedule(draft.schedule_at, draft.timezone),
+                                     draft.timezone) \
+        if draft.schedule_at.strip() and action != "now" else None
     when = None
     if action == "schedule":
-        if not draft.schedule_at.strip():
+        if planned is None:
             raise ValidationFailed("choose a date and time", field="schedule_at")
-        when = service._schedule_time(sess, parse_schedule(draft.schedule_at, draft.timezone),
-                                      draft.timezone)
+        when = planned
     elif action == "now":
         when = service.db_now(sess)
     media = _own_media(sess, workspace_id, draft)
@@ -232,11 +235,16 @@ def create_group(sess: Session, workspace_id, actor: str, draft: Draft, action: 
         _check(sess, workspace_id, draft, channel, when)
     _describe_media(sess, workspace_id, actor, draft, media)
     group_id = uuid.uuid4()
-    return [service.create_post(sess, workspace_id, actor, channel_id=channel.id,
-                                group_id=group_id, **_text(draft.content_for(channel.id)),
-                                media_ids=draft.media_ids, schedule_at=when,
-                                timezone=draft.timezone, options=draft.options_for(channel))
-            for channel in channels]
+    posts = [service.create_post(sess, workspace_id, actor, channel_id=channel.id,
+                                 group_id=group_id, **_text(draft.content_for(channel.id)),
+                                 media_ids=draft.media_ids, schedule_at=when,
+                                 timezone=draft.timezone, options=draft.options_for(channel),
+                                 commit=False)
+             for channel in channels]
+    for post in posts if when is None else []:
+        post.schedule_at = planned
+    sess.commit()
+    return posts
 
 
 def _own_media(sess: Session, workspace_id, draft: Draft) -> list:

@@ -251,3 +251,14 @@ def test_the_api_patch_with_if_match_refuses_an_edit_of_an_older_reading(api, db
     assert stale.status_code == 409 and "changed since you opened it" in \
         stale.get_json()["error"]["message"]
     assert _fresh(db, post.id).text == "v2"
+
+
+def test_save_as_draft_keeps_the_time_typed_as_the_drafts_planned_time(signed_in, db,
+                                                                       make_channel):
+    channel = make_channel(signed_in.workspace_id)
+    answer = signed_in.post("/compose", {"channel_id": channel.id, "part": "planned",
+                                         "schedule_at": f"{_day()}T10:00", "timezone": "UTC",
+                                         "action": "draft"}, htmx=False)
+    assert answer.status_code == 302
+    saved = db.scalars(sa.select(Post).where(Post.channel_id == channel.id)).one()
+    assert saved.state == "draft" and saved.schedule_at.hour == 10
