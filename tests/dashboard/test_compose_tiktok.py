@@ -178,3 +178,23 @@ def test_the_caption_counter_counts_utf16_units_as_tiktok_does(signed_in, tiktok
                         html, re.S)
     assert " ".join(counter.group(1).split()) == \
         "2202 / 2200 <strong>— 2 over the limit</strong>"
+
+
+def test_editing_a_tiktok_post_starts_from_its_saved_choices(signed_in, tiktok, db,
+                                                            local_storage):
+    _account, channel = tiktok()
+    signed_in.post("/compose/media", {"channel_id": str(channel.id), "part": "x",
+                                      "file": (io.BytesIO(video(seconds=1.2)), "clip.mp4")})
+    media = db.scalars(sa.select(Media)).one()
+    form = {"channel_id": str(channel.id), "part": "Dance", "media_id": str(media.id),
+            "action": "schedule", "schedule_at": _future(), "timezone": "UTC",
+            f"opt-{channel.id}-post_mode": "DIRECT_POST",
+            f"opt-{channel.id}-privacy_level": "SELF_ONLY", f"opt-{channel.id}-allow_comment": "on"}
+    assert signed_in.post("/compose", form, htmx=False).status_code == 302
+    [post] = _posts(db, signed_in.workspace_id)
+    html = signed_in.get(f"/compose/{post.id}").get_data(as_text=True)
+    assert [re.search(r'value="([^"]*)"', o).group(1) for o in _options(html, channel)
+            if "selected" in o] == ["SELF_ONLY"]
+    panel = _panel(html, channel)
+    assert re.search(rf'id="opt-{channel.id}-allow_comment"[^>]*checked', panel)
+    assert not re.search(rf'id="opt-{channel.id}-allow_duet"[^>]*checked', panel)
