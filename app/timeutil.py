@@ -16,6 +16,14 @@ _EARLIEST = datetime(FIRST_YEAR, 1, 1, tzinfo=UTC)
 _LATEST = datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC)
 
 
+# Messages name a field as the form shows it, never by its parameter name.
+WORDS = {"schedule_at": "the date and time", "from": "the first day", "to": "the last day"}
+
+
+def words(field: str) -> str:
+    return WORDS.get(field, field)
+
+
 def zone(name: str, field: str = "timezone") -> ZoneInfo:
     if not isinstance(name, str) or not name or name not in _zones():
         raise ValidationFailed(f"unknown timezone {name!r}: use an IANA name such as "
@@ -53,7 +61,7 @@ def localize(naive: datetime, tz: ZoneInfo, field: str = "schedule_at") -> datet
 def parse_schedule(value: str, tz_name: str | None, field: str = "schedule_at") -> datetime:
     """ISO 8601 with an offset, or a local time read in tz_name. Returns an aware UTC time."""
     if not isinstance(value, str) or not value.strip():
-        raise ValidationFailed("must be an ISO 8601 date and time", field=field)
+        raise ValidationFailed(f"{words(field)} is missing: choose a date and time", field=field)
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
@@ -78,7 +86,7 @@ def in_range(moment: datetime | None, field: str) -> datetime:
     if moment is not None and moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     if moment is None or not _EARLIEST <= moment < _LATEST:
-        raise ValidationFailed(f"{field} must be a time in the years {FIRST_YEAR} to {LAST_YEAR}",
+        raise ValidationFailed(f"{words(field)} must be in the years {FIRST_YEAR} to {LAST_YEAR}",
                                field=field)
     return moment
 

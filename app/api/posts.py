@@ -17,7 +17,20 @@ from app.timeutil import parse_schedule
 
 
 def _one(post):
-    return jsonify(post_json(post, reads.post_events(db.session, [post.id])[post.id]))
+    """The post, with its version as the ETag (an If-Match on PATCH refuses a stale edit)."""
+    answer = jsonify(post_json(post, reads.post_events(db.session, [post.id])[post.id]))
+    answer.headers["ETag"] = f'"{post.version}"'
+    return answer
+
+
+def _if_match() -> int | None:
+    value = request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ValidationFailed("If-Match must be the ETag a read of this post gave",
+                               field="If-Match")
+    return int(value)
 
 
 def _parts(parts):
@@ -79,10 +92,12 @@ def update_post(post_id: uuid.UUID):
     body = parse(PostUpdate)
     given = body.model_fields_set
     changes = {name: getattr(body, name) for name in
-               ("text", "media_ids", "schedule_at", "timezone", "options") if name in given}
+               ("channel_id", "text", "media_ids", "schedule_at", "timezone", "options")
+               if name in given}
     if "parts" in given:
         changes["parts"] = _parts(body.parts)
-    post = service.update_post(db.session, g.workspace_id, post_id, g.actor, **changes)
+    post = service.update_post(db.session, g.workspace_id, post_id, g.actor,
+                               expect_version=_if_match(), **changes)
     return _one(post)
 
 

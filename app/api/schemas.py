@@ -65,6 +65,7 @@ class PostCreate(Strict):
 
 
 class PostUpdate(Strict):
+    channel_id: uuid.UUID | None = Field(None, description="move the post to another channel")
     text: str | None = None
     parts: list[PartIn] | None = Field(None, max_length=100)
     media_ids: list[uuid.UUID] | None = Field(None, max_length=35)

@@ -44,6 +44,12 @@ PUBLISHERS: dict[str, type[Publisher]] = {
     for platform in PLATFORMS}
 
 
+def display_name(platform: str) -> str:
+    """The platform's name as people write it ("LinkedIn"); an unknown name as it is."""
+    publisher = PUBLISHERS.get(platform)
+    return publisher.name if publisher else platform
+
+
 def get_publisher(platform: str, client: httpx.Client) -> Publisher:
     try:
         cls = PUBLISHERS[platform]

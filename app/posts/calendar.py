@@ -92,10 +92,9 @@ def new_time(sess: Session, workspace_id, post_id, tz_name: str, day: date,
 
 
 def move(sess: Session, workspace_id, post_id, actor: str, when: datetime) -> Post:
-    """A new time: a failed post is retried then, a draft scheduled, a scheduled one edited."""
+    """A new time: a failed post is retried then; a draft or a scheduled post keeps its state
+    (only Schedule makes a draft go out)."""
     post = service.get_post(sess, workspace_id, post_id)
     if can_retry(post.state):
         return service.retry(sess, workspace_id, post_id, actor, schedule_at=when)
-    if post.state == PostState.DRAFT:
-        return service.schedule(sess, workspace_id, post_id, actor, schedule_at=when)
     return service.update_post(sess, workspace_id, post_id, actor, schedule_at=when)

@@ -7,26 +7,30 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from app.channels.compose_options import check_options
+from app.channels.compose_options import check_options, post_options
 from app.channels.models import Channel
 from app.channels.preview import preview_for
 from app.errors import NotFound, ValidationFailed
+from app.platforms import text as text_rules
+from app.platforms.base import THREAD_OPTIONS as THREAD
+from app.platforms.registry import display_name
 from app.platforms.tiktok import creator as tiktok_creator
 from app.platforms.tiktok import options as tiktok_options
 from app.posts import service
 from app.posts.models import Post
-from app.timeutil import parse_schedule, zone
+from app.timeutil import parse_schedule, to_local, zone
 
 ACTIONS = ("draft", "schedule", "now")
 
 
 @dataclass
 class Draft:
-    """What the composer form holds: shared parts, per-channel override texts, the time."""
+    """What the composer form holds: shared parts, per-channel override texts (a thread when
+    several), the time."""
 
     channel_ids: list[str] = field(default_factory=list)
     parts: list[str] = field(default_factory=lambda: [""])
-    overrides: dict[str, str] = field(default_factory=dict)
+    overrides: dict[str, list[str]] = field(default_factory=dict)
     schedule_at: str = ""
     timezone: str = "UTC"
     media_ids: list[str] = field(default_factory=list)  # on the post (the first part)
@@ -34,15 +38,37 @@ class Draft:
     # The option fields of each channel, as the form sent them: {channel id: {name: value}}.
     options: dict[str, dict[str, str]] = field(default_factory=dict)
 
+    @property
+    def has_overrides(self) -> bool:
+        return any(t.strip() for texts in self.overrides.values() for t in texts)
+
     def content_for(self, channel_id) -> list[str]:
-        override = (self.overrides.get(str(channel_id)) or "").strip()
-        return [override] if override else self.parts
+        override = [t for t in self.overrides.get(str(channel_id)) or [] if t.strip()]
+        return override or self.parts
 
     def options_for(self, channel: Channel) -> dict:
-        """The post options of a channel's post (only TikTok has fields in the composer)."""
-        if channel.platform != "tiktok":
-            return {}
-        return tiktok_options.from_form(self.options.get(str(channel.id)) or {})
+        """The post options of a channel's post (only TikTok has fields in the composer). A
+        thread is what the user made of the parts: the publisher never splits a text itself."""
+        if channel.platform == "tiktok":
+            return tiktok_options.from_form(self.options.get(str(channel.id)) or {})
+        return {"auto_thread": False} if has_threads(channel) else {}
+
+
+def has_threads(channel: Channel) -> bool:
+    """The platform publishes a thread of several posts (X, Bluesky, Mastodon, Threads)."""
+    return set(THREAD) <= set(post_options(channel.platform, channel.settings or {}))
+
+
+@dataclass
+class Preview:
+    """One channel's card: its parts as counted, a thread it could be split into (only when
+    one text is over the limit of a platform that has threads), the time in its zone."""
+
+    channel: Channel
+    parts: list[dict]
+    proposal: list[str] | None = None
+    local_time: object = None
+    threads: bool = False
 
 
 def start_conversions(sess: Session, workspace_id, draft: Draft) -> None:
@@ -79,8 +105,46 @@ def chosen_channels(sess: Session, workspace_id, draft: Draft) -> list[Channel]:
     return [c for c in list_channels(sess, workspace_id) if str(c.id) in draft.channel_ids]
 
 
-def previews(channels: list[Channel], draft: Draft) -> list[tuple[Channel, list[dict]]]:
-    return [(c, preview_for(c, draft.content_for(c.id), {})) for c in channels]
+def previews(channels: list[Channel], draft: Draft) -> list[Preview]:
+    when = _moment(draft)
+    shown = []
+    for c in channels:
+        content = draft.content_for(c.id)
+        parts = preview_for(c, content, {"auto_thread": False})
+        proposal = None
+        if len(parts) == 1 and not parts[0]["ok"] and parts[0]["count"] and has_threads(c):
+            proposal = text_rules.split(text_rules.rules_for(c.platform, c.settings or {}),
+                                        content[0])
+        shown.append(Preview(c, parts, proposal if proposal and len(proposal) > 1 else None,
+                             to_local(when, c.timezone) if when else None, has_threads(c)))
+    return shown
+
+
+def _moment(draft: Draft):
+    """The composer's time as a moment, or None while it is empty or not yet a valid time."""
+    if not draft.schedule_at.strip():
+        return None
+    try:
+        return parse_schedule(draft.schedule_at, draft.timezone)
+    except ValidationFailed:
+        return None
+
+
+def split_thread(sess: Session, workspace_id, draft: Draft, channel_id: str) -> None:
+    """The user asked to split the text one channel gets into a thread by that platform's
+    rules: its own text when it has one, else the shared text (then every channel gets it)."""
+    channel = next((c for c in chosen_channels(sess, workspace_id, draft)
+                    if str(c.id) == channel_id), None)
+    if channel is None or not has_threads(channel):
+        raise ValidationFailed("only a chosen channel whose platform has threads can get one",
+                               field="form")
+    content = draft.content_for(channel.id)
+    parts = text_rules.split(text_rules.rules_for(channel.platform, channel.settings or {}),
+                             "\n\n".join(content))
+    if content is draft.parts:
+        draft.parts = parts
+    else:
+        draft.overrides[channel_id] = parts
 
 
 def _chosen(sess: Session, workspace_id, draft: Draft) -> list[Channel]:
@@ -126,16 +190,18 @@ def _check_publishing(sess: Session, draft: Draft, channel: Channel, content: li
     if channel.status != "connected":
         raise ValidationFailed(f"{channel.platform} {channel.handle} is disconnected; reconnect it "
                                "or leave it out", field="channel_id")
-    for i, part in enumerate(preview_for(channel, content, {})):
+    name = display_name(channel.platform)
+    for i, part in enumerate(preview_for(channel, content, {"auto_thread": False})):
         if not part["ok"]:
-            detail = f"{part['count']} characters; the limit is {part['limit']}"
+            what = f"part {i + 1}" if len(content) > 1 else "the text"
+            detail = f"{name} counts {what} as {part['count']} {part['unit']}; the limit is " \
+                     f"{part['limit']}"
             if part["count"] <= part["limit"] and part.get("links", 0) > part.get("max_links", 0):
-                detail = f"{part['links']} different links; {channel.platform} takes at most " \
+                detail = f"{what} has {part['links']} different links; {name} takes at most " \
                          f"{part['max_links']} a post"
-            raise ValidationFailed(
-                f"{channel.platform}: {'part ' + str(i + 1) + ' has' if len(content) > 1 else 'has'} "
-                f"{detail} (split it into a thread or shorten it)",
-                field=_field_of(draft, channel, i))
+            hint = "split it into a thread or shorten it" if has_threads(channel) and \
+                len(content) == 1 else "shorten it"
+            raise ValidationFailed(f"{detail} ({hint})", field=_field_of(draft, channel, i))
     trial = Post(workspace_id=channel.workspace_id, channel_id=channel.id, **_text(content),
                  media_ids=list(draft.media_ids), options=draft.options_for(channel))
     service.check_publishable(sess, channel, trial)
@@ -155,12 +221,15 @@ def create_group(sess: Session, workspace_id, actor: str, draft: Draft, action: 
         raise ValidationFailed("choose save as draft, schedule or publish now", field="action")
     channels = _chosen(sess, workspace_id, draft)
     zone(draft.timezone)
+    # A time typed for a draft is kept as its planned time: it goes out only once scheduled.
+    planned = service._schedule_time(sess, parse_schedule(draft.schedule_at, draft.timezone),
+                                     draft.timezone) \
+        if draft.schedule_at.strip() and action != "now" else None
     when = None
     if action == "schedule":
-        if not draft.schedule_at.strip():
+        if planned is None:
             raise ValidationFailed("choose a date and time", field="schedule_at")
-        when = service._schedule_time(sess, parse_schedule(draft.schedule_at, draft.timezone),
-                                      draft.timezone)
+        when = planned
     elif action == "now":
         when = service.db_now(sess)
     media = _own_media(sess, workspace_id, draft)
@@ -168,11 +237,16 @@ def create_group(sess: Session, workspace_id, actor: str, draft: Draft, action: 
         _check(sess, workspace_id, draft, channel, when)
     _describe_media(sess, workspace_id, actor, draft, media)
     group_id = uuid.uuid4()
-    return [service.create_post(sess, workspace_id, actor, channel_id=channel.id,
-                                group_id=group_id, **_text(draft.content_for(channel.id)),
-                                media_ids=draft.media_ids, schedule_at=when,
-                                timezone=draft.timezone, options=draft.options_for(channel))
-            for channel in channels]
+    posts = [service.create_post(sess, workspace_id, actor, channel_id=channel.id,
+                                 group_id=group_id, **_text(draft.content_for(channel.id)),
+                                 media_ids=draft.media_ids, schedule_at=when,
+                                 timezone=draft.timezone, options=draft.options_for(channel),
+                                 commit=False)
+             for channel in channels]
+    for post in posts if when is None else []:
+        post.schedule_at = planned
+    sess.commit()
+    return posts
 
 
 def _own_media(sess: Session, workspace_id, draft: Draft) -> list:

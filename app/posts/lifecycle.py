@@ -60,6 +60,16 @@ def is_live(state: str) -> bool:
     return state in LIVE
 
 
+def is_draft(state: str) -> bool:
+    """Saved but not set to go out: only Schedule (never a save) makes it scheduled."""
+    return state == S.DRAFT
+
+
+def is_scheduled(state: str) -> bool:
+    """Set to go out at its time; an edit keeps it so."""
+    return state == S.SCHEDULED
+
+
 def is_attempting(state: str) -> bool:
     """An attempt is under way or waits for its next try."""
     return state == S.PUBLISHING

@@ -36,7 +36,10 @@ def db_now(sess: Session) -> datetime:
 def get_post(sess: Session, workspace_id: uuid.UUID, post_id: uuid.UUID, *,
              lock: bool = False) -> Post:
     query = sa.select(Post).where(Post.id == post_id, Post.workspace_id == workspace_id)
-    post = sess.scalar(query.with_for_update() if lock else query)
+    # A locked read refreshes a post this session loaded before: its state may have changed
+    # (a worker's claim) while the lock was awaited.
+    post = sess.scalar(query.with_for_update().execution_options(populate_existing=True)
+                       if lock else query)
     if post is None:
         raise NotFound("no such post in this workspace")
     return post
@@ -86,14 +89,14 @@ def _schedule_time(sess: Session, value, tz_name: str) -> datetime:
     when = value if isinstance(value, datetime) else parse_schedule(value, tz_name)
     now = db_now(sess)
     if when < now - PAST_GRACE:
-        raise ValidationFailed("schedule_at is in the past", field="schedule_at")
+        raise ValidationFailed("the date and time is in the past", field="schedule_at")
     return max(when, now)
 
 
 def create_post(sess: Session, workspace_id: uuid.UUID, actor: str, *, channel_id,
                 text: str | None = None, parts: list[dict] | None = None, media_ids=(),
                 schedule_at=None, timezone: str | None = None, options: dict | None = None,
-                group_id: uuid.UUID | None = None) -> Post:
+                group_id: uuid.UUID | None = None, commit: bool = True) -> Post:
     """A draft, or a scheduled post when schedule_at is given."""
     channel = channel_in_workspace(sess, workspace_id, channel_id)
     tz_name = timezone or channel.timezone
@@ -111,19 +114,44 @@ def create_post(sess: Session, workspace_id: uuid.UUID, actor: str, *, channel_i
     sess.add(post)
     transition(sess, post, PostState.SCHEDULED if schedule_at is not None else PostState.DRAFT,
                actor=actor)
-    sess.commit()
+    if commit:
+        sess.commit()
     return post
 
 
 UNSET = object()
+STARTED = "this post started publishing; your edit was not saved"
+CHANGED = ("this post was changed since you opened it (now {state}); your edit was not saved: "
+           "reload it to see the new version")
 
 
-def update_post(sess: Session, workspace_id, post_id, actor: str, *, text=UNSET, parts=UNSET,
-                media_ids=UNSET, schedule_at=UNSET, timezone=UNSET, options=UNSET) -> Post:
-    """Edit content or time of a draft, scheduled or failed post."""
+def update_post(sess: Session, workspace_id, post_id, actor: str, *, commit: bool = True,
+                expect_version: int | None = None, **changes) -> Post:
+    """Edit content, channel or time of a draft, scheduled or failed post; its state stays.
+
+    The row is locked (FOR UPDATE) before its state is checked, and the claim skips locked
+    rows: a worker claiming the post at that moment either wins (the edit waits for the claim's
+    commit, then is refused with STARTED) or passes the post by and claims the edited post on a
+    later pass; never the old text with the new time, nor the edit saved over a claimed post.
+    `expect_version` refuses an edit made on an older reading of the post (CHANGED)."""
     post = get_post(sess, workspace_id, post_id, lock=True)
     if not is_editable(post.state):
-        raise Conflict(f"a {post.state} post can no longer be edited", field="state")
+        raise Conflict(STARTED if post.state == PostState.PUBLISHING
+                       else f"a {post.state} post can no longer be edited", field="state")
+    if expect_version is not None and post.version != expect_version:
+        raise Conflict(CHANGED.format(state=post.state), field="state")
+    _apply(sess, post, actor, **changes)
+    if commit:
+        sess.commit()
+    return post
+
+
+def _apply(sess: Session, post: Post, actor: str, *, channel_id=UNSET, text=UNSET, parts=UNSET,
+           media_ids=UNSET, schedule_at=UNSET, timezone=UNSET, options=UNSET) -> None:
+    workspace_id = post.workspace_id
+    before = post.channel_id
+    if channel_id is not UNSET and channel_id is not None:
+        post.channel_id = channel_in_workspace(sess, workspace_id, channel_id).id
     channel = channel_in_workspace(sess, workspace_id, post.channel_id)
     if timezone is not UNSET:
         zone(timezone)
@@ -134,38 +162,43 @@ def update_post(sess: Session, workspace_id, post_id, actor: str, *, text=UNSET,
         new_media = media_ids if media_ids is not UNSET else post.media_ids
         post.text, post.parts, post.media_ids = _content(sess, workspace_id, new_text,
                                                          new_parts, new_media)
-    if options is not UNSET:
+    if options is not UNSET or post.channel_id != before:
+        options = post.options if options is UNSET else options
         check_options(channel.platform, channel.settings or {}, options or {})
         post.options = options or {}
     if schedule_at is not UNSET:
         if schedule_at is None:
             if post.state == PostState.SCHEDULED:
-                raise ValidationFailed("use unschedule to turn a scheduled post into a draft",
-                                       field="schedule_at")
+                raise ValidationFailed("a scheduled post needs a date and time; use Unschedule "
+                                       "to make it a draft", field="schedule_at")
             post.schedule_at = None
         else:
             post.schedule_at = _schedule_time(sess, schedule_at, post.timezone)
     if post.state == PostState.SCHEDULED:
         check_publishable(sess, channel, post)
     _convert_ahead(sess, channel, post)
+    detail = {"edited": True}
+    if post.channel_id != before:
+        detail["channel_id"] = {"from": str(before), "to": str(post.channel_id)}
     sess.add(PostEvent(post_id=post.id, workspace_id=workspace_id, from_state=post.state,
-                       to_state=post.state, actor=actor, detail={"edited": True}))
-    sess.commit()
-    return post
+                       to_state=post.state, actor=actor, detail=detail))
+    sess.flush()
 
 
-def schedule(sess: Session, workspace_id, post_id, actor: str, schedule_at=None) -> Post:
+def schedule(sess: Session, workspace_id, post_id, actor: str, schedule_at=None,
+             commit: bool = True) -> Post:
     post = get_post(sess, workspace_id, post_id, lock=True)
     channel = channel_in_workspace(sess, workspace_id, post.channel_id)
     if not can_transition(post.state, PostState.SCHEDULED):
         raise Conflict(f"a {post.state} post cannot be scheduled", field="state")
     if schedule_at is None and post.schedule_at is None:
-        raise ValidationFailed("schedule_at is required", field="schedule_at")
+        raise ValidationFailed("choose a date and time", field="schedule_at")
     post.schedule_at = _schedule_time(sess, schedule_at or post.schedule_at, post.timezone)
     check_publishable(sess, channel, post)
     _convert_ahead(sess, channel, post)
     transition(sess, post, PostState.SCHEDULED, actor=actor)
-    sess.commit()
+    if commit:
+        sess.commit()
     return post
 
 
@@ -183,7 +216,8 @@ def cancel(sess: Session, workspace_id, post_id, actor: str) -> Post:
     return post
 
 
-def retry(sess: Session, workspace_id, post_id, actor: str, schedule_at=None) -> Post:
+def retry(sess: Session, workspace_id, post_id, actor: str, schedule_at=None,
+          commit: bool = True) -> Post:
     """A failed post goes back to scheduled: now, or at the time given."""
     post = get_post(sess, workspace_id, post_id, lock=True)
     if not can_retry(post.state):
@@ -195,7 +229,8 @@ def retry(sess: Session, workspace_id, post_id, actor: str, schedule_at=None) ->
     check_publishable(sess, channel, post)
     _convert_ahead(sess, channel, post)
     transition(sess, post, PostState.SCHEDULED, actor=actor, detail={"retry": True})
-    sess.commit()
+    if commit:
+        sess.commit()
     return post
 
 

@@ -12,7 +12,7 @@ from flask_login import login_required
 from app import db
 from app.analytics import views as analytics_views
 from app.auth.web_auth import actor, current_membership, current_workspace_id, require_setup_done
-from app.channels.pages import sandbox_link
+from app.channels.pages import sandbox_link, timezone_names
 from app.channels.service import get_channel, list_channels
 from app.errors import DomainError, ValidationFailed
 from app.posts import calendar, lifecycle, live, reads, service
@@ -40,7 +40,8 @@ def web_link(url: str | None) -> str | None:
 # The lifecycle's predicates, so templates ask the state machine instead of listing states:
 # `post.state is editable`, `can_transition(post.state, "draft")`.
 for _name, _test in (("editable", lifecycle.is_editable), ("live", lifecycle.is_live),
-                     ("attempting", lifecycle.is_attempting), ("retryable", lifecycle.can_retry)):
+                     ("attempting", lifecycle.is_attempting), ("retryable", lifecycle.can_retry),
+                     ("draft", lifecycle.is_draft), ("scheduled", lifecycle.is_scheduled)):
     bp.add_app_template_test(_test, _name)
 bp.add_app_template_global(lifecycle.can_transition, "can_transition")
 
@@ -125,6 +126,7 @@ def detail(post_id: uuid.UUID, errors: dict | None = None, status: int = 200):
     return render("posts/detail.html", status=status, post=post, channel=channel, events=events,
                   errors=errors or {}, form=request.form, part_urls=part_urls,
                   workspace_tz=current_membership().workspace.timezone,
+                  zones=timezone_names(),
                   **analytics_views.post_figures(post, channel))
 
 
@@ -198,7 +200,14 @@ def reschedule(post_id: uuid.UUID):
         tz_name = request.form.get("timezone", "").strip() or post.timezone
         zone(tz_name)
         when = parse_schedule(request.form.get("schedule_at", ""), tz_name)
-        calendar.move(db.session, workspace_id, post_id, actor(), when)
+        if lifecycle.is_draft(post.state):  # a draft stays a draft unless Schedule is pressed
+            scheduling = request.form.get("action") == "schedule"
+            service.update_post(db.session, workspace_id, post_id, actor(), schedule_at=when,
+                                timezone=tz_name, commit=not scheduling)
+            if scheduling:
+                service.schedule(db.session, workspace_id, post_id, actor())
+        else:
+            calendar.move(db.session, workspace_id, post_id, actor(), when)
     except DomainError as exc:
         if exc.status == 404:
             raise

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import login_required
 
@@ -11,7 +13,9 @@ from app.channels.pages import sandbox_link, timezone_names
 from app.channels.service import list_channels
 from app.errors import DomainError
 from app.media import conversions
-from app.posts import compose
+from app.platforms.registry import display_name
+from app.posts import compose, edit, service
+from app.posts.models import Post
 from app.web import render
 
 bp = Blueprint("compose", __name__, url_prefix="/compose")
@@ -20,6 +24,11 @@ STATUS_LABELS = {"queued": "queued for conversion", "processing": "converting",
                  "stalled": "converting (interrupted: starting again)", "ready": "ready",
                  "failed": "refused", "as_is": "ready as it is",
                  "not_started": "converted once the post is saved"}
+
+
+@bp.app_template_filter("platform_name")
+def platform_name(platform: str) -> str:
+    return display_name(platform)
 
 
 def _options_from_form(form) -> dict[str, dict[str, str]]:
@@ -36,7 +45,7 @@ def _draft_from_form() -> compose.Draft:
     return compose.Draft(
         channel_ids=form.getlist("channel_id"),
         parts=form.getlist("part") or [""],
-        overrides={k.removeprefix("override-"): v for k, v in form.items()
+        overrides={k.removeprefix("override-"): v for k, v in form.lists()
                    if k.startswith("override-")},
         schedule_at=form.get("schedule_at", ""),
         timezone=form.get("timezone", "").strip() or current_membership().workspace.timezone,
@@ -45,23 +54,51 @@ def _draft_from_form() -> compose.Draft:
         options=_options_from_form(form))
 
 
+def _editing() -> Post | None:
+    """The saved post the submitted composer edits (its hidden post_id), if any."""
+    raw = request.form.get("post_id", "") if request.method == "POST" else ""
+    try:
+        return service.get_post(db.session, current_workspace_id(), uuid.UUID(raw)) if raw \
+            else None
+    except ValueError:
+        return None
+
+
 def _page(draft: compose.Draft, errors: dict | None = None, status: int = 200,
-          fragment: str = "compose/_composer.html", fresh: bool = False):
-    """The composer (or one of its fragments); `fresh` asks TikTok for creator_info now."""
+          fragment: str = "compose/_composer.html", fresh: bool = False,
+          post: Post | None = None):
+    """The composer (or one of its fragments), new or editing `post` (by default the post the
+    form names); `fresh` asks TikTok for creator_info now."""
     from app.media.service import list_media
     from app.media.signing import signed_path
 
     workspace_id = current_workspace_id()
+    post = post or _editing()
     channels = list_channels(db.session, workspace_id)
     chosen = [c for c in channels if str(c.id) in draft.channel_ids]
     library = [(m, signed_path(m.workspace_id, m.id)) for m in
                list_media(db.session, workspace_id, limit=MEDIA_SHOWN)]
+    thumbs = _thumbs(workspace_id, draft, dict((str(m.id), (m, u)) for m, u in library))
+    version = request.form.get("version", type=int) or (post.version if post else None)
     return render("compose/index.html", fragment, status=status, draft=draft,
                   channels=channels, previews=compose.previews(chosen, draft), library=library,
                   panels=compose.panels(db.session, workspace_id, draft, chosen, fresh),
                   board=conversions.board(db.session, workspace_id, draft.media_ids, chosen),
                   errors=errors or {}, zones=timezone_names(), sandbox_url=sandbox_link(),
-                  labels=STATUS_LABELS)
+                  labels=STATUS_LABELS, post=post, version=version, thumbs=thumbs,
+                  autosave_key=url_for("compose.edit_post", post_id=post.id) if post
+                  else url_for("compose.new"))
+
+
+def _thumbs(workspace_id, draft: compose.Draft, shown: dict) -> list:
+    """The chosen files with their addresses, in the order chosen (for the previews)."""
+    from app.media.conversions import chosen_media
+    from app.media.signing import signed_path
+
+    missing = [m for m in draft.media_ids if m not in shown]
+    for m in chosen_media(db.session, workspace_id, missing) if missing else []:
+        shown[str(m.id)] = (m, signed_path(m.workspace_id, m.id))
+    return [shown[m] for m in draft.media_ids if m in shown]
 
 
 def _slot(field: str | None, draft: compose.Draft) -> str:
@@ -120,6 +157,57 @@ def create():
     return redirect(url_for("posts.index"))
 
 
+@bp.post("/split")
+@login_required
+def split():
+    """The user asked for a thread: the text one channel gets, split by its platform's rules."""
+    draft = _draft_from_form()
+    try:
+        compose.split_thread(db.session, current_workspace_id(), draft,
+                             request.form.get("split", ""))
+    except DomainError as exc:
+        return _page(draft, {"form": exc.message}, exc.status)
+    return _page(draft)
+
+
+@bp.post("/form")
+@login_required
+def restore():
+    """The composer rebuilt from fields the browser kept (its autosave, after a reload)."""
+    return _page(_draft_from_form())
+
+
+@bp.get("/<uuid:post_id>")
+@require_setup_done
+@login_required
+def edit_post(post_id: uuid.UUID):
+    """A saved post in the composer: every field, its channels and time can change."""
+    post = service.get_post(db.session, current_workspace_id(), post_id)
+    return _page(edit.draft_of(post), fresh=True, post=post)
+
+
+@bp.post("/<uuid:post_id>")
+@login_required
+def save_edit(post_id: uuid.UUID):
+    draft = _draft_from_form()
+    action = request.form.get("action", "")
+    workspace_id = current_workspace_id()
+    try:
+        posts = edit.save(db.session, workspace_id, actor(), post_id,
+                          request.form.get("version", type=int), draft, action)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        db.session.rollback()
+        return _page(draft, {_slot(exc.field, draft): exc.message}, exc.status,
+                     post=service.get_post(db.session, workspace_id, post_id))
+    verb = {"save": "Saved", "schedule": "Scheduled", "now": "Publishing now"}[action]
+    added = f" (and {len(posts) - 1} new post{'s' if len(posts) > 2 else ''} for the added " \
+            "channels)" if len(posts) > 1 else ""
+    flash(f"{verb}: the post is {posts[0].state}{added}.")
+    return redirect(url_for("posts.detail", post_id=post_id))
+
+
 @bp.post("/media")
 @login_required
 def upload_media():
@@ -172,6 +260,7 @@ def _fragment(template: str, draft: compose.Draft, fresh: bool = False, panels: 
     workspace_id = current_workspace_id()
     chosen = compose.chosen_channels(db.session, workspace_id, draft)
     return render(template, template, draft=draft, errors={}, labels=STATUS_LABELS,
+                  previews=compose.previews(chosen, draft),
                   panels=compose.panels(db.session, workspace_id, draft, chosen, fresh)
                   if panels else [],
                   board=conversions.board(db.session, workspace_id, draft.media_ids, chosen))

@@ -56,3 +56,32 @@
   // Turned or resized past the breakpoint: wide screens have no Menu button to open it with.
   phone.addEventListener("change", function () { menu.open = !phone.matches; });
 })();
+
+// Time zone lists: typing in the search box above one keeps only the zones that match and
+// chooses the first of them (the list alone still works without script).
+(function () {
+  "use strict";
+  function wire(root) {
+    root.querySelectorAll("select[data-zone-search]").forEach(function (select) {
+      var box = document.getElementById(select.dataset.zoneSearch);
+      if (!box || box.dataset.wired) { return; }
+      box.dataset.wired = "yes";
+      box.hidden = false;
+      box.addEventListener("input", function () {
+        var words = box.value.trim().toLowerCase().replace(/\s+/g, "_");
+        var first = null;
+        Array.prototype.forEach.call(select.options, function (option) {
+          var match = !words || option.value.toLowerCase().indexOf(words) !== -1;
+          option.hidden = !match;
+          if (match && !first) { first = option; }
+        });
+        if (first && words && select.value !== first.value) {
+          select.value = first.value;
+          select.dispatchEvent(new Event("change", { bubbles: true }));
+        }
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { wire(document); });
+  document.addEventListener("htmx:load", function (event) { wire(event.target); });
+})();

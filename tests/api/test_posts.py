@@ -203,5 +203,5 @@ def test_log_lines_of_a_request_carry_its_request_id(api, channel, caplog):
     assert answer.get_json()["error"]["request_id"] == "client-chosen-id-1"
     outside = [r for r in caplog.records if r.getMessage() == "before"]
     assert outside and outside[0].request_id == "-"
-    refused = [r for r in caplog.records if "schedule_at is in the past" in r.getMessage()]
+    refused = [r for r in caplog.records if "the date and time is in the past" in r.getMessage()]
     assert refused and refused[0].request_id == "client-chosen-id-1"

@@ -113,7 +113,7 @@ def test_tiktok_privacy_and_video_conversion_in_the_composer(page, live_server, 
     when = datetime.now(UTC) + timedelta(days=2)
     page.wait_for_function(IDLE)
     page.fill("#schedule_at", when.strftime("%Y-%m-%dT%H:%M"))
-    page.fill("#timezone", "UTC")
+    page.select_option("#timezone", "UTC")
     page.get_by_role("button", name="Schedule", exact=True).click()
     refusal = page.locator(f"#opt-{channel.id}-privacy_level-error")
     refusal.filter(has_text="choose who can see this TikTok post").wait_for()

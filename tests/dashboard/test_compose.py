@@ -17,7 +17,7 @@ def _posts(db, workspace_id) -> list[Post]:
 
 
 def _counter(html: str, channel_id) -> list[str]:
-    block = re.search(rf'<article class="preview" id="preview-{channel_id}">.*?</article>', html, re.S)
+    block = re.search(rf'<article class="preview[^"]*" id="preview-{channel_id}">.*?</article>', html, re.S)
     assert block, f"no preview for {channel_id}"
     return [" ".join(c.split()) for c in re.findall(r'<p class="counter"[^>]*>(.*?)</p>',
                                                     block.group(0), re.S)]
@@ -32,11 +32,14 @@ def test_preview_counts_by_each_platforms_own_rules(signed_in, make_channel):
     html = signed_in.post("/compose/preview", {"channel_id": [x.id, masto.id, linkedin.id],
                                                "part": text}).get_data(as_text=True)
     assert _counter(html, masto.id) == ["280 / 1000 <span>— fits</span>"]
-    x_parts = _counter(html, x.id)  # 290 weighted: X gets it as a thread of two
-    assert len(x_parts) == 2 and all("— fits" in c for c in x_parts)
+    # 290 weighted on X: one post over the limit, never a thread nobody asked for; the split
+    # is offered with its parts shown
+    assert _counter(html, x.id) == ["290 / 280 <strong>— 10 over the limit</strong>"]
+    assert "Split into a thread of 2 for X" in html and "Proposed thread: 2 parts" in html
     long = signed_in.post("/compose/preview", {"channel_id": linkedin.id,
                                                "part": "b" * 3005}).get_data(as_text=True)
     assert _counter(long, linkedin.id) == ["3005 / 3000 <strong>— 5 over the limit</strong>"]
+    assert "LinkedIn has no threads" in long and "thread of" not in long
 
 
 def test_preview_uses_the_channel_override_and_each_thread_part(signed_in, make_channel):
@@ -151,3 +154,37 @@ def test_thread_editor_adds_moves_and_removes_parts(signed_in, make_channel):
     assert parts("remove-0", ["a"]) == [""]
     refused = signed_in.post("/compose/editor", {"part": ["a"], "op": "remove-7"})
     assert refused.status_code == 422 and "there is no part 8" in refused.get_data(as_text=True)
+
+
+def test_an_over_limit_override_is_refused_until_the_user_splits_it(signed_in, db, make_channel):
+    x = make_channel(signed_in.workspace_id, platform="x")
+    linkedin = make_channel(signed_in.workspace_id, platform="linkedin")
+    day = (datetime.now(UTC) + timedelta(days=3)).strftime("%Y-%m-%d")
+    form = {"channel_id": [x.id, linkedin.id], "part": "shared words",
+            f"override-{x.id}": "word " * 80, "schedule_at": f"{day}T09:30", "timezone": "UTC"}
+    refused = signed_in.post("/compose", {**form, "action": "schedule"}, htmx=False)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and _posts(db, signed_in.workspace_id) == []
+    assert "X counts the text as 399 characters; the limit is 280 (split it into a thread or " \
+           "shorten it)" in html
+    split = signed_in.post("/compose/split", {**form, "split": str(x.id)}).get_data(as_text=True)
+    assert len(re.findall(rf'name="override-{x.id}"', split)) == 2  # the X text, now 2 parts
+    parts = re.findall(rf'name="override-{x.id}" rows="3"[^>]*>([^<]*)</textarea>', split)
+    answer = signed_in.post("/compose", {**form, f"override-{x.id}": parts, "action": "schedule"},
+                            htmx=False)
+    assert answer.status_code == 302
+    made = {p.channel_id: p for p in _posts(db, signed_in.workspace_id)}
+    assert len(made[x.id].parts) == 2 and made[x.id].options == {"auto_thread": False}
+    assert made[linkedin.id].text == "shared words"
+
+
+def test_linkedin_over_its_limit_is_told_to_shorten_never_to_thread(signed_in, db, make_channel):
+    linkedin = make_channel(signed_in.workspace_id, platform="linkedin")
+    refused = signed_in.post("/compose", {"channel_id": linkedin.id, "part": "b" * 3005,
+                                          "action": "now"}, htmx=False)
+    html = refused.get_data(as_text=True)
+    error = re.search(r'id="parts-0-text-error"[^>]*>([^<]*)<', html).group(1)
+    assert error == "LinkedIn counts the text as 3005 characters; the limit is 3000 (shorten it)"
+    split = signed_in.post("/compose/split", {"channel_id": linkedin.id, "part": "b" * 3005,
+                                              "split": str(linkedin.id)})
+    assert split.status_code == 422

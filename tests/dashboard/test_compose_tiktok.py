@@ -52,6 +52,17 @@ def _future() -> str:
     return (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
 
 
+def _dance(signed_in, db, channel, privacy: str) -> dict:
+    """A video uploaded in the composer, and the form that schedules it as a direct post."""
+    signed_in.post("/compose/media", {"channel_id": str(channel.id), "part": "x",
+                                      "file": (io.BytesIO(video(seconds=1.2)), "clip.mp4")})
+    media = db.scalars(sa.select(Media)).one()
+    return {"channel_id": str(channel.id), "part": "Dance", "media_id": str(media.id),
+            "action": "schedule", "schedule_at": _future(), "timezone": "UTC",
+            f"opt-{channel.id}-post_mode": "DIRECT_POST",
+            f"opt-{channel.id}-privacy_level": privacy, f"opt-{channel.id}-allow_comment": "on"}
+
+
 def test_choosing_a_tiktok_channel_shows_creator_info_choices(signed_in, tiktok, db):
     account, channel = tiktok(privacy_level_options=["MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"],
                               max_video_post_duration_sec=180)
@@ -74,13 +85,7 @@ def test_choosing_a_tiktok_channel_shows_creator_info_choices(signed_in, tiktok,
 def test_scheduling_needs_a_chosen_privacy_level_and_saves_the_choices(signed_in, tiktok, db,
                                                                        local_storage):
     _account, channel = tiktok()
-    signed_in.post("/compose/media", {"channel_id": str(channel.id), "part": "x",
-                                      "file": (io.BytesIO(video(seconds=1.2)), "clip.mp4")})
-    media = db.scalars(sa.select(Media)).one()
-    form = {"channel_id": str(channel.id), "part": "Dance", "media_id": str(media.id),
-            "action": "schedule", "schedule_at": _future(), "timezone": "UTC",
-            f"opt-{channel.id}-post_mode": "DIRECT_POST",
-            f"opt-{channel.id}-privacy_level": "", f"opt-{channel.id}-allow_comment": "on"}
+    form = _dance(signed_in, db, channel, privacy="")
     refused = signed_in.post("/compose", form)
     assert refused.status_code == 422
     assert re.search(rf'<p id="opt-{channel.id}-privacy_level-error" class="field-error" '
@@ -178,3 +183,17 @@ def test_the_caption_counter_counts_utf16_units_as_tiktok_does(signed_in, tiktok
                         html, re.S)
     assert " ".join(counter.group(1).split()) == \
         "2202 / 2200 <strong>— 2 over the limit</strong>"
+
+
+def test_editing_a_tiktok_post_starts_from_its_saved_choices(signed_in, tiktok, db,
+                                                            local_storage):
+    _account, channel = tiktok()
+    form = _dance(signed_in, db, channel, privacy="SELF_ONLY")
+    assert signed_in.post("/compose", form, htmx=False).status_code == 302
+    [post] = _posts(db, signed_in.workspace_id)
+    html = signed_in.get(f"/compose/{post.id}").get_data(as_text=True)
+    assert [re.search(r'value="([^"]*)"', o).group(1) for o in _options(html, channel)
+            if "selected" in o] == ["SELF_ONLY"]
+    panel = _panel(html, channel)
+    assert re.search(rf'id="opt-{channel.id}-allow_comment"[^>]*checked', panel)
+    assert not re.search(rf'id="opt-{channel.id}-allow_duet"[^>]*checked', panel)

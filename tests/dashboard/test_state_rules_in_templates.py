@@ -28,7 +28,7 @@ def test_no_template_compares_a_post_state_with_state_names():
 
 # What a post's page offers in each state: (reschedule form, unschedule, cancel forms, retry).
 OFFERS = {
-    "draft": ("Reschedule", False, 1, False),
+    "draft": ("Plan a time", False, 1, False),
     "scheduled": ("Reschedule", True, 1, False),
     "publishing": (None, False, 0, False),
     "published": (None, False, 0, False),
@@ -42,7 +42,7 @@ def test_a_posts_page_offers_what_its_state_allows(signed_in, make_channel, make
     post = make_post(make_channel(signed_in.workspace_id), state)
     html = signed_in.get(f"/posts/{post.id}").get_data(as_text=True)
     heading, unschedule, cancels, retry = OFFERS[state]
-    found = re.search(r"<h2>(Retry at a time|Reschedule)</h2>", html)
+    found = re.search(r"<h2>(Retry at a time|Reschedule|Plan a time)</h2>", html)
     assert (found.group(1) if found else None) == heading
     assert (f"/posts/{post.id}/unschedule" in html) is unschedule
     assert html.count(f"/posts/{post.id}/cancel") == cancels
