@@ -82,3 +82,15 @@
   document.addEventListener("DOMContentLoaded", update);
   document.addEventListener("htmx:afterSwap", update);
 })();
+
+// The calendar: a click on a slot's (or day's) empty space opens the composer at its time,
+// as its "+" link does.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest || event.target.closest("a, button, input, select, label")) { return; }
+    var cell = event.target.closest("#calendar [data-day]");
+    var link = cell && cell.querySelector("a.new-at");
+    if (link) { window.location.assign(link.href); }
+  });
+})();
