@@ -10,6 +10,7 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from flask_login import login_required
 
 from app import db
+from app.audit import readable
 from app.auth.web_auth import actor, current_membership, current_workspace_id, require_setup_done
 from app.channels.pages import sandbox_link
 from app.channels.service import get_channel, list_channels
@@ -175,10 +176,11 @@ def detail(post_id: uuid.UUID, errors: dict | None = None, status: int = 200):
     post = service.get_post(db.session, workspace_id, post_id)
     channel = get_channel(db.session, workspace_id, post.channel_id)
     events = reads.post_events(db.session, [post.id])[post.id]
+    who = readable.actor_names(db.session, workspace_id, {e.actor for e in events})
     part_urls = {r.get("index"): r["live_url"] for r in post.results or []
                  if web_link(r.get("live_url"))}
     return render("posts/detail.html", status=status, post=post, channel=channel, events=events,
-                  errors=errors or {}, form=request.form, part_urls=part_urls,
+                  errors=errors or {}, form=request.form, part_urls=part_urls, who=who,
                   workspace_tz=current_membership().workspace.timezone)
 
 
