@@ -6,6 +6,7 @@ import functools
 import logging
 import threading
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -17,6 +18,7 @@ from app.channels.base import PartResult, PublishJob, PublishResult
 from app.channels.errors import AuthRevoked, PublishError, RateLimited, UnsupportedPlatform
 from app.channels.http import make_client
 from app.channels.models import Channel
+from app.config import sandbox_routes
 from app.logs import context_var
 from app.posts import publishing
 from jobs.claims import ChannelInfo, Claim
@@ -84,7 +86,8 @@ class AttemptRunner:
                                  "channel": str(claim.channel_id),
                                  "platform": channel.platform if channel else "-"})
         try:
-            return self._run(claim, channel)
+            with sandbox_routes(channel.settings if channel else None):
+                return self._run(claim, channel)
         except LeaseLost:
             log.warning("lease lost while publishing; the new owner settles the post")
             return Outcome(claim, "drop")
@@ -162,11 +165,12 @@ class AttemptRunner:
         the platform's own rules in app.channels.tokens decide."""
         publisher = self.publisher(platform)
         margin = self.cfg.refresh_margin_seconds * margin_factor
-        with Session(self.engine) as sess, sess.begin():
+        with Session(self.engine) as sess, sess.begin(), ExitStack() as routes:
             channel = sess.scalar(sa.select(Channel).where(Channel.id == channel_id)
                                   .with_for_update())
             if channel.status != "connected":
                 return None
+            routes.enter_context(sandbox_routes(channel.settings))
             if hasattr(publisher, "refresh"):
                 near = sess.scalar(sa.select(Channel.token_expires_at < sa.func.now()
                                              + sa.func.make_interval(0, 0, 0, 0, 0, 0, margin))

@@ -13,6 +13,7 @@ from flask_login import login_required
 from app import db
 from app.auth.web_auth import actor, current_workspace_id, require_setup_done, roles_required
 from app.channels import service
+from app.channels.common import NAMES
 from app.channels.models import Channel
 from app.errors import DomainError
 from app.web import htmx, render
@@ -30,6 +31,10 @@ def connect_url(platform: str, channel: Channel | None = None) -> str:
 def sandbox_link() -> str | None:
     """The sandbox's connect page, when this server mounts the sandbox (else no link)."""
     return connect_url(SANDBOX) if "sandbox" in current_app.extensions else None
+
+
+bp.add_app_template_global(sandbox_link, "sandbox_link")
+bp.add_app_template_global(NAMES, "sandbox_names")  # the platforms, each with a sandbox fake
 
 
 def disconnected_channels(sess, workspace_id) -> list[Channel]:

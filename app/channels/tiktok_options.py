@@ -119,12 +119,13 @@ def creator_info(sess: Session, channel) -> tuple[dict, str | None]:
     checks read it there), or (what was kept last time, why TikTok could not be asked)."""
     from app.channels import tiktok
     from app.channels.http import make_client
+    from app.config import sandbox_routes
 
     settings = dict(channel.settings or {})
     kept = settings.get("creator_info") or {
         "privacy_level_options": settings.get("privacy_level_options") or []}
     try:
-        with make_client() as client:
+        with make_client() as client, sandbox_routes(settings):
             client.timeout = COMPOSER_TIMEOUT  # someone is waiting for the page
             creds = _credentials(sess, channel, client)
             info = tiktok.TikTokPublisher(client).api(_job(channel, creds, lambda _c: None),

@@ -93,33 +93,39 @@ def requests_log():
 @bp.post("/accounts")
 def add_account():
     """A ready account with credentials, as a connect flow would have produced them."""
-    body = _json()
+    made = make_account(_json())
+    if made is None:
+        return json_response({"error": f"platform must be one of {', '.join(FAKES)}"}, 400)
+    return json_response(made, 201)
+
+
+def make_account(body: dict) -> dict | None:
+    """A new account of body["platform"] on the sandbox being served (None: no such fake)."""
     platform = _platform(body)
     if platform == "bluesky":
         handle = body.get("handle") or "sandbox.bsky.social"
         account = bluesky.new_account(handle, body.get("password") or "sandbox-app-password")
-        return json_response({"handle": handle, "password": account["password"],
-                              "did": account["did"]}, 201)
+        return {"handle": handle, "password": account["password"], "did": account["did"]}
     if platform == "mastodon":
         account, token = mastodon.new_account(body.get("username") or "sandbox",
                                               scopes=body.get("scopes"))
-        return json_response({"access_token": token, "account_id": account["id"],
-                              "username": account["username"]}, 201)
+        return {"access_token": token, "account_id": account["id"],
+                "username": account["username"], "max_characters": mastodon.MAX_CHARACTERS}
     if platform == "x":
         account = x.new_account(body.get("username") or "sandbox_user")
-        return json_response({**x.issue_pair(account["id"]), "account_id": account["id"],
-                              "username": account["username"],
-                              "expires_at": int(time.time()) + x.ACCESS_LIFETIME}, 201)
+        return {**x.issue_pair(account["id"]), "account_id": account["id"],
+                "username": account["username"],
+                "expires_at": int(time.time()) + x.ACCESS_LIFETIME}
     if platform == "threads":
         account, token = threads.new_account(body.get("username") or "sandbox")
-        return json_response({"access_token": token, "account_id": account["id"],
-                              "username": account["username"],
-                              "expires_at": int(time.time()) + threads.LONG_LIFETIME}, 201)
+        return {"access_token": token, "account_id": account["id"],
+                "username": account["username"],
+                "expires_at": int(time.time()) + threads.LONG_LIFETIME}
     if platform == "instagram" and body.get("login") == "facebook":
-        return json_response(facebook.control_instagram(body), 201)
+        return facebook.control_instagram(body)
     if platform in SOCIAL:
-        return json_response(SOCIAL[platform].control_account(body), 201)
-    return json_response({"error": f"platform must be one of {', '.join(FAKES)}"}, 400)
+        return SOCIAL[platform].control_account(body)
+    return None
 
 
 @bp.post("/tokens")
