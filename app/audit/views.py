@@ -14,7 +14,7 @@ from app.errors import ValidationFailed
 from app.web import render
 
 bp = Blueprint("audit", __name__, url_prefix="/settings/audit-log")
-PAGE = 50
+PAGE = 25  # entries a page: a page stays a few screens tall, even on a phone
 EXPORT_LIMIT = 100_000
 
 

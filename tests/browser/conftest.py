@@ -129,3 +129,12 @@ def new_page(browser, width: int, height: int = 900):
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.script_errors = errors
     return context, page
+
+
+def sign_in(page, base: str, email: str, password: str) -> None:
+    """Sign in through the login form and land on the Posts list."""
+    page.goto(base + "/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/")

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tests.browser.conftest import new_page, shot
+from tests.browser.conftest import new_page, shot, sign_in
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long password"
@@ -26,11 +26,7 @@ def server_env() -> dict:
 
 
 def _sign_in(page, base, email):
-    page.goto(base + "/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
+    sign_in(page, base, email, PASSWORD)
 
 
 def _channels(engine, workspace: str) -> list:

@@ -106,7 +106,8 @@ def test_bulk_cancel_confirms_the_count_and_names_what_it_skips(signed_in, db, m
     assert answer.status_code == 200 and "Cancel 2 posts?" in html
     skipped = re.search(rf'<li id="skip-{published.id}">.*?</li>', html, re.S).group(0)
     assert "a published post cannot be canceled" in skipped
-    assert f'value="{published.id}"' not in html.split('id="bulk-confirm"')[1]
+    confirm = html.split('id="bulk-confirm"')[1]
+    assert f'id="ready-{published.id}"' not in confirm and f'id="ready-{failed.id}"' in confirm
     # Nothing changed until confirmed.
     assert {db.get(Post, p.id).state for p in (scheduled, failed)} == {"scheduled", "failed"}
 
