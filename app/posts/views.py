@@ -152,13 +152,14 @@ def bulk_action():
     ids = bulk.parse_ids(request.form.getlist("post_id"))
     channels = {c.id: c for c in list_channels(db.session, workspace_id)}
     back = _safe_back(request.form.get("back"))
+    days = bulk.parse_days(action, request.form.get("days"))
+    words = {"action": action, "days": days, "label": bulk.label(action, days) if action in
+             bulk.ACTIONS else action, "phrase": lambda n: bulk.phrase(action, n, days)}
     if not request.form.get("confirmed"):
         plan = bulk.plan(db.session, workspace_id, action, ids)
-        return render("posts/bulk.html", action=action, label=bulk.ACTIONS[action], plan=plan,
-                      channels=channels, back=back)
-    results = bulk.run(db.session, workspace_id, action, ids, actor())
-    return render("posts/bulk.html", action=action, label=bulk.ACTIONS[action], results=results,
-                  channels=channels, back=back)
+        return render("posts/bulk.html", plan=plan, channels=channels, back=back, **words)
+    results = bulk.run(db.session, workspace_id, action, ids, actor(), days)
+    return render("posts/bulk.html", results=results, channels=channels, back=back, **words)
 
 
 def _safe_back(value: str | None) -> str:

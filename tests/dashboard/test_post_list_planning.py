@@ -172,3 +172,39 @@ def test_bulk_back_link_stays_on_this_sites_list(signed_in, make_channel, make_p
                                           "back": "https://evil.example/"},
                           htmx=False).get_data(as_text=True)
     assert "evil.example" not in html and 'href="/"' in html
+
+
+def test_bulk_move_by_days_keeps_each_state_and_skips_what_cannot_move(signed_in, db,
+                                                                       make_channel, make_post):
+    from app.posts import service
+
+    channel = make_channel(signed_in.workspace_id)
+    now = datetime.now(UTC).replace(microsecond=0)
+    scheduled = make_post(channel, when=now + timedelta(days=1))
+    timed_draft = service.create_post(db, channel.workspace_id, "test", channel_id=channel.id,
+                                      text="draft with a time")
+    service.update_post(db, channel.workspace_id, timed_draft.id, "test",
+                        schedule_at=now + timedelta(days=3))
+    timeless, published = make_post(channel, "draft"), make_post(channel, "published")
+    chosen = [scheduled, timed_draft, timeless, published]
+    data = {"action": "shift", "days": "2", "post_id": [str(p.id) for p in chosen]}
+    html = signed_in.post("/posts/bulk", data, htmx=False).get_data(as_text=True)
+    assert "Move 2 posts 2 days later?" in html
+    assert "it has no time to move from" in html
+    assert "a published post can no longer be moved" in html
+    html = signed_in.post("/posts/bulk", {**data, "confirmed": "1"}, htmx=False).get_data(
+        as_text=True)
+    assert "Move 2 days later: 2 of 4 done" in html
+    db.expire_all()
+    moved = db.get(Post, scheduled.id)
+    assert moved.state == "scheduled" and moved.schedule_at == now + timedelta(days=3)
+    draft = db.get(Post, timed_draft.id)
+    assert draft.state == "draft" and draft.schedule_at == now + timedelta(days=5)
+    back = signed_in.post("/posts/bulk", {**data, "days": "-10", "confirmed": "1"},
+                          htmx=False).get_data(as_text=True)
+    assert "Move 10 days earlier: 0 of 4 done" in back and "in the past" in back
+    for bad in ("0", "400", "two"):
+        answer = signed_in.post("/posts/bulk", {**data, "days": bad}, htmx=False)
+        assert answer.status_code == 422
+    db.expire_all()
+    assert db.get(Post, scheduled.id).schedule_at == now + timedelta(days=3)
