@@ -43,12 +43,14 @@ def list_posts(sess: Session, workspace_id, *, state: str | None = None, channel
     if search:
         params["pattern"] = "%" + search.replace("\\", "\\\\").replace("%", "\\%") \
             .replace("_", "\\_") + "%"
+    # Earliest first, a cursor past every timed post reads only the timeless ones.
+    timeless = bool(after) and order == "time" and after[0] == NO_TIME_LAST["time"]
     if after:
         *key, params["after_at"], params["after_id"] = after
-        if key:
+        if key and not timeless:
             params["after_key"] = key[0]
     query = _page(tuple(columns or ()), bool(state), bool(channel_id), bool(start), bool(end),
-                  bool(after), order, bool(search))
+                  bool(after), order, bool(search), timeless)
     result = sess.execute(query, params)
     return db.records(result) if columns else list(result.scalars())
 
@@ -69,7 +71,8 @@ def _key(order: str):
 
 @functools.cache
 def _page(columns: tuple, state: bool, channel: bool, start: bool, end: bool,
-          after: bool, order: str = "created", search: bool = False) -> sa.Select:
+          after: bool, order: str = "created", search: bool = False,
+          timeless: bool = False) -> sa.Select:
     # Table columns, not ORM attributes, in the clauses: a select of plain columns then takes
     # Core's shorter path through the session.
     c = Post.__table__.c
@@ -92,19 +95,36 @@ def _page(columns: tuple, state: bool, channel: bool, start: bool, end: bool,
             c.text.ilike(pattern, escape="\\"),
             sa.exists(sa.select(1).select_from(part).where(
                 part.c.value.op("->>")("text").ilike(pattern, escape="\\")))))
-    key = _key(order)
-    # Earliest first ascends; latest first and newest created first descend.
-    ascending = order == "time"
-    columns_ = (c.created_at, c.id) if order == "created" else (key, c.created_at, c.id)
+    if order == "time":
+        return _earliest_first(query, after, timeless)
+    # Latest first and newest created first: all descending, by one tuple.
+    columns_ = (c.created_at, c.id) if order == "created" else (_key(order), c.created_at, c.id)
     if after:
         marks = [sa.bindparam("after_at", type_=c.created_at.type),
                  sa.bindparam("after_id", type_=c.id.type)]
         if order != "created":
             marks.insert(0, sa.bindparam("after_key", type_=c.schedule_at.type))
-        here, mark = sa.tuple_(*columns_), sa.tuple_(*marks)
-        query = query.where(here > mark if ascending else here < mark)
-    ordering = [col.asc() if ascending else col.desc() for col in columns_]
-    return query.order_by(*ordering).limit(sa.bindparam("limit"))
+        query = query.where(sa.tuple_(*columns_) < sa.tuple_(*marks))
+    return query.order_by(*(col.desc() for col in columns_)).limit(sa.bindparam("limit"))
+
+
+def _earliest_first(query: sa.Select, after: bool, timeless: bool) -> sa.Select:
+    """Earliest first as the (workspace_id, schedule_at) index reads it: schedule_at ascending
+    with the timeless posts (NULL) last, then creation; the cursor's sentinel key stands for
+    NULL, so a page after a timed post goes on through the timeless ones."""
+    c = Post.__table__.c
+    if after:
+        at_id = sa.tuple_(sa.bindparam("after_at", type_=c.created_at.type),
+                          sa.bindparam("after_id", type_=c.id.type))
+        if timeless:
+            query = query.where(c.schedule_at.is_(None),
+                                sa.tuple_(c.created_at, c.id) > at_id)
+        else:
+            mark = sa.tuple_(sa.bindparam("after_key", type_=c.schedule_at.type), *at_id.clauses)
+            query = query.where(sa.or_(sa.tuple_(c.schedule_at, c.created_at, c.id) > mark,
+                                       c.schedule_at.is_(None)))
+    return query.order_by(c.schedule_at.asc().nulls_last(), c.created_at.asc(),
+                          c.id.asc()).limit(sa.bindparam("limit"))
 
 
 def post_events(sess: Session, post_ids: list, *, columns: Sequence | None = None) -> dict:

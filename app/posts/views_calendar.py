@@ -81,19 +81,15 @@ def _render(state: dict, message: str | None = None, error: str | None = None, s
                   weeks=[days[i:i + 7] for i in range(0, len(days), 7)], today=today,
                   post_url=_post_url_prefix(), states=[s.value for s in PostState],
                   now_hour=to_local(service.db_now(db.session), state["tz_name"]).hour,
-                  new_url=_new_post_url(state))
+                  new_base=_new_post_base(state), new_hour=f"{NEW_POST_HOUR:02d}:00")
 
 
-def _new_post_url(state: dict):
-    """new_url(day, hour): the composer, its time set to that slot in the calendar's timezone
-    (and its channel chosen when the calendar shows one channel)."""
-    base = url_for("compose.new", timezone=state["tz_name"],
-                   **({"channel_id": state["channel"]} if state["channel"] else {}))
-
-    def new_url(day, hour=None) -> str:
-        at = f"{day.isoformat()}T{NEW_POST_HOUR if hour is None else hour:02d}:00"
-        return f"{base}&schedule_at={at}"
-    return new_url
+def _new_post_base(state: dict) -> str:
+    """The composer's address for a slot, but for the slot's time ("<date>T<hh:mm>", added by
+    the template): the calendar's timezone, and its channel when it shows one."""
+    return url_for("compose.new", timezone=state["tz_name"],
+                   **({"channel_id": state["channel"]} if state["channel"] else {})) \
+        + "&schedule_at="
 
 
 def _post_url_prefix() -> str:
