@@ -140,3 +140,19 @@ def test_members_see_no_sandbox_buttons(client, make_user, workspace):
     login(client, member.email)
     page = client.get("/channels").get_data(as_text=True)
     assert "Try with sandbox" not in page
+
+
+def test_a_sandbox_x_channel_refreshes_its_token_at_the_sandbox(owner_client, served_sandbox,
+                                                                db, workspace):
+    from app.channels import tokens
+    from app.channels.http import make_client
+    from app.config import sandbox_routes
+
+    client, token = owner_client
+    assert _connect(client, token, "x").status_code == 303
+    channel = db.query(Channel).filter_by(workspace_id=workspace[0]).one()
+    fresh: dict = {}
+    with make_client() as http, sandbox_routes(channel.settings):
+        tokens.refresh("x", http, channel.credentials, channel.settings, fresh.update)
+    assert fresh["access_token"] != channel.credentials["access_token"]
+    assert served_sandbox.token("x", fresh["access_token"]) is not None
