@@ -174,6 +174,9 @@ def run(sess: Session, workspace_id, action: str, ids: list[uuid.UUID], actor: s
         if not item.ok:
             item.reason = why_not(action, post.state)
         else:
+            # Its use case locks and reads the row again: whatever changed it since (a worker
+            # claiming it, say) is what the lifecycle then judges.
+            sess.expire(post)
             try:
                 done = (_shift(sess, workspace_id, post, actor, days) if action == "shift"
                         else USE_CASES[action](sess, workspace_id, post.id, actor))

@@ -208,3 +208,20 @@ def test_bulk_move_by_days_keeps_each_state_and_skips_what_cannot_move(signed_in
         assert answer.status_code == 422
     db.expire_all()
     assert db.get(Post, scheduled.id).schedule_at == now + timedelta(days=3)
+
+
+def test_a_post_that_started_publishing_after_the_confirmation_is_left_alone(
+        signed_in, db, make_channel, make_post):
+    from app.posts.lifecycle import transition
+
+    channel = make_channel(signed_in.workspace_id)
+    one, two = make_post(channel, text="first"), make_post(channel, text="second")
+    assert "Cancel 2 posts?" in _bulk(signed_in, "cancel", [one, two]).get_data(as_text=True)
+    claimed = db.get(Post, two.id)
+    transition(db, claimed, "publishing", actor="worker:host-1")  # the worker was quicker
+    db.commit()
+    html = _bulk(signed_in, "cancel", [one, two], confirmed=True).get_data(as_text=True)
+    assert "Cancel: 1 of 2 done" in html
+    assert "a publishing post cannot be canceled" in html
+    db.expire_all()
+    assert db.get(Post, one.id).state == "canceled" and db.get(Post, two.id).state == "publishing"
