@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import secrets
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 from pathlib import Path
 
@@ -59,8 +61,32 @@ def session_lifetimes() -> tuple[timedelta, timedelta]:
     return timedelta(days=idle), timedelta(days=absolute)
 
 
+# While set, every platform's API is this server's sandbox (a sandbox channel is being served).
+_SANDBOX_ROUTE: ContextVar[str | None] = ContextVar("sandbox_route", default=None)
+
+
 def platform_api_url(platform: str, default: str) -> str:
+    """The platform's API: the sandbox's fake for a sandbox channel (sandbox_routes), else
+    OPENPOST_<PLATFORM>_API_URL, else the platform's own."""
+    routed = _SANDBOX_ROUTE.get()
+    if routed:
+        return f"{routed}/{platform}"
     return os.environ.get(f"OPENPOST_{platform.upper()}_API_URL", default).rstrip("/")
+
+
+@contextmanager
+def sandbox_routes(settings: dict | None):
+    """Within it, a channel whose settings say `sandbox` reaches every platform API at this
+    server's sandbox (PUBLIC_URL/sandbox), needing no OPENPOST_<PLATFORM>_API_URL. Only the
+    connect flow of a mounted sandbox sets that flag; other channels are left as they are."""
+    if not (settings or {}).get("sandbox"):
+        yield
+        return
+    token = _SANDBOX_ROUTE.set(f"{public_url()}/sandbox")
+    try:
+        yield
+    finally:
+        _SANDBOX_ROUTE.reset(token)
 
 
 def allow_private_hosts() -> bool:

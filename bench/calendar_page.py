@@ -1,4 +1,5 @@
-"""Dashboard benchmark: calendar and post list with many posts in one month, and the badge poll.
+"""Dashboard benchmark: calendar (month, week, day) and post list (by time, by creation, a text
+search) with many posts in one month, and the badge poll.
 
 Run: python bench/calendar_page.py [--posts 10000] [--runs 30] [--polls 300]
 Uses a throwaway database on the server DATABASE_URL points at (or the embedded one), seeds it,
@@ -107,7 +108,10 @@ def main() -> None:
             "posts": args.posts,
             "calendar_month": _time(client, f"/calendar?date={day}", args.runs),
             "calendar_week": _time(client, f"/calendar?view=week&date={day}", args.runs),
-            "post_list": _time(client, "/", args.runs),
+            "calendar_day": _time(client, f"/calendar?view=day&date={day}", args.runs),
+            "post_list": _time(client, "/", args.runs),  # by scheduled time, earliest first
+            "post_list_created": _time(client, "/?sort=created", args.runs),
+            "post_list_search": _time(client, "/?q=number+4242", args.runs),
             "badge_poll": _time(client, f"/posts/{post_id}/status", args.polls,
                                 {"HX-Request": "true"}),
         }

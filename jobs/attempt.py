@@ -6,6 +6,7 @@ import functools
 import logging
 import threading
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.channels import tokens
 from app.channels.models import Channel
+from app.config import sandbox_routes
 from app.logs import context_var
 from app.platforms import live_urls, registry
 from app.platforms.base import PartResult, PublishJob, PublishResult
@@ -85,7 +87,8 @@ class AttemptRunner:
                                  "channel": str(claim.channel_id),
                                  "platform": channel.platform if channel else "-"})
         try:
-            return self._run(claim, channel)
+            with sandbox_routes(channel.settings if channel else None):
+                return self._run(claim, channel)
         except LeaseLost:
             log.warning("lease lost while publishing; the new owner settles the post")
             return Outcome(claim, "drop")
@@ -163,11 +166,12 @@ class AttemptRunner:
         the platform's own rules in app.channels.tokens decide."""
         publisher = self.publisher(platform)
         margin = self.cfg.refresh_margin_seconds * margin_factor
-        with Session(self.engine) as sess, sess.begin():
+        with Session(self.engine) as sess, sess.begin(), ExitStack() as routes:
             channel = sess.scalar(sa.select(Channel).where(Channel.id == channel_id)
                                   .with_for_update())
             if channel.status != "connected":
                 return None
+            routes.enter_context(sandbox_routes(channel.settings))
             if hasattr(publisher, "refresh"):
                 near = sess.scalar(sa.select(Channel.token_expires_at < sa.func.now()
                                              + sa.func.make_interval(0, 0, 0, 0, 0, 0, margin))

@@ -8,13 +8,13 @@ from flask import Blueprint, Response, request
 from flask_login import login_required
 
 from app import db
-from app.audit import service
+from app.audit import readable, service
 from app.auth.web_auth import current_workspace_id, roles_required
 from app.errors import ValidationFailed
 from app.web import render
 
 bp = Blueprint("audit", __name__, url_prefix="/settings/audit-log")
-PAGE = 50
+PAGE = 25  # entries a page: a page stays a few screens tall, even on a phone
 EXPORT_LIMIT = 100_000
 
 
@@ -27,8 +27,13 @@ def index():
                                    before_id=service.before_id(request.args), limit=PAGE)
     more = entries[-1].id if len(entries) == PAGE else None
     query = {k: v for k, v in request.args.items() if k != "before"}
+    actors, actions = readable.known(db.session, current_workspace_id())
+    who = readable.actor_names(db.session, current_workspace_id(),
+                               {e.actor for e in entries} | set(actors))
     return render("audit/index.html", "audit/_entries.html", entries=entries, next_before=more,
-                  query=query)
+                  query=query, who=who, actors=actors, actions=actions,
+                  groups=sorted({a.split(".")[0] + "." for a in actions if "." in a}),
+                  changes=readable.changes, action_label=readable.action_label)
 
 
 @bp.get("/export.<fmt>")

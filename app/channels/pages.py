@@ -15,7 +15,9 @@ from app.analytics.reads import channels_needing_scope
 from app.auth.web_auth import actor, current_workspace_id, require_setup_done, roles_required
 from app.channels import service
 from app.channels.models import Channel
+from app.config import PLATFORMS
 from app.errors import DomainError
+from app.platforms.registry import display_name
 from app.web import htmx, render
 
 bp = Blueprint("channel_pages", __name__, url_prefix="/channels")
@@ -31,6 +33,10 @@ def connect_url(platform: str, channel: Channel | None = None) -> str:
 def sandbox_link() -> str | None:
     """The sandbox's connect page, when this server mounts the sandbox (else no link)."""
     return connect_url(SANDBOX) if "sandbox" in current_app.extensions else None
+
+
+bp.add_app_template_global(sandbox_link, "sandbox_link")
+bp.add_app_template_global({p: display_name(p) for p in PLATFORMS}, "sandbox_names")  # the platforms, each with a sandbox fake
 
 
 def disconnected_channels(sess, workspace_id) -> list[Channel]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import secrets
 import uuid
 
 from flask import Blueprint, abort, current_app, redirect, request, session, url_for
@@ -12,7 +11,7 @@ from flask_login import login_required
 
 from app import crypto, db
 from app.auth.web_auth import actor, current_workspace_id, roles_required
-from app.channels import account_choice, oauth, service
+from app.channels import account_choice, oauth, sandbox_channels, service
 from app.errors import ValidationFailed
 from app.platforms.bluesky.connect import verify_bluesky
 from app.platforms.http import make_client
@@ -171,30 +170,15 @@ def choose_account():
 @login_required
 @roles_required("owner", "admin")
 def connect_sandbox():
-    """A Mastodon or Bluesky channel on the sandbox mounted under /sandbox: no account needed."""
-    from app.platforms.bluesky import fake as fake_bluesky
-    from app.platforms.mastodon import fake as fake_mastodon
-
+    """A channel on the sandbox mounted under /sandbox, on any of the eight platforms: no
+    account and no environment variable needed."""
     sandbox = current_app.extensions.get("sandbox")
     if sandbox is None:
         abort(404, description="the sandbox is switched off on this server")
-    base = f"{current_app.config['PUBLIC_URL']}/sandbox"
     platform = request.form.get("platform", "mastodon")
-    # The new account is this workspace's: its sandbox controls show and reset only it.
-    workspace = str(current_workspace_id())
-    with sandbox.app_context(), sandbox.extensions["sandbox_state"].acting_for(workspace):
-        if platform == "bluesky":
-            account = fake_bluesky.new_account(f"demo-{secrets.token_hex(4)}.sandbox",
-                                               secrets.token_urlsafe(12))
-            verified = Verified({"identifier": account["handle"], "app_password": account["password"]},
-                                {"pds_url": f"{base}/bluesky", "did": account["did"], "sandbox": True,
-                                 "video_service_url": f"{base}/bluesky-video"},
-                                account["handle"], "Sandbox (Bluesky)")
-        else:
-            account, token = fake_mastodon.new_account("demo")
-            verified = Verified({"access_token": token},
-                                {"instance_url": f"{base}/mastodon", "account_id": account["id"],
-                                 "max_characters": fake_mastodon.MAX_CHARACTERS, "sandbox": True},
-                                "@demo@sandbox", "Sandbox (Mastodon)")
-            platform = "mastodon"
-    return _store(platform, verified)
+    if platform not in sandbox_channels.OFFERED:
+        abort(400, description=f"the sandbox has no {platform!r}; choose one of "
+                               f"{', '.join(sandbox_channels.OFFERED)}")
+    return _store(platform, sandbox_channels.verified(
+        sandbox, f"{current_app.config['PUBLIC_URL']}/sandbox", str(current_workspace_id()),
+        platform))

@@ -48,12 +48,13 @@ def _bounds(days: list[date], tz_name: str) -> tuple[datetime, datetime]:
             datetime.combine(days[-1] + timedelta(days=1), time(), tz).astimezone(UTC))
 
 
-def chips(sess: Session, workspace_id, days: list[date], tz_name: str, *, by_hour: bool = False
-          ) -> tuple[dict, dict]:
+def chips(sess: Session, workspace_id, days: list[date], tz_name: str, *, by_hour: bool = False,
+          channel_id=None, state: str | None = None) -> tuple[dict, dict]:
     """({cell: [Chip]}, {cell: total}) in one query; a cell is a date, or (date, hour) by hour.
 
     At most CHIPS_PER_DAY (or _PER_HOUR) chips per cell come back, so the page stays small
-    however many posts a day holds; canceled posts are left out.
+    however many posts a day holds. Only `channel_id`'s posts when given; only posts in
+    `state` when given, else all but canceled ones.
     """
     start, end = _bounds(days, tz_name)
     local = sa.func.timezone(tz_name, Post.schedule_at)
@@ -66,7 +67,9 @@ def chips(sess: Session, workspace_id, days: list[date], tz_name: str, *, by_hou
         .label("rn"),
         sa.func.count().over(partition_by=cell).label("total"),
     ).where(Post.workspace_id == workspace_id, Post.schedule_at >= start,
-            Post.schedule_at < end, Post.state != PostState.CANCELED.value).subquery()
+            Post.schedule_at < end,
+            Post.state == state if state else Post.state != PostState.CANCELED.value,
+            *([Post.channel_id == channel_id] if channel_id else [])).subquery()
     cap = CHIPS_PER_HOUR if by_hour else CHIPS_PER_DAY
     rows = sess.execute(sa.select(ranked).where(ranked.c.rn <= cap)
                         .order_by(ranked.c.cell, ranked.c.rn))

@@ -7,9 +7,8 @@ and reused with new parameters: building and hashing a select costs more than ru
 from __future__ import annotations
 
 import functools
-import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -18,26 +17,62 @@ from sqlalchemy.orm import Session
 from app import db
 from app.posts.models import Post, PostEvent
 
+# Orders of a page of posts: newest created first (the API's), or by scheduled time, earliest
+# or latest first. Posts without a time (drafts not yet given one) come after every timed post
+# in both time orders: the sort key stands them in at the far end (a bound no real schedule
+# reaches). Posts of one key follow their creation (oldest first when earliest first), so a
+# (key, created_at, id) cursor pages through all.
+ORDERS = ("created", "time", "-time")
+NO_TIME_LAST = {"time": datetime(9999, 12, 31, tzinfo=UTC), "-time": datetime(1, 1, 2, tzinfo=UTC)}
+SEARCH_MAX = 200
+
 
 def list_posts(sess: Session, workspace_id, *, state: str | None = None, channel_id=None,
                start: datetime | None = None, end: datetime | None = None,
-               after: tuple[datetime, uuid.UUID] | None = None, limit: int = 50,
-               columns: Sequence | None = None) -> list:
-    """Newest first; `after` is the (created_at, id) of the last row of the previous page. With
-    `columns`, plain rows (db.records) of just those columns instead of Post objects."""
+               after: tuple | None = None, limit: int = 50,
+               columns: Sequence | None = None, order: str = "created",
+               search: str | None = None) -> list:
+    """A page of posts in `order` (ORDERS); `after` is cursor() of the last row of the previous
+    page: (created_at, id), or (sort key, created_at, id) in a time order. `search` keeps
+    posts whose text, or a thread part's text, contains it (any case). With `columns`, plain
+    rows (db.records) of just those columns instead of Post objects."""
+    if order not in ORDERS:
+        raise ValueError(f"order must be one of {ORDERS}")
     params = {"workspace_id": workspace_id, "state": state, "channel_id": channel_id,
               "start": start, "end": end, "limit": limit}
+    if search:
+        params["pattern"] = "%" + search.replace("\\", "\\\\").replace("%", "\\%") \
+            .replace("_", "\\_") + "%"
+    # Earliest first, a cursor past every timed post reads only the timeless ones.
+    timeless = bool(after) and order == "time" and after[0] == NO_TIME_LAST["time"]
     if after:
-        params["after_at"], params["after_id"] = after
+        *key, params["after_at"], params["after_id"] = after
+        if key and not timeless:
+            params["after_key"] = key[0]
     query = _page(tuple(columns or ()), bool(state), bool(channel_id), bool(start), bool(end),
-                  bool(after))
+                  bool(after), order, bool(search), timeless)
     result = sess.execute(query, params)
     return db.records(result) if columns else list(result.scalars())
 
 
+def cursor(post, order: str = "created") -> tuple:
+    """Where the next page in `order` starts: after this post."""
+    if order == "created":
+        return post.created_at, post.id
+    return post.schedule_at or NO_TIME_LAST[order], post.created_at, post.id
+
+
+def _key(order: str):
+    c = Post.__table__.c
+    if order == "created":
+        return c.created_at
+    return sa.func.coalesce(c.schedule_at, sa.literal(NO_TIME_LAST[order], c.schedule_at.type))
+
+
 @functools.cache
 def _page(columns: tuple, state: bool, channel: bool, start: bool, end: bool,
-          after: bool) -> sa.Select:
+          after: bool, order: str = "created", search: bool = False,
+          timeless: bool = False) -> sa.Select:
     # Table columns, not ORM attributes, in the clauses: a select of plain columns then takes
     # Core's shorter path through the session.
     c = Post.__table__.c
@@ -50,11 +85,46 @@ def _page(columns: tuple, state: bool, channel: bool, start: bool, end: bool,
         query = query.where(c.schedule_at >= sa.bindparam("start"))
     if end:
         query = query.where(c.schedule_at < sa.bindparam("end"))
+    if search:
+        pattern = sa.bindparam("pattern", type_=sa.Text)
+        # A text post's parts may be JSON null: no elements to look in.
+        thread = sa.case((sa.func.jsonb_typeof(c.parts) == "array", c.parts),
+                         else_=sa.cast(sa.literal("[]"), c.parts.type))
+        part = sa.func.jsonb_array_elements(thread).table_valued("value").alias("part")
+        query = query.where(sa.or_(
+            c.text.ilike(pattern, escape="\\"),
+            sa.exists(sa.select(1).select_from(part).where(
+                part.c.value.op("->>")("text").ilike(pattern, escape="\\")))))
+    if order == "time":
+        return _earliest_first(query, after, timeless)
+    # Latest first and newest created first: all descending, by one tuple.
+    columns_ = (c.created_at, c.id) if order == "created" else (_key(order), c.created_at, c.id)
     if after:
-        query = query.where(sa.tuple_(c.created_at, c.id) < sa.tuple_(
-            sa.bindparam("after_at", type_=c.created_at.type),
-            sa.bindparam("after_id", type_=c.id.type)))
-    return query.order_by(c.created_at.desc(), c.id.desc()).limit(sa.bindparam("limit"))
+        marks = [sa.bindparam("after_at", type_=c.created_at.type),
+                 sa.bindparam("after_id", type_=c.id.type)]
+        if order != "created":
+            marks.insert(0, sa.bindparam("after_key", type_=c.schedule_at.type))
+        query = query.where(sa.tuple_(*columns_) < sa.tuple_(*marks))
+    return query.order_by(*(col.desc() for col in columns_)).limit(sa.bindparam("limit"))
+
+
+def _earliest_first(query: sa.Select, after: bool, timeless: bool) -> sa.Select:
+    """Earliest first as the (workspace_id, schedule_at) index reads it: schedule_at ascending
+    with the timeless posts (NULL) last, then creation; the cursor's sentinel key stands for
+    NULL, so a page after a timed post goes on through the timeless ones."""
+    c = Post.__table__.c
+    if after:
+        at_id = sa.tuple_(sa.bindparam("after_at", type_=c.created_at.type),
+                          sa.bindparam("after_id", type_=c.id.type))
+        if timeless:
+            query = query.where(c.schedule_at.is_(None),
+                                sa.tuple_(c.created_at, c.id) > at_id)
+        else:
+            mark = sa.tuple_(sa.bindparam("after_key", type_=c.schedule_at.type), *at_id.clauses)
+            query = query.where(sa.or_(sa.tuple_(c.schedule_at, c.created_at, c.id) > mark,
+                                       c.schedule_at.is_(None)))
+    return query.order_by(c.schedule_at.asc().nulls_last(), c.created_at.asc(),
+                          c.id.asc()).limit(sa.bindparam("limit"))
 
 
 def post_events(sess: Session, post_ids: list, *, columns: Sequence | None = None) -> dict:

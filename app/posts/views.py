@@ -11,11 +11,12 @@ from flask_login import login_required
 
 from app import db
 from app.analytics import views as analytics_views
+from app.audit import readable
 from app.auth.web_auth import actor, current_membership, current_workspace_id, require_setup_done
 from app.channels.pages import sandbox_link, timezone_names
 from app.channels.service import get_channel, list_channels
 from app.errors import DomainError, ValidationFailed
-from app.posts import calendar, lifecycle, live, reads, service
+from app.posts import bulk, calendar, lifecycle, live, reads, service
 from app.posts.lifecycle import PostState
 from app.timeutil import parse_day, parse_schedule, zone
 from app.web import htmx, render
@@ -58,16 +59,40 @@ def _day(name: str) -> date | None:
     return parse_day(value, name)
 
 
-def _cursor() -> tuple[datetime, uuid.UUID] | None:
-    """`after` is "<created_at>|<id>" of the last row shown: the next page starts below it."""
+# The list's orders (reads.ORDERS) as the sort menu names them; the first is the default.
+SORTS = {"time": "Scheduled time, earliest first", "-time": "Scheduled time, latest first",
+         "created": "Newest created first"}
+
+
+def _sort() -> str:
+    value = request.args.get("sort", "").strip() or "time"
+    if value not in SORTS:
+        raise ValidationFailed(f"sort must be one of {', '.join(SORTS)}", field="sort")
+    return value
+
+
+def _cursor(order: str) -> tuple | None:
+    """`after` is what reads.cursor() gave for the last row shown, "|"-joined: the next page
+    starts below it."""
     value = request.args.get("after", "").strip()
     if not value:
         return None
-    stamp, _, ident = value.partition("|")
+    fields = value.split("|")
     try:
-        return datetime.fromisoformat(stamp), uuid.UUID(ident)
+        if len(fields) != (2 if order == "created" else 3):
+            raise ValueError(value)
+        *stamps, ident = fields
+        return (*map(datetime.fromisoformat, stamps), uuid.UUID(ident))
     except ValueError as exc:
         raise ValidationFailed("after is not a position this list gave out", field="after") from exc
+
+
+def _search() -> str | None:
+    value = request.args.get("q", "").strip()
+    if len(value) > reads.SEARCH_MAX:
+        raise ValidationFailed(f"the search is longer than {reads.SEARCH_MAX} characters",
+                               field="q")
+    return value or None
 
 
 def _filters(tz_name: str) -> dict:
@@ -84,7 +109,9 @@ def _filters(tz_name: str) -> dict:
             raise ValidationFailed("channel is not a channel id", field="channel") from exc
     tz = zone(tz_name)
     start, end = _day("from"), _day("to")
-    return {"state": state, "channel_id": channel_id, "after": _cursor(),
+    order = _sort()
+    return {"state": state, "channel_id": channel_id, "after": _cursor(order), "order": order,
+            "search": _search(),
             "start": datetime.combine(start, time(), tz).astimezone(UTC) if start else None,
             "end": (datetime.combine(end + timedelta(days=1), time(), tz).astimezone(UTC)
                     if end else None)}
@@ -97,21 +124,52 @@ def index():
     workspace_id = current_workspace_id()
     tz_name = current_membership().workspace.timezone
     channels = {c.id: c for c in list_channels(db.session, workspace_id)}
-    posts = reads.list_posts(db.session, workspace_id, limit=LIST_LIMIT, **_filters(tz_name))
+    chosen = _filters(tz_name)
+    posts = reads.list_posts(db.session, workspace_id, limit=LIST_LIMIT, **chosen)
     return render("posts/index.html", "posts/_list.html", posts=posts, channels=channels,
                   args=request.args, states=[s.value for s in PostState], tz_name=tz_name,
-                  sandbox_url=sandbox_link(), **_page_links(posts))
+                  sandbox_url=sandbox_link(), sorts=SORTS, sort=chosen["order"],
+                  bulk_actions=bulk.ACTIONS, **_page_links(posts, chosen["order"]))
 
 
-def _page_links(posts: list) -> dict:
+def _page_links(posts: list, order: str) -> dict:
     """The next page (when this one is full) and the way back to the first."""
     kept = {k: v for k, v in request.args.items() if k != "after" and v}
-    older = None
+    more = None
     if len(posts) >= LIST_LIMIT:
-        last = posts[-1]
-        older = url_for("posts.index", **kept, after=f"{last.created_at.isoformat()}|{last.id}")
-    newest = url_for("posts.index", **kept) if request.args.get("after") else None
-    return {"older_url": older, "newest_url": newest}
+        where = reads.cursor(posts[-1], order)
+        more = url_for("posts.index", **kept, after="|".join(
+            v.isoformat() if isinstance(v, datetime) else str(v) for v in where))
+    first = url_for("posts.index", **kept) if request.args.get("after") else None
+    return {"older_url": more, "newest_url": first}
+
+
+@bp.post("/posts/bulk")
+@login_required
+def bulk_action():
+    """Several posts at once: first a confirmation naming how many (and which cannot be
+    acted on, with the reason), then, once confirmed, each post's own result."""
+    workspace_id = current_workspace_id()
+    action = request.form.get("action", "")
+    ids = bulk.parse_ids(request.form.getlist("post_id"))
+    channels = {c.id: c for c in list_channels(db.session, workspace_id)}
+    back = _safe_back(request.form.get("back"))
+    days = bulk.parse_days(action, request.form.get("days"))
+    words = {"action": action, "days": days, "label": bulk.label(action, days) if action in
+             bulk.ACTIONS else action, "phrase": lambda n: bulk.phrase(action, n, days)}
+    if not request.form.get("confirmed"):
+        plan = bulk.plan(db.session, workspace_id, action, ids)
+        return render("posts/bulk.html", plan=plan, channels=channels, back=back, **words)
+    results = bulk.run(db.session, workspace_id, action, ids, actor(), days)
+    return render("posts/bulk.html", results=results, channels=channels, back=back, **words)
+
+
+def _safe_back(value: str | None) -> str:
+    """The list (with its filters) the bulk action came from; only this site's Posts list."""
+    default = url_for("posts.index")
+    if not value or (value != default and not value.startswith(default + "?")):
+        return default
+    return value
 
 
 @bp.get("/posts/<uuid:post_id>")
@@ -121,10 +179,11 @@ def detail(post_id: uuid.UUID, errors: dict | None = None, status: int = 200):
     post = service.get_post(db.session, workspace_id, post_id)
     channel = get_channel(db.session, workspace_id, post.channel_id)
     events = reads.post_events(db.session, [post.id])[post.id]
+    who = readable.actor_names(db.session, workspace_id, {e.actor for e in events})
     part_urls = {r.get("index"): r["live_url"] for r in post.results or []
                  if web_link(r.get("live_url"))}
     return render("posts/detail.html", status=status, post=post, channel=channel, events=events,
-                  errors=errors or {}, form=request.form, part_urls=part_urls,
+                  errors=errors or {}, form=request.form, part_urls=part_urls, who=who,
                   workspace_tz=current_membership().workspace.timezone,
                   zones=timezone_names(),
                   **analytics_views.post_figures(post, channel))

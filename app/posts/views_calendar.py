@@ -1,4 +1,5 @@
-"""The calendar: month and week views in the workspace's (or a channel's) timezone; drag to move."""
+"""The calendar: month, week and day views in the workspace's (or a channel's) timezone, filtered
+by channel and state (kept in the address); drag to move, click an empty slot to compose."""
 
 from __future__ import annotations
 
@@ -14,42 +15,61 @@ from app.channels.service import list_channels
 from app.errors import DomainError, ValidationFailed
 from app.inputs import whole_number
 from app.posts import calendar, service
+from app.posts.lifecycle import PostState
 from app.timeutil import parse_day, to_local
 from app.web import render
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
-VIEWS = ("month", "week")
+VIEWS = ("month", "week", "day")
+STEP = {"week": timedelta(days=7), "day": timedelta(days=1)}
+NEW_POST_HOUR = 9  # a post composed from a month's day starts at 09:00
+
+
+def _channel_named(channels, value: str, field: str):
+    chosen = next((c for c in channels if str(c.id) == value), None)
+    if chosen is None:
+        raise ValidationFailed(f"{field} is not a channel of this workspace", field=field)
+    return chosen
 
 
 def _view_state(source) -> dict:
-    """view, anchor date, timezone (the workspace's, or the channel's named by `tz_channel`)."""
+    """view, anchor date, timezone (the workspace's, or the channel's named by `tz_channel`),
+    and the filters: one channel's posts (`channel`), one state's (`state`)."""
     view = source.get("view") or "month"
     if view not in VIEWS:
-        raise ValidationFailed("view must be month or week", field="view")
+        raise ValidationFailed("view must be month, week or day", field="view")
     channels = list_channels(db.session, current_workspace_id())
     tz_channel = source.get("tz_channel") or ""
     tz_name = current_membership().workspace.timezone
     if tz_channel:
-        chosen = next((c for c in channels if str(c.id) == tz_channel), None)
-        if chosen is None:
-            raise ValidationFailed("tz_channel is not a channel of this workspace",
-                                   field="tz_channel")
-        tz_name = chosen.timezone
+        tz_name = _channel_named(channels, tz_channel, "tz_channel").timezone
+    channel = source.get("channel") or ""
+    if channel:
+        _channel_named(channels, channel, "channel")
+    state = source.get("state") or ""
+    if state and state not in {s.value for s in PostState}:
+        raise ValidationFailed(f"state must be one of {', '.join(s.value for s in PostState)}",
+                               field="state")
     anchor = parse_day(source["date"], "date") if source.get("date") else None
+    # What every link of the calendar keeps in the address besides its date.
+    keep = {k: v for k, v in (("view", view), ("tz_channel", tz_channel), ("channel", channel),
+                              ("state", state)) if v}
     return {"view": view, "tz_name": tz_name, "tz_channel": tz_channel, "channels": channels,
-            "anchor": anchor}
+            "anchor": anchor, "channel": channel, "state": state, "keep": keep}
 
 
 def _render(state: dict, message: str | None = None, error: str | None = None, status=200):
     workspace_id = current_workspace_id()
     today = to_local(service.db_now(db.session), state["tz_name"]).date()
     anchor = state["anchor"] or today
-    week = state["view"] == "week"
-    days = calendar.week_days(anchor) if week else calendar.month_days(anchor)
+    view = state["view"]
+    days = {"week": calendar.week_days, "day": lambda d: [d]}.get(view, calendar.month_days)(
+        anchor)
     cells, totals = calendar.chips(db.session, workspace_id, days, state["tz_name"],
-                                   by_hour=week)
-    if week:
-        previous, following = anchor - timedelta(days=7), anchor + timedelta(days=7)
+                                   by_hour=view != "month", channel_id=state["channel"] or None,
+                                   state=state["state"] or None)
+    if view in STEP:
+        previous, following = anchor - STEP[view], anchor + STEP[view]
     else:
         first = anchor.replace(day=1)
         previous = (first - timedelta(days=1)).replace(day=1)
@@ -59,7 +79,17 @@ def _render(state: dict, message: str | None = None, error: str | None = None, s
                   previous=previous, following=following, message=message, error=error,
                   channel_map={c.id: c for c in state["channels"]},
                   weeks=[days[i:i + 7] for i in range(0, len(days), 7)], today=today,
-                  post_url=_post_url_prefix())
+                  post_url=_post_url_prefix(), states=[s.value for s in PostState],
+                  now_hour=to_local(service.db_now(db.session), state["tz_name"]).hour,
+                  new_base=_new_post_base(state), new_hour=f"{NEW_POST_HOUR:02d}:00")
+
+
+def _new_post_base(state: dict) -> str:
+    """The composer's address for a slot, but for the slot's time ("<date>T<hh:mm>", added by
+    the template): the calendar's timezone, and its channel when it shows one."""
+    return url_for("compose.new", timezone=state["tz_name"],
+                   **({"channel_id": state["channel"]} if state["channel"] else {})) \
+        + "&schedule_at="
 
 
 def _post_url_prefix() -> str:

@@ -16,6 +16,7 @@ from app.media import conversions
 from app.platforms.registry import display_name
 from app.posts import compose, edit, service
 from app.posts.models import Post
+from app.timeutil import parse_schedule, zone
 from app.web import render
 
 bp = Blueprint("compose", __name__, url_prefix="/compose")
@@ -115,8 +116,14 @@ def _slot(field: str | None, draft: compose.Draft) -> str:
 @require_setup_done
 @login_required
 def new():
-    draft = compose.Draft(timezone=current_membership().workspace.timezone,
-                          channel_ids=request.args.getlist("channel_id"))
+    """A blank composer, or one set to the time (and channel) of a calendar slot clicked."""
+    tz_name = request.args.get("timezone", "").strip() or current_membership().workspace.timezone
+    zone(tz_name)
+    at = request.args.get("schedule_at", "").strip()
+    if at:
+        parse_schedule(at, tz_name)  # a malformed time is refused here, not carried on
+    draft = compose.Draft(timezone=tz_name, channel_ids=request.args.getlist("channel_id"),
+                          schedule_at=at)
     return _page(draft, fresh=True)
 
 

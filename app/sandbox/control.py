@@ -94,13 +94,20 @@ def requests_log():
 @bp.post("/accounts")
 def add_account():
     """A ready account with credentials, as a connect flow would have produced them."""
-    body = _json()
+    made = make_account(_json())
+    if made is None:
+        return json_response({"error": f"platform must be one of {', '.join(FAKES)}"}, 400)
+    return json_response(made, 201)
+
+
+def make_account(body: dict) -> dict | None:
+    """A new account of body["platform"] on the sandbox being served (None: no such fake)."""
     platform = _platform(body)
     if platform == "instagram" and body.get("login") == "facebook":
-        return json_response(facebook.control_instagram(body), 201)
+        return facebook.control_instagram(body)
     if platform:
-        return json_response(registry.module(platform, "fake").control_account(body), 201)
-    return json_response({"error": f"platform must be one of {', '.join(FAKES)}"}, 400)
+        return registry.module(platform, "fake").control_account(body)
+    return None
 
 
 @bp.post("/tokens")

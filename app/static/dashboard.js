@@ -85,3 +85,41 @@
   document.addEventListener("DOMContentLoaded", function () { wire(document); });
   document.addEventListener("htmx:load", function (event) { wire(event.target); });
 })();
+
+// The Posts list's bulk bar: "All shown" ticks every row; the count names how many are chosen.
+(function () {
+  "use strict";
+
+  function boxes() { return document.querySelectorAll('#post-list input[name="post_id"]'); }
+
+  function update() {
+    var form = document.getElementById("bulk-form");
+    if (!form) { return; }
+    var chosen = Array.prototype.filter.call(boxes(), function (b) { return b.checked; }).length;
+    document.getElementById("bulk-count").textContent = chosen ? chosen + " chosen" : "none chosen";
+    form.querySelector('button[type="submit"]').disabled = chosen === 0;
+    var all = document.getElementById("bulk-all");
+    all.checked = chosen > 0 && chosen === boxes().length;
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target.id === "bulk-all") {
+      Array.prototype.forEach.call(boxes(), function (b) { b.checked = event.target.checked; });
+    }
+    if (event.target.id === "bulk-all" || event.target.name === "post_id") { update(); }
+  });
+  document.addEventListener("DOMContentLoaded", update);
+  document.addEventListener("htmx:afterSwap", update);
+})();
+
+// The calendar: a click on a slot's (or day's) empty space opens the composer at its time,
+// as its "+" link does.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest || event.target.closest("a, button, input, select, label")) { return; }
+    var cell = event.target.closest("#calendar [data-day]");
+    var link = cell && cell.querySelector("a.new-at");
+    if (link) { window.location.assign(link.href); }
+  });
+})();

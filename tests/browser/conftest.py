@@ -132,7 +132,7 @@ def new_page(browser, width: int, height: int = 900):
 
 
 def sign_in(page, base: str, email: str, password: str) -> None:
-    """Sign in through the login form and land on the Posts page."""
+    """Sign in through the login form and land on the Posts list."""
     page.goto(base + "/login")
     page.fill("#email", email)
     page.fill("#password", password)

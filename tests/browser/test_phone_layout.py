@@ -68,6 +68,7 @@ def phone(browser, live_server, seeded, request):
 
 def _pages(posts) -> dict[str, str]:
     return {"posts": "/", "calendar-month": "/calendar", "calendar-week": "/calendar?view=week",
+            "calendar-day": "/calendar?view=day", "posts-search-none": "/?q=nothing+like+this",
             "compose": "/compose", "post-detail": f"/posts/{posts[0].id}",
             "edit-post": f"/compose/{posts[2].id}", "scheduled-post": f"/posts/{posts[2].id}",
             "channels": "/channels", "notifications": "/notifications",

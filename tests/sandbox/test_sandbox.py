@@ -108,7 +108,7 @@ def test_try_the_sandbox_connects_a_channel_that_publishes_through_the_mount(cli
     web, app = client_app
     page = web.get("/channels/connect/mastodon").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    assert "Try the sandbox" in page
+    assert "Try with sandbox" in page
     answer = web.post("/channels/connect/sandbox", data={"csrf_token": token, "platform": "mastodon"})
     assert answer.status_code == 303
     channel = db.scalars(sa.select(Channel)).one()

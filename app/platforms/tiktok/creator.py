@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.channels.models import Channel
 from app.channels.tokens import store
+from app.config import sandbox_routes
 from app.platforms.base import PublishJob
 from app.platforms.errors import PublishError
 from app.platforms.http import make_client
@@ -60,7 +61,7 @@ def creator_info(sess: Session, channel) -> tuple[dict, str | None]:
     kept = settings.get("creator_info") or {
         "privacy_level_options": settings.get("privacy_level_options") or []}
     try:
-        with make_client() as client:
+        with make_client() as client, sandbox_routes(settings):
             client.timeout = COMPOSER_TIMEOUT  # someone is waiting for the page
             creds = _credentials(sess, channel, client)
             info = tiktok.TikTokPublisher(client).api(_job(channel, creds, lambda _c: None),
