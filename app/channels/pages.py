@@ -36,7 +36,8 @@ def sandbox_link() -> str | None:
 
 
 bp.add_app_template_global(sandbox_link, "sandbox_link")
-bp.add_app_template_global({p: display_name(p) for p in PLATFORMS}, "sandbox_names")  # the platforms, each with a sandbox fake
+# the platforms, each with a sandbox fake
+bp.add_app_template_global({p: display_name(p) for p in PLATFORMS}, "sandbox_names")
 
 
 def disconnected_channels(sess, workspace_id) -> list[Channel]:
