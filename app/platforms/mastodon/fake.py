@@ -291,4 +291,5 @@ def get_media(media_id: str):
 def control_account(body: dict) -> dict:
     """A ready account for /_control/accounts, with an access token of the scopes asked."""
     account, token = new_account(body.get("username") or "sandbox", scopes=body.get("scopes"))
-    return {"access_token": token, "account_id": account["id"], "username": account["username"]}
+    return {"access_token": token, "account_id": account["id"], "username": account["username"],
+            "max_characters": MAX_CHARACTERS}
