@@ -134,6 +134,7 @@ MATRIX: dict[str, Row] = {
     "posts.status": scoped(),
     "posts.live_badges": own(form={"live": "{post}.0"}),
     "posts.cancel": scoped(),
+    "posts.bulk_action": refers(form={"action": "cancel", "post_id": "{post}", "confirmed": "1"}),
     "posts.retry": scoped(),
     "posts.unschedule": scoped(),
     "posts.reschedule": scoped(form={"schedule_at": "2099-03-01T10:00", "timezone": "UTC"}),

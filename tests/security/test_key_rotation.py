@@ -187,6 +187,6 @@ def test_leftovers_name_each_kind_and_key_never_the_key(api, db, workspace, make
     assert f"2 media files on {label}" in lines
     report = {"database": "reachable", "migrations_current": True, "workers": [],
               "alarm": {"live_workers": 0, "overdue_posts": 0, "alarming": False},
-              "api_versions": [], "older_keys": left}
+              "api_versions": [], "older_keys": left, "scheduler": None}
     text = doctor.render(report)
     assert f"2 media files on {label}" in text and old not in text and new not in text
