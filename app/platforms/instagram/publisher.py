@@ -49,6 +49,13 @@ class InstagramPublisher(SocialPublisher):
                           f"{api_url(job.settings)}/{graph.VERSION}{path}",
                           token=job.credentials["access_token"], **params)
 
+    @classmethod
+    def refresh_due(cls, credentials: dict, now: float) -> bool:
+        return graph.long_lived_due(credentials.get("expires_at"), now)
+
+    def refresh_token(self, job: PublishJob) -> None:
+        self.refresh_if_due(job)
+
     def refresh_if_due(self, job: PublishJob) -> None:
         """Refresh an Instagram Login token when due; a Page token (Facebook Login) never is."""
         if not facebook_login(job.settings):

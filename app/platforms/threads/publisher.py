@@ -82,6 +82,13 @@ class ThreadsPublisher(ThreadPublisher):
             raise graph_error(response)
         return response.json()
 
+    @classmethod
+    def refresh_due(cls, credentials: dict, now: float) -> bool:
+        return graph.long_lived_due(credentials.get("expires_at"), now)
+
+    def refresh_token(self, job: PublishJob) -> None:
+        self.refresh_if_due(job)
+
     def refresh_if_due(self, job: PublishJob) -> None:
         graph.refresh_long_lived(job, "threads", self._exchange)
 
