@@ -35,26 +35,17 @@ def facebook_login(settings: dict) -> bool:
     return settings.get("login") == "facebook"
 
 
-class InstagramPublisher(SocialPublisher):
+class InstagramPublisher(graph.LongLivedTokens, SocialPublisher):
     platform = "instagram"
     name = "Instagram"
     needs_media = True
     max_hashtags = 30
     max_mentions = 20
-    # Instagram Login tokens: refreshed by the sweep with 30 of their 60 days left (graph.py).
-    refresh_window = graph.REFRESH_WINDOW
 
     def _call(self, job: PublishJob, method: str, path: str, **params) -> dict:
         return graph.call(self.client, job, "instagram", method,
                           f"{api_url(job.settings)}/{graph.VERSION}{path}",
                           token=job.credentials["access_token"], **params)
-
-    @classmethod
-    def refresh_due(cls, credentials: dict, now: float) -> bool:
-        return graph.long_lived_due(credentials.get("expires_at"), now)
-
-    def refresh_token(self, job: PublishJob) -> None:
-        self.refresh_if_due(job)
 
     def refresh_if_due(self, job: PublishJob) -> None:
         """Refresh an Instagram Login token when due; a Page token (Facebook Login) never is."""
