@@ -6,7 +6,6 @@ import functools
 import logging
 import threading
 import time
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -160,34 +159,26 @@ class AttemptRunner:
             return publishing.held_elsewhere(sess, channel_id, post_id, provider_post_id)
 
     def refresh_channel(self, channel_id, platform: str, margin_factor: float = 1) -> dict | None:
-        """Refresh under the channel's row lock, so two workers never spend one refresh token;
-        the rotated token is committed before anything uses it. Returns the credentials to
-        use (None: nothing to refresh). A publisher may refresh itself (`refresh`); otherwise
-        the platform's own rules in app.channels.tokens decide."""
+        """The channel's credentials to use, refreshed first when its platform says they are
+        due (`tokens.ensure_fresh`: under the channel's row lock, so two workers never spend
+        one refresh token, the rotated token committed before anything uses it). None: the
+        channel is no longer connected. A publisher may refresh itself (`refresh`, the
+        benchmark's loopback platform): then the token is due within the engine's margin."""
         publisher = self.publisher(platform)
+        if not hasattr(publisher, "refresh"):
+            return tokens.ensure_fresh(self.engine, channel_id, self.client()["_client"])
         margin = self.cfg.refresh_margin_seconds * margin_factor
-        with Session(self.engine) as sess, sess.begin(), ExitStack() as routes:
+        with Session(self.engine) as sess, sess.begin():
             channel = sess.scalar(sa.select(Channel).where(Channel.id == channel_id)
                                   .with_for_update())
             if channel.status != "connected":
                 return None
-            routes.enter_context(sandbox_routes(channel.settings))
-            if hasattr(publisher, "refresh"):
-                near = sess.scalar(sa.select(Channel.token_expires_at < sa.func.now()
-                                             + sa.func.make_interval(0, 0, 0, 0, 0, 0, margin))
-                                   .where(Channel.id == channel_id))
-                if not near:
-                    return channel.credentials  # another worker refreshed it while we waited
-                tokens.store(channel, publisher.refresh(channel.credentials,
-                                                        channel.settings or {}))
-            elif tokens.due(platform, channel.credentials):
-                fresh: dict = {}
-                tokens.refresh(platform, self.client()["_client"], channel.credentials,
-                               channel.settings or {}, fresh.update)
-                if fresh:
-                    tokens.store(channel, fresh)
-            else:
-                return channel.credentials
+            near = sess.scalar(sa.select(Channel.token_expires_at < sa.func.now()
+                                         + sa.func.make_interval(0, 0, 0, 0, 0, 0, margin))
+                               .where(Channel.id == channel_id))
+            if not near:
+                return channel.credentials  # another worker refreshed it while we waited
+            tokens.store(channel, publisher.refresh(channel.credentials, channel.settings or {}))
             creds = channel.credentials
         log.info("refreshed the token of channel %s", channel_id)
         return creds

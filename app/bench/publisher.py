@@ -1,7 +1,7 @@
 """A publisher for the loopback platform: Mastodon's statuses API, text and threads only.
 
 Used by the benchmark and the engine tests; the real platform publishers live in
-app/channels/ and are registered in app/platforms/registry.py.
+app/platforms/<name>/publisher.py and are registered in app/platforms/registry.py.
 """
 
 from __future__ import annotations

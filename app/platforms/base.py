@@ -95,6 +95,27 @@ class PostOptions:
         """Raise ValidationFailed where options break a rule between them."""
 
 
+class TokenRefresh:
+    """How a platform's tokens are kept fresh: each publisher declares its window and its
+    exchange, and app/channels/tokens.py's `ensure_fresh` is the one path that uses them (the
+    engine before a call, a refresh inside a publish, the composer's calls, the sweep)."""
+
+    # Refresh this long before the token expires (seconds); 0: never ahead of a call.
+    refresh_window: ClassVar[float] = 0
+
+    @classmethod
+    def refresh_due(cls, credentials: dict, now: float) -> bool:
+        """Whether the stored token should be refreshed now: inside the window, with a refresh
+        token to do it with."""
+        expires = credentials.get("expires_at")
+        return bool(cls.refresh_window and expires and credentials.get("refresh_token")
+                    and float(expires) - now < cls.refresh_window)
+
+    def refresh_token(self, job: PublishJob) -> None:
+        """Refresh the job's credentials now, through `job.refresh_with` (the platform's own
+        exchange); a platform whose tokens never expire has nothing to do."""
+
+
 # A thread-capable platform's options: splitting a long text, and numbering its parts.
 THREAD_OPTIONS = {"auto_thread": {"type": "boolean", "default": True},
                   "numbering": {"type": "boolean", "default": False}}

@@ -9,7 +9,7 @@ import httpx
 
 from app.errors import ValidationFailed
 from app.platforms import images, part_media, text
-from app.platforms.base import Part, PartResult, PostOptions, PublishJob, PublishResult
+from app.platforms.base import Part, PartResult, PostOptions, PublishJob, PublishResult, TokenRefresh
 from app.platforms.http import send
 
 MAX_THREAD = 100
@@ -24,7 +24,7 @@ def plan_parts(platform: str, settings: dict, parts: list[Part], options: dict) 
     return [Part(t, parts[0].media if i == 0 else []) for i, t in enumerate(texts)]
 
 
-class ThreadPublisher(PostOptions):
+class ThreadPublisher(PostOptions, TokenRefresh):
     """Base of the X, Bluesky, Mastodon and Threads publishers."""
 
     platform: ClassVar[str]

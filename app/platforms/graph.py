@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import ClassVar
 
 import httpx
 
@@ -57,6 +58,24 @@ def long_lived_due(expires: float | str | None, now: float) -> bool:
         return False
     left = float(expires) - now
     return left < REFRESH_WINDOW and LONG_LIVED - left >= MIN_AGE
+
+
+class LongLivedTokens:
+    """The token rules of the platforms with 60-day long-lived tokens (Instagram Login,
+    Threads): refreshed by the sweep with 30 of their 60 days left, once a day old; the
+    publisher's `refresh_if_due` makes the exchange."""
+
+    refresh_window: ClassVar[float] = REFRESH_WINDOW
+
+    @classmethod
+    def refresh_due(cls, credentials: dict, now: float) -> bool:
+        return long_lived_due(credentials.get("expires_at"), now)
+
+    def refresh_token(self, job: PublishJob) -> None:
+        self.refresh_if_due(job)
+
+    def refresh_if_due(self, job: PublishJob) -> None:
+        raise NotImplementedError
 
 
 def refresh_long_lived(job: PublishJob, platform: str,

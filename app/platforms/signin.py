@@ -86,3 +86,21 @@ def reply(response: httpx.Response, platform: str) -> dict:
                                    else None, body.get("error_description"), error)
         raise PlatformRejected(f"{platform}: {message}", status=response.status_code)
     return body
+
+
+def offering(base: Verified, choices: list[dict]) -> Verified:
+    """`base` (what every choice shares) as the first choice, carrying all of them. A choice is
+    {"id", "label", "handle", "display_name", "credentials", "settings"}: the last two are
+    laid over the base's."""
+    verified = apply(base, choices[0])
+    verified.extra["choices"] = choices
+    verified.extra["base"] = base
+    return verified
+
+
+def apply(base: Verified, choice: dict) -> Verified:
+    return Verified(credentials={**base.credentials, **choice.get("credentials", {})},
+                    settings={**base.settings, **choice.get("settings", {})},
+                    handle=choice.get("handle") or base.handle,
+                    display_name=choice.get("display_name") or base.display_name,
+                    token_expires_at=base.token_expires_at)

@@ -11,7 +11,7 @@ import httpx
 
 from app.errors import ValidationFailed
 from app.media import convert, sniff, specs
-from app.platforms.base import Part, PartResult, PostOptions, PublishJob, PublishResult
+from app.platforms.base import Part, PartResult, PostOptions, PublishJob, PublishResult, TokenRefresh
 from app.platforms.http import send
 from app.platforms.media_io import is_video
 from app.platforms.polling import Poller
@@ -46,7 +46,7 @@ def finished(job: PublishJob) -> PublishResult | None:
     return PublishResult(done.provider_post_id, done.live_url, [done]) if done else None
 
 
-class SocialPublisher(PostOptions, ABC):
+class SocialPublisher(PostOptions, TokenRefresh, ABC):
     """Base of the publishers whose posts are one part: a caption and its media."""
 
     platform: ClassVar[str]

@@ -80,6 +80,15 @@ def test_the_platform_packages_have_no_import_cycle():
     assert not found, "import cycles:\n" + "\n".join(" -> ".join(c) for c in found)
 
 
+def test_the_platforms_do_not_reach_up_into_the_channel_records():
+    """Only TikTok's composer call (a stored channel, its token refreshed by the one locked
+    path) uses app/channels; publishers, uploads, sign-ins and fakes stand on their own."""
+    graph = import_graph(PACKAGE, ROOT / "app" / "channels")
+    upward = {(m, t) for m, targets in graph.items() if m.startswith("app.platforms.")
+              for t in targets if t.startswith("app.channels.")}
+    assert upward == {("app.platforms.tiktok.creator", "app.channels.tokens")}
+
+
 def test_the_cycle_check_sees_a_cycle_through_a_function_level_import(tmp_path):
     pkg = tmp_path / "app" / "platforms"
     (pkg / "demo").mkdir(parents=True)

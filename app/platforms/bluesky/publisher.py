@@ -77,6 +77,9 @@ class BlueskyPublisher(ThreadPublisher):
         settings = getattr(job_or_settings, "settings", job_or_settings)
         return (settings.get("pds_url") or "https://bsky.social").rstrip("/")
 
+    def refresh_token(self, job: PublishJob) -> None:
+        self.renew(job)
+
     def renew(self, job: PublishJob) -> None:
         """refreshSession (the refresh token rotates), else a new session from the app password."""
         job.refresh_with(lambda creds: self._new_session(job, creds))

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import httpx
 
-from app.channels.account_choice import offering
 from app.errors import ValidationFailed
 from app.platforms import graph
 from app.platforms.meta_oauth import pages
-from app.platforms.signin import Verified, consent_page
+from app.platforms.signin import Verified, consent_page, offering
 
 # read_insights: the Page post insights app/platforms/facebook/metrics.py reads.
 SCOPES = "pages_show_list,pages_read_engagement,pages_manage_posts,read_insights"

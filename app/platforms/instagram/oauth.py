@@ -10,13 +10,12 @@ from datetime import UTC, datetime
 
 import httpx
 
-from app.channels.account_choice import offering
 from app.config import platform_api_url
 from app.errors import ValidationFailed
 from app.platforms import graph
 from app.platforms.http import lifetime, send
 from app.platforms.meta_oauth import pages
-from app.platforms.signin import Verified, consent_page, env, reply
+from app.platforms.signin import Verified, consent_page, env, offering, reply
 
 # The insights permissions let app/platforms/instagram/metrics.py read media insights.
 SCOPES = ("instagram_business_basic,instagram_business_content_publish,"

@@ -35,14 +35,12 @@ def facebook_login(settings: dict) -> bool:
     return settings.get("login") == "facebook"
 
 
-class InstagramPublisher(SocialPublisher):
+class InstagramPublisher(graph.LongLivedTokens, SocialPublisher):
     platform = "instagram"
     name = "Instagram"
     needs_media = True
     max_hashtags = 30
     max_mentions = 20
-    # Instagram Login tokens: refreshed by the sweep with 30 of their 60 days left (graph.py).
-    refresh_window = graph.REFRESH_WINDOW
 
     def _call(self, job: PublishJob, method: str, path: str, **params) -> dict:
         return graph.call(self.client, job, "instagram", method,

@@ -9,11 +9,10 @@ from datetime import UTC, datetime
 
 import httpx
 
-from app.channels.account_choice import offering
 from app.errors import ValidationFailed
 from app.platforms.http import lifetime, send
 from app.platforms.linkedin.api import api_url, oauth_url, rest_headers
-from app.platforms.signin import Verified, consent_page, env, reply
+from app.platforms.signin import Verified, consent_page, env, offering, reply
 
 SCOPES = "openid profile w_member_social"
 PKCE = False

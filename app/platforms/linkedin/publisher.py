@@ -135,6 +135,8 @@ def _exchange(client: httpx.Client, creds: dict, post_id: str) -> dict:
 class LinkedInPublisher(SocialPublisher):
     platform = "linkedin"
     name = "LinkedIn"
+    # 60-day access tokens with a refresh token (where LinkedIn gave one): their last day.
+    refresh_window = REFRESH_WITHIN
     options = {"visibility": {"type": "choice", "choices": list(VISIBILITIES), "default": "PUBLIC"},
                "title": {"type": "text"}}
     max_alt = 4086
@@ -144,6 +146,9 @@ class LinkedInPublisher(SocialPublisher):
             raise ValidationFailed(f"visibility must be one of {', '.join(VISIBILITIES)}",
                                    field="options.visibility")
         return []
+
+    def refresh_token(self, job: PublishJob) -> None:
+        refresh(self.client, job)
 
     def request(self, job: PublishJob, method: str, url: str, *, raw: bool = False,
                 **kw) -> httpx.Response:

@@ -63,15 +63,13 @@ def graph_error(response: httpx.Response) -> PublishError:
     return classify(response, "threads", message)
 
 
-class ThreadsPublisher(ThreadPublisher):
+class ThreadsPublisher(graph.LongLivedTokens, ThreadPublisher):
     platform = "threads"
     name = "Threads"
     options = THREAD_OPTIONS
     image_limits = images.ImageLimits(20, 8 * 1024 * 1024, ("JPEG", "PNG"), 1000)
     poll_interval = 1.0
     poll_timeout = 300.0
-    # Long-lived tokens: refreshed by the sweep with 30 of their 60 days left (graph.py).
-    refresh_window = graph.REFRESH_WINDOW
 
     def _call(self, job: PublishJob, method: str, path: str, *, versioned: bool = True,
               **params) -> dict:

@@ -5,13 +5,11 @@ expire."""
 from __future__ import annotations
 
 import logging
-import time
 
 import httpx
 from sqlalchemy.orm import Session
 
-from app.channels.models import Channel
-from app.channels.tokens import store
+from app.channels.tokens import due, ensure_fresh
 from app.config import sandbox_routes
 from app.platforms.base import PublishJob
 from app.platforms.errors import PublishError
@@ -24,34 +22,21 @@ CREATOR_FIELDS = ("creator_nickname", "privacy_level_options", "comment_disabled
                   "duet_disabled", "stitch_disabled", "max_video_post_duration_sec")
 
 
-def _job(channel, credentials: dict, save) -> PublishJob:
+def _job(channel, credentials: dict) -> PublishJob:
     return PublishJob(post_id="", channel_id=str(channel.id), platform="tiktok",
                       handle=channel.handle, settings=dict(channel.settings or {}),
                       credentials=dict(credentials), parts=[], options={}, idempotency_key="",
-                      done=[], save_part=lambda _r: None, save_credentials=save)
+                      done=[], save_part=lambda _r: None, save_credentials=lambda _c: None)
 
 
 def _credentials(sess: Session, channel, client) -> dict:
-    """The channel's credentials, refreshed first (under its row lock, so no worker spends the
-    same rotating refresh token) when they are about to expire."""
-
-    def expiring(creds: dict) -> bool:
-        expires = creds.get("expires_at")
-        return bool(expires and creds.get("refresh_token")
-                    and float(expires) < time.time() + tiktok.REFRESH_MARGIN)
-
-    if not expiring(channel.credentials):
+    """The channel's credentials, refreshed first when they are about to expire, by the one
+    locked path (no worker spends the same rotating refresh token)."""
+    if not due(channel.platform, channel.credentials):
         return channel.credentials
-    with Session(bind=sess.get_bind(), join_transaction_mode="create_savepoint") as locked:
-        row = locked.get(Channel, channel.id, with_for_update=True)
-        creds = row.credentials
-        if expiring(creds):
-            job = _job(row, creds, lambda new: store(row, new))
-            tiktok.refresh(client, job)
-            creds = job.credentials
-        locked.commit()
+    creds = ensure_fresh(sess.get_bind(), channel.id, client)
     sess.refresh(channel)
-    return creds
+    return creds if creds is not None else channel.credentials
 
 
 def creator_info(sess: Session, channel) -> tuple[dict, str | None]:
@@ -64,7 +49,7 @@ def creator_info(sess: Session, channel) -> tuple[dict, str | None]:
         with make_client() as client, sandbox_routes(settings):
             client.timeout = COMPOSER_TIMEOUT  # someone is waiting for the page
             creds = _credentials(sess, channel, client)
-            info = tiktok.TikTokPublisher(client).api(_job(channel, creds, lambda _c: None),
+            info = tiktok.TikTokPublisher(client).api(_job(channel, creds),
                                                       "/post/publish/creator_info/query/")
     except PublishError as exc:
         log.info("creator_info of channel %s failed: %s", channel.id, exc.message)

@@ -89,6 +89,8 @@ def _exchange(client: httpx.Client, creds: dict, post_id: str) -> dict:
 class TikTokPublisher(SocialPublisher):
     platform = "tiktok"
     name = "TikTok"
+    # Access tokens last 24 hours: refreshed in their last minutes, before any call.
+    refresh_window = REFRESH_MARGIN
 
     @classmethod
     def options_for(cls, settings: dict) -> dict:
@@ -131,6 +133,9 @@ class TikTokPublisher(SocialPublisher):
                                    f"choose one of {', '.join(allowed)}",
                                    field="options.privacy_level")
         return []
+
+    def refresh_token(self, job: PublishJob) -> None:
+        refresh(self.client, job)
 
     def api(self, job: PublishJob, path: str, body: dict | None = None) -> dict:
         """One Content Posting API call; an invalid token is refreshed and tried once more."""

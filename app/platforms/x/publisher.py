@@ -76,6 +76,9 @@ class XPublisher(ThreadPublisher):
                                        field="media_ids")
         return []
 
+    def refresh_token(self, job: PublishJob) -> None:
+        refresh(self.client, job)
+
     def _authed(self, job: PublishJob, method: str, url: str, **kw) -> httpx.Response:
         """One request with the user token; an expired token is refreshed and tried once more."""
         expires = job.credentials.get("expires_at")

@@ -28,7 +28,7 @@ def test_linkedin_publisher_sends_a_version_linkedin_still_serves(social):
 
 def test_linkedin_publisher_on_a_sunset_version_is_refused(social, monkeypatch):
     p = social("linkedin")
-    monkeypatch.setattr(linkedin, "VERSION", "202411")
+    monkeypatch.setattr(linkedin_api, "VERSION", "202411")
     with pytest.raises(errors.PermanentError) as caught:
         p.run("Too old")
     assert "Requested version 20241101 is not active" in caught.value.message
