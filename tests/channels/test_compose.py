@@ -37,7 +37,7 @@ def test_the_engine_publishes_the_parts_the_schedule_check_saw(db, workspace, ma
     assert checked[1].media == []
 
     db.execute(sa.update(Post).where(Post.id == post.id)
-               .values(schedule_at=datetime.now(UTC) - timedelta(seconds=1)))
+               .values(schedule_at=sa.func.now() - timedelta(seconds=1)))  # due by the database clock
     rows = [r for r in claim_due(db, "w1", 10, 30) if r.id == post.id]
     claimed = Claim.from_row(rows[0], load_media(db, rows))
     assert claimed.parts == checked
