@@ -30,6 +30,7 @@ run: $(STAMP)
 
 test: $(DEV_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
 
 lint: $(DEV_STAMP)

@@ -12,6 +12,7 @@ plus one delivery's timeout.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from app import db
@@ -43,7 +44,7 @@ DUTIES = (("webhook_attempts", deliver_webhooks_once), ("emails_sent", send_emai
           ("audit_sealed", seal_audit_once), ("conversions_run", conversions.run_due))
 
 
-def run_duty(name: str, duty, now: datetime | None = None) -> int:
+def run_duty(name: str, duty: Callable[[datetime | None], int], now: datetime | None = None) -> int:
     """One duty once; a failure is logged and the duty simply runs again next tick."""
     try:
         return duty(now)
@@ -53,6 +54,6 @@ def run_duty(name: str, duty, now: datetime | None = None) -> int:
         return 0
 
 
-def run_outbox_once(now: datetime | None = None) -> dict:
+def run_outbox_once(now: datetime | None = None) -> dict[str, int]:
     """One pass of every duty; a failing duty never stops the others."""
     return {name: run_duty(name, duty, now) for name, duty in DUTIES}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -15,6 +17,9 @@ from app.errors import NotFound, ValidationFailed
 from app.posts import service
 from app.posts.models import Post
 from app.timeutil import parse_schedule, zone
+
+if TYPE_CHECKING:
+    from app.media.models import Media
 
 ACTIONS = ("draft", "schedule", "now")
 
@@ -33,18 +38,18 @@ class Draft:
     # The option fields of each channel, as the form sent them: {channel id: {name: value}}.
     options: dict[str, dict[str, str]] = field(default_factory=dict)
 
-    def content_for(self, channel_id) -> list[str]:
+    def content_for(self, channel_id: uuid.UUID | str) -> list[str]:
         override = (self.overrides.get(str(channel_id)) or "").strip()
         return [override] if override else self.parts
 
-    def options_for(self, channel: Channel) -> dict:
+    def options_for(self, channel: Channel) -> dict[str, Any]:
         """The post options of a channel's post (only TikTok has fields in the composer)."""
         if channel.platform != "tiktok":
             return {}
         return tiktok_options.from_form(self.options.get(str(channel.id)) or {})
 
 
-def start_conversions(sess: Session, workspace_id, draft: Draft) -> None:
+def start_conversions(sess: Session, workspace_id: uuid.UUID, draft: Draft) -> None:
     """Files chosen for some channels: queue the renditions those platforms need."""
     from app.media.conversions import start
 
@@ -53,7 +58,7 @@ def start_conversions(sess: Session, workspace_id, draft: Draft) -> None:
     sess.commit()
 
 
-def panels(sess: Session, workspace_id, draft: Draft, channels: list[Channel], fresh: bool
+def panels(sess: Session, workspace_id: uuid.UUID, draft: Draft, channels: list[Channel], fresh: bool
            ) -> list[tiktok_options.Panel]:
     """The options of each chosen TikTok channel; `fresh` asks creator_info now."""
     from app.media.conversions import chosen_media
@@ -71,18 +76,18 @@ def panels(sess: Session, workspace_id, draft: Draft, channels: list[Channel], f
     return shown
 
 
-def chosen_channels(sess: Session, workspace_id, draft: Draft) -> list[Channel]:
+def chosen_channels(sess: Session, workspace_id: uuid.UUID, draft: Draft) -> list[Channel]:
     """The workspace's channels the draft names (others are ignored, as in the previews)."""
     from app.channels.service import list_channels
 
     return [c for c in list_channels(sess, workspace_id) if str(c.id) in draft.channel_ids]
 
 
-def previews(channels: list[Channel], draft: Draft) -> list[tuple[Channel, list[dict]]]:
+def previews(channels: list[Channel], draft: Draft) -> list[tuple[Channel, list[dict[str, Any]]]]:
     return [(c, preview_for(c, draft.content_for(c.id), {})) for c in channels]
 
 
-def _chosen(sess: Session, workspace_id, draft: Draft) -> list[Channel]:
+def _chosen(sess: Session, workspace_id: uuid.UUID, draft: Draft) -> list[Channel]:
     if not draft.channel_ids:
         raise ValidationFailed("choose at least one channel", field="channel_id")
     chosen = []
@@ -99,7 +104,8 @@ def _field_of(draft: Draft, channel: Channel, index: int) -> str:
         else f"parts[{index}].text"
 
 
-def _check(sess: Session, workspace_id, draft: Draft, channel: Channel, when) -> None:
+def _check(sess: Session, workspace_id: uuid.UUID, draft: Draft, channel: Channel,
+           when: datetime | None) -> None:
     """Everything create_post would refuse, checked for every channel before any is written;
     an option's error goes beside that channel's field."""
     content = draft.content_for(channel.id)
@@ -140,7 +146,7 @@ def _check_publishing(sess: Session, draft: Draft, channel: Channel, content: li
     service.check_publishable(sess, channel, trial)
 
 
-def _text(content: list[str]) -> dict:
+def _text(content: list[str]) -> dict[str, Any]:
     """One text, or a thread's parts (the post-level media go on the first part)."""
     content = [t.strip() for t in content]
     if len(content) == 1:
@@ -148,7 +154,8 @@ def _text(content: list[str]) -> dict:
     return {"text": None, "parts": [{"text": t, "media_ids": []} for t in content]}
 
 
-def create_group(sess: Session, workspace_id, actor: str, draft: Draft, action: str) -> list[Post]:
+def create_group(sess: Session, workspace_id: uuid.UUID, actor: str, draft: Draft, action: str
+                 ) -> list[Post]:
     """Drafts, scheduled posts, or posts due now: one per chosen channel, all or none refused."""
     if action not in ACTIONS:
         raise ValidationFailed("choose save as draft, schedule or publish now", field="action")
@@ -174,7 +181,7 @@ def create_group(sess: Session, workspace_id, actor: str, draft: Draft, action: 
             for channel in channels]
 
 
-def _own_media(sess: Session, workspace_id, draft: Draft) -> list:
+def _own_media(sess: Session, workspace_id: uuid.UUID, draft: Draft) -> list[Media]:
     """The chosen files, all of this workspace, or ValidationFailed."""
     from app.media.service import get_media
 
@@ -184,7 +191,8 @@ def _own_media(sess: Session, workspace_id, draft: Draft) -> list:
         raise ValidationFailed("no such media in this workspace", field="media_id") from exc
 
 
-def _describe_media(sess: Session, workspace_id, actor: str, draft: Draft, media: list) -> None:
+def _describe_media(sess: Session, workspace_id: uuid.UUID, actor: str, draft: Draft,
+                    media: list[Media]) -> None:
     """Alt texts edited in the composer are saved on the chosen files before posting."""
     from app.media.service import set_alt_text
 

@@ -10,6 +10,7 @@ import functools
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -19,13 +20,14 @@ from app import db
 from app.posts.models import Post, PostEvent
 
 
-def list_posts(sess: Session, workspace_id, *, state: str | None = None, channel_id=None,
+def list_posts(sess: Session, workspace_id: uuid.UUID, *, state: str | None = None,
+               channel_id: uuid.UUID | None = None,
                start: datetime | None = None, end: datetime | None = None,
                after: tuple[datetime, uuid.UUID] | None = None, limit: int = 50,
-               columns: Sequence | None = None) -> list:
+               columns: Sequence[Any] | None = None) -> list[Any]:
     """Newest first; `after` is the (created_at, id) of the last row of the previous page. With
     `columns`, plain rows (db.records) of just those columns instead of Post objects."""
-    params = {"workspace_id": workspace_id, "state": state, "channel_id": channel_id,
+    params: dict[str, Any] = {"workspace_id": workspace_id, "state": state, "channel_id": channel_id,
               "start": start, "end": end, "limit": limit}
     if after:
         params["after_at"], params["after_id"] = after
@@ -36,8 +38,8 @@ def list_posts(sess: Session, workspace_id, *, state: str | None = None, channel
 
 
 @functools.cache
-def _page(columns: tuple, state: bool, channel: bool, start: bool, end: bool,
-          after: bool) -> sa.Select:
+def _page(columns: tuple[Any, ...], state: bool, channel: bool, start: bool, end: bool,
+          after: bool) -> sa.Select[Any]:
     # Table columns, not ORM attributes, in the clauses: a select of plain columns then takes
     # Core's shorter path through the session.
     c = Post.__table__.c
@@ -57,10 +59,11 @@ def _page(columns: tuple, state: bool, channel: bool, start: bool, end: bool,
     return query.order_by(c.created_at.desc(), c.id.desc()).limit(sa.bindparam("limit"))
 
 
-def post_events(sess: Session, post_ids: list, *, columns: Sequence | None = None) -> dict:
+def post_events(sess: Session, post_ids: list[uuid.UUID], *, columns: Sequence[Any] | None = None
+                ) -> dict[uuid.UUID, list[Any]]:
     """Events of several posts in one query, oldest first, by post id; with `columns`, plain
     rows of just those columns instead of PostEvent objects."""
-    grouped: dict = {pid: [] for pid in post_ids}
+    grouped: dict[uuid.UUID, list[Any]] = {pid: [] for pid in post_ids}
     if post_ids:
         result = sess.execute(_events(tuple(columns or ())),
                               {"ids": ",".join(str(p) for p in post_ids)})
@@ -70,13 +73,13 @@ def post_events(sess: Session, post_ids: list, *, columns: Sequence | None = Non
 
 
 @functools.cache
-def _events(columns: tuple) -> sa.Select:
+def _events(columns: tuple[Any, ...]) -> sa.Select[Any]:
     c = PostEvent.__table__.c
     return sa.select(*(columns or (PostEvent,))).where(
         c.post_id == sa.any_(id_list())).order_by(c.id)
 
 
-def id_list(name: str = "ids") -> sa.Cast:
+def id_list(name: str = "ids") -> sa.Cast[Any]:
     """Post ids as one comma-joined text parameter: the same statement (prepared once per
     connection) for any number of posts, and no array to quote element by element."""
     return sa.cast(sa.func.string_to_array(sa.bindparam(name, type_=sa.Text), ","),

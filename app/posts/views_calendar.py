@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
-from flask import Blueprint, request, url_for
+from flask import Blueprint, Response, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from app import db
@@ -21,12 +24,12 @@ bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 VIEWS = ("month", "week")
 
 
-def _view_state(source) -> dict:
+def _view_state(source: Mapping[str, str]) -> dict[str, Any]:
     """view, anchor date, timezone (the workspace's, or the channel's named by `tz_channel`)."""
     view = source.get("view") or "month"
     if view not in VIEWS:
         raise ValidationFailed("view must be month or week", field="view")
-    channels = list_channels(db.session, current_workspace_id())
+    channels = list_channels(db.session(), current_workspace_id())
     tz_channel = source.get("tz_channel") or ""
     tz_name = current_membership().workspace.timezone
     if tz_channel:
@@ -40,13 +43,14 @@ def _view_state(source) -> dict:
             "anchor": anchor}
 
 
-def _render(state: dict, message: str | None = None, error: str | None = None, status=200):
+def _render(state: dict[str, Any], message: str | None = None, error: str | None = None,
+            status: int = 200) -> Response:
     workspace_id = current_workspace_id()
-    today = to_local(service.db_now(db.session), state["tz_name"]).date()
+    today = to_local(service.db_now(db.session()), state["tz_name"]).date()
     anchor = state["anchor"] or today
     week = state["view"] == "week"
     days = calendar.week_days(anchor) if week else calendar.month_days(anchor)
-    cells, totals = calendar.chips(db.session, workspace_id, days, state["tz_name"],
+    cells, totals = calendar.chips(db.session(), workspace_id, days, state["tz_name"],
                                    by_hour=week)
     if week:
         previous, following = anchor - timedelta(days=7), anchor + timedelta(days=7)
@@ -71,13 +75,13 @@ def _post_url_prefix() -> str:
 @bp.get("")
 @require_setup_done
 @login_required
-def index():
+def index() -> ResponseReturnValue:
     return _render(_view_state(request.args))
 
 
 @bp.post("/move")
 @login_required
-def move():
+def move() -> ResponseReturnValue:
     """Drop target of a chip: the post moves to the day (and hour) it was dropped on."""
     state = _view_state(request.form)
     try:
@@ -88,8 +92,8 @@ def move():
     hour = whole_number(request.form["hour"], "hour", 0, 23) if request.form.get("hour") else None
     workspace_id = current_workspace_id()
     try:
-        when = calendar.new_time(db.session, workspace_id, post_id, state["tz_name"], day, hour)
-        post = calendar.move(db.session, workspace_id, post_id, actor(), when)
+        when = calendar.new_time(db.session(), workspace_id, post_id, state["tz_name"], day, hour)
+        post = calendar.move(db.session(), workspace_id, post_id, actor(), when)
     except DomainError as exc:
         if exc.status == 404:
             raise

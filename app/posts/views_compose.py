@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+from collections.abc import Mapping
+
+from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from app import db
@@ -22,7 +25,7 @@ STATUS_LABELS = {"queued": "queued for conversion", "processing": "converting",
                  "not_started": "converted once the post is saved"}
 
 
-def _options_from_form(form) -> dict[str, dict[str, str]]:
+def _options_from_form(form: Mapping[str, str]) -> dict[str, dict[str, str]]:
     """`opt-<channel id>-<name>` fields, grouped by channel (a channel id has 36 characters)."""
     grouped: dict[str, dict[str, str]] = {}
     for key, value in form.items():
@@ -45,21 +48,21 @@ def _draft_from_form() -> compose.Draft:
         options=_options_from_form(form))
 
 
-def _page(draft: compose.Draft, errors: dict | None = None, status: int = 200,
-          fragment: str = "compose/_composer.html", fresh: bool = False):
+def _page(draft: compose.Draft, errors: dict[str, str] | None = None, status: int = 200,
+          fragment: str = "compose/_composer.html", fresh: bool = False) -> Response:
     """The composer (or one of its fragments); `fresh` asks TikTok for creator_info now."""
     from app.media.service import list_media
     from app.media.signing import signed_path
 
     workspace_id = current_workspace_id()
-    channels = list_channels(db.session, workspace_id)
+    channels = list_channels(db.session(), workspace_id)
     chosen = [c for c in channels if str(c.id) in draft.channel_ids]
     library = [(m, signed_path(m.workspace_id, m.id)) for m in
-               list_media(db.session, workspace_id, limit=MEDIA_SHOWN)]
+               list_media(db.session(), workspace_id, limit=MEDIA_SHOWN)]
     return render("compose/index.html", fragment, status=status, draft=draft,
                   channels=channels, previews=compose.previews(chosen, draft), library=library,
-                  panels=compose.panels(db.session, workspace_id, draft, chosen, fresh),
-                  board=conversions.board(db.session, workspace_id, draft.media_ids, chosen),
+                  panels=compose.panels(db.session(), workspace_id, draft, chosen, fresh),
+                  board=conversions.board(db.session(), workspace_id, draft.media_ids, chosen),
                   errors=errors or {}, zones=timezone_names(), sandbox_url=sandbox_link(),
                   labels=STATUS_LABELS)
 
@@ -77,7 +80,7 @@ def _slot(field: str | None, draft: compose.Draft) -> str:
 @bp.get("")
 @require_setup_done
 @login_required
-def new():
+def new() -> ResponseReturnValue:
     draft = compose.Draft(timezone=current_membership().workspace.timezone,
                           channel_ids=request.args.getlist("channel_id"))
     return _page(draft, fresh=True)
@@ -85,14 +88,14 @@ def new():
 
 @bp.post("/preview")
 @login_required
-def preview():
+def preview() -> ResponseReturnValue:
     """Counters for each chosen channel; the browser never counts."""
     return _page(_draft_from_form(), fragment="compose/_previews.html")
 
 
 @bp.post("/editor")
 @login_required
-def editor():
+def editor() -> ResponseReturnValue:
     """Add, remove or reorder a thread's parts; answers the whole composer."""
     draft = _draft_from_form()
     try:
@@ -104,11 +107,11 @@ def editor():
 
 @bp.post("")
 @login_required
-def create():
+def create() -> ResponseReturnValue:
     draft = _draft_from_form()
     action = request.form.get("action", "")
     try:
-        posts = compose.create_group(db.session, current_workspace_id(), actor(), draft, action)
+        posts = compose.create_group(db.session(), current_workspace_id(), actor(), draft, action)
     except DomainError as exc:
         if exc.status == 404:
             raise
@@ -122,7 +125,7 @@ def create():
 
 @bp.post("/media")
 @login_required
-def upload_media():
+def upload_media() -> ResponseReturnValue:
     """Upload a file from the composer; it comes back chosen for this post."""
     from app.media.service import upload
 
@@ -131,36 +134,36 @@ def upload_media():
     if file is None or not file.filename:
         return _page(draft, {"file": "choose a file to upload"}, 422)
     try:
-        media = upload(db.session, current_workspace_id(), actor(), file.filename, file.read(),
+        media = upload(db.session(), current_workspace_id(), actor(), file.filename, file.read(),
                        alt_text=request.form.get("new_alt_text", "").strip())
     except DomainError as exc:
         db.session.rollback()
         return _page(draft, {_slot(exc.field, draft): exc.message}, exc.status)
     draft.media_ids.append(str(media.id))
-    compose.start_conversions(db.session, current_workspace_id(), draft)
+    compose.start_conversions(db.session(), current_workspace_id(), draft)
     return _page(draft)
 
 
 @bp.post("/choices")
 @login_required
-def choices():
+def choices() -> ResponseReturnValue:
     """Channels or files chosen: start the conversions they need (the workers make them) and
     show each TikTok channel's options as creator_info gives them now."""
     draft = _draft_from_form()
-    compose.start_conversions(db.session, current_workspace_id(), draft)
+    compose.start_conversions(db.session(), current_workspace_id(), draft)
     return _fragment("compose/_choices.html", draft, fresh=True)
 
 
 @bp.post("/options")
 @login_required
-def options():
+def options() -> ResponseReturnValue:
     """An option changed: the channels' options again (what one choice allows may change)."""
     return _fragment("compose/_channel_options.html", _draft_from_form())
 
 
 @bp.get("/conversions")
 @login_required
-def conversions_state():
+def conversions_state() -> ResponseReturnValue:
     """The conversion states of the chosen files for the chosen channels (polled while any
     is queued or converting)."""
     draft = compose.Draft(channel_ids=request.args.getlist("channel_id"),
@@ -168,10 +171,11 @@ def conversions_state():
     return _fragment("compose/_conversions.html", draft, panels=False)
 
 
-def _fragment(template: str, draft: compose.Draft, fresh: bool = False, panels: bool = True):
+def _fragment(template: str, draft: compose.Draft, fresh: bool = False, panels: bool = True
+              ) -> Response:
     workspace_id = current_workspace_id()
-    chosen = compose.chosen_channels(db.session, workspace_id, draft)
+    chosen = compose.chosen_channels(db.session(), workspace_id, draft)
     return render(template, template, draft=draft, errors={}, labels=STATUS_LABELS,
-                  panels=compose.panels(db.session, workspace_id, draft, chosen, fresh)
+                  panels=compose.panels(db.session(), workspace_id, draft, chosen, fresh)
                   if panels else [],
-                  board=conversions.board(db.session, workspace_id, draft.media_ids, chosen))
+                  board=conversions.board(db.session(), workspace_id, draft.media_ids, chosen))
