@@ -27,7 +27,8 @@ NO_TIME_LAST = {"time": datetime(9999, 12, 31, tzinfo=UTC), "-time": datetime(1,
 SEARCH_MAX = 200
 
 
-def list_posts(sess: Session, workspace_id, *, state: str | None = None, channel_id=None,
+def list_posts(sess: Session, workspace_id: uuid.UUID, *, state: str | None = None,
+               channel_id: uuid.UUID | None = None,
                start: datetime | None = None, end: datetime | None = None,
                after: tuple | None = None, limit: int = 50,
                columns: Sequence | None = None, order: str = "created",
@@ -127,10 +128,11 @@ def _earliest_first(query: sa.Select, after: bool, timeless: bool) -> sa.Select:
                           c.id.asc()).limit(sa.bindparam("limit"))
 
 
-def post_events(sess: Session, post_ids: list, *, columns: Sequence | None = None) -> dict:
+def post_events(sess: Session, post_ids: list[uuid.UUID], *, columns: Sequence[Any] | None = None
+                ) -> dict[uuid.UUID, list[Any]]:
     """Events of several posts in one query, oldest first, by post id; with `columns`, plain
     rows of just those columns instead of PostEvent objects."""
-    grouped: dict = {pid: [] for pid in post_ids}
+    grouped: dict[uuid.UUID, list[Any]] = {pid: [] for pid in post_ids}
     if post_ids:
         result = sess.execute(_events(tuple(columns or ())),
                               {"ids": ",".join(str(p) for p in post_ids)})
@@ -140,13 +142,13 @@ def post_events(sess: Session, post_ids: list, *, columns: Sequence | None = Non
 
 
 @functools.cache
-def _events(columns: tuple) -> sa.Select:
+def _events(columns: tuple[Any, ...]) -> sa.Select[Any]:
     c = PostEvent.__table__.c
     return sa.select(*(columns or (PostEvent,))).where(
         c.post_id == sa.any_(id_list())).order_by(c.id)
 
 
-def id_list(name: str = "ids") -> sa.Cast:
+def id_list(name: str = "ids") -> sa.Cast[Any]:
     """Post ids as one comma-joined text parameter: the same statement (prepared once per
     connection) for any number of posts, and no array to quote element by element."""
     return sa.cast(sa.func.string_to_array(sa.bindparam(name, type_=sa.Text), ","),

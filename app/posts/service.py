@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -23,6 +25,9 @@ from app.posts.lifecycle import (
 from app.posts.models import Post, PostEvent
 from app.timeutil import parse_schedule, zone
 
+# Content as _content() checks it: (text, parts, media ids).
+Content = tuple[str | None, list[dict[str, Any]] | None, list[str]]
+
 # A time this close behind the database clock counts as "now" (client clocks and latency).
 PAST_GRACE = timedelta(seconds=30)
 MAX_TEXT = 100_000
@@ -30,7 +35,7 @@ MAX_PARTS = 100
 
 
 def db_now(sess: Session) -> datetime:
-    return sess.scalar(sa.select(sa.func.now()))
+    return sess.execute(sa.select(sa.func.now())).scalar_one()
 
 
 def get_post(sess: Session, workspace_id: uuid.UUID, post_id: uuid.UUID, *,
@@ -45,7 +50,8 @@ def get_post(sess: Session, workspace_id: uuid.UUID, post_id: uuid.UUID, *,
     return post
 
 
-def channel_in_workspace(sess: Session, workspace_id: uuid.UUID, channel_id) -> Channel:
+def channel_in_workspace(sess: Session, workspace_id: uuid.UUID, channel_id: uuid.UUID | str
+                         ) -> Channel:
     channel = sess.scalar(sa.select(Channel).where(Channel.id == channel_id,
                                                    Channel.workspace_id == workspace_id))
     if channel is None:
@@ -53,7 +59,8 @@ def channel_in_workspace(sess: Session, workspace_id: uuid.UUID, channel_id) -> 
     return channel
 
 
-def _content(sess: Session, workspace_id, text, parts, media_ids) -> tuple:
+def _content(sess: Session, workspace_id: uuid.UUID, text: str | None,
+             parts: list[dict[str, Any]] | None, media_ids: Iterable[Any] | None) -> Content:
     if (text is None) == (parts is None):
         raise ValidationFailed("give either text or parts", field="text")
     media_ids = [str(m) for m in media_ids or []]
@@ -85,7 +92,7 @@ def _content(sess: Session, workspace_id, text, parts, media_ids) -> tuple:
     return text, parts, media_ids
 
 
-def _schedule_time(sess: Session, value, tz_name: str) -> datetime:
+def _schedule_time(sess: Session, value: datetime | str, tz_name: str) -> datetime:
     when = value if isinstance(value, datetime) else parse_schedule(value, tz_name)
     now = db_now(sess)
     if when < now - PAST_GRACE:
@@ -202,14 +209,14 @@ def schedule(sess: Session, workspace_id, post_id, actor: str, schedule_at=None,
     return post
 
 
-def unschedule(sess: Session, workspace_id, post_id, actor: str) -> Post:
+def unschedule(sess: Session, workspace_id: uuid.UUID, post_id: uuid.UUID, actor: str) -> Post:
     post = get_post(sess, workspace_id, post_id, lock=True)
     transition(sess, post, PostState.DRAFT, actor=actor)
     sess.commit()
     return post
 
 
-def cancel(sess: Session, workspace_id, post_id, actor: str) -> Post:
+def cancel(sess: Session, workspace_id: uuid.UUID, post_id: uuid.UUID, actor: str) -> Post:
     post = get_post(sess, workspace_id, post_id, lock=True)
     transition(sess, post, PostState.CANCELED, actor=actor)
     sess.commit()
@@ -234,7 +241,7 @@ def retry(sess: Session, workspace_id, post_id, actor: str, schedule_at=None,
     return post
 
 
-def delete_post(sess: Session, workspace_id, post_id, actor: str) -> None:
+def delete_post(sess: Session, workspace_id: uuid.UUID, post_id: uuid.UUID, actor: str) -> None:
     post = get_post(sess, workspace_id, post_id, lock=True)
     if not is_deletable(post.state):
         raise Conflict(f"a {post.state} post cannot be deleted; cancel it first"

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
+from sqlalchemy.orm import Session
 
 from app import db
 from app.analytics import views as analytics_views
@@ -18,6 +22,7 @@ from app.channels.service import get_channel, list_channels
 from app.errors import DomainError, ValidationFailed
 from app.posts import bulk, calendar, lifecycle, live, reads, service
 from app.posts.lifecycle import PostState
+from app.posts.models import Post
 from app.timeutil import parse_day, parse_schedule, zone
 from app.web import htmx, render
 
@@ -101,10 +106,10 @@ def _filters(tz_name: str) -> dict:
     if state and state not in {s.value for s in PostState}:
         raise ValidationFailed(f"state must be one of {', '.join(s.value for s in PostState)}",
                                field="state")
-    channel_id = request.args.get("channel", "").strip() or None
-    if channel_id:
+    channel, channel_id = request.args.get("channel", "").strip(), None
+    if channel:
         try:
-            channel_id = uuid.UUID(channel_id)
+            channel_id = uuid.UUID(channel)
         except ValueError as exc:
             raise ValidationFailed("channel is not a channel id", field="channel") from exc
     tz = zone(tz_name)
@@ -120,7 +125,7 @@ def _filters(tz_name: str) -> dict:
 @bp.get("/")
 @require_setup_done
 @login_required
-def index():
+def index() -> ResponseReturnValue:
     workspace_id = current_workspace_id()
     tz_name = current_membership().workspace.timezone
     channels = {c.id: c for c in list_channels(db.session, workspace_id)}
@@ -174,7 +179,8 @@ def _safe_back(value: str | None) -> str:
 
 @bp.get("/posts/<uuid:post_id>")
 @login_required
-def detail(post_id: uuid.UUID, errors: dict | None = None, status: int = 200):
+def detail(post_id: uuid.UUID, errors: dict[str, str] | None = None, status: int = 200
+           ) -> ResponseReturnValue:
     workspace_id = current_workspace_id()
     post = service.get_post(db.session, workspace_id, post_id)
     channel = get_channel(db.session, workspace_id, post.channel_id)
@@ -191,34 +197,35 @@ def detail(post_id: uuid.UUID, errors: dict | None = None, status: int = 200):
 
 @bp.get("/posts/<uuid:post_id>/status")
 @login_required
-def status(post_id: uuid.UUID):
-    post = service.get_post(db.session, current_workspace_id(), post_id)
+def status(post_id: uuid.UUID) -> ResponseReturnValue:
+    post = service.get_post(db.session(), current_workspace_id(), post_id)
     return render("posts/_status.html", "posts/_status.html", post=post)
 
 
 @bp.post("/posts/live")
 @login_required
-def live_badges():
+def live_badges() -> ResponseReturnValue:
     """The page's one poll: the badges among those it names whose post changed since, out of
     band; 204 when none did; 286 (htmx: stop polling) once none of them is live."""
     seen = live.parse_keys(request.form.getlist("live"))
-    changed, still_live = live.changes(db.session, current_workspace_id(), seen)
+    changed, still_live = live.changes(db.session(), current_workspace_id(), seen)
     if not changed:
         return Response(status=204 if still_live else 286)
     body = "".join(render_template("posts/_status.html", post=p, oob=True) for p in changed)
     return Response(body, status=200 if still_live else 286)
 
 
-def _acted(post_id: uuid.UUID, action) -> object:
+def _acted(post_id: uuid.UUID, action: Callable[[Session, uuid.UUID, uuid.UUID, str], Post]
+           ) -> ResponseReturnValue:
     """Run a lifecycle action; htmx gets the status cell back, a form post the post page."""
     try:
-        post = action(db.session, current_workspace_id(), post_id, actor())
+        post = action(db.session(), current_workspace_id(), post_id, actor())
         error = None
     except DomainError as exc:
         if exc.status == 404:
             raise
         db.session.rollback()
-        post, error = service.get_post(db.session, current_workspace_id(), post_id), exc
+        post, error = service.get_post(db.session(), current_workspace_id(), post_id), exc
     if not htmx:
         if error:
             return detail(post_id, errors={"form": error.message}, status=error.status)
@@ -234,27 +241,27 @@ def _acted(post_id: uuid.UUID, action) -> object:
 
 @bp.post("/posts/<uuid:post_id>/retry")
 @login_required
-def retry(post_id: uuid.UUID):
+def retry(post_id: uuid.UUID) -> ResponseReturnValue:
     return _acted(post_id, service.retry)
 
 
 @bp.post("/posts/<uuid:post_id>/cancel")
 @login_required
-def cancel(post_id: uuid.UUID):
+def cancel(post_id: uuid.UUID) -> ResponseReturnValue:
     return _acted(post_id, service.cancel)
 
 
 @bp.post("/posts/<uuid:post_id>/unschedule")
 @login_required
-def unschedule(post_id: uuid.UUID):
+def unschedule(post_id: uuid.UUID) -> ResponseReturnValue:
     return _acted(post_id, service.unschedule)
 
 
 @bp.post("/posts/<uuid:post_id>/reschedule")
 @login_required
-def reschedule(post_id: uuid.UUID):
+def reschedule(post_id: uuid.UUID) -> ResponseReturnValue:
     workspace_id = current_workspace_id()
-    post = service.get_post(db.session, workspace_id, post_id)
+    post = service.get_post(db.session(), workspace_id, post_id)
     try:
         tz_name = request.form.get("timezone", "").strip() or post.timezone
         zone(tz_name)

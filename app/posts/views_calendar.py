@@ -4,9 +4,12 @@ by channel and state (kept in the address); drag to move, click an empty slot to
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
-from flask import Blueprint, request, url_for
+from flask import Blueprint, Response, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from app import db
@@ -58,9 +61,10 @@ def _view_state(source) -> dict:
             "anchor": anchor, "channel": channel, "state": state, "keep": keep}
 
 
-def _render(state: dict, message: str | None = None, error: str | None = None, status=200):
+def _render(state: dict[str, Any], message: str | None = None, error: str | None = None,
+            status: int = 200) -> Response:
     workspace_id = current_workspace_id()
-    today = to_local(service.db_now(db.session), state["tz_name"]).date()
+    today = to_local(service.db_now(db.session()), state["tz_name"]).date()
     anchor = state["anchor"] or today
     view = state["view"]
     days = {"week": calendar.week_days, "day": lambda d: [d]}.get(view, calendar.month_days)(
@@ -101,13 +105,13 @@ def _post_url_prefix() -> str:
 @bp.get("")
 @require_setup_done
 @login_required
-def index():
+def index() -> ResponseReturnValue:
     return _render(_view_state(request.args))
 
 
 @bp.post("/move")
 @login_required
-def move():
+def move() -> ResponseReturnValue:
     """Drop target of a chip: the post moves to the day (and hour) it was dropped on."""
     state = _view_state(request.form)
     try:
@@ -118,8 +122,8 @@ def move():
     hour = whole_number(request.form["hour"], "hour", 0, 23) if request.form.get("hour") else None
     workspace_id = current_workspace_id()
     try:
-        when = calendar.new_time(db.session, workspace_id, post_id, state["tz_name"], day, hour)
-        post = calendar.move(db.session, workspace_id, post_id, actor(), when)
+        when = calendar.new_time(db.session(), workspace_id, post_id, state["tz_name"], day, hour)
+        post = calendar.move(db.session(), workspace_id, post_id, actor(), when)
     except DomainError as exc:
         if exc.status == 404:
             raise

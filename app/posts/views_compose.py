@@ -83,8 +83,8 @@ def _page(draft: compose.Draft, errors: dict | None = None, status: int = 200,
     version = request.form.get("version", type=int) or (post.version if post else None)
     return render("compose/index.html", fragment, status=status, draft=draft,
                   channels=channels, previews=compose.previews(chosen, draft), library=library,
-                  panels=compose.panels(db.session, workspace_id, draft, chosen, fresh),
-                  board=conversions.board(db.session, workspace_id, draft.media_ids, chosen),
+                  panels=compose.panels(db.session(), workspace_id, draft, chosen, fresh),
+                  board=conversions.board(db.session(), workspace_id, draft.media_ids, chosen),
                   errors=errors or {}, zones=timezone_names(), sandbox_url=sandbox_link(),
                   labels=STATUS_LABELS, post=post, version=version, thumbs=thumbs,
                   autosave_key=url_for("compose.edit_post", post_id=post.id) if post
@@ -129,14 +129,14 @@ def new():
 
 @bp.post("/preview")
 @login_required
-def preview():
+def preview() -> ResponseReturnValue:
     """Counters for each chosen channel; the browser never counts."""
     return _page(_draft_from_form(), fragment="compose/_previews.html")
 
 
 @bp.post("/editor")
 @login_required
-def editor():
+def editor() -> ResponseReturnValue:
     """Add, remove or reorder a thread's parts; answers the whole composer."""
     draft = _draft_from_form()
     try:
@@ -148,11 +148,11 @@ def editor():
 
 @bp.post("")
 @login_required
-def create():
+def create() -> ResponseReturnValue:
     draft = _draft_from_form()
     action = request.form.get("action", "")
     try:
-        posts = compose.create_group(db.session, current_workspace_id(), actor(), draft, action)
+        posts = compose.create_group(db.session(), current_workspace_id(), actor(), draft, action)
     except DomainError as exc:
         if exc.status == 404:
             raise
@@ -217,7 +217,7 @@ def save_edit(post_id: uuid.UUID):
 
 @bp.post("/media")
 @login_required
-def upload_media():
+def upload_media() -> ResponseReturnValue:
     """Upload a file from the composer; it comes back chosen for this post."""
     from app.media.service import upload
 
@@ -226,36 +226,36 @@ def upload_media():
     if file is None or not file.filename:
         return _page(draft, {"file": "choose a file to upload"}, 422)
     try:
-        media = upload(db.session, current_workspace_id(), actor(), file.filename, file.read(),
+        media = upload(db.session(), current_workspace_id(), actor(), file.filename, file.read(),
                        alt_text=request.form.get("new_alt_text", "").strip())
     except DomainError as exc:
         db.session.rollback()
         return _page(draft, {_slot(exc.field, draft): exc.message}, exc.status)
     draft.media_ids.append(str(media.id))
-    compose.start_conversions(db.session, current_workspace_id(), draft)
+    compose.start_conversions(db.session(), current_workspace_id(), draft)
     return _page(draft)
 
 
 @bp.post("/choices")
 @login_required
-def choices():
+def choices() -> ResponseReturnValue:
     """Channels or files chosen: start the conversions they need (the workers make them) and
     show each TikTok channel's options as creator_info gives them now."""
     draft = _draft_from_form()
-    compose.start_conversions(db.session, current_workspace_id(), draft)
+    compose.start_conversions(db.session(), current_workspace_id(), draft)
     return _fragment("compose/_choices.html", draft, fresh=True)
 
 
 @bp.post("/options")
 @login_required
-def options():
+def options() -> ResponseReturnValue:
     """An option changed: the channels' options again (what one choice allows may change)."""
     return _fragment("compose/_channel_options.html", _draft_from_form())
 
 
 @bp.get("/conversions")
 @login_required
-def conversions_state():
+def conversions_state() -> ResponseReturnValue:
     """The conversion states of the chosen files for the chosen channels (polled while any
     is queued or converting)."""
     draft = compose.Draft(channel_ids=request.args.getlist("channel_id"),
@@ -263,11 +263,12 @@ def conversions_state():
     return _fragment("compose/_conversions.html", draft, panels=False)
 
 
-def _fragment(template: str, draft: compose.Draft, fresh: bool = False, panels: bool = True):
+def _fragment(template: str, draft: compose.Draft, fresh: bool = False, panels: bool = True
+              ) -> Response:
     workspace_id = current_workspace_id()
-    chosen = compose.chosen_channels(db.session, workspace_id, draft)
+    chosen = compose.chosen_channels(db.session(), workspace_id, draft)
     return render(template, template, draft=draft, errors={}, labels=STATUS_LABELS,
                   previews=compose.previews(chosen, draft),
                   panels=compose.panels(db.session, workspace_id, draft, chosen, fresh)
                   if panels else [],
-                  board=conversions.board(db.session, workspace_id, draft.media_ids, chosen))
+                  board=conversions.board(db.session(), workspace_id, draft.media_ids, chosen))
