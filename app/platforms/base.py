@@ -85,15 +85,15 @@ class PostOptions:
     """The post options a publisher takes (the composer offers them, the API lists them):
     {name: {"type", "choices"?, "default"?, "max_length"?, "max_items"?}}."""
 
-    options: ClassVar[dict] = {}
+    options: ClassVar[dict[str, JSON]] = {}
 
     @classmethod
-    def options_for(cls, settings: dict) -> dict:
+    def options_for(cls, settings: JSON) -> dict[str, JSON]:
         """The options offered for one channel (TikTok's depend on the account)."""
         return dict(cls.options)
 
     @classmethod
-    def check_option_rules(cls, options: dict) -> None:
+    def check_option_rules(cls, options: JSON) -> None:
         """Raise ValidationFailed where options break a rule between them."""
 
 
@@ -105,13 +105,13 @@ THREAD_OPTIONS = {"auto_thread": {"type": "boolean", "default": True},
 class Publisher(Protocol):
     platform: ClassVar[str]
     name: ClassVar[str]  # as people write it
-    options: ClassVar[dict]
+    options: ClassVar[dict[str, JSON]]
 
     @classmethod
-    def options_for(cls, settings: dict) -> dict: ...
+    def options_for(cls, settings: JSON) -> dict[str, JSON]: ...
 
     @classmethod
-    def check_option_rules(cls, options: dict) -> None: ...
+    def check_option_rules(cls, options: JSON) -> None: ...
 
     def __init__(self, client: httpx.Client) -> None: ...
 

@@ -49,8 +49,9 @@ def _bounds(days: list[date], tz_name: str) -> tuple[datetime, datetime]:
             datetime.combine(days[-1] + timedelta(days=1), time(), tz).astimezone(UTC))
 
 
-def chips(sess: Session, workspace_id, days: list[date], tz_name: str, *, by_hour: bool = False,
-          channel_id=None, state: str | None = None) -> tuple[dict, dict]:
+def chips(sess: Session, workspace_id: uuid.UUID, days: list[date], tz_name: str, *,
+          by_hour: bool = False, channel_id: uuid.UUID | None = None, state: str | None = None
+          ) -> tuple[dict[Any, list[Chip]], dict[Any, int]]:
     """({cell: [Chip]}, {cell: total}) in one query; a cell is a date, or (date, hour) by hour.
 
     At most CHIPS_PER_DAY (or _PER_HOUR) chips per cell come back, so the page stays small
@@ -95,7 +96,8 @@ def new_time(sess: Session, workspace_id: uuid.UUID, post_id: uuid.UUID, tz_name
     return localize(datetime.combine(day, clock), zone(tz_name))
 
 
-def move(sess: Session, workspace_id, post_id, actor: str, when: datetime) -> Post:
+def move(sess: Session, workspace_id: uuid.UUID, post_id: uuid.UUID, actor: str,
+         when: datetime) -> Post:
     """A new time: a failed post is retried then; a draft or a scheduled post keeps its state
     (only Schedule makes a draft go out)."""
     post = service.get_post(sess, workspace_id, post_id)

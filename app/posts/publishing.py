@@ -128,7 +128,7 @@ def reclaim_dead(sess: Session, dead_after: float, *, actor: str) -> tuple[list[
     return gone, len(ended)
 
 
-def save_part(sess: Session, post_id, token, part: dict) -> bool:
+def save_part(sess: Session, post_id: uuid.UUID, token: uuid.UUID, part: dict[str, Any]) -> bool:
     """Record one part's result, replacing what an earlier step saved for the same part (a
     container, then the published post); False when the lease is no longer ours."""
     saved = sess.execute(sa.text(

@@ -76,7 +76,7 @@ def _sort() -> str:
     return value
 
 
-def _cursor(order: str) -> tuple | None:
+def _cursor(order: str) -> tuple[Any, ...] | None:
     """`after` is what reads.cursor() gave for the last row shown, "|"-joined: the next page
     starts below it."""
     value = request.args.get("after", "").strip()
@@ -100,7 +100,7 @@ def _search() -> str | None:
     return value or None
 
 
-def _filters(tz_name: str) -> dict:
+def _filters(tz_name: str) -> dict[str, Any]:
     """The list's filters from the query string; a bad value is refused, not ignored."""
     state = request.args.get("state", "").strip() or None
     if state and state not in {s.value for s in PostState}:
@@ -128,18 +128,18 @@ def _filters(tz_name: str) -> dict:
 def index() -> ResponseReturnValue:
     workspace_id = current_workspace_id()
     tz_name = current_membership().workspace.timezone
-    channels = {c.id: c for c in list_channels(db.session, workspace_id)}
+    channels = {c.id: c for c in list_channels(db.session(), workspace_id)}
     chosen = _filters(tz_name)
-    posts = reads.list_posts(db.session, workspace_id, limit=LIST_LIMIT, **chosen)
+    posts = reads.list_posts(db.session(), workspace_id, limit=LIST_LIMIT, **chosen)
     return render("posts/index.html", "posts/_list.html", posts=posts, channels=channels,
                   args=request.args, states=[s.value for s in PostState], tz_name=tz_name,
                   sandbox_url=sandbox_link(), sorts=SORTS, sort=chosen["order"],
                   bulk_actions=bulk.ACTIONS, **_page_links(posts, chosen["order"]))
 
 
-def _page_links(posts: list, order: str) -> dict:
+def _page_links(posts: list[Post], order: str) -> dict[str, Any]:
     """The next page (when this one is full) and the way back to the first."""
-    kept = {k: v for k, v in request.args.items() if k != "after" and v}
+    kept: dict[str, Any] = {k: v for k, v in request.args.items() if k != "after" and v}
     more = None
     if len(posts) >= LIST_LIMIT:
         where = reads.cursor(posts[-1], order)
@@ -151,21 +151,21 @@ def _page_links(posts: list, order: str) -> dict:
 
 @bp.post("/posts/bulk")
 @login_required
-def bulk_action():
+def bulk_action() -> Response:
     """Several posts at once: first a confirmation naming how many (and which cannot be
     acted on, with the reason), then, once confirmed, each post's own result."""
     workspace_id = current_workspace_id()
     action = request.form.get("action", "")
     ids = bulk.parse_ids(request.form.getlist("post_id"))
-    channels = {c.id: c for c in list_channels(db.session, workspace_id)}
+    channels = {c.id: c for c in list_channels(db.session(), workspace_id)}
     back = _safe_back(request.form.get("back"))
     days = bulk.parse_days(action, request.form.get("days"))
-    words = {"action": action, "days": days, "label": bulk.label(action, days) if action in
+    words: dict[str, Any] = {"action": action, "days": days, "label": bulk.label(action, days) if action in
              bulk.ACTIONS else action, "phrase": lambda n: bulk.phrase(action, n, days)}
     if not request.form.get("confirmed"):
-        plan = bulk.plan(db.session, workspace_id, action, ids)
+        plan = bulk.plan(db.session(), workspace_id, action, ids)
         return render("posts/bulk.html", plan=plan, channels=channels, back=back, **words)
-    results = bulk.run(db.session, workspace_id, action, ids, actor(), days)
+    results = bulk.run(db.session(), workspace_id, action, ids, actor(), days)
     return render("posts/bulk.html", results=results, channels=channels, back=back, **words)
 
 
@@ -182,10 +182,10 @@ def _safe_back(value: str | None) -> str:
 def detail(post_id: uuid.UUID, errors: dict[str, str] | None = None, status: int = 200
            ) -> ResponseReturnValue:
     workspace_id = current_workspace_id()
-    post = service.get_post(db.session, workspace_id, post_id)
-    channel = get_channel(db.session, workspace_id, post.channel_id)
-    events = reads.post_events(db.session, [post.id])[post.id]
-    who = readable.actor_names(db.session, workspace_id, {e.actor for e in events})
+    post = service.get_post(db.session(), workspace_id, post_id)
+    channel = get_channel(db.session(), workspace_id, post.channel_id)
+    events = reads.post_events(db.session(), [post.id])[post.id]
+    who = readable.actor_names(db.session(), workspace_id, {e.actor for e in events})
     part_urls = {r.get("index"): r["live_url"] for r in post.results or []
                  if web_link(r.get("live_url"))}
     return render("posts/detail.html", status=status, post=post, channel=channel, events=events,
@@ -268,12 +268,12 @@ def reschedule(post_id: uuid.UUID) -> ResponseReturnValue:
         when = parse_schedule(request.form.get("schedule_at", ""), tz_name)
         if lifecycle.is_draft(post.state):  # a draft stays a draft unless Schedule is pressed
             scheduling = request.form.get("action") == "schedule"
-            service.update_post(db.session, workspace_id, post_id, actor(), schedule_at=when,
+            service.update_post(db.session(), workspace_id, post_id, actor(), schedule_at=when,
                                 timezone=tz_name, commit=not scheduling)
             if scheduling:
-                service.schedule(db.session, workspace_id, post_id, actor())
+                service.schedule(db.session(), workspace_id, post_id, actor())
         else:
-            calendar.move(db.session, workspace_id, post_id, actor(), when)
+            calendar.move(db.session(), workspace_id, post_id, actor(), when)
     except DomainError as exc:
         if exc.status == 404:
             raise
