@@ -6,6 +6,7 @@ import functools
 import logging
 import threading
 import time
+import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +20,7 @@ from app.channels.models import Channel
 from app.config import sandbox_routes
 from app.logs import context_var
 from app.platforms import live_urls, registry
-from app.platforms.base import PartResult, PublishJob, PublishResult
+from app.platforms.base import PartResult, Publisher, PublishJob, PublishResult
 from app.platforms.errors import AuthRevoked, PublishError, RateLimited, UnsupportedPlatform
 from app.platforms.http import make_client
 from app.posts import publishing

@@ -71,7 +71,7 @@ class Worker:
         # beat plus the fence (jobs/config.py); past it, others may soon reclaim its posts.
         self.fence_until = 0.0
         self.fenced = 0  # claims given back because the fence had passed
-        self.revoked: set = set()  # tokens found taken over after the fence had passed
+        self.revoked: set[uuid.UUID] = set()  # tokens found taken over after the fence had passed
         self.maintenance = Maintenance(engine, self.cfg, self.runner)
         self.scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1})
         self.holder = SchedulerHolder(engine, self.cfg, self.maintenance)
@@ -365,13 +365,15 @@ class Worker:
         except sa.exc.DBAPIError as exc:
             log.warning("tick skipped: database unavailable (%s)", exc.__class__.__name__)
 
-    def _renew(self, now: float, every: bool, beat: bool = False) -> tuple[set, list]:
+    def _renew(self, now: float, every: bool, beat: bool = False
+               ) -> tuple[set[uuid.UUID], list[uuid.UUID]]:
         """Renew the leases held (all, or those a third of a lease old); with `beat`, also
         the heartbeat and the reclaim of dead workers' posts. Returns (kept, tried)."""
         with self.held_lock:
             stale = [t for t, at in self.held.items()
                      if every or now - at > self.cfg.lease_seconds / 3]
-        gone, ended = [], 0
+        gone: list[str] = []
+        ended = 0
         with Session(self.engine) as sess, sess.begin():
             if beat:
                 heartbeat.beat(sess, self.id, self.claimed, len(self.held))
