@@ -100,9 +100,11 @@ def _schedule_time(sess: Session, value: datetime | str, tz_name: str) -> dateti
     return max(when, now)
 
 
-def create_post(sess: Session, workspace_id: uuid.UUID, actor: str, *, channel_id,
-                text: str | None = None, parts: list[dict] | None = None, media_ids=(),
-                schedule_at=None, timezone: str | None = None, options: dict | None = None,
+def create_post(sess: Session, workspace_id: uuid.UUID, actor: str, *,
+                channel_id: uuid.UUID | str, text: str | None = None,
+                parts: list[dict[str, Any]] | None = None, media_ids: Iterable[Any] | None = (),
+                schedule_at: datetime | str | None = None, timezone: str | None = None,
+                options: dict[str, Any] | None = None,
                 group_id: uuid.UUID | None = None, commit: bool = True) -> Post:
     """A draft, or a scheduled post when schedule_at is given."""
     channel = channel_in_workspace(sess, workspace_id, channel_id)
@@ -132,8 +134,8 @@ CHANGED = ("this post was changed since you opened it (now {state}); your edit w
            "reload it to see the new version")
 
 
-def update_post(sess: Session, workspace_id, post_id, actor: str, *, commit: bool = True,
-                expect_version: int | None = None, **changes) -> Post:
+def update_post(sess: Session, workspace_id: uuid.UUID, post_id: uuid.UUID, actor: str, *,
+                commit: bool = True, expect_version: int | None = None, **changes: Any) -> Post:
     """Edit content, channel or time of a draft, scheduled or failed post; its state stays.
 
     The row is locked (FOR UPDATE) before its state is checked, and the claim skips locked
@@ -153,8 +155,10 @@ def update_post(sess: Session, workspace_id, post_id, actor: str, *, commit: boo
     return post
 
 
-def _apply(sess: Session, post: Post, actor: str, *, channel_id=UNSET, text=UNSET, parts=UNSET,
-           media_ids=UNSET, schedule_at=UNSET, timezone=UNSET, options=UNSET) -> None:
+# Each change is UNSET (left as it is) or the value of create_post's parameter of that name.
+def _apply(sess: Session, post: Post, actor: str, *, channel_id: Any = UNSET, text: Any = UNSET,
+           parts: Any = UNSET, media_ids: Any = UNSET, schedule_at: Any = UNSET,
+           timezone: Any = UNSET, options: Any = UNSET) -> None:
     workspace_id = post.workspace_id
     before = post.channel_id
     if channel_id is not UNSET and channel_id is not None:
@@ -184,7 +188,7 @@ def _apply(sess: Session, post: Post, actor: str, *, channel_id=UNSET, text=UNSE
     if post.state == PostState.SCHEDULED:
         check_publishable(sess, channel, post)
     _convert_ahead(sess, channel, post)
-    detail = {"edited": True}
+    detail: dict[str, Any] = {"edited": True}
     if post.channel_id != before:
         detail["channel_id"] = {"from": str(before), "to": str(post.channel_id)}
     sess.add(PostEvent(post_id=post.id, workspace_id=workspace_id, from_state=post.state,
@@ -192,15 +196,16 @@ def _apply(sess: Session, post: Post, actor: str, *, channel_id=UNSET, text=UNSE
     sess.flush()
 
 
-def schedule(sess: Session, workspace_id, post_id, actor: str, schedule_at=None,
-             commit: bool = True) -> Post:
+def schedule(sess: Session, workspace_id: uuid.UUID, post_id: uuid.UUID, actor: str,
+             schedule_at: datetime | str | None = None, commit: bool = True) -> Post:
     post = get_post(sess, workspace_id, post_id, lock=True)
     channel = channel_in_workspace(sess, workspace_id, post.channel_id)
     if not can_transition(post.state, PostState.SCHEDULED):
         raise Conflict(f"a {post.state} post cannot be scheduled", field="state")
-    if schedule_at is None and post.schedule_at is None:
+    when = schedule_at or post.schedule_at
+    if when is None:  # neither given now nor saved before ("" given counts as not given)
         raise ValidationFailed("choose a date and time", field="schedule_at")
-    post.schedule_at = _schedule_time(sess, schedule_at or post.schedule_at, post.timezone)
+    post.schedule_at = _schedule_time(sess, when, post.timezone)
     check_publishable(sess, channel, post)
     _convert_ahead(sess, channel, post)
     transition(sess, post, PostState.SCHEDULED, actor=actor)
@@ -223,8 +228,8 @@ def cancel(sess: Session, workspace_id: uuid.UUID, post_id: uuid.UUID, actor: st
     return post
 
 
-def retry(sess: Session, workspace_id, post_id, actor: str, schedule_at=None,
-          commit: bool = True) -> Post:
+def retry(sess: Session, workspace_id: uuid.UUID, post_id: uuid.UUID, actor: str,
+          schedule_at: datetime | str | None = None, commit: bool = True) -> Post:
     """A failed post goes back to scheduled: now, or at the time given."""
     post = get_post(sess, workspace_id, post_id, lock=True)
     if not can_retry(post.state):
