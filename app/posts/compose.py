@@ -47,11 +47,11 @@ class Draft:
     def has_overrides(self) -> bool:
         return any(t.strip() for texts in self.overrides.values() for t in texts)
 
-    def content_for(self, channel_id) -> list[str]:
+    def content_for(self, channel_id: uuid.UUID | str) -> list[str]:
         override = [t for t in self.overrides.get(str(channel_id)) or [] if t.strip()]
         return override or self.parts
 
-    def options_for(self, channel: Channel) -> dict:
+    def options_for(self, channel: Channel) -> dict[str, Any]:
         """The post options of a channel's post (only TikTok has fields in the composer). A
         thread is what the user made of the parts: the publisher never splits a text itself."""
         if channel.platform == "tiktok":
@@ -70,7 +70,7 @@ class Preview:
     one text is over the limit of a platform that has threads), the time in its zone."""
 
     channel: Channel
-    parts: list[dict]
+    parts: list[dict[str, Any]]
     proposal: list[str] | None = None
     local_time: object = None
     threads: bool = False
@@ -125,7 +125,7 @@ def previews(channels: list[Channel], draft: Draft) -> list[Preview]:
     return shown
 
 
-def _moment(draft: Draft):
+def _moment(draft: Draft) -> datetime | None:
     """The composer's time as a moment, or None while it is empty or not yet a valid time."""
     if not draft.schedule_at.strip():
         return None
@@ -135,7 +135,7 @@ def _moment(draft: Draft):
         return None
 
 
-def split_thread(sess: Session, workspace_id, draft: Draft, channel_id: str) -> None:
+def split_thread(sess: Session, workspace_id: uuid.UUID, draft: Draft, channel_id: str) -> None:
     """The user asked to split the text one channel gets into a thread by that platform's
     rules: its own text when it has one, else the shared text (then every channel gets it)."""
     channel = next((c for c in chosen_channels(sess, workspace_id, draft)
