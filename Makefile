@@ -6,8 +6,12 @@ STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
 TEST_DATABASE_URL ?=
+# pytest-xdist: one worker per core; each test file runs whole on one worker, in order, so its
+# module-scoped servers and browsers start once. PYTEST_WORKERS=0 runs everything in one process.
+PYTEST_WORKERS ?= auto
+XDIST := -n $(PYTEST_WORKERS) --dist loadfile
 
-.PHONY: run test lint clean
+.PHONY: run test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,10 +30,21 @@ run: $(STAMP)
 
 test: $(DEV_STAMP)
 	$(BIN)/ruff check .
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/mypy
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
+
+# The quick benchmarks, each printing one JSON line of figures last (docs/performance.md). Those
+# that need a database use DATABASE_URL, or the embedded server.
+bench: $(STAMP)
+	$(BIN)/python -m bench.tricks
+	$(BIN)/python -m bench.preview
+	$(BIN)/python -m bench.calendar_page --posts 2000 --runs 10 --polls 50
+	$(BIN)/python -m bench.webhooks --endpoints 5 --events 20 --slow-ms 500
+	$(BIN)/openpost bench --posts 2000 --workers 2
+	$(BIN)/openpost bench web --seconds 5 --clients 8
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import orjson
@@ -103,6 +104,10 @@ def parse_day(value: str, field: str) -> date:
     return day
 
 
+@overload
+def to_local(moment: datetime, tz_name: str) -> datetime: ...
+@overload
+def to_local(moment: datetime | None, tz_name: str) -> datetime | None: ...
 def to_local(moment: datetime | None, tz_name: str) -> datetime | None:
     if moment is None:
         return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from typing import Any
 
 from flask import Flask, Response, g, render_template, request
 from flask_htmx import HTMX
@@ -55,7 +56,8 @@ def _finish_response(response: Response) -> Response:
     return response
 
 
-def render(template: str, fragment: str | None = None, status: int = 200, **context):
+def render(template: str, fragment: str | None = None, status: int = 200, **context: Any
+           ) -> Response:
     """The full page on a normal request, only the partial on an htmx request."""
     response = Response(render_template(fragment if (htmx and fragment) else template,
                                         **context), status=status)

@@ -6,8 +6,10 @@ import functools
 import logging
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -17,7 +19,7 @@ from app.channels.models import Channel
 from app.config import sandbox_routes
 from app.logs import context_var
 from app.platforms import live_urls, registry
-from app.platforms.base import PartResult, PublishJob, PublishResult
+from app.platforms.base import PartResult, Publisher, PublishJob, PublishResult
 from app.platforms.errors import AuthRevoked, PublishError, RateLimited, UnsupportedPlatform
 from app.platforms.http import make_client
 from app.posts import publishing
@@ -36,19 +38,19 @@ class LeaseLost(Exception):
 class Outcome:
     claim: Claim
     kind: str                               # 'finish', 'release' or 'drop'
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
     disconnect: str | None = None           # reason to mark the channel disconnected
     blocked_until: datetime | None = None   # the channel's rate limit resets then
     platform: str = "-"                     # for the metrics
     seconds: float = 0.0                    # how long the attempt took
 
 
-def finish(claim: Claim, target: str, **data) -> Outcome:
+def finish(claim: Claim, target: str, **data: Any) -> Outcome:
     return Outcome(claim, "finish", {"id": claim.id, "token": claim.token, "target": target,
                                      **data})
 
 
-def release(claim: Claim, reason: str, **data) -> Outcome:
+def release(claim: Claim, reason: str, **data: Any) -> Outcome:
     return Outcome(claim, "release", {"id": claim.id, "token": claim.token, "reason": reason,
                                       **data})
 
@@ -60,7 +62,7 @@ class AttemptRunner:
         self.engine, self.cfg = engine, cfg
         self.local = threading.local()
 
-    def client(self) -> dict:
+    def client(self) -> dict[str, Any]:
         """This thread's httpx.Client and publishers (made once per thread)."""
         cache = getattr(self.local, "publishers", None)
         if cache is None:
@@ -68,11 +70,12 @@ class AttemptRunner:
             cache = self.local.publishers = {"_client": client}
         return cache
 
-    def publisher(self, platform: str):
+    def publisher(self, platform: str) -> Publisher:
         cache = self.client()
         if platform not in cache:
             cache[platform] = registry.get_publisher(platform, cache["_client"])
-        return cache[platform]
+        publisher: Publisher = cache[platform]
+        return publisher
 
     def run(self, claim: Claim, channel: ChannelInfo | None) -> Outcome:
         began = time.monotonic()
@@ -154,11 +157,13 @@ class AttemptRunner:
             attempt=claim.attempts, schedule_at=claim.schedule_at,
             taken=functools.partial(self._held_elsewhere, channel.id, claim.id))
 
-    def _held_elsewhere(self, channel_id, post_id, provider_post_id: str) -> bool:
+    def _held_elsewhere(self, channel_id: uuid.UUID, post_id: uuid.UUID, provider_post_id: str
+                        ) -> bool:
         with Session(self.engine) as sess:
             return publishing.held_elsewhere(sess, channel_id, post_id, provider_post_id)
 
-    def refresh_channel(self, channel_id, platform: str, margin_factor: float = 1) -> dict | None:
+    def refresh_channel(self, channel_id: uuid.UUID, platform: str, margin_factor: float = 1
+                        ) -> dict[str, Any] | None:
         """The channel's credentials to use, refreshed first when its platform says they are
         due (`tokens.ensure_fresh`: under the channel's row lock, so two workers never spend
         one refresh token, the rotated token committed before anything uses it). None: the
@@ -171,7 +176,7 @@ class AttemptRunner:
         with Session(self.engine) as sess, sess.begin():
             channel = sess.scalar(sa.select(Channel).where(Channel.id == channel_id)
                                   .with_for_update())
-            if channel.status != "connected":
+            if channel is None or channel.status != "connected":
                 return None
             near = sess.scalar(sa.select(Channel.token_expires_at < sa.func.now()
                                          + sa.func.make_interval(0, 0, 0, 0, 0, 0, margin))
@@ -183,11 +188,12 @@ class AttemptRunner:
         log.info("refreshed the token of channel %s", channel_id)
         return creds
 
-    def _store_credentials(self, channel_id, creds: dict) -> None:
+    def _store_credentials(self, channel_id: uuid.UUID, creds: dict[str, Any]) -> None:
         with Session(self.engine) as sess, sess.begin():
             channel = sess.scalar(sa.select(Channel).where(Channel.id == channel_id)
                                   .with_for_update())
-            tokens.store(channel, creds)
+            if channel is not None:  # not deleted meanwhile
+                tokens.store(channel, creds)
 
     def _published(self, claim: Claim, job: PublishJob, result: PublishResult) -> Outcome:
         result = live_urls.checked(job.platform, job.settings, result)
@@ -198,7 +204,7 @@ class AttemptRunner:
                       results=[parts[i] for i in sorted(parts)], warnings=result.warnings,
                       error_code=None, error_message=None)
 
-    def _after_error(self, claim: Claim, channel, exc: PublishError) -> Outcome:
+    def _after_error(self, claim: Claim, channel: ChannelInfo | None, exc: PublishError) -> Outcome:
         decision = decide(exc, claim.attempts, claim.schedule_at, self.cfg)
         log.info("publish attempt failed: %s %s (%s)", exc.code, exc.message,
                  "retrying" if decision.retry else "giving up")
@@ -216,6 +222,6 @@ class AttemptRunner:
         return outcome
 
 
-def _part_json(part: PartResult) -> dict:
+def _part_json(part: PartResult) -> dict[str, Any]:
     return {"index": part.index, "provider_post_id": part.provider_post_id,
             "live_url": part.live_url, "extra": part.extra}

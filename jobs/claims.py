@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -25,12 +27,12 @@ class Claim:
     channel_id: uuid.UUID
     schedule_at: datetime | None
     idempotency_key: str
-    options: dict
-    results: list
+    options: dict[str, Any]
+    results: list[dict[str, Any]]
     parts: list[Part] = field(default_factory=list)
 
     @classmethod
-    def from_row(cls, row, media: dict[str, dict]) -> Claim:
+    def from_row(cls, row: sa.Row[Any], media: dict[str, dict[str, Any]]) -> Claim:
         parts = build_parts(row, media)  # as the schedule-time check built them
         return cls(id=row.id, token=row.claim_token, source=row.source, attempts=row.attempts,
                    channel_id=row.channel_id, schedule_at=row.schedule_at,
@@ -45,15 +47,16 @@ class ChannelInfo:
     platform: str
     handle: str
     status: str
-    settings: dict
-    credentials: dict
+    settings: dict[str, Any]
+    credentials: dict[str, Any]
     needs_refresh: bool
 
 
-_plain: dict[tuple, dict] = {}  # (channel id, ciphertext) -> decrypted credentials
+# (channel id, ciphertext) -> decrypted credentials
+_plain: dict[tuple[uuid.UUID, bytes], dict[str, Any]] = {}
 
 
-def load_channels(sess: Session, ids: set, refresh_margin: float) -> dict[uuid.UUID, ChannelInfo]:
+def load_channels(sess: Session, ids: set[uuid.UUID], refresh_margin: float) -> dict[uuid.UUID, ChannelInfo]:
     """The claimed posts' channels, credentials decrypted (once per ciphertext), with "token
     expires soon" computed on the database clock."""
     if not ids:
@@ -80,6 +83,6 @@ def load_channels(sess: Session, ids: set, refresh_margin: float) -> dict[uuid.U
     return found
 
 
-def load_media(sess: Session, rows: list) -> dict[str, dict]:
+def load_media(sess: Session, rows: Sequence[sa.Row[Any]]) -> dict[str, dict[str, Any]]:
     """Media descriptions of every media id the claimed posts use."""
     return describe_media(sess, media_ids_of(rows))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields
+from typing import Any
 
 
 @dataclass
@@ -33,13 +34,14 @@ class EngineConfig:
     housekeeping: bool = True
 
     @classmethod
-    def from_env(cls, **overrides) -> EngineConfig:
-        values = {}
+    def from_env(cls, **overrides: Any) -> EngineConfig:
+        values: dict[str, Any] = {}
         for f in fields(cls):
             raw = os.environ.get(f"OPENPOST_{f.name.upper()}")
+            default: Any = f.default  # every field has one: its type parses the variable
             if raw:
                 values[f.name] = (raw.lower() in ("1", "true", "yes", "on")
-                                  if isinstance(f.default, bool) else type(f.default)(raw))
+                                  if isinstance(default, bool) else type(default)(raw))
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

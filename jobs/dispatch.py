@@ -5,20 +5,21 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from datetime import UTC, datetime
+from typing import Any
 
 
 class Dispatcher:
     def __init__(self, concurrency: int, channel_limit: int, platform_share: float,
-                 start: Callable[[object], None]):
+                 start: Callable[[Any], None]):
         self.concurrency = concurrency
         self.channel_limit = channel_limit
         self.platform_cap = max(1, min(concurrency - 1, int(concurrency * platform_share))
                                 if concurrency > 1 else 1)
         self.start = start                                  # runs one item on a free thread
         self.lock = threading.Lock()
-        self.pending: dict[str, deque] = defaultdict(deque)  # platform -> items
+        self.pending: dict[str, deque[tuple[Any, Hashable]]] = defaultdict(deque)  # platform -> items
         self.running_platform: dict[str, int] = defaultdict(int)
         self.running_channel: dict[object, int] = defaultdict(int)
         self.blocked: dict[object, datetime] = {}            # channel -> rate limit reset
@@ -28,23 +29,23 @@ class Dispatcher:
         with self.lock:
             return self.running + sum(len(q) for q in self.pending.values())
 
-    def submit(self, item, platform: str, channel_id) -> None:
+    def submit(self, item: Any, platform: str, channel_id: Hashable) -> None:
         with self.lock:
             self.pending[platform].append((item, channel_id))
         self.pump()
 
-    def done(self, platform: str, channel_id) -> None:
+    def done(self, platform: str, channel_id: Hashable) -> None:
         with self.lock:
             self.running -= 1
             self.running_platform[platform] -= 1
             self.running_channel[channel_id] -= 1
         self.pump()
 
-    def block(self, channel_id, until: datetime) -> None:
+    def block(self, channel_id: Hashable, until: datetime) -> None:
         with self.lock:
             self.blocked[channel_id] = until
 
-    def blocked_until(self, channel_id) -> datetime | None:
+    def blocked_until(self, channel_id: Hashable) -> datetime | None:
         with self.lock:
             until = self.blocked.get(channel_id)
             if until and until <= datetime.now(UTC):
@@ -52,7 +53,7 @@ class Dispatcher:
                 return None
             return until
 
-    def drain(self) -> list:
+    def drain(self) -> list[Any]:
         """Take every item not started yet (shutdown)."""
         with self.lock:
             items = [item for q in self.pending.values() for item, _ch in q]
@@ -71,7 +72,7 @@ class Dispatcher:
                 self.running_channel[channel_id] += 1
             self.start(item)
 
-    def _pick(self):
+    def _pick(self) -> tuple[Any, str, Hashable] | None:
         if self.running >= self.concurrency:
             return None
         for platform in sorted(self.pending, key=lambda p: self.running_platform[p]):

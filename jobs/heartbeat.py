@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -34,6 +35,7 @@ def mark_silent(sess: Session, silent_seconds: float, keep_days: int = 7) -> int
     """Workers that stopped ticking (killed, machine lost) are marked stopped; old rows go."""
     sess.execute(sa.text("DELETE FROM workers WHERE stopped_at < now() - make_interval(days => :d)"),
                  {"d": keep_days})
-    return sess.execute(sa.text(
+    marked = sess.execute(sa.text(
         "UPDATE workers SET stopped_at = last_tick_at WHERE stopped_at IS NULL "
-        "AND last_tick_at < now() - make_interval(secs => :s)"), {"s": silent_seconds}).rowcount
+        "AND last_tick_at < now() - make_interval(secs => :s)"), {"s": silent_seconds})
+    return cast("sa.CursorResult[Any]", marked).rowcount

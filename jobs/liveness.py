@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from typing import Any
 
 import psycopg
 import sqlalchemy as sa
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 
 # The server notices a vanished worker within seconds (not the operating system's two hours),
 # and a call on a dead link fails instead of hanging the tick.
-KEEPALIVE = {"keepalives": 1, "keepalives_idle": 2, "keepalives_interval": 1,
+KEEPALIVE: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 2, "keepalives_interval": 1,
              "keepalives_count": 3, "tcp_user_timeout": 5000, "connect_timeout": 5,
              "options": "-c tcp_keepalives_idle=2 -c tcp_keepalives_interval=1 "
                         "-c tcp_keepalives_count=3 -c tcp_user_timeout=5000"}
@@ -61,8 +62,9 @@ class Liveness:
         conn = psycopg.connect(self.url, autocommit=True, **KEEPALIVE)
         try:
             for _ in range(20):
-                if conn.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))",
-                                (LIVENESS_LOCK, self.worker_id)).fetchone()[0]:
+                row = conn.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))",
+                                   (LIVENESS_LOCK, self.worker_id)).fetchone()
+                if row is not None and row[0]:  # a SELECT of one call: always one row
                     self.conn, self.backend_pid, self.warned = conn, conn.info.backend_pid, False
                     return True
                 if self.backend_pid is None:

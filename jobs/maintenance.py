@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -21,16 +22,17 @@ from app.platforms.errors import AuthRevoked, PublishError
 from app.platforms.registry import PUBLISHERS
 from app.posts import lifecycle, publishing
 from jobs import heartbeat
+from jobs.attempt import AttemptRunner
 from jobs.config import EngineConfig
 
 log = logging.getLogger(__name__)
 
 
 class Maintenance:
-    def __init__(self, engine: sa.Engine, cfg: EngineConfig, runner):
+    def __init__(self, engine: sa.Engine, cfg: EngineConfig, runner: AttemptRunner):
         self.engine, self.cfg, self.runner = engine, cfg, runner
         # channel id -> (monotonic time before which its refresh is not tried again, failures)
-        self.refresh_held: dict = {}
+        self.refresh_held: dict[uuid.UUID, tuple[float, int]] = {}
 
     def run(self) -> None:
         """Every sweep once (the alarm only with housekeeping on)."""
@@ -82,20 +84,22 @@ class Maintenance:
             except AuthRevoked as exc:
                 with Session(self.engine) as sess, sess.begin():
                     channel = sess.get(Channel, channel_id, with_for_update=True)
-                    channels.mark_disconnected(sess, channel, exc.message)
+                    if channel is not None:  # not deleted meanwhile
+                        channels.mark_disconnected(sess, channel, exc.message)
             except (PublishError, LookupError) as exc:
                 wait = self._hold_refresh(channel_id, platform, exc, default)
                 log.warning("token refresh of channel %s failed (next try in %.0f s): %s",
                             channel_id, wait, exc)
         return f"{len(due)} channel(s) due for a refresh"
 
-    def _hold_refresh(self, channel_id, platform: str, exc: Exception, default: float) -> float:
+    def _hold_refresh(self, channel_id: uuid.UUID, platform: str, exc: Exception,
+                      default: float) -> float:
         """A refused refresh is tried again after a wait that doubles from one sweep period up
         to a thirtieth of the platform's window (a day for 60-day Meta tokens refreshed with 30
         days left, half a minute for X), or at the reset a rate limit names; not every sweep."""
         failures = min(self.refresh_held.get(channel_id, (0.0, 0))[1] + 1, 20)
         period = self.cfg.maintenance_seconds
-        wait = min(period * 2 ** (failures - 1), max(tokens.window(platform, default) / 30, period))
+        wait: float = min(period * 2 ** (failures - 1), max(tokens.window(platform, default) / 30, period))
         if (retry_at := getattr(exc, "retry_at", None)) is not None:
             wait = max(wait, (retry_at - datetime.now(UTC)).total_seconds())
         self.refresh_held[channel_id] = (time.monotonic() + wait, failures)

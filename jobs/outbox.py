@@ -15,6 +15,7 @@ WEBHOOK_BUDGET seconds to start new deliveries, plus one delivery's timeout.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from app import db
@@ -49,7 +50,7 @@ DUTIES = (("webhook_attempts", deliver_webhooks_once), ("emails_sent", send_emai
 EVERY_WORKER = ("webhook_attempts", "conversions_run", "metrics_collected")
 
 
-def run_duty(name: str, duty, now: datetime | None = None) -> int:
+def run_duty(name: str, duty: Callable[[datetime | None], int], now: datetime | None = None) -> int:
     """One duty once; a failure is logged and the duty simply runs again next tick."""
     try:
         return duty(now)
@@ -59,6 +60,6 @@ def run_duty(name: str, duty, now: datetime | None = None) -> int:
         return 0
 
 
-def run_outbox_once(now: datetime | None = None) -> dict:
+def run_outbox_once(now: datetime | None = None) -> dict[str, int]:
     """One pass of every duty; a failing duty never stops the others."""
     return {name: run_duty(name, duty, now) for name, duty in DUTIES}

@@ -22,7 +22,7 @@ class Decision:
 
 def backoff(attempt: int, base: float) -> float:
     """Exponential backoff with equal jitter: between half and all of base * 2^(attempt-1)."""
-    ceiling = base * 2 ** max(attempt - 1, 0)
+    ceiling: float = base * 2 ** max(attempt - 1, 0)
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 

@@ -8,13 +8,15 @@ import os
 import signal
 import threading
 
+import sqlalchemy as sa
+
 from jobs.config import EngineConfig
 from jobs.worker import Worker
 
 log = logging.getLogger(__name__)
 
 
-def _engine(cfg: EngineConfig):
+def _engine(cfg: EngineConfig) -> sa.Engine:
     """Connections for the claim, settle, tick and sweep loops, and for threads saving parts."""
     from app import db
 

@@ -16,8 +16,10 @@ import logging
 import os
 import pickle
 import socket
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from apscheduler.job import Job
@@ -48,17 +50,17 @@ class JobStore(SQLAlchemyJobStore):
         super().__init__(engine=engine, tablename=TABLE)
         self._read: dict[str, bytes] = {}  # job id -> its state as this store last read it
 
-    def start(self, scheduler, alias):
+    def start(self, scheduler: Any, alias: str) -> None:
         # The base class would CREATE TABLE here; the schema belongs to the migrations.
         super(SQLAlchemyJobStore, self).start(scheduler, alias)
         with self.engine.connect() as conn:
             if not sa.inspect(conn).has_table(TABLE):
                 raise RuntimeError(f"the table {TABLE} is missing: run `openpost db upgrade`")
 
-    def shutdown(self):
+    def shutdown(self) -> None:
         pass  # the engine is the process's own pool: not ours to dispose of
 
-    def update_job(self, job):
+    def update_job(self, job: Job) -> None:
         # The holder writes a job back after each run (its next run time). Another process may
         # have replaced, paused or removed it meanwhile: then theirs stands, and the write
         # neither overwrites it nor stops the scheduler's loop (APScheduler would raise).
@@ -66,7 +68,7 @@ class JobStore(SQLAlchemyJobStore):
             log.info("job %s was changed or removed by another process; its new version "
                      "stands", job.id)
 
-    def write_back(self, job) -> bool:
+    def write_back(self, job: Job) -> bool:
         """Update the job's row, only if it is still as this store read it (when it read it);
         False when it was not."""
         read = self._read.pop(job.id, None)
@@ -78,20 +80,21 @@ class JobStore(SQLAlchemyJobStore):
         with self.engine.begin() as conn:
             return conn.execute(update).rowcount == 1
 
-    def remove_job(self, job_id):
+    def remove_job(self, job_id: str) -> None:
         self._read.pop(job_id, None)
         super().remove_job(job_id)
 
-    def _reconstitute_job(self, job_state):
+    def _reconstitute_job(self, job_state: bytes) -> Job:
         job = super()._reconstitute_job(job_state)
         self._read[job.id] = job_state
         return job
 
-    def _get_jobs(self, *conditions):
+    def _get_jobs(self, *conditions: Any) -> list[Job]:
         """As the base class, but a job this process cannot load (written by a newer version
         of the code, say) is postponed, not deleted as APScheduler would: the holder that
         knows it runs it."""
-        jobs, unloadable = [], []
+        jobs: list[Job] = []
+        unloadable: list[str] = []
         query = sa.select(self.jobs_t.c.id, self.jobs_t.c.job_state).order_by(
             self.jobs_t.c.next_run_time)
         if conditions:
@@ -115,7 +118,7 @@ class JobStore(SQLAlchemyJobStore):
 _builder = BackgroundScheduler(timezone=UTC, job_defaults=JOB_DEFAULTS)  # never started
 
 
-def make_trigger(trigger: str | BaseTrigger, **args) -> BaseTrigger:
+def make_trigger(trigger: str | BaseTrigger, **args: Any) -> BaseTrigger:
     """An APScheduler trigger: an instance as given, or "interval" / "cron" / "date" with its
     arguments (time zone UTC unless `timezone` is given)."""
     if isinstance(trigger, BaseTrigger):
@@ -127,7 +130,8 @@ def make_trigger(trigger: str | BaseTrigger, **args) -> BaseTrigger:
     return _TRIGGERS[trigger](**{"timezone": UTC, **args})
 
 
-def build_job(func: str, trigger: BaseTrigger, *, id: str, args=(), kwargs=None,
+def build_job(func: str, trigger: BaseTrigger, *, id: str, args: Sequence[Any] = (),
+              kwargs: Mapping[str, Any] | None = None,
               name: str | None = None, next_run_time: datetime | None = None) -> Job:
     if not isinstance(id, str) or not 0 < len(id) <= 191:
         raise ValueError(f"a job's id must be a string of 1 to 191 characters, not {id!r}")
@@ -141,8 +145,9 @@ def build_job(func: str, trigger: BaseTrigger, *, id: str, args=(), kwargs=None,
 
 
 def add_job(engine: sa.Engine, func: str, trigger: str | BaseTrigger = "interval", *, id: str,
-            args=(), kwargs=None, name: str | None = None, replace_existing: bool = True,
-            **trigger_args) -> datetime | None:
+            args: Sequence[Any] = (), kwargs: Mapping[str, Any] | None = None,
+            name: str | None = None, replace_existing: bool = True,
+            **trigger_args: Any) -> datetime | None:
     """Write a job into the store from any process, and wake the holder so it sees it at once.
 
     `func` is a textual reference ("jobs.duties:retention"); `trigger` an APScheduler trigger
@@ -176,7 +181,8 @@ def resume_job(engine: sa.Engine, job_id: str) -> datetime | None:
     return found.next_run_time if found else None
 
 
-def _reschedule(engine: sa.Engine, job_id: str, next_run):
+def _reschedule(engine: sa.Engine, job_id: str, next_run: Callable[[Job], datetime | None]
+                ) -> Job | None:
     store = store_for(engine)
     while (job := store.lookup_job(job_id)) is not None:
         job._modify(next_run_time=next_run(job))
@@ -222,7 +228,7 @@ class JobView:
     last_detail: str
     ran_by: str | None
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"id": self.id, "func": self.func, "trigger": self.trigger,
                 "next_run_at": _iso(self.next_run_at), "last_run_at": _iso(self.last_run_at),
                 "last_outcome": self.last_outcome, "last_detail": self.last_detail,
@@ -235,7 +241,7 @@ class HolderView:
     pid: int
     since: datetime
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {"host": self.host, "pid": self.pid, "since": _iso(self.since)}
 
 

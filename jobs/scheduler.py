@@ -24,11 +24,18 @@ import socket
 import threading
 import time
 from datetime import UTC
+from typing import Literal
 
 import psycopg
 import sqlalchemy as sa
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MISSED,
+    JobExecutionEvent,
+)
 from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.job import Job
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -95,8 +102,9 @@ class SchedulerHolder:
                                      keepalives_count=3) as conn:
                     backoff.ok()
                     while not self.stopping.is_set():
-                        if conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK,)
-                                        ).fetchone()[0]:
+                        row = conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK,)
+                                           ).fetchone()
+                        if row is not None and row[0]:  # a SELECT of one call: always one row
                             self._hold(conn)
                         else:
                             self.stopping.wait(RETRY_SECONDS)
@@ -147,6 +155,7 @@ class SchedulerHolder:
         store = store_for(self.engine)
         for duty in duties.DUTIES:
             trigger = IntervalTrigger(seconds=duty.every(self.cfg), timezone=UTC)
+            existing: Job | Literal[False] | None  # False: there, but not loadable here
             try:
                 existing = store.lookup_job(duty.id)
             except Exception:  # a job state this code cannot load: replace it
@@ -162,7 +171,7 @@ class SchedulerHolder:
                 store.update_job(job)
                 log.info("duty %s rescheduled: %s", duty.id, trigger)
 
-    def _record(self, event) -> None:
+    def _record(self, event: JobExecutionEvent) -> None:
         if event.code == EVENT_JOB_MISSED:
             outcome, detail = "missed", ""
         elif event.exception is not None:

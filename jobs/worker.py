@@ -10,6 +10,8 @@ import secrets
 import socket
 import threading
 import time
+import uuid
+from typing import Any
 
 import sqlalchemy as sa
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -23,7 +25,7 @@ from app.posts import lifecycle, publishing
 from jobs import heartbeat, outbox
 from jobs.attempt import AttemptRunner, Outcome, release
 from jobs.backoff import Backoff
-from jobs.claims import Claim, load_channels, load_media
+from jobs.claims import ChannelInfo, Claim, load_channels, load_media
 from jobs.config import EngineConfig
 from jobs.dispatch import Dispatcher
 from jobs.listener import listen
@@ -32,6 +34,7 @@ from jobs.maintenance import Maintenance
 from jobs.scheduler import SchedulerHolder
 
 log = logging.getLogger(__name__)
+Work = tuple[Claim, ChannelInfo | None]  # a claimed post and its channel, for a publish thread
 
 
 class Worker:
@@ -44,12 +47,12 @@ class Worker:
         self.actor = f"worker:{self.id}"
         self.runner = AttemptRunner(engine, self.cfg)
         # The publish threads take their posts from this queue (None: stop).
-        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self.jobs: queue.SimpleQueue[Work | None] = queue.SimpleQueue()
         self.publishers: list[threading.Thread] = []
         self.dispatcher = Dispatcher(self.cfg.concurrency, self.cfg.channel_limit,
                                      self.cfg.platform_share, self._start)
         self.results: queue.SimpleQueue[Outcome] = queue.SimpleQueue()
-        self.held: dict = {}            # claim token -> monotonic time its lease was last set
+        self.held: dict[uuid.UUID, float] = {}  # claim token -> monotonic time its lease was last set
         self.held_lock = threading.Lock()
         self.claimed = 0
         self.lost_races, self.expect_due = 0, False  # due posts another worker claimed first
@@ -68,7 +71,7 @@ class Worker:
         # beat plus the fence (jobs/config.py); past it, others may soon reclaim its posts.
         self.fence_until = 0.0
         self.fenced = 0  # claims given back because the fence had passed
-        self.revoked: set = set()  # tokens found taken over after the fence had passed
+        self.revoked: set[uuid.UUID] = set()  # tokens found taken over after the fence had passed
         self.maintenance = Maintenance(engine, self.cfg, self.runner)
         self.scheduler = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1})
         self.holder = SchedulerHolder(engine, self.cfg, self.maintenance)
@@ -244,10 +247,10 @@ class Worker:
 
     # -- publishing -------------------------------------------------------------------------
 
-    def _start(self, item) -> None:
+    def _start(self, item: Work) -> None:
         self.jobs.put(item)
 
-    def _work(self, item) -> None:
+    def _work(self, item: Work) -> None:
         claim, channel = item
         try:
             blocked = self.dispatcher.blocked_until(claim.channel_id)
@@ -274,7 +277,7 @@ class Worker:
     # -- settling ---------------------------------------------------------------------------
 
     def _settle_loop(self) -> None:
-        backoff, batch = Backoff("finalize"), []
+        backoff, batch = Backoff("finalize"), list[Outcome]()
         while True:
             if not batch:
                 try:
@@ -311,7 +314,8 @@ class Worker:
             for channel_id, reason in {o.claim.channel_id: o.disconnect for o in batch
                                        if o.disconnect and o.claim.id in accepted}.items():
                 channel = sess.get(Channel, channel_id, with_for_update=True)
-                channels.mark_disconnected(sess, channel, reason)
+                if channel is not None:  # not deleted meanwhile
+                    channels.mark_disconnected(sess, channel, reason)
         log.debug("settled %d in %.1f ms", len(batch), (time.monotonic() - began) * 1000)
         _observe(batch, finished, accepted)
         refused = [o for o in batch if o.kind != "drop" and o.claim.id not in accepted]
@@ -361,13 +365,15 @@ class Worker:
         except sa.exc.DBAPIError as exc:
             log.warning("tick skipped: database unavailable (%s)", exc.__class__.__name__)
 
-    def _renew(self, now: float, every: bool, beat: bool = False) -> tuple[set, list]:
+    def _renew(self, now: float, every: bool, beat: bool = False
+               ) -> tuple[set[uuid.UUID], list[uuid.UUID]]:
         """Renew the leases held (all, or those a third of a lease old); with `beat`, also
         the heartbeat and the reclaim of dead workers' posts. Returns (kept, tried)."""
         with self.held_lock:
             stale = [t for t, at in self.held.items()
                      if every or now - at > self.cfg.lease_seconds / 3]
-        gone, ended = [], 0
+        gone: list[str] = []
+        ended = 0
         with Session(self.engine) as sess, sess.begin():
             if beat:
                 heartbeat.beat(sess, self.id, self.claimed, len(self.held))
@@ -383,7 +389,8 @@ class Worker:
         return kept, stale
 
 
-def _observe(batch: list[Outcome], finished: dict, accepted: set) -> None:
+def _observe(batch: list[Outcome], finished: dict[uuid.UUID, Any], accepted: set[uuid.UUID]
+             ) -> None:
     """Publish durations, lateness (database clock), retries and failures, for /metrics."""
     for outcome in batch:
         if outcome.claim.id not in accepted:

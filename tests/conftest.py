@@ -21,12 +21,25 @@ os.environ.setdefault("OPENPOST_ALLOW_PRIVATE_HOSTS", "1")
 
 def _server_url() -> str:
     """An admin URL on the server the suite uses."""
+    from filelock import FileLock
+
     from app import db
 
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         return url.replace("postgresql://", "postgresql+psycopg://", 1)
-    return db.embedded_url(ROOT / ".test-pg", database="postgres")
+    # Parallel workers (pytest-xdist) share one embedded server: one process at a time creates
+    # or starts it, and the others join the running one.
+    with FileLock(ROOT / ".test-pg.lock"):
+        return db.embedded_url(ROOT / ".test-pg", database="postgres")
+
+
+def pytest_configure(config):
+    """Under pytest-xdist the controller starts the embedded server before its workers, and
+    holds it until the last of them is done (the server stops with its last user)."""
+    if (not os.environ.get("TEST_DATABASE_URL") and not hasattr(config, "workerinput")
+            and getattr(config.option, "numprocesses", None)):
+        _server_url()
 
 
 class ScratchDatabases:
@@ -196,6 +209,15 @@ def sandbox(sandbox_server):
     """The sandbox, emptied for this test."""
     sandbox_server.state.reset()
     return sandbox_server
+
+
+@pytest.fixture
+def mounted_sandbox(app):
+    """The sandbox mounted in the test app at /sandbox, emptied for this test: it lives as long
+    as the app, so posts, faults and logged requests of earlier tests are otherwise still there."""
+    state = app.extensions["sandbox"].extensions["sandbox_state"]
+    state.reset()
+    return state
 
 
 @pytest.fixture

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from functools import wraps
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, g, redirect, request, session, url_for
@@ -13,6 +16,7 @@ from app import db
 from app.auth import service, sessions
 from app.auth.models import Membership
 
+_View = TypeVar("_View", bound=Callable[..., Any])
 login_manager = LoginManager()
 csrf = CSRFProtect()
 
@@ -39,7 +43,7 @@ def current_membership() -> Membership:
     return g.membership
 
 
-def current_workspace_id():
+def current_workspace_id() -> uuid.UUID:
     return current_membership().workspace_id
 
 
@@ -81,10 +85,10 @@ def _template_context() -> dict:
     return {"workspace": membership.workspace, "membership": membership}
 
 
-def require_setup_done(view):
+def require_setup_done(view: _View) -> _View:
     @wraps(view)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not service.has_users(db.session):
             return redirect(url_for("auth.setup"))
         return view(*args, **kwargs)
-    return wrapper
+    return cast(_View, wrapper)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 import httpx
+
+JSON = dict[str, Any]  # a JSON object: settings, credentials, options, media entries
 
 
 @dataclass
@@ -15,7 +17,7 @@ class Part:
     """One post of a thread (a single post is a thread of one)."""
 
     text: str
-    media: list[dict] = field(default_factory=list)  # {"id", "content_type", "alt_text", ...}
+    media: list[JSON] = field(default_factory=list)  # {"id", "content_type", "alt_text", ...}
 
 
 @dataclass
@@ -23,7 +25,7 @@ class PartResult:
     index: int
     provider_post_id: str
     live_url: str | None = None
-    extra: dict = field(default_factory=dict)  # e.g. Bluesky uri/cid for the reply chain
+    extra: JSON = field(default_factory=dict)  # e.g. Bluesky uri/cid for the reply chain
 
 
 @dataclass
@@ -42,23 +44,23 @@ class PublishJob:
     channel_id: str
     platform: str
     handle: str
-    settings: dict
-    credentials: dict
+    settings: JSON
+    credentials: JSON
     parts: list[Part]
-    options: dict
+    options: JSON
     idempotency_key: str
     # Parts already published by earlier attempts: never re-posted. A result with an empty
     # provider_post_id is a step on the way (a Threads container id in `extra`), not a post.
     done: list[PartResult]
     # Persist at once, replacing any earlier result with the same index.
     save_part: Callable[[PartResult], None]
-    save_credentials: Callable[[dict], None]
+    save_credentials: Callable[[JSON], None]
     attempt: int = 1
     # The post's schedule time: stable across retries, it dates Bluesky record keys.
     schedule_at: datetime | None = None
     # renew(stale credentials, exchange) -> the credentials to use. The engine runs it under the
     # channel's row lock (see refresh_with); without it the exchange is made and saved directly.
-    renew: Callable[[dict, Callable[[dict], dict]], dict] | None = None
+    renew: Callable[[JSON, Callable[[JSON], JSON]], JSON] | None = None
     # taken(provider post id) -> whether another post of this channel already holds that
     # platform post: a look-up after a lost answer must not adopt it. None: nothing is known.
     taken: Callable[[str], bool] | None = None
@@ -67,7 +69,7 @@ class PublishJob:
         """Whether another OpenPost post already settled on this platform post."""
         return bool(self.taken and self.taken(provider_post_id))
 
-    def refresh_with(self, exchange: Callable[[dict], dict]) -> dict:
+    def refresh_with(self, exchange: Callable[[JSON], JSON]) -> JSON:
         """New credentials from `exchange` (the platform's refresh call), saved before any use.
         Through `renew`, a worker that finds the channel already refreshed by another takes
         those credentials instead of spending a single-use refresh token a second time."""
@@ -83,15 +85,15 @@ class PostOptions:
     """The post options a publisher takes (the composer offers them, the API lists them):
     {name: {"type", "choices"?, "default"?, "max_length"?, "max_items"?}}."""
 
-    options: ClassVar[dict] = {}
+    options: ClassVar[dict[str, JSON]] = {}
 
     @classmethod
-    def options_for(cls, settings: dict) -> dict:
+    def options_for(cls, settings: JSON) -> dict[str, JSON]:
         """The options offered for one channel (TikTok's depend on the account)."""
         return dict(cls.options)
 
     @classmethod
-    def check_option_rules(cls, options: dict) -> None:
+    def check_option_rules(cls, options: JSON) -> None:
         """Raise ValidationFailed where options break a rule between them."""
 
 
@@ -104,7 +106,7 @@ class TokenRefresh:
     refresh_window: ClassVar[float] = 0
 
     @classmethod
-    def refresh_due(cls, credentials: dict, now: float) -> bool:
+    def refresh_due(cls, credentials: dict[str, Any], now: float) -> bool:
         """Whether the stored token should be refreshed now: inside the window, with a refresh
         token to do it with."""
         expires = credentials.get("expires_at")
@@ -124,17 +126,17 @@ THREAD_OPTIONS = {"auto_thread": {"type": "boolean", "default": True},
 class Publisher(Protocol):
     platform: ClassVar[str]
     name: ClassVar[str]  # as people write it
-    options: ClassVar[dict]
+    options: ClassVar[dict[str, JSON]]
 
     @classmethod
-    def options_for(cls, settings: dict) -> dict: ...
+    def options_for(cls, settings: JSON) -> dict[str, JSON]: ...
 
     @classmethod
-    def check_option_rules(cls, options: dict) -> None: ...
+    def check_option_rules(cls, options: JSON) -> None: ...
 
     def __init__(self, client: httpx.Client) -> None: ...
 
-    def validate(self, parts: list[Part], settings: dict, options: dict) -> list[str]:
+    def validate(self, parts: list[Part], settings: JSON, options: JSON) -> list[str]:
         """Raise ValidationFailed if this cannot be published; return warnings otherwise."""
         ...
 

@@ -8,6 +8,7 @@ publishing meanwhile, say) leaves the others done.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -135,7 +136,7 @@ class Plan:
     skipped: list[Item]
 
 
-def _posts(sess: Session, workspace_id, ids: list[uuid.UUID]) -> list[Post]:
+def _posts(sess: Session, workspace_id: uuid.UUID, ids: list[uuid.UUID]) -> list[Post]:
     found = {p.id: p for p in sess.scalars(sa.select(Post).where(
         Post.workspace_id == workspace_id, Post.id.in_(ids)))}
     missing = [i for i in ids if i not in found]
@@ -144,7 +145,7 @@ def _posts(sess: Session, workspace_id, ids: list[uuid.UUID]) -> list[Post]:
     return [found[i] for i in ids]
 
 
-def plan(sess: Session, workspace_id, action: str, ids: list[uuid.UUID]) -> Plan:
+def plan(sess: Session, workspace_id: uuid.UUID, action: str, ids: list[uuid.UUID]) -> Plan:
     """What a confirmation shows: the posts the action applies to and those it skips."""
     _check(action)
     items = [Item.of(p, True) if applies(action, p.state, p.schedule_at is not None)
@@ -153,22 +154,25 @@ def plan(sess: Session, workspace_id, action: str, ids: list[uuid.UUID]) -> Plan
     return Plan([i for i in items if i.ok], [i for i in items if not i.ok])
 
 
-USE_CASES = {"cancel": service.cancel, "unschedule": service.unschedule, "retry": service.retry,
-             "delete": service.delete_post}
+USE_CASES: dict[str, Callable[[Session, uuid.UUID, uuid.UUID, str], Post | None]] = {
+    "cancel": service.cancel, "unschedule": service.unschedule, "retry": service.retry,
+    "delete": service.delete_post}
 
 
-def _shift(sess: Session, workspace_id, post: Post, actor: str, days: int) -> Post:
+def _shift(sess: Session, workspace_id: uuid.UUID, post: Post, actor: str, days: int) -> Post:
     """The post's time moved by `days`, its state kept (a draft stays a draft)."""
+    if post.schedule_at is None:  # read again after the plan: its time was cleared since
+        raise ValidationFailed("this post no longer has a time to move", field="schedule_at")
     return service.update_post(sess, workspace_id, post.id, actor,
                                schedule_at=post.schedule_at + timedelta(days=days))
 
 
-def run(sess: Session, workspace_id, action: str, ids: list[uuid.UUID], actor: str,
+def run(sess: Session, workspace_id: uuid.UUID, action: str, ids: list[uuid.UUID], actor: str,
         days: int = 0) -> list[Item]:
     """Act on each post on its own; a post the action does not apply to (now) is left as it is,
     with the reason."""
     _check(action)
-    results = []
+    results: list[Item] = []
     for post in _posts(sess, workspace_id, ids):
         item = Item.of(post, applies(action, post.state, post.schedule_at is not None))
         if not item.ok:
@@ -178,12 +182,14 @@ def run(sess: Session, workspace_id, action: str, ids: list[uuid.UUID], actor: s
             # claiming it, say) is what the lifecycle then judges.
             sess.expire(post)
             try:
-                done = (_shift(sess, workspace_id, post, actor, days) if action == "shift"
-                        else USE_CASES[action](sess, workspace_id, post.id, actor))
+                done: Post | None
                 if action == "shift":
+                    done = _shift(sess, workspace_id, post, actor, days)
                     item.schedule_at = done.schedule_at
+                else:
+                    done = USE_CASES[action](sess, workspace_id, post.id, actor)
                 item.gone = done is None
-                item.state = "deleted" if item.gone else done.state
+                item.state = "deleted" if done is None else done.state
             except DomainError as exc:
                 sess.rollback()
                 item.ok, item.reason = False, exc.message

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -48,8 +49,9 @@ def _bounds(days: list[date], tz_name: str) -> tuple[datetime, datetime]:
             datetime.combine(days[-1] + timedelta(days=1), time(), tz).astimezone(UTC))
 
 
-def chips(sess: Session, workspace_id, days: list[date], tz_name: str, *, by_hour: bool = False,
-          channel_id=None, state: str | None = None) -> tuple[dict, dict]:
+def chips(sess: Session, workspace_id: uuid.UUID, days: list[date], tz_name: str, *,
+          by_hour: bool = False, channel_id: uuid.UUID | None = None, state: str | None = None
+          ) -> tuple[dict[Any, list[Chip]], dict[Any, int]]:
     """({cell: [Chip]}, {cell: total}) in one query; a cell is a date, or (date, hour) by hour.
 
     At most CHIPS_PER_DAY (or _PER_HOUR) chips per cell come back, so the page stays small
@@ -73,8 +75,8 @@ def chips(sess: Session, workspace_id, days: list[date], tz_name: str, *, by_hou
     cap = CHIPS_PER_HOUR if by_hour else CHIPS_PER_DAY
     rows = sess.execute(sa.select(ranked).where(ranked.c.rn <= cap)
                         .order_by(ranked.c.cell, ranked.c.rn))
-    cells: dict = {}
-    totals: dict = {}
+    cells: dict[Any, list[Chip]] = {}
+    totals: dict[Any, int] = {}
     for row in rows:
         key = (row.cell.date(), row.cell.hour) if by_hour else row.cell.date()
         cells.setdefault(key, []).append(Chip(row.id, row.state, row.schedule_at,
@@ -83,7 +85,7 @@ def chips(sess: Session, workspace_id, days: list[date], tz_name: str, *, by_hou
     return cells, totals
 
 
-def new_time(sess: Session, workspace_id, post_id, tz_name: str, day: date,
+def new_time(sess: Session, workspace_id: uuid.UUID, post_id: uuid.UUID, tz_name: str, day: date,
              hour: int | None) -> datetime:
     """The post's time moved to `day` (and `hour`), keeping its wall-clock time in tz_name."""
     post = service.get_post(sess, workspace_id, post_id)
@@ -94,7 +96,8 @@ def new_time(sess: Session, workspace_id, post_id, tz_name: str, day: date,
     return localize(datetime.combine(day, clock), zone(tz_name))
 
 
-def move(sess: Session, workspace_id, post_id, actor: str, when: datetime) -> Post:
+def move(sess: Session, workspace_id: uuid.UUID, post_id: uuid.UUID, actor: str,
+         when: datetime) -> Post:
     """A new time: a failed post is retried then; a draft or a scheduled post keeps its state
     (only Schedule makes a draft go out)."""
     post = service.get_post(sess, workspace_id, post_id)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -19,6 +21,9 @@ from app.platforms.tiktok import options as tiktok_options
 from app.posts import service
 from app.posts.models import Post
 from app.timeutil import parse_schedule, to_local, zone
+
+if TYPE_CHECKING:
+    from app.media.models import Media
 
 ACTIONS = ("draft", "schedule", "now")
 
@@ -42,11 +47,11 @@ class Draft:
     def has_overrides(self) -> bool:
         return any(t.strip() for texts in self.overrides.values() for t in texts)
 
-    def content_for(self, channel_id) -> list[str]:
+    def content_for(self, channel_id: uuid.UUID | str) -> list[str]:
         override = [t for t in self.overrides.get(str(channel_id)) or [] if t.strip()]
         return override or self.parts
 
-    def options_for(self, channel: Channel) -> dict:
+    def options_for(self, channel: Channel) -> dict[str, Any]:
         """The post options of a channel's post (only TikTok has fields in the composer). A
         thread is what the user made of the parts: the publisher never splits a text itself."""
         if channel.platform == "tiktok":
@@ -65,13 +70,13 @@ class Preview:
     one text is over the limit of a platform that has threads), the time in its zone."""
 
     channel: Channel
-    parts: list[dict]
+    parts: list[dict[str, Any]]
     proposal: list[str] | None = None
     local_time: object = None
     threads: bool = False
 
 
-def start_conversions(sess: Session, workspace_id, draft: Draft) -> None:
+def start_conversions(sess: Session, workspace_id: uuid.UUID, draft: Draft) -> None:
     """Files chosen for some channels: queue the renditions those platforms need."""
     from app.media.conversions import start
 
@@ -80,7 +85,7 @@ def start_conversions(sess: Session, workspace_id, draft: Draft) -> None:
     sess.commit()
 
 
-def panels(sess: Session, workspace_id, draft: Draft, channels: list[Channel], fresh: bool
+def panels(sess: Session, workspace_id: uuid.UUID, draft: Draft, channels: list[Channel], fresh: bool
            ) -> list[tiktok_options.Panel]:
     """The options of each chosen TikTok channel; `fresh` asks creator_info now."""
     from app.media.conversions import chosen_media
@@ -98,7 +103,7 @@ def panels(sess: Session, workspace_id, draft: Draft, channels: list[Channel], f
     return shown
 
 
-def chosen_channels(sess: Session, workspace_id, draft: Draft) -> list[Channel]:
+def chosen_channels(sess: Session, workspace_id: uuid.UUID, draft: Draft) -> list[Channel]:
     """The workspace's channels the draft names (others are ignored, as in the previews)."""
     from app.channels.service import list_channels
 
@@ -120,7 +125,7 @@ def previews(channels: list[Channel], draft: Draft) -> list[Preview]:
     return shown
 
 
-def _moment(draft: Draft):
+def _moment(draft: Draft) -> datetime | None:
     """The composer's time as a moment, or None while it is empty or not yet a valid time."""
     if not draft.schedule_at.strip():
         return None
@@ -130,7 +135,7 @@ def _moment(draft: Draft):
         return None
 
 
-def split_thread(sess: Session, workspace_id, draft: Draft, channel_id: str) -> None:
+def split_thread(sess: Session, workspace_id: uuid.UUID, draft: Draft, channel_id: str) -> None:
     """The user asked to split the text one channel gets into a thread by that platform's
     rules: its own text when it has one, else the shared text (then every channel gets it)."""
     channel = next((c for c in chosen_channels(sess, workspace_id, draft)
@@ -147,7 +152,7 @@ def split_thread(sess: Session, workspace_id, draft: Draft, channel_id: str) -> 
         draft.overrides[channel_id] = parts
 
 
-def _chosen(sess: Session, workspace_id, draft: Draft) -> list[Channel]:
+def _chosen(sess: Session, workspace_id: uuid.UUID, draft: Draft) -> list[Channel]:
     if not draft.channel_ids:
         raise ValidationFailed("choose at least one channel", field="channel_id")
     chosen = []
@@ -164,7 +169,8 @@ def _field_of(draft: Draft, channel: Channel, index: int) -> str:
         else f"parts[{index}].text"
 
 
-def _check(sess: Session, workspace_id, draft: Draft, channel: Channel, when) -> None:
+def _check(sess: Session, workspace_id: uuid.UUID, draft: Draft, channel: Channel,
+           when: datetime | None) -> None:
     """Everything create_post would refuse, checked for every channel before any is written;
     an option's error goes beside that channel's field."""
     content = draft.content_for(channel.id)
@@ -207,7 +213,7 @@ def _check_publishing(sess: Session, draft: Draft, channel: Channel, content: li
     service.check_publishable(sess, channel, trial)
 
 
-def _text(content: list[str]) -> dict:
+def _text(content: list[str]) -> dict[str, Any]:
     """One text, or a thread's parts (the post-level media go on the first part)."""
     content = [t.strip() for t in content]
     if len(content) == 1:
@@ -215,7 +221,8 @@ def _text(content: list[str]) -> dict:
     return {"text": None, "parts": [{"text": t, "media_ids": []} for t in content]}
 
 
-def create_group(sess: Session, workspace_id, actor: str, draft: Draft, action: str) -> list[Post]:
+def create_group(sess: Session, workspace_id: uuid.UUID, actor: str, draft: Draft, action: str
+                 ) -> list[Post]:
     """Drafts, scheduled posts, or posts due now: one per chosen channel, all or none refused."""
     if action not in ACTIONS:
         raise ValidationFailed("choose save as draft, schedule or publish now", field="action")
@@ -249,7 +256,7 @@ def create_group(sess: Session, workspace_id, actor: str, draft: Draft, action: 
     return posts
 
 
-def _own_media(sess: Session, workspace_id, draft: Draft) -> list:
+def _own_media(sess: Session, workspace_id: uuid.UUID, draft: Draft) -> list[Media]:
     """The chosen files, all of this workspace, or ValidationFailed."""
     from app.media.service import get_media
 
@@ -259,7 +266,8 @@ def _own_media(sess: Session, workspace_id, draft: Draft) -> list:
         raise ValidationFailed("no such media in this workspace", field="media_id") from exc
 
 
-def _describe_media(sess: Session, workspace_id, actor: str, draft: Draft, media: list) -> None:
+def _describe_media(sess: Session, workspace_id: uuid.UUID, actor: str, draft: Draft,
+                    media: list[Media]) -> None:
     """Alt texts edited in the composer are saved on the chosen files before posting."""
     from app.media.service import set_alt_text
 

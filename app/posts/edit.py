@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy.orm import Session
 
+from app.channels.models import Channel
 from app.errors import ValidationFailed
 from app.platforms.tiktok.options import FLAGS, INTERACTIONS
 from app.posts import compose, service
@@ -27,7 +32,7 @@ def draft_of(post: Post) -> Draft:
                  options={str(post.channel_id): _tiktok_form(post.options or {})})
 
 
-def _tiktok_form(options: dict) -> dict[str, str]:
+def _tiktok_form(options: dict[str, Any]) -> dict[str, str]:
     """TikTok's post options as the composer's fields send them (the inverse of from_form)."""
     if "post_mode" not in options:
         return {}
@@ -38,8 +43,8 @@ def _tiktok_form(options: dict) -> dict[str, str]:
     return form
 
 
-def save(sess: Session, workspace_id, actor: str, post_id, version: int | None, draft: Draft,
-         action: str) -> list[Post]:
+def save(sess: Session, workspace_id: uuid.UUID, actor: str, post_id: uuid.UUID,
+         version: int | None, draft: Draft, action: str) -> list[Post]:
     """Apply the form to the post (and add a post for each newly chosen channel, in its group),
     then schedule it if asked: all in one transaction, or nothing when anything is refused."""
     if action not in ACTIONS:
@@ -69,7 +74,7 @@ def save(sess: Session, workspace_id, actor: str, post_id, version: int | None, 
     return [post, *added]
 
 
-def _when(sess: Session, draft: Draft, action: str, state: str):
+def _when(sess: Session, draft: Draft, action: str, state: str) -> datetime | None:
     if action == "now":
         return service.db_now(sess)
     if draft.schedule_at.strip():
@@ -82,7 +87,7 @@ def _when(sess: Session, draft: Draft, action: str, state: str):
     return None
 
 
-def _content(post: Post, texts: list[str]) -> dict:
+def _content(post: Post, texts: list[str]) -> dict[str, Any]:
     """The new text or parts; a thread of as many parts as before keeps each part's media."""
     content = compose._text(texts)
     if content["parts"] and post.parts and len(post.parts) == len(content["parts"]):
@@ -91,8 +96,8 @@ def _content(post: Post, texts: list[str]) -> dict:
     return content
 
 
-def _add(sess: Session, workspace_id, actor: str, post: Post, draft: Draft, channel, when,
-         live: bool) -> Post:
+def _add(sess: Session, workspace_id: uuid.UUID, actor: str, post: Post, draft: Draft,
+         channel: Channel, when: datetime | None, live: bool) -> Post:
     """A post for a channel ticked while editing, in the edited post's group and state."""
     added = service.create_post(
         sess, workspace_id, actor, channel_id=channel.id, group_id=post.group_id,

@@ -7,7 +7,10 @@ Nothing else assigns a post's state. Every transition writes its post event and 
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Sequence
 from enum import StrEnum
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -81,7 +84,7 @@ def can_retry(state: str) -> bool:
 
 
 def transition(sess: Session, post: Post, target: PostState | str, *, actor: str,
-               detail: dict | None = None, error: tuple[str, str] | None = None) -> None:
+               detail: dict[str, Any] | None = None, error: tuple[str, str] | None = None) -> None:
     """Move `post` to `target`, or raise InvalidTransition and change nothing. Its post event
     and webhook rows are written by the statements the set-based transitions use."""
     target = PostState(target)
@@ -164,7 +167,8 @@ RETURNING p.id, p.workspace_id, p.channel_id, p.state, p.schedule_at, p.publishe
 """)
 
 
-def claim_due(sess: Session, worker_id: str, limit: int, lease_seconds: float) -> list:
+def claim_due(sess: Session, worker_id: str, limit: int, lease_seconds: float
+              ) -> Sequence[sa.Row[Any]]:
     """Lease up to `limit` posts in one statement: expired leases, due retries, due posts.
 
     Rows carry the columns the engine needs (not the whole post: less to send and to load)
@@ -178,7 +182,8 @@ def claim_due(sess: Session, worker_id: str, limit: int, lease_seconds: float) -
     return rows
 
 
-def finish_many(sess: Session, outcomes: list[dict], *, actor: str) -> list:
+def finish_many(sess: Session, outcomes: list[dict[str, Any]], *, actor: str
+                ) -> Sequence[sa.Row[Any]]:
     """publishing -> published | failed for many posts, each fenced by its claim token.
 
     `outcomes`: {"id", "token", "target", "live_url", "provider_post_id", "results",
@@ -203,12 +208,14 @@ def finish_many(sess: Session, outcomes: list[dict], *, actor: str) -> list:
     return rows
 
 
-def create_many(sess: Session, posts: list[dict], target: PostState, *, actor: str) -> None:
+def create_many(sess: Session, posts: list[dict[str, Any]], target: PostState, *, actor: str
+                ) -> None:
     """Insert many new posts directly in `target` (draft or scheduled), with their events."""
     target = PostState(target)
     if not can_transition(None, target):
         raise InvalidTransition(f"a new post cannot be {target}")
-    ids = sess.scalars(sa.insert(Post.__table__).returning(Post.__table__.c.id),
+    table = cast(sa.Table, Post.__table__)
+    ids = sess.scalars(sa.insert(table).returning(table.c.id),
                        [dict(p, state=target.value) for p in posts]).all()
     _record_many(sess, ids, None, target, actor)
     if target is S.SCHEDULED:
@@ -237,8 +244,8 @@ FROM posts AS p
 WHERE p.id = ANY(:ids) AND """ + endpoint_enabled("p.workspace_id"))
 
 
-def _record_many(sess: Session, ids: list, source: str | None, target: PostState,
-                 actor: str, detail: dict | None = None) -> None:
+def _record_many(sess: Session, ids: Sequence[uuid.UUID], source: str | None, target: PostState,
+                 actor: str, detail: dict[str, Any] | None = None) -> None:
     """The post events (`detail` added to each) and webhook rows of a transition of `ids`."""
     if ids:
         sess.execute(EVENTS_SQL, {"ids": list(ids), "from_state": source,
@@ -248,6 +255,6 @@ def _record_many(sess: Session, ids: list, source: str | None, target: PostState
         announce(sess, ids, f"post.{target.value}")
 
 
-def announce(sess: Session, ids: list, event_type: str) -> None:
+def announce(sess: Session, ids: Sequence[uuid.UUID], event_type: str) -> None:
     """Queue the webhook `event_type` for posts `ids` (flushed), with their summaries."""
     sess.execute(WEBHOOKS_SQL, {"ids": list(ids), "event_type": event_type})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -32,7 +33,7 @@ def parse_keys(values: Iterable[str]) -> dict[uuid.UUID, int]:
     return seen
 
 
-def changes(sess: Session, workspace_id, seen: dict[uuid.UUID, int]) -> tuple[list[Post], bool]:
+def changes(sess: Session, workspace_id: uuid.UUID, seen: dict[uuid.UUID, int]) -> tuple[list[Post], bool]:
     """(the posts whose version moved on, whether any of them is still live). One cheap
     query of ids and versions; only the changed posts are loaded whole."""
     if not seen:
@@ -48,7 +49,7 @@ def changes(sess: Session, workspace_id, seen: dict[uuid.UUID, int]) -> tuple[li
 
 
 @functools.cache
-def _versions() -> sa.Select:
+def _versions() -> sa.Select[Any]:
     c = Post.__table__.c
     return sa.select(c.id, c.version, c.state).where(c.workspace_id == sa.bindparam("ws"),
                                                      c.id == sa.any_(id_list()))

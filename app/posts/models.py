@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
@@ -30,15 +31,15 @@ class Post(Base):
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
     # Content: `text` as written, or explicit `parts` [{"text", "media_ids"}] for a thread.
     text: Mapped[str | None] = mapped_column(sa.Text)
-    parts: Mapped[list | None] = mapped_column(JSONB)
-    media_ids: Mapped[list] = mapped_column(JSONB, default=list)
-    options: Mapped[dict] = mapped_column(JSONB, default=dict)
+    parts: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    media_ids: Mapped[list[str]] = mapped_column(JSONB, default=list)
+    options: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     # Outcome: per-part results [{"index", "provider_post_id", "live_url", ...}] let a thread
     # resume after the last published part.
     live_url: Mapped[str | None] = mapped_column(sa.Text)
     provider_post_id: Mapped[str | None] = mapped_column(sa.String(255))
-    results: Mapped[list] = mapped_column(JSONB, default=list)
-    warnings: Mapped[list] = mapped_column(JSONB, default=list)
+    results: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    warnings: Mapped[list[str]] = mapped_column(JSONB, default=list)
     # Publishing bookkeeping.
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
@@ -94,7 +95,7 @@ class PostEvent(Base):
     to_state: Mapped[str] = mapped_column(sa.String(16))
     actor: Mapped[str] = mapped_column(sa.String(80))
     request_id: Mapped[str | None] = mapped_column(sa.String(64))
-    detail: Mapped[dict] = mapped_column(JSONB, default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True),
                                                  server_default=sa.func.now())
 

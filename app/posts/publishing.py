@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -37,7 +38,7 @@ RETURNING post_id
 """)
 
 
-def release_many(sess: Session, releases: list[dict], *, actor: str) -> set[uuid.UUID]:
+def release_many(sess: Session, releases: list[dict[str, Any]], *, actor: str) -> set[uuid.UUID]:
     """Give leases back so any worker retries later; the post stays `publishing`.
 
     `releases`: {"id", "token", "at" | "delay", "refund" (attempts not spent), "error_code",
@@ -127,19 +128,21 @@ def reclaim_dead(sess: Session, dead_after: float, *, actor: str) -> tuple[list[
     return gone, len(ended)
 
 
-def save_part(sess: Session, post_id, token, part: dict) -> bool:
+def save_part(sess: Session, post_id: uuid.UUID, token: uuid.UUID, part: dict[str, Any]) -> bool:
     """Record one part's result, replacing what an earlier step saved for the same part (a
     container, then the published post); False when the lease is no longer ours."""
-    return sess.execute(sa.text(
+    saved = sess.execute(sa.text(
         "UPDATE posts SET results = coalesce((SELECT jsonb_agg(r) FROM jsonb_array_elements("
         "results) AS r WHERE (r->>'index')::int <> :index), '[]'::jsonb) "
         "|| CAST(:part AS jsonb), updated_at = now() "
         "WHERE id = :id AND claim_token = :token AND state = 'publishing'"),
         {"part": json.dumps([part]), "index": part["index"], "id": post_id,
-         "token": token}).rowcount == 1
+         "token": token})
+    return cast("sa.CursorResult[Any]", saved).rowcount == 1
 
 
-def held_elsewhere(sess: Session, channel_id, post_id, provider_post_id: str) -> bool:
+def held_elsewhere(sess: Session, channel_id: uuid.UUID, post_id: uuid.UUID, provider_post_id: str
+                   ) -> bool:
     """Whether a post of the channel other than `post_id` already holds this platform post
     (as its post, or as one part of a thread)."""
     return bool(sess.execute(sa.text(
@@ -151,9 +154,10 @@ def held_elsewhere(sess: Session, channel_id, post_id, provider_post_id: str) ->
 
 def repair_stuck(sess: Session) -> int:
     """A publishing post with neither a lease nor a next attempt would wait forever: retry now."""
-    return sess.execute(sa.text(
+    repaired = sess.execute(sa.text(
         "UPDATE posts SET next_attempt_at = now() WHERE state = 'publishing' "
-        "AND lease_until IS NULL AND next_attempt_at IS NULL")).rowcount
+        "AND lease_until IS NULL AND next_attempt_at IS NULL"))
+    return cast("sa.CursorResult[Any]", repaired).rowcount
 
 
 def next_due_in(sess: Session) -> float | None:

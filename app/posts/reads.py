@@ -7,8 +7,10 @@ and reused with new parameters: building and hashing a select costs more than ru
 from __future__ import annotations
 
 import functools
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -27,11 +29,12 @@ NO_TIME_LAST = {"time": datetime(9999, 12, 31, tzinfo=UTC), "-time": datetime(1,
 SEARCH_MAX = 200
 
 
-def list_posts(sess: Session, workspace_id, *, state: str | None = None, channel_id=None,
+def list_posts(sess: Session, workspace_id: uuid.UUID, *, state: str | None = None,
+               channel_id: uuid.UUID | None = None,
                start: datetime | None = None, end: datetime | None = None,
-               after: tuple | None = None, limit: int = 50,
-               columns: Sequence | None = None, order: str = "created",
-               search: str | None = None) -> list:
+               after: tuple[Any, ...] | None = None, limit: int = 50,
+               columns: Sequence[Any] | None = None, order: str = "created",
+               search: str | None = None) -> list[Any]:
     """A page of posts in `order` (ORDERS); `after` is cursor() of the last row of the previous
     page: (created_at, id), or (sort key, created_at, id) in a time order. `search` keeps
     posts whose text, or a thread part's text, contains it (any case). With `columns`, plain
@@ -44,7 +47,7 @@ def list_posts(sess: Session, workspace_id, *, state: str | None = None, channel
         params["pattern"] = "%" + search.replace("\\", "\\\\").replace("%", "\\%") \
             .replace("_", "\\_") + "%"
     # Earliest first, a cursor past every timed post reads only the timeless ones.
-    timeless = bool(after) and order == "time" and after[0] == NO_TIME_LAST["time"]
+    timeless = bool(after and order == "time" and after[0] == NO_TIME_LAST["time"])
     if after:
         *key, params["after_at"], params["after_id"] = after
         if key and not timeless:
@@ -55,14 +58,14 @@ def list_posts(sess: Session, workspace_id, *, state: str | None = None, channel
     return db.records(result) if columns else list(result.scalars())
 
 
-def cursor(post, order: str = "created") -> tuple:
+def cursor(post: Post, order: str = "created") -> tuple[Any, ...]:
     """Where the next page in `order` starts: after this post."""
     if order == "created":
         return post.created_at, post.id
     return post.schedule_at or NO_TIME_LAST[order], post.created_at, post.id
 
 
-def _key(order: str):
+def _key(order: str) -> sa.ColumnElement[Any]:
     c = Post.__table__.c
     if order == "created":
         return c.created_at
@@ -70,9 +73,9 @@ def _key(order: str):
 
 
 @functools.cache
-def _page(columns: tuple, state: bool, channel: bool, start: bool, end: bool,
+def _page(columns: tuple[Any, ...], state: bool, channel: bool, start: bool, end: bool,
           after: bool, order: str = "created", search: bool = False,
-          timeless: bool = False) -> sa.Select:
+          timeless: bool = False) -> sa.Select[Any]:
     # Table columns, not ORM attributes, in the clauses: a select of plain columns then takes
     # Core's shorter path through the session.
     c = Post.__table__.c
@@ -108,7 +111,7 @@ def _page(columns: tuple, state: bool, channel: bool, start: bool, end: bool,
     return query.order_by(*(col.desc() for col in columns_)).limit(sa.bindparam("limit"))
 
 
-def _earliest_first(query: sa.Select, after: bool, timeless: bool) -> sa.Select:
+def _earliest_first(query: sa.Select[Any], after: bool, timeless: bool) -> sa.Select[Any]:
     """Earliest first as the (workspace_id, schedule_at) index reads it: schedule_at ascending
     with the timeless posts (NULL) last, then creation; the cursor's sentinel key stands for
     NULL, so a page after a timed post goes on through the timeless ones."""
@@ -127,10 +130,11 @@ def _earliest_first(query: sa.Select, after: bool, timeless: bool) -> sa.Select:
                           c.id.asc()).limit(sa.bindparam("limit"))
 
 
-def post_events(sess: Session, post_ids: list, *, columns: Sequence | None = None) -> dict:
+def post_events(sess: Session, post_ids: list[uuid.UUID], *, columns: Sequence[Any] | None = None
+                ) -> dict[uuid.UUID, list[Any]]:
     """Events of several posts in one query, oldest first, by post id; with `columns`, plain
     rows of just those columns instead of PostEvent objects."""
-    grouped: dict = {pid: [] for pid in post_ids}
+    grouped: dict[uuid.UUID, list[Any]] = {pid: [] for pid in post_ids}
     if post_ids:
         result = sess.execute(_events(tuple(columns or ())),
                               {"ids": ",".join(str(p) for p in post_ids)})
@@ -140,13 +144,13 @@ def post_events(sess: Session, post_ids: list, *, columns: Sequence | None = Non
 
 
 @functools.cache
-def _events(columns: tuple) -> sa.Select:
+def _events(columns: tuple[Any, ...]) -> sa.Select[Any]:
     c = PostEvent.__table__.c
     return sa.select(*(columns or (PostEvent,))).where(
         c.post_id == sa.any_(id_list())).order_by(c.id)
 
 
-def id_list(name: str = "ids") -> sa.Cast:
+def id_list(name: str = "ids") -> sa.Cast[Any]:
     """Post ids as one comma-joined text parameter: the same statement (prepared once per
     connection) for any number of posts, and no array to quote element by element."""
     return sa.cast(sa.func.string_to_array(sa.bindparam(name, type_=sa.Text), ","),

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
 import sqlalchemy as sa
 
 from app.posts.models import Post, PostEvent
 from app.timeutil import iso
 
+# Writes a time of the read shape: ISO 8601 text (iso), or the datetime kept (keep_datetime).
+Stamp = Callable[[datetime | None], Any]
 
-def _read(table: sa.Table, *names: str) -> tuple:
+
+def _read(table: sa.FromClause, *names: str) -> tuple[sa.ColumnElement[Any], ...]:
     """Columns for reading plain rows; ids come as PostgreSQL's text of them (what str() of a
     uuid.UUID gives), so no UUID object is built per value only to be turned back into text."""
     return tuple(sa.cast(table.c[n], sa.Text).label(n) if isinstance(table.c[n].type, sa.Uuid)
@@ -25,7 +32,7 @@ SUMMARY_COLUMNS = _read(
 EVENT_COLUMNS = _read(PostEvent.__table__, "post_id", "from_state", "to_state", "actor",
                       "created_at", "request_id", "detail")
 
-def _parts(post: Post) -> list[dict] | None:
+def _parts(post: Post) -> list[dict[str, Any]] | None:
     if post.parts is None:
         return None
     results = {r.get("index"): r for r in post.results or []}
@@ -38,7 +45,7 @@ def _parts(post: Post) -> list[dict] | None:
     return out
 
 
-def post_summary(post: Post, stamp=iso) -> dict:
+def post_summary(post: Post, stamp: Stamp = iso) -> dict[str, Any]:
     """The read shape; `stamp` writes its times (ISO 8601 text by default; the API's list keeps
     datetimes, which its response writes as the same text, in C, without a call per value)."""
     return {
@@ -67,19 +74,19 @@ def post_summary(post: Post, stamp=iso) -> dict:
     }
 
 
-def event_json(event: PostEvent, stamp=iso) -> dict:
+def event_json(event: PostEvent, stamp: Stamp = iso) -> dict[str, Any]:
     return {"from": event.from_state, "to": event.to_state, "actor": event.actor,
             "at": stamp(event.created_at), "request_id": event.request_id,
             "detail": event.detail or {}}
 
 
-def post_json(post: Post, events: list[PostEvent], stamp=iso) -> dict:
+def post_json(post: Post, events: list[PostEvent], stamp: Stamp = iso) -> dict[str, Any]:
     body = post_summary(post, stamp)
     body["events"] = [event_json(e, stamp) for e in events]
     return body
 
 
-def keep_datetime(moment):
+def keep_datetime(moment: datetime | None) -> datetime | None:
     """A `stamp` that leaves the time as the database gave it (UTC), for
     fastjson.response_with_times to write."""
     return moment

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -23,6 +25,9 @@ from app.posts.lifecycle import (
 from app.posts.models import Post, PostEvent
 from app.timeutil import parse_schedule, zone
 
+# Content as _content() checks it: (text, parts, media ids).
+Content = tuple[str | None, list[dict[str, Any]] | None, list[str]]
+
 # A time this close behind the database clock counts as "now" (client clocks and latency).
 PAST_GRACE = timedelta(seconds=30)
 MAX_TEXT = 100_000
@@ -30,7 +35,7 @@ MAX_PARTS = 100
 
 
 def db_now(sess: Session) -> datetime:
-    return sess.scalar(sa.select(sa.func.now()))
+    return sess.execute(sa.select(sa.func.now())).scalar_one()
 
 
 def get_post(sess: Session, workspace_id: uuid.UUID, post_id: uuid.UUID, *,
@@ -45,7 +50,8 @@ def get_post(sess: Session, workspace_id: uuid.UUID, post_id: uuid.UUID, *,
     return post
 
 
-def channel_in_workspace(sess: Session, workspace_id: uuid.UUID, channel_id) -> Channel:
+def channel_in_workspace(sess: Session, workspace_id: uuid.UUID, channel_id: uuid.UUID | str
+                         ) -> Channel:
     channel = sess.scalar(sa.select(Channel).where(Channel.id == channel_id,
                                                    Channel.workspace_id == workspace_id))
     if channel is None:
@@ -53,7 +59,8 @@ def channel_in_workspace(sess: Session, workspace_id: uuid.UUID, channel_id) -> 
     return channel
 
 
-def _content(sess: Session, workspace_id, text, parts, media_ids) -> tuple:
+def _content(sess: Session, workspace_id: uuid.UUID, text: str | None,
+             parts: list[dict[str, Any]] | None, media_ids: Iterable[Any] | None) -> Content:
     if (text is None) == (parts is None):
         raise ValidationFailed("give either text or parts", field="text")
     media_ids = [str(m) for m in media_ids or []]
@@ -85,7 +92,7 @@ def _content(sess: Session, workspace_id, text, parts, media_ids) -> tuple:
     return text, parts, media_ids
 
 
-def _schedule_time(sess: Session, value, tz_name: str) -> datetime:
+def _schedule_time(sess: Session, value: datetime | str, tz_name: str) -> datetime:
     when = value if isinstance(value, datetime) else parse_schedule(value, tz_name)
     now = db_now(sess)
     if when < now - PAST_GRACE:
@@ -93,9 +100,11 @@ def _schedule_time(sess: Session, value, tz_name: str) -> datetime:
     return max(when, now)
 
 
-def create_post(sess: Session, workspace_id: uuid.UUID, actor: str, *, channel_id,
-                text: str | None = None, parts: list[dict] | None = None, media_ids=(),
-                schedule_at=None, timezone: str | None = None, options: dict | None = None,
+def create_post(sess: Session, workspace_id: uuid.UUID, actor: str, *,
+                channel_id: uuid.UUID | str, text: str | None = None,
+                parts: list[dict[str, Any]] | None = None, media_ids: Iterable[Any] | None = (),
+                schedule_at: datetime | str | None = None, timezone: str | None = None,
+                options: dict[str, Any] | None = None,
                 group_id: uuid.UUID | None = None, commit: bool = True) -> Post:
     """A draft, or a scheduled post when schedule_at is given."""
     channel = channel_in_workspace(sess, workspace_id, channel_id)
@@ -125,8 +134,8 @@ CHANGED = ("this post was changed since you opened it (now {state}); your edit w
            "reload it to see the new version")
 
 
-def update_post(sess: Session, workspace_id, post_id, actor: str, *, commit: bool = True,
-                expect_version: int | None = None, **changes) -> Post:
+def update_post(sess: Session, workspace_id: uuid.UUID, post_id: uuid.UUID, actor: str, *,
+                commit: bool = True, expect_version: int | None = None, **changes: Any) -> Post:
     """Edit content, channel or time of a draft, scheduled or failed post; its state stays.
 
     The row is locked (FOR UPDATE) before its state is checked, and the claim skips locked
@@ -146,8 +155,10 @@ def update_post(sess: Session, workspace_id, post_id, actor: str, *, commit: boo
     return post
 
 
-def _apply(sess: Session, post: Post, actor: str, *, channel_id=UNSET, text=UNSET, parts=UNSET,
-           media_ids=UNSET, schedule_at=UNSET, timezone=UNSET, options=UNSET) -> None:
+# Each change is UNSET (left as it is) or the value of create_post's parameter of that name.
+def _apply(sess: Session, post: Post, actor: str, *, channel_id: Any = UNSET, text: Any = UNSET,
+           parts: Any = UNSET, media_ids: Any = UNSET, schedule_at: Any = UNSET,
+           timezone: Any = UNSET, options: Any = UNSET) -> None:
     workspace_id = post.workspace_id
     before = post.channel_id
     if channel_id is not UNSET and channel_id is not None:
@@ -177,7 +188,7 @@ def _apply(sess: Session, post: Post, actor: str, *, channel_id=UNSET, text=UNSE
     if post.state == PostState.SCHEDULED:
         check_publishable(sess, channel, post)
     _convert_ahead(sess, channel, post)
-    detail = {"edited": True}
+    detail: dict[str, Any] = {"edited": True}
     if post.channel_id != before:
         detail["channel_id"] = {"from": str(before), "to": str(post.channel_id)}
     sess.add(PostEvent(post_id=post.id, workspace_id=workspace_id, from_state=post.state,
@@ -185,15 +196,16 @@ def _apply(sess: Session, post: Post, actor: str, *, channel_id=UNSET, text=UNSE
     sess.flush()
 
 
-def schedule(sess: Session, workspace_id, post_id, actor: str, schedule_at=None,
-             commit: bool = True) -> Post:
+def schedule(sess: Session, workspace_id: uuid.UUID, post_id: uuid.UUID, actor: str,
+             schedule_at: datetime | str | None = None, commit: bool = True) -> Post:
     post = get_post(sess, workspace_id, post_id, lock=True)
     channel = channel_in_workspace(sess, workspace_id, post.channel_id)
     if not can_transition(post.state, PostState.SCHEDULED):
         raise Conflict(f"a {post.state} post cannot be scheduled", field="state")
-    if schedule_at is None and post.schedule_at is None:
+    when = schedule_at or post.schedule_at
+    if when is None:  # neither given now nor saved before ("" given counts as not given)
         raise ValidationFailed("choose a date and time", field="schedule_at")
-    post.schedule_at = _schedule_time(sess, schedule_at or post.schedule_at, post.timezone)
+    post.schedule_at = _schedule_time(sess, when, post.timezone)
     check_publishable(sess, channel, post)
     _convert_ahead(sess, channel, post)
     transition(sess, post, PostState.SCHEDULED, actor=actor)
@@ -202,22 +214,22 @@ def schedule(sess: Session, workspace_id, post_id, actor: str, schedule_at=None,
     return post
 
 
-def unschedule(sess: Session, workspace_id, post_id, actor: str) -> Post:
+def unschedule(sess: Session, workspace_id: uuid.UUID, post_id: uuid.UUID, actor: str) -> Post:
     post = get_post(sess, workspace_id, post_id, lock=True)
     transition(sess, post, PostState.DRAFT, actor=actor)
     sess.commit()
     return post
 
 
-def cancel(sess: Session, workspace_id, post_id, actor: str) -> Post:
+def cancel(sess: Session, workspace_id: uuid.UUID, post_id: uuid.UUID, actor: str) -> Post:
     post = get_post(sess, workspace_id, post_id, lock=True)
     transition(sess, post, PostState.CANCELED, actor=actor)
     sess.commit()
     return post
 
 
-def retry(sess: Session, workspace_id, post_id, actor: str, schedule_at=None,
-          commit: bool = True) -> Post:
+def retry(sess: Session, workspace_id: uuid.UUID, post_id: uuid.UUID, actor: str,
+          schedule_at: datetime | str | None = None, commit: bool = True) -> Post:
     """A failed post goes back to scheduled: now, or at the time given."""
     post = get_post(sess, workspace_id, post_id, lock=True)
     if not can_retry(post.state):
@@ -234,7 +246,7 @@ def retry(sess: Session, workspace_id, post_id, actor: str, schedule_at=None,
     return post
 
 
-def delete_post(sess: Session, workspace_id, post_id, actor: str) -> None:
+def delete_post(sess: Session, workspace_id: uuid.UUID, post_id: uuid.UUID, actor: str) -> None:
     post = get_post(sess, workspace_id, post_id, lock=True)
     if not is_deletable(post.state):
         raise Conflict(f"a {post.state} post cannot be deleted; cancel it first"

@@ -4,13 +4,17 @@ by channel and state (kept in the address); drag to move, click an empty slot to
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, timedelta
+from typing import Any
 
-from flask import Blueprint, request, url_for
+from flask import Blueprint, Response, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from app import db
 from app.auth.web_auth import actor, current_membership, current_workspace_id, require_setup_done
+from app.channels.models import Channel
 from app.channels.service import list_channels
 from app.errors import DomainError, ValidationFailed
 from app.inputs import whole_number
@@ -25,20 +29,20 @@ STEP = {"week": timedelta(days=7), "day": timedelta(days=1)}
 NEW_POST_HOUR = 9  # a post composed from a month's day starts at 09:00
 
 
-def _channel_named(channels, value: str, field: str):
+def _channel_named(channels: Sequence[Channel], value: str, field: str) -> Channel:
     chosen = next((c for c in channels if str(c.id) == value), None)
     if chosen is None:
         raise ValidationFailed(f"{field} is not a channel of this workspace", field=field)
     return chosen
 
 
-def _view_state(source) -> dict:
+def _view_state(source: Mapping[str, str]) -> dict[str, Any]:
     """view, anchor date, timezone (the workspace's, or the channel's named by `tz_channel`),
     and the filters: one channel's posts (`channel`), one state's (`state`)."""
     view = source.get("view") or "month"
     if view not in VIEWS:
         raise ValidationFailed("view must be month, week or day", field="view")
-    channels = list_channels(db.session, current_workspace_id())
+    channels = list_channels(db.session(), current_workspace_id())
     tz_channel = source.get("tz_channel") or ""
     tz_name = current_membership().workspace.timezone
     if tz_channel:
@@ -58,14 +62,16 @@ def _view_state(source) -> dict:
             "anchor": anchor, "channel": channel, "state": state, "keep": keep}
 
 
-def _render(state: dict, message: str | None = None, error: str | None = None, status=200):
+def _render(state: dict[str, Any], message: str | None = None, error: str | None = None,
+            status: int = 200) -> Response:
     workspace_id = current_workspace_id()
-    today = to_local(service.db_now(db.session), state["tz_name"]).date()
+    today = to_local(service.db_now(db.session()), state["tz_name"]).date()
     anchor = state["anchor"] or today
     view = state["view"]
-    days = {"week": calendar.week_days, "day": lambda d: [d]}.get(view, calendar.month_days)(
-        anchor)
-    cells, totals = calendar.chips(db.session, workspace_id, days, state["tz_name"],
+    days_of: dict[str, Callable[[date], list[date]]] = {"week": calendar.week_days,
+                                                        "day": lambda d: [d]}
+    days = days_of.get(view, calendar.month_days)(anchor)
+    cells, totals = calendar.chips(db.session(), workspace_id, days, state["tz_name"],
                                    by_hour=view != "month", channel_id=state["channel"] or None,
                                    state=state["state"] or None)
     if view in STEP:
@@ -80,11 +86,11 @@ def _render(state: dict, message: str | None = None, error: str | None = None, s
                   channel_map={c.id: c for c in state["channels"]},
                   weeks=[days[i:i + 7] for i in range(0, len(days), 7)], today=today,
                   post_url=_post_url_prefix(), states=[s.value for s in PostState],
-                  now_hour=to_local(service.db_now(db.session), state["tz_name"]).hour,
+                  now_hour=to_local(service.db_now(db.session()), state["tz_name"]).hour,
                   new_base=_new_post_base(state), new_hour=f"{NEW_POST_HOUR:02d}:00")
 
 
-def _new_post_base(state: dict) -> str:
+def _new_post_base(state: dict[str, Any]) -> str:
     """The composer's address for a slot, but for the slot's time ("<date>T<hh:mm>", added by
     the template): the calendar's timezone, and its channel when it shows one."""
     return url_for("compose.new", timezone=state["tz_name"],
@@ -101,13 +107,13 @@ def _post_url_prefix() -> str:
 @bp.get("")
 @require_setup_done
 @login_required
-def index():
+def index() -> ResponseReturnValue:
     return _render(_view_state(request.args))
 
 
 @bp.post("/move")
 @login_required
-def move():
+def move() -> ResponseReturnValue:
     """Drop target of a chip: the post moves to the day (and hour) it was dropped on."""
     state = _view_state(request.form)
     try:
@@ -118,8 +124,8 @@ def move():
     hour = whole_number(request.form["hour"], "hour", 0, 23) if request.form.get("hour") else None
     workspace_id = current_workspace_id()
     try:
-        when = calendar.new_time(db.session, workspace_id, post_id, state["tz_name"], day, hour)
-        post = calendar.move(db.session, workspace_id, post_id, actor(), when)
+        when = calendar.new_time(db.session(), workspace_id, post_id, state["tz_name"], day, hour)
+        post = calendar.move(db.session(), workspace_id, post_id, actor(), when)
     except DomainError as exc:
         if exc.status == 404:
             raise

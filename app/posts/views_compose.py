@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from app import db
@@ -19,6 +22,9 @@ from app.posts.models import Post
 from app.timeutil import parse_schedule, zone
 from app.web import render
 
+if TYPE_CHECKING:
+    from app.media.models import Media
+
 bp = Blueprint("compose", __name__, url_prefix="/compose")
 MEDIA_SHOWN = 24  # the newest files the picker offers
 STATUS_LABELS = {"queued": "queued for conversion", "processing": "converting",
@@ -32,7 +38,7 @@ def platform_name(platform: str) -> str:
     return display_name(platform)
 
 
-def _options_from_form(form) -> dict[str, dict[str, str]]:
+def _options_from_form(form: Mapping[str, str]) -> dict[str, dict[str, str]]:
     """`opt-<channel id>-<name>` fields, grouped by channel (a channel id has 36 characters)."""
     grouped: dict[str, dict[str, str]] = {}
     for key, value in form.items():
@@ -59,15 +65,15 @@ def _editing() -> Post | None:
     """The saved post the submitted composer edits (its hidden post_id), if any."""
     raw = request.form.get("post_id", "") if request.method == "POST" else ""
     try:
-        return service.get_post(db.session, current_workspace_id(), uuid.UUID(raw)) if raw \
+        return service.get_post(db.session(), current_workspace_id(), uuid.UUID(raw)) if raw \
             else None
     except ValueError:
         return None
 
 
-def _page(draft: compose.Draft, errors: dict | None = None, status: int = 200,
+def _page(draft: compose.Draft, errors: dict[str, str] | None = None, status: int = 200,
           fragment: str = "compose/_composer.html", fresh: bool = False,
-          post: Post | None = None):
+          post: Post | None = None) -> Response:
     """The composer (or one of its fragments), new or editing `post` (by default the post the
     form names); `fresh` asks TikTok for creator_info now."""
     from app.media.service import list_media
@@ -75,29 +81,30 @@ def _page(draft: compose.Draft, errors: dict | None = None, status: int = 200,
 
     workspace_id = current_workspace_id()
     post = post or _editing()
-    channels = list_channels(db.session, workspace_id)
+    channels = list_channels(db.session(), workspace_id)
     chosen = [c for c in channels if str(c.id) in draft.channel_ids]
     library = [(m, signed_path(m.workspace_id, m.id)) for m in
-               list_media(db.session, workspace_id, limit=MEDIA_SHOWN)]
+               list_media(db.session(), workspace_id, limit=MEDIA_SHOWN)]
     thumbs = _thumbs(workspace_id, draft, dict((str(m.id), (m, u)) for m, u in library))
     version = request.form.get("version", type=int) or (post.version if post else None)
     return render("compose/index.html", fragment, status=status, draft=draft,
                   channels=channels, previews=compose.previews(chosen, draft), library=library,
-                  panels=compose.panels(db.session, workspace_id, draft, chosen, fresh),
-                  board=conversions.board(db.session, workspace_id, draft.media_ids, chosen),
+                  panels=compose.panels(db.session(), workspace_id, draft, chosen, fresh),
+                  board=conversions.board(db.session(), workspace_id, draft.media_ids, chosen),
                   errors=errors or {}, zones=timezone_names(), sandbox_url=sandbox_link(),
                   labels=STATUS_LABELS, post=post, version=version, thumbs=thumbs,
                   autosave_key=url_for("compose.edit_post", post_id=post.id) if post
                   else url_for("compose.new"))
 
 
-def _thumbs(workspace_id, draft: compose.Draft, shown: dict) -> list:
+def _thumbs(workspace_id: uuid.UUID, draft: compose.Draft, shown: dict[str, tuple[Media, str]]
+            ) -> list[tuple[Media, str]]:
     """The chosen files with their addresses, in the order chosen (for the previews)."""
     from app.media.conversions import chosen_media
     from app.media.signing import signed_path
 
     missing = [m for m in draft.media_ids if m not in shown]
-    for m in chosen_media(db.session, workspace_id, missing) if missing else []:
+    for m in chosen_media(db.session(), workspace_id, missing) if missing else []:
         shown[str(m.id)] = (m, signed_path(m.workspace_id, m.id))
     return [shown[m] for m in draft.media_ids if m in shown]
 
@@ -115,7 +122,7 @@ def _slot(field: str | None, draft: compose.Draft) -> str:
 @bp.get("")
 @require_setup_done
 @login_required
-def new():
+def new() -> Response:
     """A blank composer, or one set to the time (and channel) of a calendar slot clicked."""
     tz_name = request.args.get("timezone", "").strip() or current_membership().workspace.timezone
     zone(tz_name)
@@ -129,14 +136,14 @@ def new():
 
 @bp.post("/preview")
 @login_required
-def preview():
+def preview() -> ResponseReturnValue:
     """Counters for each chosen channel; the browser never counts."""
     return _page(_draft_from_form(), fragment="compose/_previews.html")
 
 
 @bp.post("/editor")
 @login_required
-def editor():
+def editor() -> ResponseReturnValue:
     """Add, remove or reorder a thread's parts; answers the whole composer."""
     draft = _draft_from_form()
     try:
@@ -148,11 +155,11 @@ def editor():
 
 @bp.post("")
 @login_required
-def create():
+def create() -> ResponseReturnValue:
     draft = _draft_from_form()
     action = request.form.get("action", "")
     try:
-        posts = compose.create_group(db.session, current_workspace_id(), actor(), draft, action)
+        posts = compose.create_group(db.session(), current_workspace_id(), actor(), draft, action)
     except DomainError as exc:
         if exc.status == 404:
             raise
@@ -166,11 +173,11 @@ def create():
 
 @bp.post("/split")
 @login_required
-def split():
+def split() -> Response:
     """The user asked for a thread: the text one channel gets, split by its platform's rules."""
     draft = _draft_from_form()
     try:
-        compose.split_thread(db.session, current_workspace_id(), draft,
+        compose.split_thread(db.session(), current_workspace_id(), draft,
                              request.form.get("split", ""))
     except DomainError as exc:
         return _page(draft, {"form": exc.message}, exc.status)
@@ -179,7 +186,7 @@ def split():
 
 @bp.post("/form")
 @login_required
-def restore():
+def restore() -> Response:
     """The composer rebuilt from fields the browser kept (its autosave, after a reload)."""
     return _page(_draft_from_form())
 
@@ -187,27 +194,27 @@ def restore():
 @bp.get("/<uuid:post_id>")
 @require_setup_done
 @login_required
-def edit_post(post_id: uuid.UUID):
+def edit_post(post_id: uuid.UUID) -> Response:
     """A saved post in the composer: every field, its channels and time can change."""
-    post = service.get_post(db.session, current_workspace_id(), post_id)
+    post = service.get_post(db.session(), current_workspace_id(), post_id)
     return _page(edit.draft_of(post), fresh=True, post=post)
 
 
 @bp.post("/<uuid:post_id>")
 @login_required
-def save_edit(post_id: uuid.UUID):
+def save_edit(post_id: uuid.UUID) -> ResponseReturnValue:
     draft = _draft_from_form()
     action = request.form.get("action", "")
     workspace_id = current_workspace_id()
     try:
-        posts = edit.save(db.session, workspace_id, actor(), post_id,
+        posts = edit.save(db.session(), workspace_id, actor(), post_id,
                           request.form.get("version", type=int), draft, action)
     except DomainError as exc:
         if exc.status == 404:
             raise
         db.session.rollback()
         return _page(draft, {_slot(exc.field, draft): exc.message}, exc.status,
-                     post=service.get_post(db.session, workspace_id, post_id))
+                     post=service.get_post(db.session(), workspace_id, post_id))
     verb = {"save": "Saved", "schedule": "Scheduled", "now": "Publishing now"}[action]
     added = f" (and {len(posts) - 1} new post{'s' if len(posts) > 2 else ''} for the added " \
             "channels)" if len(posts) > 1 else ""
@@ -217,7 +224,7 @@ def save_edit(post_id: uuid.UUID):
 
 @bp.post("/media")
 @login_required
-def upload_media():
+def upload_media() -> ResponseReturnValue:
     """Upload a file from the composer; it comes back chosen for this post."""
     from app.media.service import upload
 
@@ -226,36 +233,36 @@ def upload_media():
     if file is None or not file.filename:
         return _page(draft, {"file": "choose a file to upload"}, 422)
     try:
-        media = upload(db.session, current_workspace_id(), actor(), file.filename, file.read(),
+        media = upload(db.session(), current_workspace_id(), actor(), file.filename, file.read(),
                        alt_text=request.form.get("new_alt_text", "").strip())
     except DomainError as exc:
         db.session.rollback()
         return _page(draft, {_slot(exc.field, draft): exc.message}, exc.status)
     draft.media_ids.append(str(media.id))
-    compose.start_conversions(db.session, current_workspace_id(), draft)
+    compose.start_conversions(db.session(), current_workspace_id(), draft)
     return _page(draft)
 
 
 @bp.post("/choices")
 @login_required
-def choices():
+def choices() -> ResponseReturnValue:
     """Channels or files chosen: start the conversions they need (the workers make them) and
     show each TikTok channel's options as creator_info gives them now."""
     draft = _draft_from_form()
-    compose.start_conversions(db.session, current_workspace_id(), draft)
+    compose.start_conversions(db.session(), current_workspace_id(), draft)
     return _fragment("compose/_choices.html", draft, fresh=True)
 
 
 @bp.post("/options")
 @login_required
-def options():
+def options() -> ResponseReturnValue:
     """An option changed: the channels' options again (what one choice allows may change)."""
     return _fragment("compose/_channel_options.html", _draft_from_form())
 
 
 @bp.get("/conversions")
 @login_required
-def conversions_state():
+def conversions_state() -> ResponseReturnValue:
     """The conversion states of the chosen files for the chosen channels (polled while any
     is queued or converting)."""
     draft = compose.Draft(channel_ids=request.args.getlist("channel_id"),
@@ -263,11 +270,12 @@ def conversions_state():
     return _fragment("compose/_conversions.html", draft, panels=False)
 
 
-def _fragment(template: str, draft: compose.Draft, fresh: bool = False, panels: bool = True):
+def _fragment(template: str, draft: compose.Draft, fresh: bool = False, panels: bool = True
+              ) -> Response:
     workspace_id = current_workspace_id()
-    chosen = compose.chosen_channels(db.session, workspace_id, draft)
+    chosen = compose.chosen_channels(db.session(), workspace_id, draft)
     return render(template, template, draft=draft, errors={}, labels=STATUS_LABELS,
                   previews=compose.previews(chosen, draft),
-                  panels=compose.panels(db.session, workspace_id, draft, chosen, fresh)
+                  panels=compose.panels(db.session(), workspace_id, draft, chosen, fresh)
                   if panels else [],
-                  board=conversions.board(db.session, workspace_id, draft.media_ids, chosen))
+                  board=conversions.board(db.session(), workspace_id, draft.media_ids, chosen))

@@ -225,3 +225,32 @@ def test_a_post_that_started_publishing_after_the_confirmation_is_left_alone(
     assert "a publishing post cannot be canceled" in html
     db.expire_all()
     assert db.get(Post, one.id).state == "canceled" and db.get(Post, two.id).state == "publishing"
+
+
+def test_a_post_whose_time_was_cleared_after_the_check_is_left_alone_with_the_reason(
+        signed_in, db, make_channel, monkeypatch):
+    import sqlalchemy as sa
+
+    from app.posts import bulk, service
+
+    channel = make_channel(signed_in.workspace_id)
+    draft = service.create_post(db, channel.workspace_id, "test", channel_id=channel.id,
+                                text="draft with a time")
+    service.update_post(db, channel.workspace_id, draft.id, "test",
+                        schedule_at=datetime.now(UTC) + timedelta(days=3))
+    checked = bulk.applies
+
+    def then_cleared(action: str, state: str, timed: bool = True) -> bool:
+        ok = checked(action, state, timed)
+        # Someone else takes the draft's time away between the check and the move.
+        db.execute(sa.update(Post).where(Post.id == draft.id).values(schedule_at=None))
+        return ok
+
+    monkeypatch.setattr(bulk, "applies", then_cleared)
+    html = signed_in.post("/posts/bulk", {"action": "shift", "days": "2", "confirmed": "1",
+                                          "post_id": str(draft.id)},
+                          htmx=False).get_data(as_text=True)
+    assert "Move 2 days later: 0 of 1 done" in html
+    assert "this post no longer has a time to move" in html
+    db.expire_all()
+    assert db.get(Post, draft.id).state == "draft"

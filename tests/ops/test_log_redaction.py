@@ -4,6 +4,7 @@ import io
 import json
 import logging
 import threading
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
@@ -93,9 +94,17 @@ def test_log_context_adds_fields_and_nests(captured):
     assert "post_id" not in after
 
 
-def test_a_line_logged_during_a_request_carries_its_id(captured, quiet_ops, client, db):
-    from app.ops import views
+def test_a_line_logged_during_a_request_carries_its_id(captured, client, db, monkeypatch):
+    from app.ops import alarm, views
+    from app.ops.models import AlarmState
 
+    # /readyz rolls its session back before the alarm check, so what the check finds is what
+    # earlier tests committed: here it finds no worker and an alarm not raised yet, whatever ran
+    # before (in one process or several).
+    monkeypatch.setattr(alarm, "status", lambda sess, workspace_id=None: alarm.Status(
+        now=datetime.now(UTC), live_workers=0, last_tick_at=None, overdue=0, oldest_due=None))
+    monkeypatch.setattr(alarm, "_locked_state", lambda sess: AlarmState(name=alarm.ALARM,
+                                                                         alarming=False))
     views._last_check["at"] = 0  # let /readyz run the alarm check, which logs the alarm
     answer = client.get("/readyz", headers={"x-op-request-id": "req-0123456789"})
     assert answer.headers["x-op-request-id"] == "req-0123456789"

@@ -37,7 +37,7 @@ def test_single_and_set_based_transitions_write_the_same_rows(db, workspace, mak
     one, batch = (service.create_post(db, ws, "worker:w1", channel_id=channel.id, text=t,
                                       schedule_at=when) for t in ("one", "batch"))
     db.execute(sa.update(Post).where(Post.id == batch.id)
-               .values(schedule_at=datetime.now(UTC) - timedelta(seconds=1)))
+               .values(schedule_at=sa.func.now() - timedelta(seconds=1)))  # due by the database clock
     transition(db, one, "publishing", actor="worker:w1")
     transition(db, one, "failed", actor="worker:w1", error=ERROR)
     [row] = [r for r in claim_due(db, "w1", 10, 30) if r.id == batch.id]

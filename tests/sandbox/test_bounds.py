@@ -33,7 +33,7 @@ def test_fault_delays_and_counts_are_capped(sandbox):
 
 
 @pytest.fixture
-def signed_in(app, client, workspace):
+def signed_in(app, client, workspace, mounted_sandbox):
     login(client, workspace[1].email)
     return client
 
@@ -66,8 +66,8 @@ def test_a_delayed_sandbox_request_never_holds_a_second_web_thread(app, signed_i
     waiter.join()
 
 
-def test_a_40_mb_body_is_refused_before_it_is_kept(app, client):
-    sandbox = app.extensions["sandbox"].extensions["sandbox_state"]
+def test_a_40_mb_body_is_refused_before_it_is_kept(client, mounted_sandbox):
+    sandbox = mounted_sandbox
     logged = len(sandbox.requests)
     big = b"x" * (40 * 1024 * 1024)
     answer = client.post("/sandbox/mastodon/api/v1/statuses", data=big,

@@ -124,7 +124,7 @@ def test_try_the_sandbox_connects_a_channel_that_publishes_through_the_mount(cli
 
 
 @pytest.fixture
-def client_app(app, client, workspace):
+def client_app(app, client, workspace, mounted_sandbox):
     from tests.conftest import login
 
     login(client, workspace[1].email)

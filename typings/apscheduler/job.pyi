@@ -1,0 +1,13 @@
+from datetime import datetime
+from typing import Any
+
+class Job:
+    id: str
+    name: str
+    func_ref: str
+    trigger: Any
+    next_run_time: datetime | None
+    def __init__(self, scheduler: Any, id: str | None = None, **kwargs: Any) -> None: ...
+    def _modify(self, **changes: Any) -> None: ...
+    def __getstate__(self) -> dict[str, Any]: ...
+    def __getattr__(self, name: str) -> Any: ...
