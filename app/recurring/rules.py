@@ -1,0 +1,485 @@
+"""Recurring rules: a post template repeated on a cron-like rule in an IANA time zone.
+
+A rule's occurrences are APScheduler CronTrigger fire times (day_of_week="mon-fri", hour=9;
+day="1st mon"), read in the rule's zone, from `starts_at` until `ends_at` or the `count`-th.
+Each rule has a job `recurring:<id>` in the job store (jobs/schedule_store.py) on that same
+trigger; a run of it (jobs/recurring.py) materializes every occurrence up to the horizon
+beyond its next run, so at every moment the posts of the coming horizon exist. The same
+happens at once when a rule is created, edited or resumed.
+
+Materializing is idempotent: each (rule, occurrence time, channel) is a unique row of
+`recurring_occurrences`, inserted with ON CONFLICT DO NOTHING before its post is made, so a
+re-run, a late catch-up run or a second process never makes a post twice.
+
+DST (docs in README.md, Recurring posts): a wall time the clocks skip fires at the same
+instant it would have without the change (02:30 on a spring-forward night fires at 03:30);
+a wall time that happens twice fires once, at its first instance.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from app.audit import service as audit
+from app.channels.compose_options import check_options
+from app.channels.models import Channel
+from app.errors import Conflict, NotFound, ValidationFailed
+from app.posts import service as posts
+from app.posts.lifecycle import PostState, transition
+from app.posts.models import Post, PostEvent
+from app.recurring.models import RecurringRule, RuleOccurrence
+from app.timeutil import iso, parse_schedule, zone
+
+JOB_PREFIX = "recurring:"
+JOB_FUNC = "jobs.recurring:materialize"
+# The fields a rule may set (APScheduler CronTrigger's); "second" is kept at 0 for users.
+CRON_FIELDS = ("year", "month", "day", "week", "day_of_week", "hour", "minute")
+# An occurrence that could not be made before its time (no scheduler ran for longer than the
+# horizon) is still made this late, and published at once; older ones are skipped.
+CATCH_UP = timedelta(hours=1)
+MAX_COUNT = 1000
+MAX_CHANNELS = 20
+SCAN_LIMIT = 5000  # occurrences one materialization looks at, at most
+
+
+def horizon() -> timedelta:
+    from jobs.config import EngineConfig
+
+    return timedelta(hours=EngineConfig.from_env().recurring_horizon_hours)
+
+
+def job_id(rule_id) -> str:
+    return f"{JOB_PREFIX}{rule_id}"
+
+
+# -- the rule's times ---------------------------------------------------------------------------
+
+def make_trigger(cron: dict, tz_name: str, starts_at: datetime | None = None,
+                 ends_at: datetime | None = None) -> CronTrigger:
+    tz = zone(tz_name)
+    if not isinstance(cron, dict) or not cron:
+        raise ValidationFailed("give the rule as cron fields, e.g. {\"day_of_week\": "
+                               "\"mon-fri\", \"hour\": 9, \"minute\": 0}", field="rule")
+    fields = {}
+    for name, value in cron.items():
+        if name not in (*CRON_FIELDS, "second"):
+            raise ValidationFailed(f"unknown rule field {name!r}: use {', '.join(CRON_FIELDS)}",
+                                   field=f"rule.{name}")
+        if isinstance(value, bool) or not isinstance(value, (int, str)) or \
+                not str(value).strip() or len(str(value)) > 100:
+            raise ValidationFailed(f"rule.{name} must be a number or a cron expression",
+                                   field=f"rule.{name}")
+        fields[name] = str(value).strip()
+    try:
+        return CronTrigger(**{"second": "0", **fields}, timezone=tz, start_date=starts_at,
+                           end_date=ends_at)
+    except (ValueError, TypeError) as exc:
+        raise ValidationFailed(f"invalid rule: {exc}", field="rule") from exc
+
+
+def _first_instance(moment: datetime, tz) -> bool:
+    """False for the second instance of a wall time the clocks go back over."""
+    local = moment.astimezone(tz)
+    return not (local.fold == 1 and local.replace(fold=0).utcoffset() != local.utcoffset())
+
+
+def fire_times(trigger: CronTrigger, start: datetime, until: datetime | None = None,
+               limit: int = SCAN_LIMIT):
+    """The trigger's times from `start` (inclusive) to `until` (inclusive), in UTC: one per
+    instant, and a repeated wall time once."""
+    prev, cursor, seen = None, start, None
+    for _ in range(limit):
+        fire = trigger.get_next_fire_time(prev, cursor)
+        if fire is None:
+            return
+        moment = fire.astimezone(UTC)
+        if until is not None and moment > until:
+            return
+        if moment != seen and _first_instance(moment, trigger.timezone):
+            yield moment
+        seen = moment
+        prev = cursor = fire
+
+
+def last_time(rule: RecurringRule) -> datetime | None:
+    """When the rule ends: the earlier of ends_at and its count-th occurrence."""
+    if rule.count is None:
+        return rule.ends_at
+    times = list(fire_times(_trigger(rule), rule.starts_at, rule.ends_at, limit=MAX_COUNT * 3))
+    counted = times[:rule.count]
+    return counted[-1] if len(counted) == rule.count else (rule.ends_at or
+                                                           (counted[-1] if counted else None))
+
+
+def _trigger(rule: RecurringRule) -> CronTrigger:
+    return make_trigger(rule.cron, rule.timezone, rule.starts_at, rule.ends_at)
+
+
+def job_trigger(rule: RecurringRule) -> CronTrigger:
+    return make_trigger(rule.cron, rule.timezone, rule.starts_at, last_time(rule))
+
+
+def upcoming(rule: RecurringRule, after: datetime, n: int) -> list[datetime]:
+    """The rule's next n times from `after`, inside its end (paused or not)."""
+    end = last_time(rule)
+    out = []
+    for moment in fire_times(_trigger(rule), max(after, rule.starts_at), end):
+        out.append(moment)
+        if len(out) >= n:
+            break
+    return out
+
+
+# -- materializing ------------------------------------------------------------------------------
+
+def materialize(sess: Session, rule: RecurringRule, now: datetime,
+                ahead: timedelta | None = None, actor: str | None = None) -> int:
+    """Make the posts of every occurrence up to `ahead` beyond the rule's next time after
+    `now` (none while paused). Returns how many posts were made. The caller commits."""
+    if rule.paused:
+        return 0
+    ahead = horizon() if ahead is None else ahead
+    trigger, end = _trigger(rule), last_time(rule)
+    following = next(fire_times(trigger, now, end, limit=SCAN_LIMIT), None)
+    until = (following or now) + ahead
+    if end is not None:
+        until = min(until, end)
+    start = max(rule.starts_at, rule.not_before, now - CATCH_UP)
+    channels = {str(c.id): c for c in sess.scalars(sa.select(Channel).where(
+        Channel.workspace_id == rule.workspace_id,
+        Channel.id.in_([uuid.UUID(c) for c in rule.channel_ids])))}
+    actor = actor or f"{JOB_PREFIX}{rule.id}"
+    made = 0
+    for moment in fire_times(trigger, start, until):
+        group_id = uuid.uuid5(rule.id, moment.isoformat())
+        for channel_id in rule.channel_ids:
+            channel = channels.get(channel_id)
+            if channel is None:  # deleted since: the other channels still get theirs
+                continue
+            row = sess.execute(insert(RuleOccurrence).values(
+                rule_id=rule.id, occurs_at=moment, channel_id=channel.id
+            ).on_conflict_do_nothing(constraint="uq_recurring_occurrences_once")
+                .returning(RuleOccurrence.id)).scalar()
+            if row is None:
+                continue  # made already (by an earlier run, or another process just now)
+            post = _post_for(sess, rule, channel, moment, group_id)
+            transition(sess, post, PostState.SCHEDULED, actor=actor,
+                       detail={"rule_id": str(rule.id), "occurs_at": iso(moment)})
+            sess.execute(sa.update(RuleOccurrence).where(RuleOccurrence.id == row)
+                         .values(post_id=post.id))
+            made += 1
+    return made
+
+
+def _content_for(rule: RecurringRule, channel_id: str) -> dict:
+    override = (rule.overrides or {}).get(channel_id)
+    if override and override.strip():
+        return {"text": override, "parts": None}
+    return {"text": rule.text, "parts": rule.parts}
+
+
+def _post_for(sess: Session, rule: RecurringRule, channel: Channel, moment: datetime,
+              group_id: uuid.UUID) -> Post:
+    post = Post(id=uuid.uuid4(), workspace_id=rule.workspace_id, channel_id=channel.id,
+                group_id=group_id, state=None, schedule_at=moment, timezone=rule.timezone,
+                **_content_for(rule, str(channel.id)), media_ids=list(rule.media_ids or []),
+                options=dict((rule.options or {}).get(str(channel.id)) or {}),
+                created_by=f"{JOB_PREFIX}{rule.id}", results=[], warnings=[])
+    posts._convert_ahead(sess, channel, post)
+    sess.add(post)
+    return post
+
+
+def _live_occurrences(sess: Session, rule_id) -> list[tuple[RuleOccurrence, Post]]:
+    """The rule's posts not publishing yet (scheduled), locked."""
+    return list(sess.execute(
+        sa.select(RuleOccurrence, Post).join(Post, Post.id == RuleOccurrence.post_id)
+        .where(RuleOccurrence.rule_id == rule_id, Post.state == PostState.SCHEDULED.value)
+        .order_by(RuleOccurrence.occurs_at).with_for_update(of=Post)))
+
+
+def _withdraw(sess: Session, occurrence: RuleOccurrence, post: Post, actor: str,
+              why: str) -> None:
+    """Cancel an occurrence's scheduled post and forget the occurrence (it may be made anew)."""
+    transition(sess, post, PostState.CANCELED, actor=actor, detail={"rule": why})
+    if why != "deleted":  # a deleted rule's occurrences go with it
+        sess.delete(occurrence)
+
+
+# -- use cases ----------------------------------------------------------------------------------
+
+def get_rule(sess: Session, workspace_id, rule_id, *, lock: bool = False) -> RecurringRule:
+    query = sa.select(RecurringRule).where(RecurringRule.id == rule_id,
+                                           RecurringRule.workspace_id == workspace_id)
+    rule = sess.scalar(query.with_for_update() if lock else query)
+    if rule is None:
+        raise NotFound("no such recurring rule in this workspace")
+    return rule
+
+
+def list_rules(sess: Session, workspace_id) -> list[RecurringRule]:
+    return list(sess.scalars(sa.select(RecurringRule).where(
+        RecurringRule.workspace_id == workspace_id).order_by(RecurringRule.created_at,
+                                                             RecurringRule.id)))
+
+
+def _time(value, tz_name: str, field: str) -> datetime | None:
+    if value is None or value == "":
+        return None
+    return value if isinstance(value, datetime) else parse_schedule(value, tz_name, field=field)
+
+
+def _check(sess: Session, rule: RecurringRule, now: datetime) -> None:
+    """Everything about the rule, refused with ValidationFailed before anything is written."""
+    ids = list(dict.fromkeys(str(c) for c in rule.channel_ids or []))
+    if not ids:
+        raise ValidationFailed("choose at least one channel", field="channel_ids")
+    if len(ids) > MAX_CHANNELS:
+        raise ValidationFailed(f"at most {MAX_CHANNELS} channels a rule", field="channel_ids")
+    channels = []
+    for raw in ids:
+        try:
+            channels.append(posts.channel_in_workspace(sess, rule.workspace_id, uuid.UUID(raw)))
+        except ValueError as exc:
+            raise ValidationFailed(f"channel_ids: {raw!r} is not a channel id",
+                                   field="channel_ids") from exc
+    rule.channel_ids = [str(c.id) for c in channels]
+    rule.timezone = rule.timezone or channels[0].timezone
+    zone(rule.timezone)
+    rule.text, rule.parts, rule.media_ids = posts._content(
+        sess, rule.workspace_id, rule.text, rule.parts, rule.media_ids)
+    rule.overrides = {k: v for k, v in (rule.overrides or {}).items() if v and v.strip()}
+    for key in [*rule.overrides, *(rule.options or {})]:
+        if key not in rule.channel_ids:
+            raise ValidationFailed(f"{key!r} is not one of the rule's channels",
+                                   field="overrides")
+    if rule.count is not None and not 1 <= rule.count <= MAX_COUNT:
+        raise ValidationFailed(f"count must be 1 to {MAX_COUNT}", field="count")
+    if rule.ends_at is not None:
+        if rule.ends_at <= now:
+            raise ValidationFailed("ends_at is in the past", field="ends_at")
+        if rule.ends_at <= rule.starts_at:
+            raise ValidationFailed("ends_at is before starts_at", field="ends_at")
+    make_trigger(rule.cron, rule.timezone, rule.starts_at, rule.ends_at)
+    end = last_time(rule)
+    if end is not None and end < now:
+        raise ValidationFailed("the rule's occurrences all lie in the past", field="count")
+    if not upcoming(rule, now, 1):
+        raise ValidationFailed("the rule never fires after now: check its fields and end",
+                               field="rule")
+    for channel in channels:
+        options = dict((rule.options or {}).get(str(channel.id)) or {})
+        check_options(channel.platform, channel.settings or {}, options)
+        if channel.status == "connected":  # a disconnected one: its posts fail at their time
+            trial = Post(workspace_id=rule.workspace_id, channel_id=channel.id,
+                         **_content_for(rule, str(channel.id)),
+                         media_ids=list(rule.media_ids), options=options)
+            try:
+                posts.check_publishable(sess, channel, trial)
+            except ValidationFailed as exc:
+                raise ValidationFailed(f"{channel.platform} {channel.handle}: {exc.message}",
+                                       field=exc.field) from exc
+
+
+def rule_json(rule: RecurringRule, now: datetime | None = None) -> dict:
+    now = now or datetime.now(UTC)
+    return {"id": str(rule.id), "name": rule.name, "channel_ids": list(rule.channel_ids),
+            "text": rule.text, "parts": rule.parts, "media_ids": list(rule.media_ids or []),
+            "options": dict(rule.options or {}), "overrides": dict(rule.overrides or {}),
+            "timezone": rule.timezone, "rule": dict(rule.cron), "starts_at": iso(rule.starts_at),
+            "ends_at": iso(rule.ends_at), "count": rule.count, "paused": rule.paused,
+            "next_occurrences": [iso(t) for t in upcoming(rule, now, 5)],
+            "created_at": iso(rule.created_at), "updated_at": iso(rule.updated_at)}
+
+
+def _summary(rule: RecurringRule) -> dict:
+    return {"name": rule.name, "channel_ids": list(rule.channel_ids), "rule": dict(rule.cron),
+            "timezone": rule.timezone, "starts_at": iso(rule.starts_at),
+            "ends_at": iso(rule.ends_at), "count": rule.count, "paused": rule.paused}
+
+
+def create_rule(sess: Session, workspace_id, actor: str, *, channel_ids, rule: dict,
+                text=None, parts=None, media_ids=(), options=None, overrides=None,
+                timezone=None, starts_at=None, ends_at=None, count=None, name="") -> RecurringRule:
+    now = posts.db_now(sess)
+    tz_name = timezone
+    if tz_name is not None:
+        zone(tz_name)
+    elif channel_ids:
+        try:
+            tz_name = posts.channel_in_workspace(sess, workspace_id,
+                                                 uuid.UUID(str(list(channel_ids)[0]))).timezone
+        except ValueError:
+            tz_name = None
+    made = RecurringRule(
+        id=uuid.uuid4(), workspace_id=workspace_id, name=(name or "")[:200],
+        channel_ids=[str(c) for c in channel_ids or []], text=text, parts=parts,
+        media_ids=[str(m) for m in media_ids or []], options=dict(options or {}),
+        overrides=dict(overrides or {}), timezone=tz_name, cron=dict(rule or {}),
+        starts_at=_time(starts_at, tz_name or "UTC", "starts_at") or now,
+        ends_at=_time(ends_at, tz_name or "UTC", "ends_at"), count=count, not_before=now,
+        paused=False, created_by=actor)
+    _check(sess, made, now)
+    sess.add(made)
+    sess.flush()
+    audit.record(sess, workspace_id, actor, "recurring_rule.created", target_type="recurring_rule",
+                 target_id=made.id, after=_summary(made))
+    materialize(sess, made, now, actor=actor)
+    sess.commit()
+    _schedule_job(sess, made)
+    return made
+
+
+UNSET = object()
+
+
+def update_rule(sess: Session, workspace_id, rule_id, actor: str, **changes) -> RecurringRule:
+    """Edit a rule. Its future scheduled posts follow: one whose time and channel remain gets
+    the new content; the others are canceled, and the new times are materialized. Published,
+    publishing, failed, canceled posts and those turned back into drafts stay as they are."""
+    rule = get_rule(sess, workspace_id, rule_id, lock=True)
+    before = _summary(rule)
+    now = posts.db_now(sess)
+    allowed = {"channel_ids", "rule", "text", "parts", "media_ids", "options", "overrides",
+               "timezone", "starts_at", "ends_at", "count", "name"}
+    for key, value in changes.items():
+        if key not in allowed:
+            raise ValidationFailed(f"unknown field {key!r}", field=key)
+        if key == "rule":
+            rule.cron = dict(value or {})
+        elif key in ("starts_at", "ends_at"):
+            setattr(rule, key, _time(value, changes.get("timezone") or rule.timezone, key)
+                    or (now if key == "starts_at" else None))
+        elif key == "channel_ids":
+            rule.channel_ids = [str(c) for c in value or []]
+        elif key == "media_ids":
+            rule.media_ids = [str(m) for m in value or []]
+        elif key == "text" and value is not None and "parts" not in changes:
+            rule.text, rule.parts = value, None
+        elif key == "parts" and value is not None and "text" not in changes:
+            rule.text, rule.parts = None, value
+        else:
+            setattr(rule, key, value)
+    with sess.no_autoflush:
+        _check(sess, rule, now)
+    rule.not_before = now
+    _follow(sess, rule, now, actor)
+    audit.record(sess, workspace_id, actor, "recurring_rule.updated", target_type="recurring_rule",
+                 target_id=rule.id, before=before, after=_summary(rule))
+    sess.commit()
+    _schedule_job(sess, rule)
+    return rule
+
+
+def _follow(sess: Session, rule: RecurringRule, now: datetime, actor: str) -> None:
+    live = _live_occurrences(sess, rule.id)
+    latest = max([o.occurs_at for o, _ in live], default=now)
+    wanted = set() if rule.paused else {
+        t for t in fire_times(_trigger(rule), now, min(filter(None, (
+            last_time(rule), max(latest, now + horizon() * 2)))))}
+    for occurrence, post in live:
+        if occurrence.occurs_at in wanted and str(post.channel_id) in rule.channel_ids:
+            content = _content_for(rule, str(post.channel_id))
+            post.text, post.parts = content["text"], content["parts"]
+            post.media_ids = list(rule.media_ids or [])
+            post.options = dict((rule.options or {}).get(str(post.channel_id)) or {})
+            post.timezone = rule.timezone
+            sess.add(PostEvent(post_id=post.id, workspace_id=rule.workspace_id,
+                               from_state=post.state, to_state=post.state, actor=actor,
+                               detail={"edited": True, "rule_id": str(rule.id)}))
+        else:
+            _withdraw(sess, occurrence, post, actor, "edited")
+    sess.flush()
+    materialize(sess, rule, now, actor=actor)
+
+
+def pause_rule(sess: Session, workspace_id, rule_id, actor: str) -> RecurringRule:
+    """No new occurrences; the rule's scheduled posts are canceled (resume makes those still
+    ahead anew)."""
+    rule = get_rule(sess, workspace_id, rule_id, lock=True)
+    if rule.paused:
+        raise Conflict("the rule is paused already", field="paused")
+    rule.paused = True
+    for occurrence, post in _live_occurrences(sess, rule.id):
+        _withdraw(sess, occurrence, post, actor, "paused")
+    audit.record(sess, workspace_id, actor, "recurring_rule.paused", target_type="recurring_rule",
+                 target_id=rule.id)
+    sess.commit()
+    from jobs import schedule_store
+
+    schedule_store.pause_job(_engine(sess), job_id(rule.id))
+    return rule
+
+
+def resume_rule(sess: Session, workspace_id, rule_id, actor: str) -> RecurringRule:
+    """Occurrences from now on are made again; those missed while paused are not."""
+    rule = get_rule(sess, workspace_id, rule_id, lock=True)
+    if not rule.paused:
+        raise Conflict("the rule is not paused", field="paused")
+    now = posts.db_now(sess)
+    if not upcoming(rule, now, 1):
+        raise ValidationFailed("the rule has no occurrence left to resume", field="rule")
+    rule.paused, rule.not_before = False, now
+    audit.record(sess, workspace_id, actor, "recurring_rule.resumed",
+                 target_type="recurring_rule", target_id=rule.id)
+    materialize(sess, rule, now, actor=actor)
+    sess.commit()
+    _schedule_job(sess, rule)
+    return rule
+
+
+def delete_rule(sess: Session, workspace_id, rule_id, actor: str) -> None:
+    """The rule goes; its scheduled posts are canceled, the rest stay for the record."""
+    rule = get_rule(sess, workspace_id, rule_id, lock=True)
+    for occurrence, post in _live_occurrences(sess, rule.id):
+        _withdraw(sess, occurrence, post, actor, "deleted")
+    audit.record(sess, workspace_id, actor, "recurring_rule.deleted",
+                 target_type="recurring_rule", target_id=rule.id, before=_summary(rule))
+    sess.delete(rule)
+    sess.commit()
+    from jobs import schedule_store
+
+    schedule_store.remove_job(_engine(sess), job_id(rule.id))
+
+
+def occurrences(sess: Session, rule: RecurringRule, now: datetime, n: int = 10) -> list[dict]:
+    """The next n occurrences: the posts made for them, and beyond the horizon the times to
+    come ("ghost": no post yet)."""
+    made = sess.execute(
+        sa.select(RuleOccurrence.occurs_at, Post.id, Post.channel_id, Post.state)
+        .join(Post, Post.id == RuleOccurrence.post_id)
+        .where(RuleOccurrence.rule_id == rule.id, RuleOccurrence.occurs_at >= now)
+        .order_by(RuleOccurrence.occurs_at)).all()
+    out = [{"occurs_at": iso(at), "post_id": str(pid), "channel_id": str(cid), "state": state}
+           for at, pid, cid, state in made]
+    last = max((at for at, *_ in made), default=None)
+    if not rule.paused:
+        for moment in upcoming(rule, now, n):
+            if last is None or moment > last:
+                out += [{"occurs_at": iso(moment), "post_id": None, "channel_id": c,
+                         "state": "upcoming"} for c in rule.channel_ids]
+    return out[:max(n, len(made))]
+
+
+# -- the rule's job ---------------------------------------------------------------------------
+
+def _engine(sess: Session) -> sa.Engine:
+    bind = sess.get_bind()
+    return bind if isinstance(bind, sa.Engine) else bind.engine
+
+
+def _schedule_job(sess: Session, rule: RecurringRule) -> None:
+    """The rule's job in the job store, on the rule's own trigger (paused: no next run)."""
+    from jobs import schedule_store
+
+    engine = _engine(sess)
+    schedule_store.add_job(engine, JOB_FUNC, job_trigger(rule), id=job_id(rule.id),
+                           args=(str(rule.id),), name=f"recurring rule {rule.name or rule.id}")
+    if rule.paused:
+        schedule_store.pause_job(engine, job_id(rule.id))
