@@ -82,7 +82,8 @@ def resume_rule(rule_id: uuid.UUID):
 @blueprint.get("/recurring-rules/<uuid:rule_id>/occurrences")
 def rule_occurrences(rule_id: uuid.UUID):
     rule = rules.get_rule(db.session, g.workspace_id, rule_id)
-    return jsonify({"data": rules.occurrences(db.session, rule, db_now(db.session))})
+    return jsonify({"data": [{**o, "occurs_at": iso(o["occurs_at"])} for o in
+                             rules.occurrences(db.session, rule, db_now(db.session))]})
 
 
 @blueprint.get("/channels/<uuid:channel_id>/slots")

@@ -14,6 +14,7 @@ from app.channels.service import list_channels
 from app.errors import DomainError, ValidationFailed
 from app.inputs import whole_number
 from app.posts import calendar, service
+from app.recurring.views import ghosts
 from app.timeutil import parse_day, to_local
 from app.web import render
 
@@ -59,7 +60,8 @@ def _render(state: dict, message: str | None = None, error: str | None = None, s
                   previous=previous, following=following, message=message, error=error,
                   channel_map={c.id: c for c in state["channels"]},
                   weeks=[days[i:i + 7] for i in range(0, len(days), 7)], today=today,
-                  post_url=_post_url_prefix())
+                  post_url=_post_url_prefix(),
+                  ghosts=ghosts(db.session, workspace_id, days, state["tz_name"], week))
 
 
 def _post_url_prefix() -> str:

@@ -449,20 +449,20 @@ def delete_rule(sess: Session, workspace_id, rule_id, actor: str) -> None:
 
 
 def occurrences(sess: Session, rule: RecurringRule, now: datetime, n: int = 10) -> list[dict]:
-    """The next n occurrences: the posts made for them, and beyond the horizon the times to
-    come ("ghost": no post yet)."""
+    """The next n occurrences (at least every post made): the posts made for them, then the
+    times to come beyond the horizon (state "upcoming", no post yet)."""
     made = sess.execute(
         sa.select(RuleOccurrence.occurs_at, Post.id, Post.channel_id, Post.state)
         .join(Post, Post.id == RuleOccurrence.post_id)
         .where(RuleOccurrence.rule_id == rule.id, RuleOccurrence.occurs_at >= now)
         .order_by(RuleOccurrence.occurs_at)).all()
-    out = [{"occurs_at": iso(at), "post_id": str(pid), "channel_id": str(cid), "state": state}
+    out = [{"occurs_at": at, "post_id": str(pid), "channel_id": str(cid), "state": state}
            for at, pid, cid, state in made]
     last = max((at for at, *_ in made), default=None)
     if not rule.paused:
         for moment in upcoming(rule, now, n):
             if last is None or moment > last:
-                out += [{"occurs_at": iso(moment), "post_id": None, "channel_id": c,
+                out += [{"occurs_at": moment, "post_id": None, "channel_id": c,
                          "state": "upcoming"} for c in rule.channel_ids]
     return out[:max(n, len(made))]
 
