@@ -9,15 +9,19 @@ key (rule, occurrence time, channel) keeps a repeated run from making any post t
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import timedelta
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.posts.service import db_now
 from app.recurring import rules
 from app.recurring.models import RecurringRule
 from jobs import duties, schedule_store
+
+log = logging.getLogger(__name__)
 
 
 def materialize(rule_id: str) -> str:
@@ -33,3 +37,29 @@ def materialize(rule_id: str) -> str:
                                  timedelta(hours=sweeps.cfg.recurring_horizon_hours))
         sess.commit()
     return f"{made} post(s) made"
+
+
+_MISSING = sa.text(f"""
+SELECT r.id FROM recurring_rules r
+WHERE NOT r.paused AND NOT EXISTS (
+    SELECT 1 FROM {schedule_store.TABLE} j WHERE j.id = 'recurring:' || r.id::text)
+""")  # noqa: S608 - the table name is a constant
+
+
+def ensure_jobs(engine: sa.Engine) -> int:
+    """Give every active rule without a job in the store its job (a request that committed its
+    rule but died before writing the job, say); jobs already there keep their next run.
+    Run by a process when it becomes the holder. Returns how many were added."""
+    added = 0
+    with Session(engine) as sess:
+        for (rule_id,) in sess.execute(_MISSING).all():
+            rule = sess.get(RecurringRule, rule_id)
+            try:
+                next_run = rules.job_trigger(rule).get_next_fire_time(None, db_now(sess))
+            except Exception:  # a rule this code cannot read: leave it, say so
+                log.exception("recurring rule %s has no job and none could be made", rule_id)
+                continue
+            if next_run is not None:
+                rules.schedule_job(engine, rule)
+                added += 1
+    return added

@@ -475,10 +475,13 @@ def _engine(sess: Session) -> sa.Engine:
 
 
 def _schedule_job(sess: Session, rule: RecurringRule) -> None:
+    schedule_job(_engine(sess), rule)
+
+
+def schedule_job(engine: sa.Engine, rule: RecurringRule) -> None:
     """The rule's job in the job store, on the rule's own trigger (paused: no next run)."""
     from jobs import schedule_store
 
-    engine = _engine(sess)
     schedule_store.add_job(engine, JOB_FUNC, job_trigger(rule), id=job_id(rule.id),
                            args=(str(rule.id),), name=f"recurring rule {rule.name or rule.id}")
     if rule.paused:

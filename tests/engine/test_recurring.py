@@ -137,3 +137,26 @@ def test_two_processes_materializing_at_once_make_each_occurrence_once(pg, space
     with pg.connect() as conn:
         rows = conn.scalar(sa.select(sa.func.count()).where(RuleOccurrence.rule_id == rule.id))
     assert rows == len(seen) and before + sum(made) == len(seen)
+
+
+def test_a_new_holder_gives_a_rule_without_a_job_its_job(pg, space, platform):
+    from jobs.attempt import AttemptRunner
+    from jobs.config import EngineConfig
+    from jobs.maintenance import Maintenance
+    from jobs.scheduler import SchedulerHolder
+
+    channel = space.channel(platform.base_url)
+    rule = _rule(pg, space, channel, {"day_of_week": "tue", "hour": 12, "minute": 30},
+                 timezone="Europe/Berlin")
+    expected = _job(pg, rule.id).next_run_at
+    schedule_store.remove_job(pg, rules.job_id(rule.id))  # as if the request died before it
+    cfg = EngineConfig(housekeeping=False)
+    holder = SchedulerHolder(pg, cfg, Maintenance(pg, cfg, AttemptRunner(pg, cfg)))
+    holder.start()
+    try:
+        wait_until(holder.holding.is_set, 15)
+        job = _job(pg, rule.id)
+        assert job is not None and job.next_run_at == expected
+    finally:
+        holder.stop()
+        schedule_store.remove_job(pg, rules.job_id(rule.id))
