@@ -174,3 +174,25 @@ def test_bad_input_names_the_problem_and_changes_nothing(
     db.expire_all()
     assert [(p.id, p.text, p.schedule_at) for p in _posts(db, rule)] == before
     assert db.get(RecurringRule, rule.id).cron == {"minute": 0}
+
+
+def test_the_posts_of_a_rule_send_webhooks_and_the_rule_is_audited(db, workspace, make_channel):
+    from app.audit.models import AuditEntry
+    from app.outbox.models import OutboxMessage
+    from app.webhooks import service as webhooks
+
+    webhooks.create_endpoint(db, workspace[0], "test", url="https://hooks.example.com/openpost")
+    _channel, rule = _hourly(db, workspace, make_channel)
+    made = _posts(db, rule)
+    sent = db.scalars(sa.select(OutboxMessage).where(
+        OutboxMessage.workspace_id == workspace[0], OutboxMessage.kind == "webhook",
+        OutboxMessage.event_type == "post.scheduled")).all()
+    assert len(sent) == len(made) == 25
+    rules.pause_rule(db, workspace[0], rule.id, "user:test")
+    canceled = db.scalars(sa.select(OutboxMessage).where(
+        OutboxMessage.workspace_id == workspace[0],
+        OutboxMessage.event_type == "post.canceled")).all()
+    assert len(canceled) == 25
+    actions = db.scalars(sa.select(AuditEntry.action).where(
+        AuditEntry.workspace_id == workspace[0], AuditEntry.target_id == str(rule.id))).all()
+    assert set(actions) == {"recurring_rule.created", "recurring_rule.paused"}
