@@ -44,6 +44,7 @@ CRON_FIELDS = ("year", "month", "day", "week", "day_of_week", "hour", "minute")
 # horizon) is still made this late, and published at once; older ones are skipped.
 CATCH_UP = timedelta(hours=1)
 MAX_COUNT = 1000
+MAX_AHEAD = 1000  # posts one rule may have made ahead at once (times × channels)
 MAX_CHANNELS = 20
 SCAN_LIMIT = 5000  # occurrences one materialization looks at, at most
 
@@ -273,6 +274,13 @@ def _check(sess: Session, rule: RecurringRule, now: datetime) -> None:
     if not upcoming(rule, now, 1):
         raise ValidationFailed("the rule never fires after now: check its fields and end",
                                field="rule")
+    first = upcoming(rule, now, 1)[0]
+    times = sum(1 for _ in fire_times(_trigger(rule), first, first + horizon(),
+                                      limit=MAX_AHEAD + 1))
+    if times * len(channels) > MAX_AHEAD:
+        raise ValidationFailed(f"the rule would keep more than {MAX_AHEAD} posts scheduled "
+                               f"ahead ({horizon().total_seconds() / 3600:g} hours); make it "
+                               "fire less often", field="rule")
     for channel in channels:
         options = dict((rule.options or {}).get(str(channel.id)) or {})
         check_options(channel.platform, channel.settings or {}, options)

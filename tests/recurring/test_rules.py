@@ -154,6 +154,7 @@ def test_a_disconnected_channel_still_gets_its_occurrences(db, workspace, make_c
     ({"count": 0}, "count must be 1 to 1000"),
     ({"text": "   "}, "text is empty"),
     ({"rule": {"year": "2020"}}, "never fires after now"),
+    ({"rule": {"minute": "*"}}, "more than 1000 posts scheduled ahead"),
 ])
 def test_bad_input_names_the_problem_and_changes_nothing(
         db, workspace, make_channel, change, message):
