@@ -1,200 +1,43 @@
 """Recurring rules: a post template repeated on a cron-like rule in an IANA time zone.
 
-A rule's occurrences are APScheduler CronTrigger fire times (day_of_week="mon-fri", hour=9;
-day="1st mon"), read in the rule's zone, from `starts_at` until `ends_at` or the `count`-th.
-Each rule has a job `recurring:<id>` in the job store (jobs/schedule_store.py) on that same
-trigger; a run of it (jobs/recurring.py) materializes every occurrence up to the horizon
-beyond its next run, so at every moment the posts of the coming horizon exist. The same
-happens at once when a rule is created, edited or resumed.
-
-Materializing is idempotent: each (rule, occurrence time, channel) is a unique row of
-`recurring_occurrences`, inserted with ON CONFLICT DO NOTHING before its post is made, so a
-re-run, a late catch-up run or a second process never makes a post twice.
-
-DST (docs in README.md, Recurring posts): a wall time the clocks skip fires at the same
-instant it would have without the change (02:30 on a spring-forward night fires at 03:30);
-a wall time that happens twice fires once, at its first instance.
+The use cases (create, edit, pause, resume, delete, read); the rule's times are in times.py,
+making its posts in materialize.py, and its job in the job store in jobs/recurring.py.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.channels.compose_options import check_options
-from app.channels.models import Channel
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.posts import service as posts
 from app.posts.lifecycle import PostState, transition
 from app.posts.models import Post, PostEvent
+from app.recurring.materialize import (
+    content_for,
+    horizon,
+    job_id,
+    materialize,
+    schedule_job,
+)
 from app.recurring.models import RecurringRule, RuleOccurrence
+from app.recurring.times import (
+    MAX_COUNT,
+    fire_times,
+    last_time,
+    make_trigger,
+    rule_trigger,
+    upcoming,
+)
 from app.timeutil import iso, parse_schedule, zone
 
-JOB_PREFIX = "recurring:"
-JOB_FUNC = "jobs.recurring:materialize"
-# The fields a rule may set (APScheduler CronTrigger's); "second" is kept at 0 for users.
-CRON_FIELDS = ("year", "month", "day", "week", "day_of_week", "hour", "minute")
-# An occurrence that could not be made before its time (no scheduler ran for longer than the
-# horizon) is still made this late, and published at once; older ones are skipped.
-CATCH_UP = timedelta(hours=1)
-MAX_COUNT = 1000
 MAX_AHEAD = 1000  # posts one rule may have made ahead at once (times × channels)
 MAX_CHANNELS = 20
-SCAN_LIMIT = 5000  # occurrences one materialization looks at, at most
-
-
-def horizon() -> timedelta:
-    from jobs.config import EngineConfig
-
-    return timedelta(hours=EngineConfig.from_env().recurring_horizon_hours)
-
-
-def job_id(rule_id) -> str:
-    return f"{JOB_PREFIX}{rule_id}"
-
-
-# -- the rule's times ---------------------------------------------------------------------------
-
-def make_trigger(cron: dict, tz_name: str, starts_at: datetime | None = None,
-                 ends_at: datetime | None = None) -> CronTrigger:
-    tz = zone(tz_name)
-    if not isinstance(cron, dict) or not cron:
-        raise ValidationFailed("give the rule as cron fields, e.g. {\"day_of_week\": "
-                               "\"mon-fri\", \"hour\": 9, \"minute\": 0}", field="rule")
-    fields = {}
-    for name, value in cron.items():
-        if name not in (*CRON_FIELDS, "second"):
-            raise ValidationFailed(f"unknown rule field {name!r}: use {', '.join(CRON_FIELDS)}",
-                                   field=f"rule.{name}")
-        if isinstance(value, bool) or not isinstance(value, (int, str)) or \
-                not str(value).strip() or len(str(value)) > 100:
-            raise ValidationFailed(f"rule.{name} must be a number or a cron expression",
-                                   field=f"rule.{name}")
-        fields[name] = str(value).strip()
-    try:
-        return CronTrigger(**{"second": "0", **fields}, timezone=tz, start_date=starts_at,
-                           end_date=ends_at)
-    except (ValueError, TypeError) as exc:
-        raise ValidationFailed(f"invalid rule: {exc}", field="rule") from exc
-
-
-def _first_instance(moment: datetime, tz) -> bool:
-    """False for the second instance of a wall time the clocks go back over."""
-    local = moment.astimezone(tz)
-    return not (local.fold == 1 and local.replace(fold=0).utcoffset() != local.utcoffset())
-
-
-def fire_times(trigger: CronTrigger, start: datetime, until: datetime | None = None,
-               limit: int = SCAN_LIMIT):
-    """The trigger's times from `start` (inclusive) to `until` (inclusive), in UTC: one per
-    instant, and a repeated wall time once."""
-    prev, cursor, seen = None, start, None
-    for _ in range(limit):
-        fire = trigger.get_next_fire_time(prev, cursor)
-        if fire is None:
-            return
-        moment = fire.astimezone(UTC)
-        if until is not None and moment > until:
-            return
-        if moment != seen and _first_instance(moment, trigger.timezone):
-            yield moment
-        seen = moment
-        prev = cursor = fire
-
-
-def last_time(rule: RecurringRule) -> datetime | None:
-    """When the rule ends: the earlier of ends_at and its count-th occurrence."""
-    if rule.count is None:
-        return rule.ends_at
-    times = list(fire_times(_trigger(rule), rule.starts_at, rule.ends_at, limit=MAX_COUNT * 3))
-    counted = times[:rule.count]
-    return counted[-1] if len(counted) == rule.count else (rule.ends_at or
-                                                           (counted[-1] if counted else None))
-
-
-def _trigger(rule: RecurringRule) -> CronTrigger:
-    return make_trigger(rule.cron, rule.timezone, rule.starts_at, rule.ends_at)
-
-
-def job_trigger(rule: RecurringRule) -> CronTrigger:
-    return make_trigger(rule.cron, rule.timezone, rule.starts_at, last_time(rule))
-
-
-def upcoming(rule: RecurringRule, after: datetime, n: int) -> list[datetime]:
-    """The rule's next n times from `after`, inside its end (paused or not)."""
-    end = last_time(rule)
-    out = []
-    for moment in fire_times(_trigger(rule), max(after, rule.starts_at), end):
-        out.append(moment)
-        if len(out) >= n:
-            break
-    return out
-
-
-# -- materializing ------------------------------------------------------------------------------
-
-def materialize(sess: Session, rule: RecurringRule, now: datetime,
-                ahead: timedelta | None = None, actor: str | None = None) -> int:
-    """Make the posts of every occurrence up to `ahead` beyond the rule's next time after
-    `now` (none while paused). Returns how many posts were made. The caller commits."""
-    if rule.paused:
-        return 0
-    ahead = horizon() if ahead is None else ahead
-    trigger, end = _trigger(rule), last_time(rule)
-    following = next(fire_times(trigger, now, end, limit=SCAN_LIMIT), None)
-    until = (following or now) + ahead
-    if end is not None:
-        until = min(until, end)
-    start = max(rule.starts_at, rule.not_before, now - CATCH_UP)
-    channels = {str(c.id): c for c in sess.scalars(sa.select(Channel).where(
-        Channel.workspace_id == rule.workspace_id,
-        Channel.id.in_([uuid.UUID(c) for c in rule.channel_ids])))}
-    actor = actor or f"{JOB_PREFIX}{rule.id}"
-    made = 0
-    for moment in fire_times(trigger, start, until):
-        group_id = uuid.uuid5(rule.id, moment.isoformat())
-        for channel_id in rule.channel_ids:
-            channel = channels.get(channel_id)
-            if channel is None:  # deleted since: the other channels still get theirs
-                continue
-            row = sess.execute(insert(RuleOccurrence).values(
-                rule_id=rule.id, occurs_at=moment, channel_id=channel.id
-            ).on_conflict_do_nothing(constraint="uq_recurring_occurrences_once")
-                .returning(RuleOccurrence.id)).scalar()
-            if row is None:
-                continue  # made already (by an earlier run, or another process just now)
-            post = _post_for(sess, rule, channel, moment, group_id)
-            transition(sess, post, PostState.SCHEDULED, actor=actor,
-                       detail={"rule_id": str(rule.id), "occurs_at": iso(moment)})
-            sess.execute(sa.update(RuleOccurrence).where(RuleOccurrence.id == row)
-                         .values(post_id=post.id))
-            made += 1
-    return made
-
-
-def _content_for(rule: RecurringRule, channel_id: str) -> dict:
-    override = (rule.overrides or {}).get(channel_id)
-    if override and override.strip():
-        return {"text": override, "parts": None}
-    return {"text": rule.text, "parts": rule.parts}
-
-
-def _post_for(sess: Session, rule: RecurringRule, channel: Channel, moment: datetime,
-              group_id: uuid.UUID) -> Post:
-    post = Post(id=uuid.uuid4(), workspace_id=rule.workspace_id, channel_id=channel.id,
-                group_id=group_id, state=None, schedule_at=moment, timezone=rule.timezone,
-                **_content_for(rule, str(channel.id)), media_ids=list(rule.media_ids or []),
-                options=dict((rule.options or {}).get(str(channel.id)) or {}),
-                created_by=f"{JOB_PREFIX}{rule.id}", results=[], warnings=[])
-    posts._convert_ahead(sess, channel, post)
-    sess.add(post)
-    return post
 
 
 def _live_occurrences(sess: Session, rule_id) -> list[tuple[RuleOccurrence, Post]]:
@@ -275,7 +118,7 @@ def _check(sess: Session, rule: RecurringRule, now: datetime) -> None:
         raise ValidationFailed("the rule never fires after now: check its fields and end",
                                field="rule")
     first = upcoming(rule, now, 1)[0]
-    times = sum(1 for _ in fire_times(_trigger(rule), first, first + horizon(),
+    times = sum(1 for _ in fire_times(rule_trigger(rule), first, first + horizon(),
                                       limit=MAX_AHEAD + 1))
     if times * len(channels) > MAX_AHEAD:
         raise ValidationFailed(f"the rule would keep more than {MAX_AHEAD} posts scheduled "
@@ -286,7 +129,7 @@ def _check(sess: Session, rule: RecurringRule, now: datetime) -> None:
         check_options(channel.platform, channel.settings or {}, options)
         if channel.status == "connected":  # a disconnected one: its posts fail at their time
             trial = Post(workspace_id=rule.workspace_id, channel_id=channel.id,
-                         **_content_for(rule, str(channel.id)),
+                         **content_for(rule, str(channel.id)),
                          media_ids=list(rule.media_ids), options=options)
             try:
                 posts.check_publishable(sess, channel, trial)
@@ -389,11 +232,11 @@ def _follow(sess: Session, rule: RecurringRule, now: datetime, actor: str) -> No
     live = _live_occurrences(sess, rule.id)
     latest = max([o.occurs_at for o, _ in live], default=now)
     wanted = set() if rule.paused else {
-        t for t in fire_times(_trigger(rule), now, min(filter(None, (
+        t for t in fire_times(rule_trigger(rule), now, min(filter(None, (
             last_time(rule), max(latest, now + horizon() * 2)))))}
     for occurrence, post in live:
         if occurrence.occurs_at in wanted and str(post.channel_id) in rule.channel_ids:
-            content = _content_for(rule, str(post.channel_id))
+            content = content_for(rule, str(post.channel_id))
             post.text, post.parts = content["text"], content["parts"]
             post.media_ids = list(rule.media_ids or [])
             post.options = dict((rule.options or {}).get(str(post.channel_id)) or {})
@@ -484,13 +327,3 @@ def _engine(sess: Session) -> sa.Engine:
 
 def _schedule_job(sess: Session, rule: RecurringRule) -> None:
     schedule_job(_engine(sess), rule)
-
-
-def schedule_job(engine: sa.Engine, rule: RecurringRule) -> None:
-    """The rule's job in the job store, on the rule's own trigger (paused: no next run)."""
-    from jobs import schedule_store
-
-    schedule_store.add_job(engine, JOB_FUNC, job_trigger(rule), id=job_id(rule.id),
-                           args=(str(rule.id),), name=f"recurring rule {rule.name or rule.id}")
-    if rule.paused:
-        schedule_store.pause_job(engine, job_id(rule.id))

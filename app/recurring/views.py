@@ -19,6 +19,7 @@ from app.posts.models import Post
 from app.posts.service import db_now
 from app.recurring import rules, slots
 from app.recurring.models import RecurringRule
+from app.recurring.times import upcoming
 from app.timeutil import localize, zone
 from app.web import render
 
@@ -199,7 +200,7 @@ def ghosts(sess, workspace_id, days: list[date], tz_name: str, by_hour: bool) ->
     for rule in sess.scalars(sa.select(RecurringRule).where(
             RecurringRule.workspace_id == workspace_id, RecurringRule.paused.is_(False))):
         made = {o["occurs_at"] for o in rules.occurrences(sess, rule, now, 0) if o["post_id"]}
-        for moment in rules.upcoming(rule, max(start, now), 60):
+        for moment in upcoming(rule, max(start, now), 60):
             if moment >= end:
                 break
             if moment in made:

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from app.posts.models import Post
 from app.recurring import rules
+from app.recurring.materialize import JOB_FUNC, job_id, materialize
 from app.recurring.models import RecurringRule, RuleOccurrence
+from app.recurring.times import upcoming
 from jobs import schedule_store
 from tests.engine.conftest import wait_until
 
@@ -22,7 +24,7 @@ HORIZON_HOURS = 0.0005  # 1.8 s: the holder, not the rule's creation, makes most
 
 
 def _job(pg, rule_id):
-    return {j.id: j for j in schedule_store.list_jobs(pg)}.get(rules.job_id(rule_id))
+    return {j.id: j for j in schedule_store.list_jobs(pg)}.get(job_id(rule_id))
 
 
 def _rule(pg, space, channel_id, cron, **kw):
@@ -54,8 +56,8 @@ def test_a_rule_keeps_its_job_and_next_run_when_every_process_restarts(spawn, pg
                  timezone="America/New_York")
     try:
         job = _job(pg, rule.id)
-        first = rules.upcoming(rule, job.next_run_at - timedelta(seconds=1), 1)[0]
-        assert job.func == rules.JOB_FUNC and job.next_run_at == first
+        first = upcoming(rule, job.next_run_at - timedelta(seconds=1), 1)[0]
+        assert job.func == JOB_FUNC and job.next_run_at == first
         one = spawn(concurrency=2, maintenance_seconds=0.5)
         wait_until(lambda: _ran_by(pg, "lease_reconciliation", one.pid), 30)
         one.send_signal(signal.SIGKILL)
@@ -67,7 +69,7 @@ def test_a_rule_keeps_its_job_and_next_run_when_every_process_restarts(spawn, pg
         assert after is not None and after.next_run_at == first
         assert after.trigger.startswith("cron[day_of_week='mon-fri', hour='9'")
     finally:
-        schedule_store.remove_job(pg, rules.job_id(rule.id))
+        schedule_store.remove_job(pg, job_id(rule.id))
 
 
 @pytest.mark.timeout(120)
@@ -79,7 +81,7 @@ def test_the_holder_sigkilled_misses_and_duplicates_no_occurrence(spawn, pg, spa
     first = spawn(concurrency=2, **settings)
     wait_until(lambda: schedule_store.holder(pg), 30)
     rule = _rule(pg, space, channel, {"second": "*"})
-    job = rules.job_id(rule.id)
+    job = job_id(rule.id)
     try:
         wait_until(lambda: _ran_by(pg, job, first.pid), 30)  # the holder makes the posts
         first.send_signal(signal.SIGKILL)
@@ -115,7 +117,7 @@ def test_two_processes_materializing_at_once_make_each_occurrence_once(pg, space
     monkeypatch.setenv("OPENPOST_RECURRING_HORIZON_HOURS", "0.001")
     channel = space.channel(platform.base_url)
     rule = _rule(pg, space, channel, {"minute": "*"})
-    schedule_store.remove_job(pg, rules.job_id(rule.id))  # only the two below make posts
+    schedule_store.remove_job(pg, job_id(rule.id))  # only the two below make posts
     barrier, made = threading.Barrier(2), []
     before = len(_occurrences(pg, rule.id))
 
@@ -124,7 +126,7 @@ def test_two_processes_materializing_at_once_make_each_occurrence_once(pg, space
             mine = sess.get(RecurringRule, rule.id)
             now = sess.scalar(sa.select(sa.func.now()))
             barrier.wait()
-            made.append(rules.materialize(sess, mine, now, timedelta(hours=3)))
+            made.append(materialize(sess, mine, now, timedelta(hours=3)))
             sess.commit()
 
     threads = [threading.Thread(target=run) for _ in range(2)]
@@ -149,7 +151,7 @@ def test_a_new_holder_gives_a_rule_without_a_job_its_job(pg, space, platform):
     rule = _rule(pg, space, channel, {"day_of_week": "tue", "hour": 12, "minute": 30},
                  timezone="Europe/Berlin")
     expected = _job(pg, rule.id).next_run_at
-    schedule_store.remove_job(pg, rules.job_id(rule.id))  # as if the request died before it
+    schedule_store.remove_job(pg, job_id(rule.id))  # as if the request died before it
     cfg = EngineConfig(housekeeping=False)
     holder = SchedulerHolder(pg, cfg, Maintenance(pg, cfg, AttemptRunner(pg, cfg)))
     holder.start()
@@ -159,4 +161,4 @@ def test_a_new_holder_gives_a_rule_without_a_job_its_job(pg, space, platform):
         assert job is not None and job.next_run_at == expected
     finally:
         holder.stop()
-        schedule_store.remove_job(pg, rules.job_id(rule.id))
+        schedule_store.remove_job(pg, job_id(rule.id))

@@ -10,7 +10,9 @@ import sqlalchemy as sa
 from app.errors import Conflict, ValidationFailed
 from app.posts.models import Post, PostEvent
 from app.recurring import rules
+from app.recurring.materialize import materialize
 from app.recurring.models import RecurringRule
+from app.recurring.times import upcoming
 
 
 def _posts(db, rule):
@@ -40,9 +42,9 @@ def test_a_rule_makes_its_posts_ahead_in_the_channel_zone_and_a_rerun_makes_none
     assert all(p.state == "scheduled" and p.channel_id == channel.id and p.text == "standup notes"
                for p in made)
     assert made[0].schedule_at > now and made[-1].schedule_at - now >= timedelta(hours=24)
-    assert rules.materialize(db, rule, now) == 0
-    assert rules.materialize(db, rule, now + timedelta(minutes=30)) == 0
-    assert rules.materialize(db, rule, now + timedelta(hours=2)) == 2
+    assert materialize(db, rule, now) == 0
+    assert materialize(db, rule, now + timedelta(minutes=30)) == 0
+    assert materialize(db, rule, now + timedelta(hours=2)) == 2
     assert len(_posts(db, rule)) == 27
     event = db.scalar(sa.select(PostEvent).where(PostEvent.post_id == made[0].id))
     assert event.to_state == "scheduled" and event.detail["rule_id"] == str(rule.id)
@@ -53,7 +55,7 @@ def test_first_monday_in_new_york_and_a_count(db, workspace, make_channel):
     rule = rules.create_rule(db, workspace[0], "user:test", channel_ids=[channel.id],
                              text="monthly digest", count=3, starts_at="2027-01-01T00:00:00Z",
                              rule={"day": "1st mon", "hour": 9, "minute": 0})
-    times = rules.upcoming(rule, datetime(2026, 12, 31, tzinfo=UTC), 10)
+    times = upcoming(rule, datetime(2026, 12, 31, tzinfo=UTC), 10)
     assert [t.isoformat() for t in times] == [  # 09:00 EST = 14:00 UTC; count 3 ends it
         "2027-01-04T14:00:00+00:00", "2027-02-01T14:00:00+00:00", "2027-03-01T14:00:00+00:00"]
 
@@ -79,10 +81,10 @@ def test_dst_skipped_time_fires_an_hour_later_and_a_repeated_one_once(
                              text="daily", starts_at=f"{day}T00:00:00",
                              rule={"hour": int(hour), "minute": int(minute)})
     start = datetime.fromisoformat(expected[0]) - timedelta(minutes=1)
-    assert [t.isoformat() for t in rules.upcoming(rule, start, 3)] == expected
+    assert [t.isoformat() for t in upcoming(rule, start, 3)] == expected
     # materialized as posts, once each, across the change
-    rules.materialize(db, rule, start, timedelta(hours=72))
-    assert rules.materialize(db, rule, start, timedelta(hours=72)) == 0
+    materialize(db, rule, start, timedelta(hours=72))
+    assert materialize(db, rule, start, timedelta(hours=72)) == 0
     times = [p.schedule_at.isoformat() for p in _posts(db, rule)
              if p.schedule_at <= datetime.fromisoformat(expected[-1])]
     assert times == expected
@@ -115,7 +117,7 @@ def test_pause_cancels_what_is_ahead_and_makes_nothing_resume_starts_again(
     _channel, rule = _hourly(db, workspace, make_channel)
     rules.pause_rule(db, workspace[0], rule.id, "user:test")
     assert {p.state for p in _posts(db, rule)} == {"canceled"}
-    assert rules.materialize(db, rule, _db_now(db) + timedelta(hours=3)) == 0
+    assert materialize(db, rule, _db_now(db) + timedelta(hours=3)) == 0
     with pytest.raises(Conflict, match="paused already"):
         rules.pause_rule(db, workspace[0], rule.id, "user:test")
     rules.resume_rule(db, workspace[0], rule.id, "user:test")
