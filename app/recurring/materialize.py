@@ -67,26 +67,36 @@ def materialize(sess: Session, rule: RecurringRule, now: datetime,
         Channel.workspace_id == rule.workspace_id,
         Channel.id.in_([uuid.UUID(c) for c in rule.channel_ids])))}
     actor = actor or f"{JOB_PREFIX}{rule.id}"
+    made_already = {tuple(row) for row in sess.execute(
+        sa.select(RuleOccurrence.occurs_at, RuleOccurrence.channel_id).where(
+            RuleOccurrence.rule_id == rule.id, RuleOccurrence.occurs_at >= start,
+            RuleOccurrence.occurs_at <= until))}
     made = 0
     for moment in fire_times(trigger, start, until):
-        group_id = uuid.uuid5(rule.id, moment.isoformat())
         for channel_id in rule.channel_ids:
             channel = channels.get(channel_id)
-            if channel is None:  # deleted since: the other channels still get theirs
-                continue
-            row = sess.execute(insert(RuleOccurrence).values(
-                rule_id=rule.id, occurs_at=moment, channel_id=channel.id
-            ).on_conflict_do_nothing(constraint="uq_recurring_occurrences_once")
-                .returning(RuleOccurrence.id)).scalar()
-            if row is None:
-                continue  # made already (by an earlier run, or another process just now)
-            post = _post_for(sess, rule, channel, moment, group_id)
-            transition(sess, post, PostState.SCHEDULED, actor=actor,
-                       detail={"rule_id": str(rule.id), "occurs_at": iso(moment)})
-            sess.execute(sa.update(RuleOccurrence).where(RuleOccurrence.id == row)
-                         .values(post_id=post.id))
-            made += 1
+            # a deleted channel is left out; the others still get theirs
+            if channel is not None and (moment, channel.id) not in made_already:
+                made += _make_one(sess, rule, channel, moment, actor)
     return made
+
+
+def _make_one(sess: Session, rule: RecurringRule, channel: Channel, moment: datetime,
+              actor: str) -> bool:
+    """The occurrence's row, then its post; False when the row exists (an earlier run, or
+    another process just now: the unique key makes it wait for that one, then skip)."""
+    row = sess.execute(insert(RuleOccurrence).values(
+        rule_id=rule.id, occurs_at=moment, channel_id=channel.id
+    ).on_conflict_do_nothing(constraint="uq_recurring_occurrences_once")
+        .returning(RuleOccurrence.id)).scalar()
+    if row is None:
+        return False
+    post = _post_for(sess, rule, channel, moment, uuid.uuid5(rule.id, moment.isoformat()))
+    transition(sess, post, PostState.SCHEDULED, actor=actor,
+               detail={"rule_id": str(rule.id), "occurs_at": iso(moment)})
+    sess.execute(sa.update(RuleOccurrence).where(RuleOccurrence.id == row)
+                 .values(post_id=post.id))
+    return True
 
 
 def content_for(rule: RecurringRule, channel_id: str) -> dict:
