@@ -56,3 +56,27 @@ def test_slots_and_add_to_queue_on_the_page(signed_in, make_channel, make_post, 
     post = db.get(Post, draft.id)
     local = post.schedule_at.astimezone(__import__("zoneinfo").ZoneInfo("America/New_York"))
     assert post.state == "scheduled" and local.strftime("%a %H:%M") in ("Tue 12:30", "Thu 12:30")
+
+
+def test_edit_pause_resume_and_delete_on_the_page(signed_in, make_channel, db):
+    channel = make_channel(signed_in.workspace_id)
+    signed_in.post("/recurring", {"channel_id": str(channel.id), "text": "first words",
+                                  "repeat": "days", "weekday": ["tue", "thu"],
+                                  "time": "12:30"}, htmx=False)
+    rule = db.scalars(sa.select(RecurringRule)).one()
+    assert rule.cron == {"hour": 12, "minute": 30, "day_of_week": "tue,thu"}
+    page = signed_in.post(f"/recurring/{rule.id}/edit", {"text": "second words",
+                                                          "repeat": "monthly", "day": "1st mon",
+                                                          "time": "09:00"}, htmx=False)
+    html = page.get_data(as_text=True)
+    assert "Rule saved" in html and "monthly on day 1st mon at 09:00" in html
+    page = signed_in.post(f"/recurring/{rule.id}/pause", htmx=False)
+    assert "Rule paused" in page.get_data(as_text=True) and ">paused<" in page.get_data(as_text=True)
+    live = db.scalars(sa.select(Post).where(Post.workspace_id == signed_in.workspace_id,
+                                            Post.state == "scheduled")).all()
+    assert live == []
+    assert "Rule resumed" in signed_in.post(f"/recurring/{rule.id}/resume",
+                                            htmx=False).get_data(as_text=True)
+    page = signed_in.post(f"/recurring/{rule.id}/delete", htmx=False)
+    assert "Rule deleted" in page.get_data(as_text=True)
+    assert "No recurring rules yet" in page.get_data(as_text=True)
