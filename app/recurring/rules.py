@@ -6,6 +6,7 @@ making its posts in materialize.py, and its job in the job store in jobs/recurri
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime
 
@@ -36,6 +37,7 @@ from app.recurring.times import (
 )
 from app.timeutil import iso, parse_schedule, zone
 
+log = logging.getLogger(__name__)
 MAX_AHEAD = 1000  # posts one rule may have made ahead at once (times × channels)
 MAX_CHANNELS = 20
 
@@ -326,4 +328,10 @@ def _engine(sess: Session) -> sa.Engine:
 
 
 def _schedule_job(sess: Session, rule: RecurringRule) -> None:
-    schedule_job(_engine(sess), rule)
+    """After the rule's commit. Should the store be out of reach now, the scheduler's
+    `recurring_jobs` duty gives the rule its job within OPENPOST_MAINTENANCE_SECONDS."""
+    try:
+        schedule_job(_engine(sess), rule)
+    except sa.exc.DBAPIError as exc:
+        log.warning("the job of recurring rule %s is left to the scheduler (%s)", rule.id,
+                    type(exc).__name__)

@@ -141,7 +141,7 @@ def test_two_processes_materializing_at_once_make_each_occurrence_once(pg, space
     assert rows == len(seen) and before + sum(made) == len(seen)
 
 
-def test_a_new_holder_gives_a_rule_without_a_job_its_job(pg, space, platform):
+def test_the_holder_gives_a_rule_without_a_job_its_job(pg, space, platform):
     from jobs.attempt import AttemptRunner
     from jobs.config import EngineConfig
     from jobs.maintenance import Maintenance
@@ -152,13 +152,17 @@ def test_a_new_holder_gives_a_rule_without_a_job_its_job(pg, space, platform):
                  timezone="Europe/Berlin")
     expected = _job(pg, rule.id).next_run_at
     schedule_store.remove_job(pg, job_id(rule.id))  # as if the request died before it
-    cfg = EngineConfig(housekeeping=False)
+    cfg = EngineConfig(housekeeping=False, maintenance_seconds=0.5)
     holder = SchedulerHolder(pg, cfg, Maintenance(pg, cfg, AttemptRunner(pg, cfg)))
     holder.start()
     try:
         wait_until(holder.holding.is_set, 15)
         job = _job(pg, rule.id)
         assert job is not None and job.next_run_at == expected
+        # and while it holds, its recurring_jobs duty repairs a job lost later
+        schedule_store.remove_job(pg, job_id(rule.id))
+        job = wait_until(lambda: _job(pg, rule.id), 15)
+        assert job.next_run_at == expected
     finally:
         holder.stop()
         schedule_store.remove_job(pg, job_id(rule.id))
