@@ -72,7 +72,8 @@ def _pages(posts) -> dict[str, str]:
             "channels": "/channels", "notifications": "/notifications",
             "settings-members": "/settings/members", "settings-account": "/settings/account",
             "settings-api-keys": "/settings/api-keys", "settings-webhooks": "/settings/webhooks",
-            "settings-export": "/settings/export", "audit-log": "/settings/audit-log"}
+            "settings-export": "/settings/export", "audit-log": "/settings/audit-log",
+            "recurring": "/recurring"}
 
 
 @pytest.mark.parametrize("phone", [390, 360], indirect=True)
