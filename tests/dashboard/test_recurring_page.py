@@ -80,3 +80,13 @@ def test_edit_pause_resume_and_delete_on_the_page(signed_in, make_channel, db):
     page = signed_in.post(f"/recurring/{rule.id}/delete", htmx=False)
     assert "Rule deleted" in page.get_data(as_text=True)
     assert "No recurring rules yet" in page.get_data(as_text=True)
+
+
+def test_a_drafts_page_has_add_to_queue(signed_in, make_channel, make_post):
+    channel = make_channel(signed_in.workspace_id)
+    draft = make_post(channel, state="draft")
+    html = signed_in.get(f"/posts/{draft.id}").get_data(as_text=True)
+    assert f'action="/recurring/posts/{draft.id}/queue"' in html
+    page = signed_in.post(f"/recurring/posts/{draft.id}/queue", htmx=False)
+    assert page.status_code == 422 and "has no posting slots; add some first" in \
+        page.get_data(as_text=True)
