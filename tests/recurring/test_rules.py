@@ -43,8 +43,9 @@ def test_a_rule_makes_its_posts_ahead_in_the_channel_zone_and_a_rerun_makes_none
                for p in made)
     assert made[0].schedule_at > now and made[-1].schedule_at - now >= timedelta(hours=24)
     assert materialize(db, rule, now) == 0
-    assert materialize(db, rule, now + timedelta(minutes=30)) == 0
-    assert materialize(db, rule, now + timedelta(hours=2)) == 2
+    assert materialize(db, rule, made[0].schedule_at - timedelta(seconds=1)) == 0
+    # an hour on, the window (next time + 24 h) has moved by two times
+    assert materialize(db, rule, made[0].schedule_at + timedelta(hours=1, seconds=1)) == 2
     assert len(_posts(db, rule)) == 27
     event = db.scalar(sa.select(PostEvent).where(PostEvent.post_id == made[0].id))
     assert event.to_state == "scheduled" and event.detail["rule_id"] == str(rule.id)
