@@ -83,6 +83,22 @@ def _time(value, tz_name: str, field: str) -> datetime | None:
 
 def _check(sess: Session, rule: RecurringRule, now: datetime) -> None:
     """Everything about the rule, refused with ValidationFailed before anything is written."""
+    channels = _check_channels(sess, rule)
+    rule.timezone = rule.timezone or channels[0].timezone
+    zone(rule.timezone)
+    rule.text, rule.parts, rule.media_ids = posts._content(
+        sess, rule.workspace_id, rule.text, rule.parts, rule.media_ids)
+    rule.overrides = {k: v for k, v in (rule.overrides or {}).items() if v and v.strip()}
+    for field in ("overrides", "options"):
+        for key in getattr(rule, field) or {}:
+            if key not in rule.channel_ids:
+                raise ValidationFailed(f"{key!r} is not one of the rule's channels", field=field)
+    _check_times(rule, now, len(channels))
+    for channel in channels:
+        _check_channel_post(sess, rule, channel)
+
+
+def _check_channels(sess: Session, rule: RecurringRule) -> list:
     ids = list(dict.fromkeys(str(c) for c in rule.channel_ids or []))
     if not ids:
         raise ValidationFailed("choose at least one channel", field="channel_ids")
@@ -96,15 +112,10 @@ def _check(sess: Session, rule: RecurringRule, now: datetime) -> None:
             raise ValidationFailed(f"channel_ids: {raw!r} is not a channel id",
                                    field="channel_ids") from exc
     rule.channel_ids = [str(c.id) for c in channels]
-    rule.timezone = rule.timezone or channels[0].timezone
-    zone(rule.timezone)
-    rule.text, rule.parts, rule.media_ids = posts._content(
-        sess, rule.workspace_id, rule.text, rule.parts, rule.media_ids)
-    rule.overrides = {k: v for k, v in (rule.overrides or {}).items() if v and v.strip()}
-    for key in [*rule.overrides, *(rule.options or {})]:
-        if key not in rule.channel_ids:
-            raise ValidationFailed(f"{key!r} is not one of the rule's channels",
-                                   field="overrides")
+    return channels
+
+
+def _check_times(rule: RecurringRule, now: datetime, channels: int) -> None:
     if rule.count is not None and not 1 <= rule.count <= MAX_COUNT:
         raise ValidationFailed(f"count must be 1 to {MAX_COUNT}", field="count")
     if rule.ends_at is not None:
@@ -116,28 +127,33 @@ def _check(sess: Session, rule: RecurringRule, now: datetime) -> None:
     end = last_time(rule)
     if end is not None and end < now:
         raise ValidationFailed("the rule's occurrences all lie in the past", field="count")
-    if not upcoming(rule, now, 1):
+    following = upcoming(rule, now, 1)
+    if not following:
         raise ValidationFailed("the rule never fires after now: check its fields and end",
                                field="rule")
-    first = upcoming(rule, now, 1)[0]
-    times = sum(1 for _ in fire_times(rule_trigger(rule), first, first + horizon(),
-                                      limit=MAX_AHEAD + 1))
-    if times * len(channels) > MAX_AHEAD:
+    times = sum(1 for _ in fire_times(rule_trigger(rule), following[0],
+                                      following[0] + horizon(), limit=MAX_AHEAD + 1))
+    if times * channels > MAX_AHEAD:
         raise ValidationFailed(f"the rule would keep more than {MAX_AHEAD} posts scheduled "
                                f"ahead ({horizon().total_seconds() / 3600:g} hours); make it "
                                "fire less often", field="rule")
-    for channel in channels:
-        options = dict((rule.options or {}).get(str(channel.id)) or {})
-        check_options(channel.platform, channel.settings or {}, options)
-        if channel.status == "connected":  # a disconnected one: its posts fail at their time
-            trial = Post(workspace_id=rule.workspace_id, channel_id=channel.id,
-                         **content_for(rule, str(channel.id)),
-                         media_ids=list(rule.media_ids), options=options)
-            try:
-                posts.check_publishable(sess, channel, trial)
-            except ValidationFailed as exc:
-                raise ValidationFailed(f"{channel.platform} {channel.handle}: {exc.message}",
-                                       field=exc.field) from exc
+
+
+def _check_channel_post(sess: Session, rule: RecurringRule, channel) -> None:
+    """What the channel could not publish is refused now, as the composer does; a
+    disconnected channel is let through (its posts fail at their time, README.md)."""
+    options = dict((rule.options or {}).get(str(channel.id)) or {})
+    check_options(channel.platform, channel.settings or {}, options)
+    if channel.status != "connected":
+        return
+    trial = Post(workspace_id=rule.workspace_id, channel_id=channel.id,
+                 **content_for(rule, str(channel.id)), media_ids=list(rule.media_ids),
+                 options=options)
+    try:
+        posts.check_publishable(sess, channel, trial)
+    except ValidationFailed as exc:
+        raise ValidationFailed(f"{channel.platform} {channel.handle}: {exc.message}",
+                               field=exc.field) from exc
 
 
 def rule_json(rule: RecurringRule, now: datetime | None = None) -> dict:
@@ -187,9 +203,6 @@ def create_rule(sess: Session, workspace_id, actor: str, *, channel_ids, rule: d
     sess.commit()
     _schedule_job(sess, made)
     return made
-
-
-UNSET = object()
 
 
 def update_rule(sess: Session, workspace_id, rule_id, actor: str, **changes) -> RecurringRule:
