@@ -13,12 +13,13 @@ from app.errors import ValidationFailed
 from app.posts import reads
 from app.posts.serialize import post_json
 from app.posts.service import db_now
+from app.recurring import reads as rule_reads
 from app.recurring import rules, slots
 from app.timeutil import iso
 
 
 def _rule(rule):
-    return rules.rule_json(rule, db_now(db.session))
+    return rule_reads.rule_json(rule, db_now(db.session))
 
 
 def _parts(parts):
@@ -83,7 +84,7 @@ def resume_rule(rule_id: uuid.UUID):
 def rule_occurrences(rule_id: uuid.UUID):
     rule = rules.get_rule(db.session, g.workspace_id, rule_id)
     return jsonify({"data": [{**o, "occurs_at": iso(o["occurs_at"])} for o in
-                             rules.occurrences(db.session, rule, db_now(db.session))]})
+                             rule_reads.occurrences(db.session, rule, db_now(db.session))]})
 
 
 @blueprint.get("/channels/<uuid:channel_id>/slots")

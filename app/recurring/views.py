@@ -17,7 +17,7 @@ from app.channels.service import list_channels
 from app.errors import DomainError, ValidationFailed
 from app.posts.models import Post
 from app.posts.service import db_now
-from app.recurring import rules, slots
+from app.recurring import reads, rules, slots
 from app.recurring.models import RecurringRule
 from app.recurring.times import upcoming
 from app.timeutil import localize, zone
@@ -84,7 +84,7 @@ def _page(status: int = 200, **context):
     sess, workspace_id = db.session, current_workspace_id()
     now = db_now(sess)
     channels = list_channels(sess, workspace_id)
-    shown = [(rule, describe(rule.cron), rules.occurrences(sess, rule, now, SHOWN_OCCURRENCES))
+    shown = [(rule, describe(rule.cron), reads.occurrences(sess, rule, now, SHOWN_OCCURRENCES))
              for rule in rules.list_rules(sess, workspace_id)]
     queues = []
     for channel in channels:
@@ -199,7 +199,7 @@ def ghosts(sess, workspace_id, days: list[date], tz_name: str, by_hour: bool) ->
     cells: dict = {}
     for rule in sess.scalars(sa.select(RecurringRule).where(
             RecurringRule.workspace_id == workspace_id, RecurringRule.paused.is_(False))):
-        made = {o["occurs_at"] for o in rules.occurrences(sess, rule, now, 0) if o["post_id"]}
+        made = {o["occurs_at"] for o in reads.occurrences(sess, rule, now, 0) if o["post_id"]}
         for moment in upcoming(rule, max(start, now), 60):
             if moment >= end:
                 break
