@@ -77,11 +77,13 @@ def register_blueprints(app: Flask) -> None:
     from app.posts.views import bp as posts
     from app.posts.views_calendar import bp as calendar
     from app.posts.views_compose import bp as compose
+    from app.recurring.views import bp as recurring
     from app.webhooks.views import bp as webhooks
 
     app.register_blueprint(auth)
     app.register_blueprint(posts)
-    for dashboard in (calendar, compose, channel_pages, notifications, settings, analytics):
+    for dashboard in (calendar, compose, channel_pages, notifications, settings, analytics,
+                      recurring):
         app.register_blueprint(dashboard)
     app.register_blueprint(api)
     app.register_blueprint(media)

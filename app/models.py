@@ -18,10 +18,12 @@ from app.notifications.models import Notification
 from app.ops.models import AlarmState, IdempotentRequest, RateLimitBucket, WorkerHeartbeat
 from app.outbox.models import OutboxMessage
 from app.posts.models import Post, PostEvent
+from app.recurring.models import PostingSlot, RecurringRule, RuleOccurrence
 from app.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 __all__ = ["AlarmState", "ApiKey", "AuditEntry", "Base", "Channel", "IdempotentRequest", "Invite", "Media",
            "Membership", "MetricDue", "Notification", "OutboxMessage", "PasswordReset", "Post",
-           "PostEvent", "PostMetric",
-           "RateLimitBucket", "User", "UserSession", "WebhookDelivery", "WebhookEndpoint", "WorkerHeartbeat",
+           "PostEvent", "PostMetric", "PostingSlot", "RateLimitBucket", "RecurringRule",
+           "RuleOccurrence", "User", "UserSession", "WebhookDelivery", "WebhookEndpoint",
+           "WorkerHeartbeat",
            "Workspace"]

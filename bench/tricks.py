@@ -122,7 +122,8 @@ def http_clients(runs: int) -> dict:
     through the publishers' client (libcurl, no cookie jar), through a plain httpx.Client, and
     through the publishers' client on httpx's own transport (the cookie jar's share alone)."""
     import httpx
-    from app.channels.http import PublisherClient, make_client
+
+    from app.platforms.http import PublisherClient, make_client
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Answer)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -28,6 +28,8 @@ class EngineConfig:
     retention_days: float = 30.0     # delivered outbox rows, finished webhook deliveries, stopped workers
     idempotency_hours: float = 24.0  # how long an Idempotency-Key's answer is replayed
     retention_seconds: float = 3600.0  # period of the retention duty
+    # Recurring rules materialize their posts at least this far ahead of their time.
+    recurring_horizon_hours: float = 24.0
     # Outbox duties (webhooks, media renditions; alert emails and audit sealing in the
     # scheduler's holder) and the "nothing is publishing" alarm check. Off only where
     # something else does them (the engine's own tests, the publishing benchmark).

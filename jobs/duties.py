@@ -41,6 +41,8 @@ DUTIES = (
          "send alert emails, one per alert or a digest when many pile up"),
     Duty("outbox_housekeeping", "jobs.duties:outbox_housekeeping", lambda c: OUTBOX_SECONDS,
          "seal new audit log entries into their hash chain"),
+    Duty("recurring_jobs", "jobs.duties:recurring_jobs", lambda c: c.maintenance_seconds,
+         "give every active recurring rule without a job in the store its job"),
 )
 
 _bound: Maintenance | None = None
@@ -88,6 +90,12 @@ def alert_digests() -> str:
         return f"{outbox.send_emails_once()} email(s) sent"
     finally:
         db.session.remove()
+
+
+def recurring_jobs() -> str:
+    from jobs import recurring
+
+    return f"{recurring.ensure_jobs(_sweeps().engine)} rule job(s) added"
 
 
 def outbox_housekeeping() -> str:

@@ -39,7 +39,7 @@ from apscheduler.job import Job
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from jobs import duties
+from jobs import duties, recurring
 from jobs.backoff import Backoff
 from jobs.config import EngineConfig
 from jobs.maintenance import Maintenance
@@ -119,6 +119,7 @@ class SchedulerHolder:
         conn.execute(f"LISTEN {WAKE_CHANNEL}")
         try:
             self._ensure_duties()
+            recurring.ensure_jobs(self.engine)  # a rule whose job was never written
             duties.bind(self.maintenance)
             self.scheduler = BackgroundScheduler(
                 jobstores={"default": JobStore(self.engine)},

@@ -99,5 +99,6 @@ from app.api import (  # noqa: E402,F401
     media,
     openapi,
     posts,
+    recurring,
     webhooks,
 )

@@ -47,6 +47,34 @@ AUDIT_QUERY = (("action", STRING, "exact action, or a prefix ending in a dot"),
                ("from", TIME, "entries at or after"), ("to", TIME, "entries before"),
                LIMIT, ("cursor", STRING, "next_cursor of the previous page"))
 
+RULE_ERRORS = (401, 404, 409, 422)
+RECURRING = (
+    Route("get", "/recurring-rules", "List recurring rules", out.RuleList),
+    Route("post", "/recurring-rules", "Create a recurring rule; its posts of the coming horizon "
+          "are made at once", out.Rule, 201, inp.RuleCreate, errors=(401, 422)),
+    Route("get", "/recurring-rules/{id}", "Read a recurring rule", out.Rule),
+    Route("patch", "/recurring-rules/{id}", "Edit a rule; its scheduled posts follow",
+          out.Rule, body=inp.RuleUpdate, errors=RULE_ERRORS),
+    Route("delete", "/recurring-rules/{id}", "Delete a rule; its scheduled posts are canceled",
+          None, 204),
+    Route("post", "/recurring-rules/{id}/pause", "Pause a rule; its scheduled posts are "
+          "canceled", out.Rule, errors=RULE_ERRORS),
+    Route("post", "/recurring-rules/{id}/resume", "Resume a rule from now on", out.Rule,
+          errors=RULE_ERRORS),
+    Route("get", "/recurring-rules/{id}/occurrences", "The rule's next occurrences: its posts, "
+          "then times beyond the horizon", out.OccurrenceList),
+    Route("get", "/channels/{id}/slots", "The channel's weekly posting slots", out.SlotList),
+    Route("post", "/channels/{id}/slots", "Add weekly posting slots", out.SlotList, 201,
+          inp.SlotCreate, errors=RULE_ERRORS),
+    Route("delete", "/channels/{id}/slots/{slot_id}", "Delete a posting slot", None, 204),
+    Route("get", "/channels/{id}/queue", "The channel's scheduled posts and its next free slot",
+          out.Queue, errors=(401, 404, 422)),
+    Route("post", "/channels/{id}/queue/reorder", "Give the queued posts' times out again in "
+          "this order", out.Queue, body=inp.QueueOrder, errors=RULE_ERRORS),
+    Route("post", "/posts/{id}/queue", "Schedule a draft or failed post at its channel's next "
+          "free slot", out.Post, errors=RULE_ERRORS),
+)
+
 ROUTES = (
     Route("get", "/channels", "List channels", out.ChannelList,
           query=(("platform", {"type": "string", "enum": list(PLATFORMS)}, "only this platform"),
@@ -114,13 +142,14 @@ ROUTES = (
     Route("patch", "/media/{id}", "Set a media file's alt text", out.Media, body=inp.MediaUpdate),
     Route("delete", "/media/{id}", "Delete a media file no scheduled post uses", None, 204,
           errors=(401, 404, 409)),
+    *RECURRING,
 )
 MULTIPART = {inp.MediaUpload}
 
 
 def _operation(route: Route, refs: dict) -> dict:
     params = [{"name": name, "in": "path", "required": True, "schema": UUID}
-              for name in ("id", "delivery_id") if f"{{{name}}}" in route.path]
+              for name in ("id", "delivery_id", "slot_id") if f"{{{name}}}" in route.path]
     params += [{"name": n, "in": "query", "required": False, "schema": s, "description": d}
                for n, s, d in route.query]
     params += [{"name": n, "in": "header", "required": False, "schema": s, "description": d}

@@ -256,3 +256,54 @@ class Analytics(Out):
     from_: str = Field(alias="from")
     to: str
     data: list[AnalyticsDay]
+
+
+class Rule(Out):
+    id: str
+    name: str
+    channel_ids: list[str]
+    text: str | None
+    parts: list[dict[str, Any]] | None
+    media_ids: list[str]
+    options: dict[str, Any]
+    overrides: dict[str, str]
+    timezone: str
+    rule: dict[str, Any]
+    starts_at: str | None
+    ends_at: str | None
+    count: int | None
+    paused: bool
+    next_occurrences: list[str] = Field(description="the next times, paused or not")
+    created_at: str | None
+    updated_at: str | None
+
+
+class RuleList(Out):
+    data: list[Rule]
+
+
+class Occurrence(Out):
+    occurs_at: str | None
+    post_id: str | None = Field(description="null: beyond the horizon, no post made yet")
+    channel_id: str
+    state: str
+
+
+class OccurrenceList(Out):
+    data: list[Occurrence]
+
+
+class Slot(Out):
+    id: str
+    channel_id: str
+    weekday: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+    time: str
+
+
+class SlotList(Out):
+    data: list[Slot]
+
+
+class Queue(Out):
+    data: list[Post]
+    next_free_slot: str | None

@@ -99,3 +99,68 @@ class MediaUpload(BaseModel):
 
     file: bytes = Field(json_schema_extra={"format": "binary", "type": "string"})
     alt_text: str = Field("", max_length=1500)
+
+
+CronValue = int | Annotated[str, Field(max_length=100)]
+
+
+class CronRule(Strict):
+    """APScheduler CronTrigger fields, read in the rule's time zone; those left out below the
+    most significant one given are their minimum (hour 9 alone means 09:00)."""
+
+    year: CronValue | None = None
+    month: CronValue | None = None
+    day: CronValue | None = Field(None, description='1-31, "last", "1st mon", "last fri"')
+    week: CronValue | None = None
+    day_of_week: CronValue | None = Field(None, description='e.g. "mon-fri" or "tue,thu"')
+    hour: CronValue | None = None
+    minute: CronValue | None = None
+
+    def fields(self) -> dict:
+        return self.model_dump(exclude_none=True)
+
+
+class RuleCreate(Strict):
+    channel_ids: list[uuid.UUID] = Field(min_length=1, max_length=20)
+    rule: CronRule
+    name: str = Field("", max_length=200)
+    text: str | None = None
+    parts: list[PartIn] | None = Field(None, max_length=100)
+    media_ids: list[uuid.UUID] = Field(default_factory=list, max_length=35)
+    options: dict[str, dict] = Field(default_factory=dict,
+                                     description="post options by channel id")
+    overrides: dict[str, str] = Field(default_factory=dict,
+                                      description="a channel's own text, by channel id")
+    timezone: str | None = Field(None, max_length=64,
+                                 description="IANA zone; the first channel's by default")
+    starts_at: str | None = Field(None, max_length=64)
+    ends_at: str | None = Field(None, max_length=64)
+    count: int | None = Field(None, ge=1, le=1000, description="occurrences in all")
+
+
+class RuleUpdate(Strict):
+    channel_ids: list[uuid.UUID] | None = Field(None, min_length=1, max_length=20)
+    rule: CronRule | None = None
+    name: str | None = Field(None, max_length=200)
+    text: str | None = None
+    parts: list[PartIn] | None = Field(None, max_length=100)
+    media_ids: list[uuid.UUID] | None = Field(None, max_length=35)
+    options: dict[str, dict] | None = None
+    overrides: dict[str, str] | None = None
+    timezone: str | None = Field(None, max_length=64)
+    starts_at: str | None = Field(None, max_length=64)
+    ends_at: str | None = Field(None, max_length=64)
+    count: int | None = Field(None, ge=1, le=1000)
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+class SlotCreate(Strict):
+    weekdays: list[Weekday] = Field(min_length=1, max_length=7)
+    time: str = Field(max_length=5, description="HH:MM in the channel's time zone")
+
+
+class QueueOrder(Strict):
+    post_ids: list[uuid.UUID] = Field(min_length=2, max_length=200,
+                                      description="the posts in their new order")

@@ -20,6 +20,7 @@ from app.errors import DomainError, ValidationFailed
 from app.inputs import whole_number
 from app.posts import calendar, service
 from app.posts.lifecycle import PostState
+from app.recurring.views import ghosts
 from app.timeutil import parse_day, to_local
 from app.web import render
 
@@ -87,7 +88,8 @@ def _render(state: dict[str, Any], message: str | None = None, error: str | None
                   weeks=[days[i:i + 7] for i in range(0, len(days), 7)], today=today,
                   post_url=_post_url_prefix(), states=[s.value for s in PostState],
                   now_hour=to_local(service.db_now(db.session()), state["tz_name"]).hour,
-                  new_base=_new_post_base(state), new_hour=f"{NEW_POST_HOUR:02d}:00")
+                  new_base=_new_post_base(state), new_hour=f"{NEW_POST_HOUR:02d}:00",
+                  ghosts=ghosts(db.session(), workspace_id, days, state["tz_name"], view != "month"))
 
 
 def _new_post_base(state: dict[str, Any]) -> str:

@@ -39,7 +39,7 @@ def test_every_api_route_is_documented(app):
         if not rule.rule.startswith("/api/v1/") or rule.endpoint == "api.openapi":
             continue
         path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: "{id}" if m.group(1).endswith("_id") and
-                      m.group(1) != "delivery_id" else "{" + m.group(1) + "}",
+                      m.group(1) not in ("delivery_id", "slot_id") else "{" + m.group(1) + "}",
                       rule.rule.removeprefix("/api/v1"))
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert (path, method) in documented, f"{method} {path} is not in openapi.json"

@@ -75,7 +75,8 @@ def _pages(posts) -> dict[str, str]:
             "settings-members": "/settings/members", "settings-account": "/settings/account",
             "settings-api-keys": "/settings/api-keys", "settings-webhooks": "/settings/webhooks",
             "settings-export": "/settings/export", "audit-log": "/settings/audit-log",
-            "analytics": "/analytics?days=90"}
+            "analytics": "/analytics?days=90",
+            "recurring": "/recurring"}
 
 
 @pytest.mark.parametrize("phone", [390, 360], indirect=True)
