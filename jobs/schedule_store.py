@@ -279,10 +279,14 @@ JOIN pg_locks l ON l.locktype = 'advisory' AND l.granted AND l.pid = h.backend_p
 """)
 
 
-def holder(engine: sa.Engine) -> HolderView | None:
-    """The process running the scheduler now, or None."""
-    with engine.connect() as conn:
-        row = conn.execute(_HOLDER, {"lock": LOCK}).first()
+def holder(bind: sa.Engine | sa.Connection) -> HolderView | None:
+    """The process running the scheduler now, or None. `bind`: an engine, or the connection of
+    a session in progress (doctor reads it within its own)."""
+    if isinstance(bind, sa.Connection):
+        row = bind.execute(_HOLDER, {"lock": LOCK}).first()
+    else:
+        with bind.connect() as conn:
+            row = conn.execute(_HOLDER, {"lock": LOCK}).first()
     return HolderView(*row) if row else None
 
 

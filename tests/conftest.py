@@ -100,8 +100,12 @@ def app(database_url, engine):
     from app import create_app
 
     # The fake platforms under /sandbox are opted into: the dashboard's sandbox tests use them.
-    return create_app({"TESTING": True, "DATABASE_URL": database_url, "ENGINE": engine,
-                       "SERVER_NAME": "localhost", "SANDBOX": "on"})
+    # The suite's app is plain http on loopback whichever test first asks for it (under xdist
+    # that may be a test whose fixtures set a production OPENPOST_PUBLIC_URL).
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("OPENPOST_PUBLIC_URL", raising=False)
+        return create_app({"TESTING": True, "DATABASE_URL": database_url, "ENGINE": engine,
+                           "SERVER_NAME": "localhost", "SANDBOX": "on"})
 
 
 @pytest.fixture

@@ -141,7 +141,8 @@ def _posts(sess: Session, workspace_id: uuid.UUID, ids: list[uuid.UUID]) -> list
         Post.workspace_id == workspace_id, Post.id.in_(ids)))}
     missing = [i for i in ids if i not in found]
     if missing:
-        raise ValidationFailed(f"no such post in this workspace: {missing[0]}", field="post_id")
+        raise ValidationFailed(f"{len(missing)} of the chosen posts are not in this workspace "
+                               "(deleted meanwhile?); nothing was changed", field="post_id")
     return [found[i] for i in ids]
 
 
