@@ -100,3 +100,29 @@ def test_openpost_refuses_a_video_over_the_channels_instance_limit(platforms, db
             {})
     assert "does not take video/mp4" in caught.value.message
     assert p.requests() == []
+
+
+def test_a_video_still_processing_is_polled_again_on_retry_not_sent_again(platforms, db,
+                                                                         workspace):
+    from app.media.service import describe, upload
+    from app.platforms import errors
+
+    p = platforms("mastodon")
+    media = describe(upload(db, workspace[0], "test", "clip.mp4", video(seconds=2.0)))
+    job, recorder = make_job("mastodon", p.settings, p.credentials, "A slow video",
+                             media=[media], key="slow-video")
+    hurried = instant()
+    hurried.timeout = 1.0  # gives up while the instance is still processing
+    with client() as http:
+        publisher = get_publisher("mastodon", http)
+        publisher.poller = hurried
+        with pytest.raises(errors.PlatformUnavailable) as caught:
+            publisher.publish(job)
+        assert isinstance(caught.value, errors.RetryableError) and p.posts() == []
+        job, _ = make_job("mastodon", p.settings, p.credentials, "A slow video",
+                          media=[media], key="slow-video", recorder=recorder, attempt=2)
+        publisher.poller = instant()
+        publisher.publish(job)
+    assert len(p.requests("upload")) == 1, "the saved upload is polled again, not sent again"
+    [post] = p.posts()
+    assert len(post["media_ids"]) == 1

@@ -91,7 +91,7 @@ class MastodonPublisher(ThreadPublisher):
         headers = {**kw.pop("headers", {}), "Authorization": f"Bearer {job.credentials['access_token']}"}
         return self.send(job, method, f"{self.base(job)}{path}", headers=headers, **kw)
 
-    def _upload(self, job: PublishJob, item: dict) -> str:
+    def _upload(self, job: PublishJob, item: dict, wait: bool = True) -> str:
         """POST /api/v2/media; a 202 (video always: "Larger media formats (video, gifv, audio)
         will continue to be processed asynchronously and return 202",
         https://docs.joinmastodon.org/methods/media/#v2) is polled with GET /api/v1/media/:id
@@ -110,8 +110,25 @@ class MastodonPublisher(ThreadPublisher):
         if response.status_code == 422:
             raise MediaRejected(f"mastodon: {message_of(response)}", status=422)
         media_id = str(check(response, "mastodon", message_of).json()["id"])
-        if response.status_code == 202:
+        if response.status_code == 202 and wait:
             self.poller.until(lambda: self._processed(job, media_id), f"mastodon: the {kind}")
+        return media_id
+
+    def _video(self, job: PublishJob, index: int, item: dict) -> str:
+        """The part's one video: an upload saved by an earlier attempt (still processing when
+        it ran out of time) is polled again rather than sent again."""
+        saved = next((r.extra.get("video_media_id") for r in job.done
+                      if r.index == index and not r.provider_post_id), None)
+        if saved:
+            response = self._request(job, "GET", f"/api/v1/media/{saved}")
+            if response.status_code in (200, 206):
+                if response.status_code == 206:
+                    self.poller.until(lambda: self._processed(job, saved), "mastodon: the video")
+                return str(saved)
+        media_id = self._upload(job, item, wait=False)
+        job.save_part(PartResult(index=index, provider_post_id="",
+                                 extra={"video_media_id": media_id}))
+        self.poller.until(lambda: self._processed(job, media_id), "mastodon: the video")
         return media_id
 
     def _processed(self, job: PublishJob, media_id: str) -> bool | None:
@@ -127,7 +144,9 @@ class MastodonPublisher(ThreadPublisher):
         for name in ("spoiler_text", "language", "sensitive"):
             if job.options.get(name) not in (None, ""):
                 body[name] = job.options[name]
-        if part.media:
+        if part.media and any(is_video(item) for item in part.media):
+            body["media_ids"] = [self._video(job, index, part.media[0])]
+        elif part.media:
             body["media_ids"] = [self._upload(job, item) for item in part.media]
         if previous:
             body["in_reply_to_id"] = previous.provider_post_id
