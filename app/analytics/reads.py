@@ -235,6 +235,15 @@ def heatmap(items: list[PostFigures]) -> dict:
             "min_sample": MIN_SAMPLE}
 
 
+def best_by_channel(items: list[PostFigures]) -> dict[uuid.UUID, list[dict]]:
+    """Each channel's suggested best times (its own heatmap's), channels without one left out."""
+    mine: dict[uuid.UUID, list[PostFigures]] = defaultdict(list)
+    for item in items:
+        mine[item.channel_id].append(item)
+    found = {channel: heatmap(own)["best"] for channel, own in mine.items()}
+    return {channel: best for channel, best in found.items() if best}
+
+
 def channels_needing_scope(sess: Session, workspace_id) -> set[uuid.UUID]:
     """Channels whose latest measurement found the connection without the insights permission,
     unless the channel changed since (a reconnect): the next measurement tells again."""

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+import uuid
+from datetime import datetime, time
 
+import sqlalchemy as sa
 from flask import Blueprint, Response, request
 from flask_login import login_required
 
 from app import db
 from app.analytics import charts, reads
 from app.analytics.collectors import LABELS, METRICS
-from app.auth.web_auth import current_workspace_id
+from app.auth.web_auth import actor, current_workspace_id, roles_required
+from app.channels.models import Channel
 from app.channels.service import list_channels
-from app.errors import ValidationFailed
+from app.errors import DomainError, NotFound, ValidationFailed
+from app.recurring import slots
 from app.web import render
 
 bp = Blueprint("analytics", __name__)
@@ -23,26 +27,69 @@ bp = Blueprint("analytics", __name__)
 @bp.get("/analytics")
 @login_required
 def index():
-    workspace_id = current_workspace_id()
-    channels = list_channels(db.session, workspace_id)
     try:
         filters = reads.parse_filters(request.args)
         error = None
     except ValidationFailed as exc:
         filters, error = reads.parse_filters({}), exc
+    return _page(filters, request.args, status=400 if error else 200, error=error)
+
+
+@bp.post("/analytics/channels/<uuid:channel_id>/best-times/slots")
+@login_required
+@roles_required("owner", "admin")
+def use_best_times(channel_id: uuid.UUID):
+    """The channel's suggested best times, for the range the page showed, become its weekly
+    posting slots (on the hour); those it has already are left as they are."""
+    workspace_id = current_workspace_id()
+    channel = db.session.scalar(sa.select(Channel).where(Channel.id == channel_id,
+                                                         Channel.workspace_id == workspace_id))
+    if channel is None:
+        raise NotFound("no such channel in this workspace")
+    try:
+        filters = reads.parse_filters(request.form)
+    except ValidationFailed as exc:
+        return _page(reads.parse_filters({}), {}, status=exc.status, error=exc)
+    items = [i for i in reads.published(db.session, workspace_id, filters)
+             if i.channel_id == channel.id]
+    best = reads.heatmap(items)["best"]
+    name = f"{channel.platform.title()} {channel.handle}"
+    if not best:
+        error = ValidationFailed(f"{name} has no suggested best time in this range yet",
+                                 field="channel_id")
+        return _page(filters, request.form, status=422, error=error)
+    try:
+        made, had = slots.add_missing_slots(db.session, workspace_id, actor(), channel.id,
+                                            [(b["weekday"], time(b["hour"])) for b in best])
+    except DomainError as exc:
+        db.session.rollback()
+        return _page(filters, request.form, status=exc.status, error=exc)
+
+    def listed(pairs) -> str:
+        return ", ".join(f"{slots.WEEKDAYS[d].title()} {t:%H:%M}" for d, t in pairs)
+    message = f"Posting slots added to {name}: {listed((s.weekday, s.time) for s in made)}." \
+        if made else f"Nothing added: {name} has a posting slot at each best time already."
+    if made and had:
+        message += f" Already there: {listed(had)}."
+    return _page(filters, request.form, message=message)
+
+
+def _page(filters: reads.Filters, args, status: int = 200, **context):
+    workspace_id = current_workspace_id()
+    channels = list_channels(db.session, workspace_id)
     items = reads.published(db.session, workspace_id, filters)
     trend = reads.trend(db.session, workspace_id, filters, items)
     days = reads.per_day(items, filters)
     heat = reads.heatmap(items)
-    return render("analytics/index.html", status=400 if error else 200, error=error,
-                  filters=filters, channels=channels, trend=trend, days=days,
+    return render("analytics/index.html", status=status, filters=filters, channels=channels,
+                  trend=trend, days=days, best_by_channel=reads.best_by_channel(items),
                   curve=charts.line([(d.isoformat(), e) for d, e, _n in days],
                                     label="Engagement per day"),
                   heat=heat, heat_svg=charts.heatmap(heat["grid"], heat["max"]),
                   weekdays=charts.WEEKDAYS, top=reads.top(items), labels=LABELS,
                   metric_names=[m for m in METRICS if m in trend["current"]["metrics"]],
                   needs_scope=reads.channels_needing_scope(db.session, workspace_id),
-                  windows=reads.WINDOWS, args=request.args)
+                  windows=reads.WINDOWS, args=args, **context)
 
 
 @bp.get("/analytics.csv")

@@ -1,5 +1,6 @@
 """Schedule-time media checks for thread posts: images as before, plus video on the platforms
-whose publishers upload it (X chunked, Bluesky as a blob, Threads by URL, also in carousels)."""
+whose publishers upload it (X chunked, Bluesky as a blob, Threads by URL, also in carousels,
+Mastodon as one attachment alone)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from app.media import convert, sniff, specs
 from app.platforms import images
 from app.platforms.media_io import is_video
 
-VIDEO_PLATFORMS = ("x", "bluesky", "threads")
+VIDEO_PLATFORMS = ("x", "bluesky", "threads", "mastodon")
 
 
 def check(name: str, platform: str, limits: images.ImageLimits, media: list[dict],

@@ -80,6 +80,30 @@ def add_slots(sess: Session, workspace_id, actor: str, channel_id, weekdays, at)
     return made
 
 
+def add_missing_slots(sess: Session, workspace_id, actor: str, channel_id,
+                      times: list[tuple[int, time]]) -> tuple[list[PostingSlot], list]:
+    """Slots at `times` ((weekday, wall time) pairs) that the channel does not have yet:
+    (the slots made, the times it had already). One audit entry for the lot; nothing is made
+    when the channel would go over MAX_SLOTS."""
+    channel = posts.channel_in_workspace(sess, workspace_id, channel_id)
+    existing = {(s.weekday, s.time) for s in list_slots(sess, workspace_id, channel.id)}
+    wanted = list(dict.fromkeys(times))
+    had = [t for t in wanted if t in existing]
+    made = [PostingSlot(id=uuid.uuid4(), workspace_id=workspace_id, channel_id=channel.id,
+                        weekday=day, time=clock) for day, clock in wanted if (day, clock)
+            not in existing]
+    if len(existing) + len(made) > MAX_SLOTS:
+        raise ValidationFailed(f"at most {MAX_SLOTS} slots a channel; {channel.handle} has "
+                               f"{len(existing)}", field="weekday")
+    if made:
+        sess.add_all(made)
+        sess.flush()
+        audit.record(sess, workspace_id, actor, "posting_slots.added", target_type="channel",
+                     target_id=channel.id, after={"slots": [slot_json(s) for s in made]})
+    sess.commit()
+    return made, had
+
+
 def delete_slot(sess: Session, workspace_id, actor: str, channel_id, slot_id) -> None:
     slot = sess.scalar(sa.select(PostingSlot).where(
         PostingSlot.id == slot_id, PostingSlot.channel_id == channel_id,

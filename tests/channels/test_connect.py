@@ -47,6 +47,17 @@ def test_api_refused_mastodon_token_is_a_422(api, db, sandbox):
     assert count(db) == 0
 
 
+def test_api_mastodon_channel_keeps_the_instances_video_limits(api, db, platforms):
+    p = platforms("mastodon")
+    answer = api.post("/channels", json={"platform": "mastodon", "access_token": p.token,
+                                         "instance_url": p.settings["instance_url"]})
+    assert answer.status_code == 201, answer.get_json()
+    stored = db.get(Channel, __import__("uuid").UUID(answer.get_json()["id"]))
+    # configuration.media_attachments of GET /api/v2/instance: what scheduling checks videos by.
+    assert stored.settings["video_size_limit"] == 99 * 1024 * 1024
+    assert "video/mp4" in stored.settings["supported_mime_types"]
+
+
 def test_private_instance_is_refused_unless_allowed(api, db, monkeypatch):
     monkeypatch.delenv("OPENPOST_ALLOW_PRIVATE_HOSTS")
     answer = api.post("/channels", json={"platform": "mastodon", "access_token": "t",

@@ -101,15 +101,16 @@ ROWS = (
             (("text", "thread", "5xx", "lost", "crash"), Doc(
                 "https://docs.joinmastodon.org/methods/statuses/#create",
                 "Post a new status (Idempotency-Key, in_reply_to_id)")),
-            (("images", "video"), Doc("https://docs.joinmastodon.org/methods/media/#v2",
-                                      "Upload media as an attachment (async)")),
+            (("images",), Doc("https://docs.joinmastodon.org/methods/media/#v2",
+                              "Upload media as an attachment (async)")),
+            (("video",), Doc("https://docs.joinmastodon.org/methods/media/#get",
+                             "Upload media (202, url null), then Get media attachment until "
+                             "200 (206 while processing)")),
             (("refresh", "revoked"), Doc("https://docs.joinmastodon.org/methods/oauth/#token",
                                          "Obtain a token (no expiry, no refresh token)")),
             (("429",), Doc("https://docs.joinmastodon.org/api/rate-limits/",
                            "Rate limits (X-RateLimit-Reset)")),
-        ), na={"refresh": NA("Mastodon tokens never expire and come without a refresh token"),
-               "video": NA("OpenPost publishes images to Mastodon, not video yet (Mastodon "
-                           "itself takes video)", "only images can be published to Mastodon")}),
+        ), na={"refresh": NA("Mastodon tokens never expire and come without a refresh token")}),
     Row("threads", "Threads", first="container", create="publish",
         create_path="/threads_publish", lost_settles="published", crash_settles="published",
         refresh="age", docs=(

@@ -121,8 +121,10 @@ def carried(p, post: dict) -> tuple[str, int]:
         chunked = p.sandbox.state.bucket("x", "uploads")
         videos = [i for i in post["media_ids"] if chunked.get(i, {}).get("category") == "tweet_video"]
         return ("video" if videos else "image"), len(post["media_ids"])
-    if name == "mastodon":  # images only (video is not published there yet)
-        return "image", len(post["media_ids"])
+    if name == "mastodon":
+        uploads = p.sandbox.state.bucket("mastodon", "media")
+        kinds = {uploads[str(m)]["type"] for m in post["media_ids"]}
+        return ("video" if "video" in kinds else "image"), len(post["media_ids"])
     if name == "bluesky":
         embed = post["embed"] or {}
         return ("video", 1) if embed.get("$type") == "app.bsky.embed.video" else \

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.platforms.polling import instant
 from app.platforms.registry import get_publisher
 from tests.channels.jobs import client, make_job
 
@@ -38,7 +39,7 @@ def test_mastodon_media_processing_is_polled_until_ready(platforms, db, workspac
     job, _ = make_job("mastodon", p.settings, p.credentials, "with a picture", media=[media])
     with client() as http:
         publisher = get_publisher("mastodon", http)
-        publisher.poll_interval = 0.05
+        publisher.poller = instant()
         publisher.publish(job)
     # 202 on upload, then 206 twice while processing, then 200.
     assert len(p.requests("media_status")) == 3

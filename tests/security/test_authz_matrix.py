@@ -58,6 +58,7 @@ MATRIX: dict[str, Row] = {
     "exports.download": own(),
     "analytics.index": own(),
     "analytics.export": own(),
+    "analytics.use_best_times": scoped(form={"days": "7"}),
     "api.analytics": own(),
     "api.post_metrics": scoped(),
     "api.list_channels": own(),

@@ -27,6 +27,8 @@ def mastodon_limits(client: httpx.Client, instance: str) -> dict:
         limits["image_size_limit"] = media["image_size_limit"]
     if media.get("supported_mime_types"):
         limits["supported_mime_types"] = media["supported_mime_types"]
+    if media.get("video_size_limit"):
+        limits["video_size_limit"] = media["video_size_limit"]
     return limits
 
 

@@ -21,6 +21,15 @@ bp = Blueprint("sandbox_mastodon", __name__, url_prefix="/mastodon")
 MAX_CHARACTERS = 500
 # How many GETs of a processing upload answer 206 before it is ready.
 PROCESSING_POLLS = 2
+# What a default instance takes ("Images (PNG, JPG, HEIF, WEBP, AVIF) up to 16MB ... Videos
+# (MP4, M4V, MOV, WebM) up to 99MB ... framerate of 120fps. Only one video can be attached, per
+# post": https://docs.joinmastodon.org/user/posting/#media), announced in GET /api/v2/instance
+# as configuration.media_attachments (https://docs.joinmastodon.org/entities/Instance/
+# #media_attachments). `configure(video_size_limit=...)` lowers the video limit.
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+VIDEO_TYPES = ("video/mp4", "video/quicktime", "video/webm", "video/x-m4v")
+IMAGE_SIZE_LIMIT = 16 * 1024 * 1024
+VIDEO_SIZE_LIMIT = 99 * 1024 * 1024
 
 
 def _iso(epoch: float) -> str:
@@ -163,6 +172,10 @@ def verify_credentials():
     return json_response(_account_json(account))
 
 
+def _video_size_limit() -> int:
+    return int(state().settings("mastodon").get("video_size_limit") or VIDEO_SIZE_LIMIT)
+
+
 @bp.get("/api/v2/instance")
 def instance():
     return json_response({
@@ -171,15 +184,18 @@ def instance():
             "urls": {"streaming": None},
             "statuses": {"max_characters": MAX_CHARACTERS, "max_media_attachments": 4,
                          "characters_reserved_per_url": 23},
-            "media_attachments": {"supported_mime_types": ["image/jpeg", "image/png", "image/gif",
-                                                           "image/webp"],
-                                  "image_size_limit": 16777216, "image_matrix_limit": 33177600,
-                                  "video_size_limit": 103809024}}})
+            "media_attachments": {"supported_mime_types": [*IMAGE_TYPES, *VIDEO_TYPES],
+                                  "image_size_limit": IMAGE_SIZE_LIMIT,
+                                  "image_matrix_limit": 33177600,
+                                  "video_size_limit": _video_size_limit(),
+                                  "video_frame_rate_limit": 120,
+                                  "video_matrix_limit": 8294400}}})
 
 
 def _media_json(media_id: str, ready: bool = True) -> dict:
     media = state().bucket("mastodon", "media").get(media_id, {})
-    return {"id": media_id, "type": "image", "description": media.get("description"),
+    return {"id": media_id, "type": media.get("type", "image"),
+            "description": media.get("description"),
             "url": f"{base_url()}/media/{media_id}" if ready else None,
             "preview_url": f"{base_url()}/media/{media_id}/small" if ready else None,
             "remote_url": None, "blurhash": None, "meta": {}}
@@ -225,6 +241,8 @@ def create_status():
                                            f"{MAX_CHARACTERS} exceeded"}, 422)
         if not text and not body.get("media_ids"):
             return json_response({"error": "Validation failed: Text can't be blank"}, 422)
+        if (refused := _media_refusal(account, body.get("media_ids") or [])) is not None:
+            return refused
         status = {"id": state().next_id(), "account": account["id"], "username": account["username"],
                   "text": text, "spoiler": spoiler, "reply_to": body.get("in_reply_to_id"),
                   "visibility": body.get("visibility", "public"),
@@ -235,6 +253,33 @@ def create_status():
         if key:
             seen[(account["id"], key)] = {"status": status, "at": time.time()}
     return json_response(_status_json(status), headers=_rate_headers(time.time() + 300))
+
+
+def _media_refusal(account: dict, media_ids: list):
+    """The 422 Mastodon answers a status whose attachments cannot be posted
+    (https://docs.joinmastodon.org/methods/statuses/#create, 422: Unprocessable entity), in
+    the order PostStatusService#validate_media! checks them: more than 4; not this account's
+    or already attached; a video with anything else ("Only one video can be attached, per
+    post": https://docs.joinmastodon.org/user/posting/#media); one still processing (a 202
+    upload is not ready until GET /api/v1/media/:id answers 200:
+    https://docs.joinmastodon.org/methods/media/#get)."""
+    if len(media_ids) > 4:
+        return json_response({"error": "Cannot attach more than 4 files"}, 422)
+    uploads = state().bucket("mastodon", "media")
+    attached = {m for s in state().posts.get("mastodon", []) for m in s["media_ids"]}
+    missing = [str(m) for m in media_ids if str(m) not in uploads or str(m) in attached
+               or uploads[str(m)].get("account") not in (None, account["id"])]
+    if missing:
+        return json_response({"error": f"Media {', '.join(missing)} not found or already "
+                                       "attached to another post"}, 422)
+    media = [uploads[str(m)] for m in media_ids]
+    if len(media) > 1 and any(m.get("type") == "video" for m in media):
+        return json_response({"error": "Cannot attach a video to a post that already contains "
+                                       "images"}, 422)
+    if any(m["polls_left"] > 0 for m in media):
+        return json_response({"error": "Cannot attach files that have not finished processing. "
+                                       "Try again in a moment!"}, 422)
+    return None
 
 
 @bp.get("/api/v1/accounts/<account_id>/statuses")
@@ -252,7 +297,15 @@ def account_statuses(account_id: str):
 @media_upload
 @faulty("mastodon", "upload", ERRORS, _token)
 def upload_media():
-    _account_, error = _account()
+    """https://docs.joinmastodon.org/methods/media/#v2: a type the instance does not list in
+    supported_mime_types, or a file over its image_size_limit / video_size_limit
+    (https://docs.joinmastodon.org/entities/Instance/#media_attachments), is refused with 422
+    ("File or file type is unsupported or invalid"). Images are processed at once (200; 202
+    when `configure(processing=True)`); "Larger media formats (video, gifv, audio) will continue
+    to be processed asynchronously and return 202", with `url` null until GET
+    /api/v1/media/:id answers 200 (206 while processing: https://docs.joinmastodon.org/methods/
+    media/#get)."""
+    account, error = _account()
     if error:
         return error
     if (outside := _outside_scopes("write", "write:media")) is not None:
@@ -260,12 +313,20 @@ def upload_media():
     upload = request.files.get("file")
     if upload is None:
         return json_response({"error": "Validation failed: File can't be blank"}, 422)
-    if upload.mimetype not in ("image/jpeg", "image/png", "image/gif", "image/webp"):
-        return json_response({"error": "Validation failed: File content type is invalid"}, 422)
+    if upload.mimetype not in (*IMAGE_TYPES, *VIDEO_TYPES):
+        return json_response({"error": "Validation failed: File content type is invalid, File "
+                                       "is invalid"}, 422)
+    video = upload.mimetype in VIDEO_TYPES
+    limit = _video_size_limit() if video else IMAGE_SIZE_LIMIT
+    size = len(upload.read())
+    if size > limit:
+        return json_response({"error": f"Validation failed: File file size must be less than "
+                                       f"{limit // (1024 * 1024)} MB"}, 422)
     media_id = state().next_id()
-    slow = state().settings("mastodon").get("processing", False)
-    state().bucket("mastodon", "media")[media_id] = {"polls_left": PROCESSING_POLLS if slow else 0,
-                                                     "description": request.form.get("description")}
+    slow = video or state().settings("mastodon").get("processing", False)
+    state().bucket("mastodon", "media")[media_id] = {
+        "polls_left": PROCESSING_POLLS if slow else 0, "account": account["id"],
+        "type": "video" if video else "image", "description": request.form.get("description")}
     return json_response(_media_json(media_id, ready=not slow), 202 if slow else 200)
 
 

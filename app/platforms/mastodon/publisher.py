@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-import time
 from datetime import UTC, datetime
 
 import httpx
@@ -12,8 +11,10 @@ import httpx
 from app.platforms import images
 from app.platforms.base import THREAD_OPTIONS, Part, PartResult, PublishJob, PublishResult
 from app.platforms.common import ThreadPublisher, plan_parts
-from app.platforms.errors import InvalidContent, MediaRejected, OutcomeUnknown, PlatformUnavailable
+from app.platforms.errors import InvalidContent, MediaRejected, OutcomeUnknown
 from app.platforms.http import check, json_or_empty, platform_message
+from app.platforms.media_io import is_video
+from app.platforms.polling import Poller
 
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 TAG = re.compile(r"<[^>]+>")
@@ -37,6 +38,20 @@ def plain(content: str) -> str:
     return " ".join(html.unescape(TAG.sub("", content)).split())
 
 
+def video_problem(item: dict, settings: dict) -> str | None:
+    """What the channel's instance refuses about a video, from the limits it announced in GET
+    /api/v2/instance (configuration.media_attachments: supported_mime_types, video_size_limit,
+    https://docs.joinmastodon.org/entities/Instance/#media_attachments), kept at connect."""
+    types = settings.get("supported_mime_types")
+    if types and item.get("content_type") not in types:
+        return f"this Mastodon instance does not take {item.get('content_type')} videos"
+    limit = settings.get("video_size_limit")
+    if limit and (item.get("size_bytes") or 0) > int(limit):
+        return (f"the video is {item['size_bytes'] / 1048576:.1f} MB; this Mastodon instance "
+                f"takes videos up to {int(limit) / 1048576:.1f} MB")
+    return None
+
+
 class MastodonPublisher(ThreadPublisher):
     platform = "mastodon"
     name = "Mastodon"
@@ -44,9 +59,8 @@ class MastodonPublisher(ThreadPublisher):
                "visibility": {"type": "choice", "choices": list(VISIBILITIES), "default": "public"},
                "spoiler_text": {"type": "text"}, "sensitive": {"type": "boolean"},
                "language": {"type": "text"}}
-    # Polling a processing upload: how often and for how long before calling it a failure.
-    poll_interval = 1.0
-    poll_timeout = 60.0
+    # Waiting for an upload that answered 202 (video always, large images sometimes).
+    poller = Poller()
 
     def image_limits_for(self, settings: dict) -> images.ImageLimits:
         types = settings.get("supported_mime_types") or ["image/jpeg", "image/png", "image/gif",
@@ -57,11 +71,16 @@ class MastodonPublisher(ThreadPublisher):
                                   formats or ("JPEG", "PNG"), 1500)
 
     def extra_checks(self, parts, settings, options) -> list[str]:
-        if options.get("visibility") and options["visibility"] not in VISIBILITIES:
-            from app.errors import ValidationFailed
+        from app.errors import ValidationFailed
 
+        if options.get("visibility") and options["visibility"] not in VISIBILITIES:
             raise ValidationFailed(f"visibility must be one of {', '.join(VISIBILITIES)}",
                                    field="options.visibility")
+        for i, part in enumerate(parts, 1):
+            where = f"part {i}" if len(parts) > 1 else "the post"
+            for item in filter(is_video, part.media):
+                if problem := video_problem(item, settings):
+                    raise ValidationFailed(f"{where}: {problem}", field="media_ids")
         return []
 
     @staticmethod
@@ -72,22 +91,52 @@ class MastodonPublisher(ThreadPublisher):
         headers = {**kw.pop("headers", {}), "Authorization": f"Bearer {job.credentials['access_token']}"}
         return self.send(job, method, f"{self.base(job)}{path}", headers=headers, **kw)
 
-    def _upload(self, job: PublishJob, item: dict) -> str:
-        prepared = self.load_media(item, job.settings)
+    def _upload(self, job: PublishJob, item: dict, wait: bool = True) -> str:
+        """POST /api/v2/media; a 202 (video always: "Larger media formats (video, gifv, audio)
+        will continue to be processed asynchronously and return 202",
+        https://docs.joinmastodon.org/methods/media/#v2) is polled with GET /api/v1/media/:id
+        until it answers 200 instead of 206 (https://docs.joinmastodon.org/methods/media/#get),
+        since a status naming an attachment still processing is refused with 422."""
+        if is_video(item):
+            from app.media.service import read_bytes
+
+            kind, data, content_type = "video", read_bytes(item), item["content_type"]
+        else:
+            prepared = self.load_media(item, job.settings)
+            kind, data, content_type = "image", prepared.data, prepared.content_type
         response = self._request(job, "POST", "/api/v2/media",
-                                 files={"file": ("image", prepared.data, prepared.content_type)},
+                                 files={"file": (kind, data, content_type)},
                                  data={"description": item.get("alt_text") or ""})
         if response.status_code == 422:
             raise MediaRejected(f"mastodon: {message_of(response)}", status=422)
-        media = check(response, "mastodon", message_of).json()
-        deadline = time.monotonic() + self.poll_timeout
-        while response.status_code == 202 or (response.status_code == 206):
-            if time.monotonic() > deadline:
-                raise PlatformUnavailable("mastodon: the image is still processing")
-            time.sleep(self.poll_interval)
-            response = self._request(job, "GET", f"/api/v1/media/{media['id']}")
-            check(response, "mastodon", message_of, ok=(200, 206))
-        return str(media["id"])
+        media_id = str(check(response, "mastodon", message_of).json()["id"])
+        if response.status_code == 202 and wait:
+            self.poller.until(lambda: self._processed(job, media_id), f"mastodon: the {kind}")
+        return media_id
+
+    def _video(self, job: PublishJob, index: int, item: dict) -> str:
+        """The part's one video: an upload saved by an earlier attempt (still processing when
+        it ran out of time) is polled again rather than sent again."""
+        saved = next((r.extra.get("video_media_id") for r in job.done
+                      if r.index == index and not r.provider_post_id), None)
+        if saved:
+            response = self._request(job, "GET", f"/api/v1/media/{saved}")
+            if response.status_code in (200, 206):
+                if response.status_code == 206:
+                    self.poller.until(lambda: self._processed(job, saved), "mastodon: the video")
+                return str(saved)
+        media_id = self._upload(job, item, wait=False)
+        job.save_part(PartResult(index=index, provider_post_id="",
+                                 extra={"video_media_id": media_id}))
+        self.poller.until(lambda: self._processed(job, media_id), "mastodon: the video")
+        return media_id
+
+    def _processed(self, job: PublishJob, media_id: str) -> bool | None:
+        response = self._request(job, "GET", f"/api/v1/media/{media_id}")
+        if response.status_code == 422:  # "There was an error processing the media attachment"
+            raise MediaRejected(f"mastodon: {message_of(response)}", status=422)
+        check(response, "mastodon", message_of, ok=(200, 206))
+        return True if response.status_code == 200 else None
 
     def _post_part(self, job: PublishJob, index: int, part: Part,
                    previous: PartResult | None) -> PartResult:
@@ -95,7 +144,9 @@ class MastodonPublisher(ThreadPublisher):
         for name in ("spoiler_text", "language", "sensitive"):
             if job.options.get(name) not in (None, ""):
                 body[name] = job.options[name]
-        if part.media:
+        if part.media and any(is_video(item) for item in part.media):
+            body["media_ids"] = [self._video(job, index, part.media[0])]
+        elif part.media:
             body["media_ids"] = [self._upload(job, item) for item in part.media]
         if previous:
             body["in_reply_to_id"] = previous.provider_post_id
