@@ -124,3 +124,9 @@ def test_every_named_variable_has_a_meaning_and_a_default():
     assert len({name for name, *_ in described}) == len(described)
     for name, _type, _default, meaning in described:
         assert name.startswith("OPENPOST_") and meaning
+
+
+def test_the_configuration_reference_names_every_setting():
+    reference = (ROOT / "docs/deploy.md").read_text()
+    missing = [name for name, *_ in config.describe() if f"| `{name}` |" not in reference]
+    assert missing == [], f"docs/deploy.md's configuration reference lacks {missing}"
