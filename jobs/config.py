@@ -1,9 +1,8 @@
-"""Engine settings, read from OPENPOST_* environment variables with sensible defaults."""
+"""Engine settings: each field is read as OPENPOST_<FIELD> by app.config.Settings."""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -37,13 +36,9 @@ class EngineConfig:
 
     @classmethod
     def from_env(cls, **overrides: Any) -> EngineConfig:
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            raw = os.environ.get(f"OPENPOST_{f.name.upper()}")
-            default: Any = f.default  # every field has one: its type parses the variable
-            if raw:
-                values[f.name] = (raw.lower() in ("1", "true", "yes", "on")
-                                  if isinstance(default, bool) else type(default)(raw))
+        from app.config import settings
+
+        values: dict[str, Any] = dict(settings().engine)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

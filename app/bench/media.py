@@ -24,6 +24,8 @@ import zlib
 from fractions import Fraction
 from pathlib import Path
 
+from app import config
+
 CASES = {
     # case: (input file, what it does)
     "image_upload_check": ("limit.png", "probe"),
@@ -126,8 +128,8 @@ def _inputs(workdir: Path) -> dict:
 
 
 def main() -> None:
-    env = dict(os.environ, OPENPOST_ENCRYPTION_KEYS=os.environ.get(
-        "OPENPOST_ENCRYPTION_KEYS") or base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+    env = dict(os.environ, OPENPOST_ENCRYPTION_KEYS=config.settings().encryption_keys
+               or base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
     os.environ.update(env)
     with tempfile.TemporaryDirectory(prefix="openpost-bench-media-") as tmp:
         workdir = Path(tmp)

@@ -16,6 +16,7 @@ import httpx
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from app import config
 from app.bench import data, measure
 from app.bench.fleet import Fleet, Platform, bench_database
 from jobs.config import EngineConfig
@@ -39,9 +40,10 @@ def main(posts: int, workers: int, latency_ms: float, rate: float | None, durati
     # The engine runs with the production defaults (lease, tick, retry base, dead-worker
     # detection) or what OPENPOST_* says; only the HTTP timeout is short, so the platform's
     # injected 3 s hangs end as timeouts.
-    env = {"OPENPOST_ENCRYPTION_KEYS": os.environ["OPENPOST_ENCRYPTION_KEYS"],
+    current = config.settings()
+    env = {"OPENPOST_ENCRYPTION_KEYS": current.encryption_keys,
            "OPENPOST_HTTP_TIMEOUT_SECONDS": "2", "OPENPOST_ALLOW_PRIVATE_HOSTS": "1",
-           "OPENPOST_LOG_LEVEL": os.environ.get("OPENPOST_LOG_LEVEL", "WARNING")}
+           "OPENPOST_LOG_LEVEL": current.environ.get("OPENPOST_LOG_LEVEL") or "WARNING"}
     settings = EngineConfig.from_env()
     fd, log_path = tempfile.mkstemp(prefix="openpost-bench-", suffix=".log")
     with os.fdopen(fd, "w") as log, bench_database(restartable=chaos) as (url, restart):

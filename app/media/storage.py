@@ -172,9 +172,11 @@ _storage: Storage | None = None
 def storage() -> Storage:
     global _storage
     if _storage is None:
-        if os.environ.get("OPENPOST_MEDIA_BACKEND", "local") == "s3":
-            _storage = S3Storage(os.environ["OPENPOST_S3_BUCKET"],
-                                 os.environ.get("OPENPOST_S3_ENDPOINT_URL") or None)
+        current = config.settings()
+        if current.media_backend == "s3":
+            if not current.s3_bucket:
+                raise ValueError("OPENPOST_S3_BUCKET must be set when OPENPOST_MEDIA_BACKEND=s3")
+            _storage = S3Storage(current.s3_bucket, current.s3_endpoint_url or None)
         else:
             _storage = LocalStorage(config.instance_path() / "media")
     return _storage

@@ -16,6 +16,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, g
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy.orm import Session
 
+from app import config
 from app.outbox.models import KINDS
 from app.posts.models import STATES
 
@@ -61,7 +62,7 @@ def start_worker_exporter() -> int | None:
     without `openpost web`); returns the port, or None when the variable is unset or the port
     is taken (by another worker of the machine: with PROMETHEUS_MULTIPROC_DIR it serves the
     sum of them all)."""
-    port = int(os.environ.get("OPENPOST_WORKER_METRICS_PORT", "0") or 0)
+    port = config.settings().worker_metrics_port
     if not port:
         return None
     from prometheus_client import start_http_server
@@ -72,7 +73,7 @@ def start_worker_exporter() -> int | None:
 
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-    host = os.environ.get("OPENPOST_WORKER_METRICS_HOST", "127.0.0.1")
+    host = config.settings().worker_metrics_host
     try:
         start_http_server(port, addr=host, registry=registry)
     except OSError as exc:

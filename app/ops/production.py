@@ -13,7 +13,7 @@ def warnings() -> list[str]:
     """One sentence per setting that is not production-ready (none: ready)."""
     found = []
     try:
-        mounted, _why = mount.decide(os.environ.get("OPENPOST_SANDBOX"), None, config.public_url())
+        mounted, _why = mount.decide(config.settings().sandbox, None, config.public_url())
     except ValueError as exc:
         mounted, found = False, [str(exc)]
     if mounted:
@@ -26,10 +26,10 @@ def warnings() -> list[str]:
                      "Secure and there is no HSTS")
     for name, what in (("OPENPOST_SECRET_KEY", "signs session cookies"),
                        ("OPENPOST_ENCRYPTION_KEYS", "decrypts stored credentials and media")):
-        if not os.environ.get(name):
+        if not config.settings().is_set(name):
             found.append(f"{name} is not set: the one generated under the instance folder "
                          f"{what}; set it and back it up apart from the database")
-    if not os.environ.get("OPENPOST_METRICS_TOKEN"):
+    if not config.settings().metrics_token:
         found.append("OPENPOST_METRICS_TOKEN is not set: /metrics answers anyone")
     if not os.environ.get("SMTP_URL"):
         found.append("SMTP_URL is not set: alert emails are not sent")

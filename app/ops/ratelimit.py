@@ -10,7 +10,6 @@ A refused key is remembered until its window ends, so a flood of refused request
 from __future__ import annotations
 
 import math
-import os
 import random
 import threading
 import time
@@ -40,17 +39,6 @@ _RESERVE = sa.text("""
 class Limit:
     count: int
     window_s: int
-
-    @classmethod
-    def from_env(cls, name: str, default: str) -> Limit:
-        """A limit written "COUNT/SECONDS", e.g. OPENPOST_API_RATE=600/60."""
-        text = os.environ.get(name, default)
-        try:
-            count, window = (int(x) for x in text.split("/"))
-        except ValueError as exc:
-            raise ValueError(f"{name} must look like 600/60 (requests/seconds), not {text!r}"
-                             ) from exc
-        return cls(count, window)
 
     @property
     def slice(self) -> int:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 import threading
 import time
 
@@ -12,7 +11,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Flask, Response, jsonify, request
 from flask_login import current_user, login_required
 
-from app import db
+from app import config, db
 from app.ops import alarm, metrics
 from app.web import render
 
@@ -109,7 +108,7 @@ def _maybe_check_alarm() -> None:
 @bp.get("/metrics")
 def prometheus_metrics():
     """Prometheus text format; behind OPENPOST_METRICS_TOKEN (a bearer token) when it is set."""
-    token = os.environ.get("OPENPOST_METRICS_TOKEN", "")
+    token = config.settings().metrics_token
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     if token and not hmac.compare_digest(given.encode(), token.encode()):
         return Response("send Authorization: Bearer <OPENPOST_METRICS_TOKEN>\n", status=401,

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 import secrets
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import httpx
 
-from app import net
+from app import config, net
 from app.config import allow_private_hosts
 from app.errors import ValidationFailed
 from app.platforms.errors import PlatformRejected
@@ -59,11 +58,12 @@ def pkce_pair() -> tuple[str, str]:
 
 
 def env(platform: str, name: str) -> str:
-    return os.environ.get(f"OPENPOST_{platform.upper()}_{name}", "")
+    """The platform's CLIENT_ID, CLIENT_SECRET or API_URL setting ("" when unset)."""
+    return getattr(config.settings().platform(platform), name.lower())
 
 
 def client_id(platform: str) -> str:
-    value = os.environ.get(f"OPENPOST_{platform.upper()}_CLIENT_ID", "")
+    value = config.settings().platform(platform).client_id
     if not value:
         raise ValidationFailed(f"set OPENPOST_{platform.upper()}_CLIENT_ID (and _SECRET) to "
                                f"connect {platform} channels", field="platform")

@@ -4,7 +4,6 @@ ready, then app.bsky.embed.video. The job id and the blob are saved, so a retry 
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -12,6 +11,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from app import config
 from app.platforms.base import PublishJob
 from app.platforms.bluesky.api import message_of
 from app.platforms.errors import MediaRejected, PlatformRejected, PlatformUnavailable, RateLimited
@@ -43,7 +43,7 @@ LIMIT_WAIT = timedelta(hours=1)
 
 def service_url(settings: dict) -> str:
     """The channel's video service (the sandbox names its own), else the configured one."""
-    return (settings.get("video_service_url") or os.environ.get("OPENPOST_BLUESKY_VIDEO_URL")
+    return (settings.get("video_service_url") or config.settings().bluesky_video_url
             or VIDEO_SERVICE).rstrip("/")
 
 

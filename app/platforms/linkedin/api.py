@@ -3,11 +3,11 @@ by the publisher, the media uploads and the sign-in."""
 
 from __future__ import annotations
 
-import os
 from datetime import date
 
 import httpx
 
+from app import config
 from app.config import platform_api_url
 from app.platforms.http import json_or_empty, platform_message
 
@@ -28,7 +28,7 @@ def api_url() -> str:
 
 
 def oauth_url() -> str:
-    override = os.environ.get("OPENPOST_LINKEDIN_API_URL")
+    override = config.settings().platform("linkedin").api_url
     return override.rstrip("/") if override else "https://www.linkedin.com"
 
 

@@ -3,7 +3,6 @@ organization, commentary in the "little" text format, refresh tokens with a fixe
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from datetime import UTC, datetime, timedelta
@@ -11,6 +10,7 @@ from datetime import time as clock
 
 import httpx
 
+from app import config
 from app.errors import ValidationFailed
 from app.platforms.base import PublishJob, PublishResult
 from app.platforms.errors import (
@@ -114,11 +114,11 @@ def _exchange(client: httpx.Client, creds: dict, post_id: str) -> dict:
     ends = creds.get("refresh_expires_at")
     if not creds.get("refresh_token") or (ends and float(ends) <= time.time()):
         raise AuthRevoked("linkedin: the access token expired and cannot be refreshed; reconnect")
+    app_ = config.settings().platform("linkedin")
     response = send(client, "POST", f"{oauth_url()}/oauth/v2/accessToken", platform="linkedin",
                     post_id=post_id,
                     data={"grant_type": "refresh_token", "refresh_token": creds["refresh_token"],
-                          "client_id": os.environ.get("OPENPOST_LINKEDIN_CLIENT_ID", ""),
-                          "client_secret": os.environ.get("OPENPOST_LINKEDIN_CLIENT_SECRET", "")})
+                          "client_id": app_.client_id, "client_secret": app_.client_secret})
     if response.status_code in (400, 401):
         raise AuthRevoked(f"linkedin: the refresh token was refused ({message_of(response)}); "
                           "reconnect", status=response.status_code, body=response.text[:2000])

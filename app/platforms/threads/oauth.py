@@ -3,11 +3,11 @@ for a 60-day one (https://developers.facebook.com/docs/threads/get-started/get-a
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from app import config
 from app.config import platform_api_url
 from app.platforms.http import lifetime, send
 from app.platforms.signin import Verified, client_id, consent_page
@@ -25,7 +25,7 @@ def authorize_url() -> str:
 
 def finish(client: httpx.Client, pending: dict, code: str) -> Verified:
     root = platform_api_url("threads", "https://graph.threads.net")
-    secret = os.environ.get("OPENPOST_THREADS_CLIENT_SECRET", "")
+    secret = config.settings().platform("threads").client_secret
     short = send(client, "POST", f"{root}/oauth/access_token", platform="threads",
                  data={"client_id": client_id("threads"), "client_secret": secret, "code": code,
                        "grant_type": "authorization_code", "redirect_uri": pending["redirect_uri"]})

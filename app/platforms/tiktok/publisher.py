@@ -3,11 +3,11 @@ pulled from signed links, publish status polling, rotating refresh tokens saved 
 
 from __future__ import annotations
 
-import os
 import time
 
 import httpx
 
+from app import config
 from app.errors import ValidationFailed
 from app.platforms.base import PublishJob, PublishResult
 from app.platforms.errors import (
@@ -70,10 +70,10 @@ def refresh(client: httpx.Client, job: PublishJob) -> None:
 def _exchange(client: httpx.Client, creds: dict, post_id: str) -> dict:
     if not creds.get("refresh_token"):
         raise AuthRevoked("tiktok: the access token expired and there is no refresh token")
+    app_ = config.settings().platform("tiktok")
     response = send(client, "POST", f"{api_url()}/v2/oauth/token/", platform="tiktok",
                     post_id=post_id,
-                    data={"client_key": os.environ.get("OPENPOST_TIKTOK_CLIENT_ID", ""),
-                          "client_secret": os.environ.get("OPENPOST_TIKTOK_CLIENT_SECRET", ""),
+                    data={"client_key": app_.client_id, "client_secret": app_.client_secret,
                           "grant_type": "refresh_token", "refresh_token": creds["refresh_token"]})
     body = json_or_empty(response)
     if response.status_code != 200 or "access_token" not in body:

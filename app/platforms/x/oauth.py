@@ -3,12 +3,12 @@ username (https://docs.x.com/resources/fundamentals/authentication/oauth-2-0/aut
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import UTC, datetime
 
 import httpx
 
+from app import config
 from app.platforms.http import check, lifetime, send
 from app.platforms.signin import Verified, client_id, consent_page
 from app.platforms.x.api import api_url, message_of
@@ -22,7 +22,7 @@ def authorize_url() -> str:
 
 
 def finish(client: httpx.Client, pending: dict, code: str) -> Verified:
-    secret = os.environ.get("OPENPOST_X_CLIENT_SECRET")
+    secret = config.settings().platform("x").client_secret
     app_id = client_id("x")
     response = send(client, "POST", f"{api_url()}/2/oauth2/token", platform="x",
                     data={"grant_type": "authorization_code", "code": code, "client_id": app_id,

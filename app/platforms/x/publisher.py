@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 import httpx
 
+from app import config
 from app.platforms import images
 from app.platforms.base import THREAD_OPTIONS, Part, PartResult, PublishJob, PublishResult
 from app.platforms.common import ThreadPublisher, plan_parts
@@ -40,12 +40,13 @@ def _exchange(client: httpx.Client, creds: dict, post_id: str) -> dict:
 
     if not creds.get("refresh_token"):
         raise AuthRevoked("x: the access token expired and there is no refresh token; reconnect")
-    secret = os.environ.get("OPENPOST_X_CLIENT_SECRET")
+    app_ = config.settings().platform("x")
+    secret = app_.client_secret
     response = send(client, "POST", f"{api_url()}/2/oauth2/token", platform="x",
                     post_id=post_id,
                     data={"grant_type": "refresh_token", "refresh_token": creds["refresh_token"],
-                          "client_id": os.environ.get("OPENPOST_X_CLIENT_ID", "")},
-                    auth=(os.environ.get("OPENPOST_X_CLIENT_ID", ""), secret) if secret else None)
+                          "client_id": app_.client_id},
+                    auth=(app_.client_id, secret) if secret else None)
     if response.status_code in (400, 401):
         raise AuthRevoked(f"x: the refresh token was refused ({message_of(response)}); reconnect",
                           status=response.status_code, body=response.text[:2000])
