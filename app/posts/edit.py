@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.channels.models import Channel
-from app.errors import ValidationFailed
+from app.errors import Conflict, ValidationFailed
 from app.platforms.tiktok.options import FLAGS, INTERACTIONS
 from app.posts import compose, service
 from app.posts.compose import Draft
@@ -107,3 +109,42 @@ def _add(sess: Session, workspace_id: uuid.UUID, actor: str, post: Post, draft: 
     if not live and when is not None:
         added.schedule_at = when
     return added
+
+
+def autosave(sess: Session, workspace_id: uuid.UUID, actor: str, post_id: uuid.UUID,
+             version: int | None, draft: Draft) -> Post:
+    """The composer's autosave of a draft: the draft and the other drafts of its group take the
+    form's text (each for its own channel) through the same locked edit as Save; a channel
+    newly ticked gets its draft in the group. Only drafts: a scheduled or failed post's typing
+    stays in the browser until the user saves it."""
+    post = service.get_post(sess, workspace_id, post_id)
+    if post.state != PostState.DRAFT:
+        raise Conflict(f"a {post.state} post is not autosaved; your changes are kept in this "
+                       "browser until you save them", field="state")
+    siblings = _sibling_drafts(sess, workspace_id, post)
+    own = [c for c in draft.channel_ids if c not in siblings]
+    if own:
+        save(sess, workspace_id, actor, post_id, version, replace(draft, channel_ids=own), "save")
+    for channel_id, sibling in siblings.items():
+        if channel_id in draft.channel_ids:
+            save(sess, workspace_id, actor, sibling.id, None,
+                 replace(draft, channel_ids=[channel_id]), "save")
+    sess.refresh(post)
+    return post
+
+
+def _sibling_drafts(sess: Session, workspace_id: uuid.UUID, post: Post) -> dict[str, Post]:
+    """The other drafts of the post's group, by channel id."""
+    return {str(p.channel_id): p for p in sess.scalars(
+        select(Post).where(Post.workspace_id == workspace_id, Post.group_id == post.group_id,
+                           Post.id != post.id, Post.state == PostState.DRAFT))}
+
+
+def drop_unticked(sess: Session, workspace_id: uuid.UUID, actor: str, post_id: uuid.UUID,
+                  made: list[str], chosen: list[str]) -> None:
+    """A channel unticked after autosave made its draft: that draft goes (only drafts this
+    composer made, never another post of the group)."""
+    post = service.get_post(sess, workspace_id, post_id)
+    for channel_id, sibling in _sibling_drafts(sess, workspace_id, post).items():
+        if channel_id in made and channel_id not in chosen:
+            service.delete_post(sess, workspace_id, sibling.id, actor)
