@@ -146,3 +146,16 @@ def test_move_checks_input_csrf_and_workspace(signed_in, db, make_user, make_cha
     assert db.get(Post, theirs.id).schedule_at == theirs.schedule_at
     assert signed_in.get("/calendar?tz_channel=" + str(theirs.channel_id)).status_code == 422
     assert signed_in.get("/calendar?view=year").status_code == 422
+
+
+def test_an_editable_chip_offers_edit_in_the_composer(signed_in, make_channel, make_post):
+    when = _next_month_noon_utc()
+    channel = make_channel(signed_in.workspace_id)
+    editable = make_post(channel, text="still to go", when=when)
+    failed = make_post(channel, state="failed", text="went wrong", when=when)
+    done = make_post(channel, state="published", text="already out", when=when)
+    html = signed_in.get(f"/calendar?date={when.date().isoformat()}").get_data(as_text=True)
+    cell = _cell(html, when.date().isoformat())
+    assert f'href="/compose/{editable.id}"' in cell and f'href="/compose/{failed.id}"' in cell
+    assert f"/compose/{done.id}" not in cell  # a published post is kept for the record
+    assert "Edit the scheduled post at" in cell
