@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from tests.conftest import ROOT, _server_url
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "test-artifacts"
+ARTIFACTS = Path(__file__).parent / "artifacts"  # screenshots, kept as CI artifacts
 
 
 def _free_port() -> int:
