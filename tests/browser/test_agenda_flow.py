@@ -10,32 +10,27 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.browser.conftest import new_page, shot, sign_in
+from tests.browser.conftest import new_page, owner_with_mastodon, shot, sign_in
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long password"
 
 
 def _seed(engine, width: int) -> dict:
-    from app.auth.service import create_user
-    from app.channels.service import connect
     from app.posts import service
 
+    email, ws, (one, two) = owner_with_mastodon(engine, f"agenda-{width}@example.com", PASSWORD,
+                                                [f"@pier{width}", f"@mill{width}"])
+    # A Wednesday a few weeks ahead, so Tuesday and Thursday are in its week.
+    ahead = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0) \
+        + timedelta(days=21)
+    wednesday = ahead + timedelta(days=(2 - ahead.weekday()) % 7)
     with Session(engine, expire_on_commit=False) as sess:
-        user = create_user(sess, f"agenda-{width}@example.com", PASSWORD, f"Agenda {width}")
-        ws = user.memberships[0].workspace_id
-        one, two = (connect(sess, ws, "test", platform="mastodon", handle=f"@{name}{width}",
-                            timezone="UTC", credentials={"access_token": "t"}, settings={})
-                    for name in ("pier", "mill"))
-        # A Wednesday a few weeks ahead, so Tuesday and Thursday are in its week.
-        ahead = datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0) \
-            + timedelta(days=21)
-        wednesday = ahead + timedelta(days=(2 - ahead.weekday()) % 7)
-        posts = [service.create_post(sess, ws, "test", channel_id=c.id, text=t,
+        posts = [service.create_post(sess, ws, "test", channel_id=c, text=t,
                                      schedule_at=wednesday + timedelta(days=d), timezone="UTC")
                  for c, t, d in ((one, "Pier opening", -1), (two, "Mill tour", 0),
                                  (one, "Pier recap", 1))]
-        return {"email": user.email, "one": one.id, "day": wednesday.date(), "posts": posts}
+    return {"email": email, "one": one, "day": wednesday.date(), "posts": posts}
 
 
 @pytest.mark.parametrize("width", [1366, 390])

@@ -11,27 +11,22 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from tests.browser.conftest import new_page, shot, sign_in
+from tests.browser.conftest import new_page, owner_with_mastodon, shot, sign_in
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long password"
 
 
 def _seed(engine, width: int) -> dict:
-    from app.auth.service import create_user
-    from app.channels.service import connect
     from app.posts import service
 
+    email, ws, (channel,) = owner_with_mastodon(engine, f"autosave-{width}@example.com",
+                                                PASSWORD, [f"@auto{width}"])
     with Session(engine, expire_on_commit=False) as sess:
-        user = create_user(sess, f"autosave-{width}@example.com", PASSWORD, f"Autosave {width}")
-        ws = user.memberships[0].workspace_id
-        channel = connect(sess, ws, "test", platform="mastodon", handle=f"@auto{width}",
-                          timezone="UTC", credentials={"access_token": "t"}, settings={})
         scheduled = service.create_post(
-            sess, ws, "test", channel_id=channel.id, text="Scheduled text",
+            sess, ws, "test", channel_id=channel, text="Scheduled text",
             schedule_at=datetime.now(UTC) + timedelta(days=2), timezone="UTC")
-        return {"email": user.email, "workspace_id": ws, "channel": channel.id,
-                "scheduled": scheduled.id}
+    return {"email": email, "workspace_id": ws, "channel": channel, "scheduled": scheduled.id}
 
 
 def _texts(engine, workspace_id) -> list[tuple[str, str]]:
