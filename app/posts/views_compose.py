@@ -209,8 +209,9 @@ def save_edit(post_id: uuid.UUID) -> ResponseReturnValue:
     workspace_id = current_workspace_id()
     try:
         _drop_unticked(post_id, draft)
-        posts = edit.save(db.session(), workspace_id, actor(), post_id,
-                          request.form.get("version", type=int), draft, action)
+        posts = edit.save_group(db.session(), workspace_id, actor(), post_id,
+                                request.form.get("version", type=int), draft, action,
+                                request.form.getlist("autosaved_channel"))
     except DomainError as exc:
         if exc.status == 404:
             raise

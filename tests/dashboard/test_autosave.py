@@ -65,3 +65,19 @@ def test_a_scheduled_post_is_not_autosaved(signed_in, db, make_channel, make_pos
                                                               post.version)]
     page = signed_in.get(f"/compose/{post.id}").get_data(as_text=True)
     assert 'data-draft-url=""' in page and "kept in this browser only" in page
+
+
+def test_scheduling_after_autosave_schedules_each_channels_draft_without_copies(
+        signed_in, db, make_channel):
+    one = make_channel(signed_in.workspace_id)
+    two = make_channel(signed_in.workspace_id)
+    form = {"channel_id": [one.id, two.id], "part": "both channels", "timezone": "UTC"}
+    saved = signed_in.post("/compose/autosave", form).get_json()
+    answer = signed_in.post(saved["url"], {
+        **form, "post_id": saved["post_id"], "version": saved["version"],
+        "autosaved_channel": [one.id, two.id], "schedule_at": "2031-05-04T10:00",
+        "action": "schedule"}, htmx=False)
+    assert answer.status_code == 302
+    posts = _posts(db, signed_in.workspace_id)
+    assert sorted((str(p.channel_id), p.state) for p in posts) == \
+        sorted([(str(one.id), "scheduled"), (str(two.id), "scheduled")])
