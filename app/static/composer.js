@@ -11,7 +11,8 @@
   var serverTimer = null;
   var edits = 0;  // changes made so far; a save answered for fewer leaves the page dirty
   var SERVER_EVERY = 3000;
-  var inFlight = false;  // one save at a time: the first one's answer names the draft to update
+  var inFlight = false;
+  var waiting;  // the button of a submit held back while an autosave was on its way  // one save at a time: the first one's answer names the draft to update
 
   function form() { return document.getElementById("composer"); }
   function keyOf(f) { return PREFIX + f.dataset.autosave; }
@@ -60,6 +61,12 @@
     if (box) { box.textContent = text; }
   }
 
+  function resubmit(f) {
+    var button = waiting;
+    waiting = undefined;
+    if (button) { f.requestSubmit(button); } else { f.requestSubmit(); }
+  }
+
   function saveDraft() {
     var f = form();
     serverTimer = null;
@@ -76,43 +83,53 @@
         return answer.json().then(function (data) { return { ok: answer.ok, data: data }; });
       })
       .then(function (result) {
-        var current = form();
-        inFlight = false;
-        if (sent !== edits && !serverTimer) { serverTimer = setTimeout(saveDraft, SERVER_EVERY); }
-        if (!current) { return; }
-        if (!result.ok) {
-          status(current, "Not saved as a draft yet: " + (result.data.error || "refused") +
-                 ". Your typing is kept in this browser.");
-          return;
-        }
-        var saved = result.data;
-        if (window.location.pathname !== saved.url) {
-          localStorage.removeItem(keyOf(current));
-          window.history.replaceState(null, "", saved.url);
-          current.action = saved.url;
-          current.dataset.autosave = saved.url;
-        }
-        current.dataset.draftUrl = saved.autosave;
-        hidden(current, "post_id", saved.post_id);
-        hidden(current, "version", String(saved.version));
-        current.querySelectorAll("input[name=channel_id]:checked").forEach(function (box) {
-          if (!current.querySelector("input[name=autosaved_channel][value='" + box.value + "']")) {
-            var made = document.createElement("input");
-            made.type = "hidden";
-            made.name = "autosaved_channel";
-            made.value = box.value;
-            current.appendChild(made);
-          }
-        });
-        current.dataset.draftSaves = String(Number(current.dataset.draftSaves || 0) + 1);
-        status(current, "Saved as draft " + new Date().toLocaleTimeString(
-          [], { hour: "2-digit", minute: "2-digit" }));
-        if (sent === edits) {
-          dirty = false;
-          localStorage.removeItem(keyOf(current));
-        }
+        answered(result, sent);
+        if (waiting !== undefined && form()) { resubmit(form()); }
       })
-      .catch(function () { inFlight = false; /* offline: the typing stays in this browser; the next change retries */ });
+      .catch(function () {
+        inFlight = false;
+        if (waiting !== undefined && form()) { resubmit(form()); }
+        /* offline: the typing stays in this browser; the next change retries */
+      });
+  }
+
+  // The draft's address and version from an autosave's answer, or why it was not saved.
+  function answered(result, sent) {
+    var current = form();
+    inFlight = false;
+    if (sent !== edits && !serverTimer) { serverTimer = setTimeout(saveDraft, SERVER_EVERY); }
+    if (!current) { return; }
+    if (!result.ok) {
+      status(current, "Not saved as a draft yet: " + (result.data.error || "refused") +
+             ". Your typing is kept in this browser.");
+      return;
+    }
+    var saved = result.data;
+    if (window.location.pathname !== saved.url) {
+      localStorage.removeItem(keyOf(current));
+      window.history.replaceState(null, "", saved.url);
+      current.action = saved.url;
+      current.dataset.autosave = saved.url;
+    }
+    current.dataset.draftUrl = saved.autosave;
+    hidden(current, "post_id", saved.post_id);
+    hidden(current, "version", String(saved.version));
+    current.querySelectorAll("input[name=channel_id]:checked").forEach(function (box) {
+      if (!current.querySelector("input[name=autosaved_channel][value='" + box.value + "']")) {
+        var made = document.createElement("input");
+        made.type = "hidden";
+        made.name = "autosaved_channel";
+        made.value = box.value;
+        current.appendChild(made);
+      }
+    });
+    current.dataset.draftSaves = String(Number(current.dataset.draftSaves || 0) + 1);
+    status(current, "Saved as draft " + new Date().toLocaleTimeString(
+      [], { hour: "2-digit", minute: "2-digit" }));
+    if (sent === edits) {
+      dirty = false;
+      localStorage.removeItem(keyOf(current));
+    }
   }
 
   document.addEventListener("input", changed);
@@ -121,6 +138,12 @@
   document.addEventListener("submit", function (event) {
     var f = form();
     if (f && event.target === f) {
+      if (inFlight) {
+        // An autosave is on its way: submit once it answers, with the version it gives back.
+        event.preventDefault();
+        waiting = event.submitter || null;
+        return;
+      }
       dirty = false;
       if (timer) { clearTimeout(timer); timer = null; }
       if (serverTimer) { clearTimeout(serverTimer); serverTimer = null; }

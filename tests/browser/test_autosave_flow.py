@@ -78,3 +78,28 @@ def test_typing_is_autosaved_to_a_draft_that_survives_a_reload(browser, live_ser
         assert page.script_errors == []
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_a_submit_during_an_autosave_waits_for_it_and_makes_no_copy(browser, live_server, width):
+    base, engine = live_server
+    seed = _seed(engine, f"held-{width}")
+    context, page = new_page(browser, width)
+    held = []
+    try:
+        sign_in(page, base, seed["email"], PASSWORD)
+        page.goto(base + "/compose")
+        page.route("**/compose/autosave", lambda route: held.append(route))  # it waits there
+        page.locator(f"#ch-{seed['channel']}").check()
+        with page.expect_request("**/compose/autosave"):
+            page.fill("#part-text-0", "Held words")
+        page.get_by_role("button", name="Save as draft").click()  # while that save is on its way
+        assert len(held) == 1 and page.url == base + "/compose"
+        held[0].continue_()
+        page.wait_for_url(base + "/")
+        page.get_by_text("Saved as draft: 1 post").wait_for()
+        assert [t for t in _texts(engine, seed["workspace_id"]) if t[0] == "draft"] == \
+            [("draft", "Held words")]
+        assert page.script_errors == []
+    finally:
+        context.close()
