@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.channels.models import Channel
-from app.errors import ValidationFailed
+from app.errors import Conflict, ValidationFailed
 from app.platforms.tiktok.options import FLAGS, INTERACTIONS
 from app.posts import compose, service
 from app.posts.compose import Draft
@@ -44,7 +46,7 @@ def _tiktok_form(options: dict[str, Any]) -> dict[str, str]:
 
 
 def save(sess: Session, workspace_id: uuid.UUID, actor: str, post_id: uuid.UUID,
-         version: int | None, draft: Draft, action: str) -> list[Post]:
+         version: int | None, draft: Draft, action: str, commit: bool = True) -> list[Post]:
     """Apply the form to the post (and add a post for each newly chosen channel, in its group),
     then schedule it if asked: all in one transaction, or nothing when anything is refused."""
     if action not in ACTIONS:
@@ -70,7 +72,8 @@ def save(sess: Session, workspace_id: uuid.UUID, actor: str, post_id: uuid.UUID,
         step(sess, workspace_id, post_id, actor, schedule_at=when, commit=False)
     added = [_add(sess, workspace_id, actor, post, draft, c, when, live)
              for c in channels if c is not keep]
-    sess.commit()
+    if commit:
+        sess.commit()
     return [post, *added]
 
 
@@ -107,3 +110,53 @@ def _add(sess: Session, workspace_id: uuid.UUID, actor: str, post: Post, draft: 
     if not live and when is not None:
         added.schedule_at = when
     return added
+
+
+def autosave(sess: Session, workspace_id: uuid.UUID, actor: str, post_id: uuid.UUID,
+             version: int | None, draft: Draft) -> Post:
+    """The composer's autosave of a draft: Save for the draft and the other drafts of its group
+    whose channels are ticked (see save_group). Only drafts: a scheduled or failed post's typing
+    stays in the browser until the user saves it."""
+    post = service.get_post(sess, workspace_id, post_id)
+    if post.state != PostState.DRAFT:
+        raise Conflict(f"a {post.state} post is not autosaved; your changes are kept in this "
+                       "browser until you save them", field="state")
+    save_group(sess, workspace_id, actor, post_id, version, draft, "save")
+    sess.refresh(post)
+    return post
+
+
+def save_group(sess: Session, workspace_id: uuid.UUID, actor: str, post_id: uuid.UUID,
+               version: int | None, draft: Draft, action: str,
+               made: list[str] | None = None) -> list[Post]:
+    """`save` for the post and, each for its own channel, the drafts of its group that a ticked
+    channel already has (only those of `made` channels when given: the ones autosave made),
+    so a channel never gets a second post; a newly ticked channel gets one. One transaction."""
+    post = service.get_post(sess, workspace_id, post_id)
+    siblings = {c: p for c, p in _sibling_drafts(sess, workspace_id, post).items()
+                if c in draft.channel_ids and (made is None or c in made)}
+    own = [c for c in draft.channel_ids if c not in siblings]
+    saved = save(sess, workspace_id, actor, post_id, version, replace(draft, channel_ids=own),
+                 action, commit=False) if own or not siblings else []
+    for channel_id, sibling in siblings.items():
+        saved += save(sess, workspace_id, actor, sibling.id, None,
+                      replace(draft, channel_ids=[channel_id]), action, commit=False)
+    sess.commit()
+    return saved
+
+
+def _sibling_drafts(sess: Session, workspace_id: uuid.UUID, post: Post) -> dict[str, Post]:
+    """The other drafts of the post's group, by channel id."""
+    return {str(p.channel_id): p for p in sess.scalars(
+        select(Post).where(Post.workspace_id == workspace_id, Post.group_id == post.group_id,
+                           Post.id != post.id, Post.state == PostState.DRAFT))}
+
+
+def drop_unticked(sess: Session, workspace_id: uuid.UUID, actor: str, post_id: uuid.UUID,
+                  made: list[str], chosen: list[str]) -> None:
+    """A channel unticked after autosave made its draft: that draft goes (only drafts this
+    composer made, never another post of the group)."""
+    post = service.get_post(sess, workspace_id, post_id)
+    for channel_id, sibling in _sibling_drafts(sess, workspace_id, post).items():
+        if channel_id in made and channel_id not in chosen:
+            service.delete_post(sess, workspace_id, sibling.id, actor)

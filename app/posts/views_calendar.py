@@ -1,4 +1,5 @@
-"""The calendar: month, week and day views in the workspace's (or a channel's) timezone, filtered
+"""The calendar: month, week and day views, and an agenda (a week's or a month's posts listed
+by day), in the workspace's (or a channel's) timezone, filtered
 by channel and state (kept in the address); drag to move, click an empty slot to compose."""
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from app.timeutil import parse_day, to_local
 from app.web import render
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
-VIEWS = ("month", "week", "day")
-STEP = {"week": timedelta(days=7), "day": timedelta(days=1)}
+VIEWS = ("month", "week", "day", "agenda-week", "agenda-month")
+STEP = {"week": timedelta(days=7), "day": timedelta(days=1), "agenda-week": timedelta(days=7)}
+BY_HOUR = ("week", "day")  # the views whose cells are hours; the others' cells are days
 NEW_POST_HOUR = 9  # a post composed from a month's day starts at 09:00
 
 
@@ -42,7 +44,8 @@ def _view_state(source: Mapping[str, str]) -> dict[str, Any]:
     and the filters: one channel's posts (`channel`), one state's (`state`)."""
     view = source.get("view") or "month"
     if view not in VIEWS:
-        raise ValidationFailed("view must be month, week or day", field="view")
+        raise ValidationFailed("view must be month, week, day, agenda-week or agenda-month",
+                               field="view")
     channels = list_channels(db.session(), current_workspace_id())
     tz_channel = source.get("tz_channel") or ""
     tz_name = current_membership().workspace.timezone
@@ -69,11 +72,13 @@ def _render(state: dict[str, Any], message: str | None = None, error: str | None
     today = to_local(service.db_now(db.session()), state["tz_name"]).date()
     anchor = state["anchor"] or today
     view = state["view"]
-    days_of: dict[str, Callable[[date], list[date]]] = {"week": calendar.week_days,
-                                                        "day": lambda d: [d]}
+    days_of: dict[str, Callable[[date], list[date]]] = {
+        "week": calendar.week_days, "day": lambda d: [d], "agenda-week": calendar.week_days,
+        "agenda-month": lambda d: [x for x in calendar.month_days(d) if x.month == d.month]}
     days = days_of.get(view, calendar.month_days)(anchor)
+    by_hour = view in BY_HOUR
     cells, totals = calendar.chips(db.session(), workspace_id, days, state["tz_name"],
-                                   by_hour=view != "month", channel_id=state["channel"] or None,
+                                   by_hour=by_hour, channel_id=state["channel"] or None,
                                    state=state["state"] or None)
     if view in STEP:
         previous, following = anchor - STEP[view], anchor + STEP[view]
@@ -89,7 +94,7 @@ def _render(state: dict[str, Any], message: str | None = None, error: str | None
                   post_url=_post_url_prefix(), states=[s.value for s in PostState],
                   now_hour=to_local(service.db_now(db.session()), state["tz_name"]).hour,
                   new_base=_new_post_base(state), new_hour=f"{NEW_POST_HOUR:02d}:00",
-                  ghosts=ghosts(db.session(), workspace_id, days, state["tz_name"], view != "month"))
+                  ghosts=ghosts(db.session(), workspace_id, days, state["tz_name"], by_hour))
 
 
 def _new_post_base(state: dict[str, Any]) -> str:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, Response, flash, redirect, request, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
@@ -204,11 +204,14 @@ def edit_post(post_id: uuid.UUID) -> Response:
 @login_required
 def save_edit(post_id: uuid.UUID) -> ResponseReturnValue:
     draft = _draft_from_form()
-    action = request.form.get("action", "")
+    # A new composer's draft that autosave made keeps its Save as draft button: it saves.
+    action = {"draft": "save"}.get(request.form.get("action", ""), request.form.get("action", ""))
     workspace_id = current_workspace_id()
     try:
-        posts = edit.save(db.session(), workspace_id, actor(), post_id,
-                          request.form.get("version", type=int), draft, action)
+        _drop_unticked(post_id, draft)
+        posts = edit.save_group(db.session(), workspace_id, actor(), post_id,
+                                request.form.get("version", type=int), draft, action,
+                                request.form.getlist("autosaved_channel"))
     except DomainError as exc:
         if exc.status == 404:
             raise
@@ -218,8 +221,58 @@ def save_edit(post_id: uuid.UUID) -> ResponseReturnValue:
     verb = {"save": "Saved", "schedule": "Scheduled", "now": "Publishing now"}[action]
     added = f" (and {len(posts) - 1} new post{'s' if len(posts) > 2 else ''} for the added " \
             "channels)" if len(posts) > 1 else ""
+    if request.form.get("action") == "draft":  # the new composer's button, as before autosave
+        flash(f"Saved as draft: {len(posts)} post{'s' if len(posts) != 1 else ''}.")
+        return redirect(url_for("posts.index"))
     flash(f"{verb}: the post is {posts[0].state}{added}.")
     return redirect(url_for("posts.detail", post_id=post_id))
+
+
+@bp.post("/autosave")
+@login_required
+def autosave_new() -> ResponseReturnValue:
+    """The first autosave of a new composer: its draft (one per chosen channel) is made."""
+    draft = _draft_from_form()
+    try:
+        posts = compose.create_group(db.session(), current_workspace_id(), actor(), draft, "draft")
+    except DomainError as exc:
+        db.session.rollback()
+        return _autosaved(None, exc)
+    return _autosaved(posts[0])
+
+
+@bp.post("/<uuid:post_id>/autosave")
+@login_required
+def autosave_edit(post_id: uuid.UUID) -> ResponseReturnValue:
+    """A later autosave: the draft is saved through the same locked edit as Save."""
+    try:
+        draft = _draft_from_form()
+        _drop_unticked(post_id, draft)
+        post = edit.autosave(db.session(), current_workspace_id(), actor(), post_id,
+                             request.form.get("version", type=int), draft)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        db.session.rollback()
+        return _autosaved(None, exc)
+    return _autosaved(post)
+
+
+def _drop_unticked(post_id: uuid.UUID, draft: compose.Draft) -> None:
+    made = request.form.getlist("autosaved_channel")
+    if made:
+        edit.drop_unticked(db.session(), current_workspace_id(), actor(), post_id, made,
+                           draft.channel_ids)
+
+
+def _autosaved(post: Post | None, exc: DomainError | None = None) -> ResponseReturnValue:
+    """What the composer's script needs: the draft's address and version, or why not saved."""
+    if post is None:
+        assert exc is not None
+        return jsonify(error=exc.message), exc.status
+    return jsonify(post_id=str(post.id), version=post.version,
+                   url=url_for("compose.edit_post", post_id=post.id),
+                   autosave=url_for("compose.autosave_edit", post_id=post.id))
 
 
 @bp.post("/media")

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from tests.conftest import ROOT, _server_url
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = ROOT / "test-artifacts"
+ARTIFACTS = Path(__file__).parent / "artifacts"  # screenshots, kept as CI artifacts
 
 
 def _free_port() -> int:
@@ -138,3 +138,19 @@ def sign_in(page, base: str, email: str, password: str) -> None:
     page.fill("#password", password)
     page.click("button[type=submit]")
     page.wait_for_url(base + "/")
+
+
+def owner_with_mastodon(engine, email: str, password: str, handles: list[str]) -> tuple:
+    """(email, workspace id, [channel ids]): a new owner and a Mastodon channel (in UTC) for each
+    handle, made the way the app makes them."""
+    from sqlalchemy.orm import Session
+
+    from app.auth.service import create_user
+    from app.channels.service import connect
+
+    with Session(engine, expire_on_commit=False) as sess:
+        user = create_user(sess, email, password, email.split("@")[0])
+        ws = user.memberships[0].workspace_id
+        return user.email, ws, [connect(sess, ws, "test", platform="mastodon", handle=h,
+                                        timezone="UTC", credentials={"access_token": "t"},
+                                        settings={}).id for h in handles]

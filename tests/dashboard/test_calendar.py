@@ -146,3 +146,40 @@ def test_move_checks_input_csrf_and_workspace(signed_in, db, make_user, make_cha
     assert db.get(Post, theirs.id).schedule_at == theirs.schedule_at
     assert signed_in.get("/calendar?tz_channel=" + str(theirs.channel_id)).status_code == 422
     assert signed_in.get("/calendar?view=year").status_code == 422
+
+
+def test_an_editable_chip_offers_edit_in_the_composer(signed_in, make_channel, make_post):
+    when = _next_month_noon_utc()
+    channel = make_channel(signed_in.workspace_id)
+    editable = make_post(channel, text="still to go", when=when)
+    failed = make_post(channel, state="failed", text="went wrong", when=when)
+    done = make_post(channel, state="published", text="already out", when=when)
+    html = signed_in.get(f"/calendar?date={when.date().isoformat()}").get_data(as_text=True)
+    cell = _cell(html, when.date().isoformat())
+    assert f'href="/compose/{editable.id}"' in cell and f'href="/compose/{failed.id}"' in cell
+    assert f"/compose/{done.id}" not in cell  # a published post is kept for the record
+    assert "Edit the scheduled post at" in cell
+
+
+def test_agenda_lists_the_weeks_posts_by_day_with_the_filters(signed_in, make_channel,
+                                                               make_post):
+    when = _next_month_noon_utc()
+    one, two = make_channel(signed_in.workspace_id), make_channel(signed_in.workspace_id)
+    first = make_post(one, text="agenda first", when=when - timedelta(days=1))
+    later = make_post(one, text="agenda later", when=when)
+    other = make_post(two, text="other channel", when=when)
+    outside = make_post(one, text="next month's", when=when + timedelta(days=40))
+    html = signed_in.get(f"/calendar?view=agenda-week&date={when.date().isoformat()}"
+                         f"&channel={one.id}").get_data(as_text=True)
+    agenda = re.search(r'<ol class="agenda".*?</ol>', html, re.S).group(0)
+    days = re.findall(r'<li class="agenda-day[^"]*" data-day="([^"]+)"', agenda)
+    assert days == [(when - timedelta(days=1)).date().isoformat(), when.date().isoformat()]
+    assert agenda.index(f"chip-{first.id}") < agenda.index(f"chip-{later.id}")
+    assert f"chip-{other.id}" not in agenda and f"chip-{outside.id}" not in agenda
+    assert "Agenda: week of" in html and 'value="agenda-week" selected' in html
+    month = signed_in.get(f"/calendar?view=agenda-month&date={when.date().isoformat()}"
+                          ).get_data(as_text=True)
+    assert f"chip-{other.id}" in month and f"chip-{outside.id}" not in month
+    empty = signed_in.get(f"/calendar?view=agenda-week&date={when.date().isoformat()}"
+                          "&state=failed").get_data(as_text=True)
+    assert "No posts this week for these filters." in empty
