@@ -295,8 +295,8 @@ def test_the_walk_would_notice_a_leak(app, db, worlds):
 
 
 def test_a_cannot_mix_b_objects_into_its_own_rule_or_queue(app, db, worlds):
-    """The matrix's URLs name B's objects; here the URL is A's own channel or rule and only the
-    body names B's: still a 4xx, B's id is not echoed, and B is unchanged."""
+    """The matrix's URLs name B's objects; here the URL (or the body) names A's own channel, rule
+    or post and the body also names B's: still a 4xx, B's id is not echoed, and B is unchanged."""
     a, b = worlds
     a = {**a, "user": SimpleNamespace(email=a["user"].email)}  # the walk expires the session
     calls = [
@@ -309,6 +309,15 @@ def test_a_cannot_mix_b_objects_into_its_own_rule_or_queue(app, db, worlds):
                       "text": "into B"})),
         ("PATCH", f"/api/v1/recurring-rules/{a['rule']}",
          refers(json={"channel_ids": ["{channel}"]})),
+        ("POST", "/api/v1/recurring-rules",
+         refers(json={"channel_ids": [str(a["channel"])], "rule": {"hour": 9}, "text": "x",
+                      "media_ids": ["{media}"]})),
+        ("PATCH", f"/api/v1/recurring-rules/{a['rule']}", refers(json={"media_ids": ["{media}"]})),
+        ("POST", "/api/v1/posts", refers(json={"channel_id": str(a["channel"]), "text": "x",
+                                               "media_ids": ["{media}"]})),
+        ("PATCH", f"/api/v1/posts/{a['post']}", refers(json={"media_ids": ["{media}"]})),
+        ("POST", "/recurring", refers(form={"channel_id": [str(a["channel"]), "{channel}"],
+                                            "time": "09:00", "repeat": "daily", "text": "x"})),
     ]
     failures = []
     for method, url, row in calls:
