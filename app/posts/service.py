@@ -85,10 +85,13 @@ def _content(sess: Session, workspace_id: uuid.UUID, text: str | None,
     if wanted:
         found = set(map(str, sess.scalars(sa.select(Media.id).where(
             Media.workspace_id == workspace_id, Media.id.in_([uuid.UUID(m) for m in wanted])))))
-        missing = sorted(wanted - found)
-        if missing:
-            raise ValidationFailed(f"no such media in this workspace: {missing[0]}",
-                                   field="media_ids")
+        lists = [("media_ids", list(media_ids))] + [
+            (f"parts[{i}].media_ids", p["media_ids"]) for i, p in enumerate(parts or [])]
+        for name, ids in lists:  # by its place: the id may be another workspace's, never echoed
+            for place, media_id in enumerate(ids):
+                if str(media_id) not in found:
+                    raise ValidationFailed(f"no such media in this workspace: {name}[{place}]",
+                                           field=name)
     return text, parts, media_ids
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import service as audit
 from app.channels.models import Channel
+from app.channels.service import get_channel
 from app.errors import Conflict, NotFound, ValidationFailed
 from app.posts import service as posts
 from app.posts.lifecycle import PostState, can_transition
@@ -49,7 +50,7 @@ def slot_json(slot: PostingSlot) -> dict:
 
 
 def list_slots(sess: Session, workspace_id, channel_id) -> list[PostingSlot]:
-    posts.channel_in_workspace(sess, workspace_id, channel_id)
+    get_channel(sess, workspace_id, channel_id)
     return list(sess.scalars(sa.select(PostingSlot).where(
         PostingSlot.workspace_id == workspace_id, PostingSlot.channel_id == channel_id)
         .order_by(PostingSlot.weekday, PostingSlot.time)))
@@ -57,7 +58,7 @@ def list_slots(sess: Session, workspace_id, channel_id) -> list[PostingSlot]:
 
 def add_slots(sess: Session, workspace_id, actor: str, channel_id, weekdays, at) -> list:
     """One slot per weekday at the wall time `at` (HH:MM); all or none."""
-    channel = posts.channel_in_workspace(sess, workspace_id, channel_id)
+    channel = get_channel(sess, workspace_id, channel_id)
     days = weekdays if isinstance(weekdays, list | tuple) else [weekdays]
     if not days:
         raise ValidationFailed("choose at least one weekday", field="weekday")
@@ -140,7 +141,7 @@ def slot_times(channel: Channel, slots: list[PostingSlot], after: datetime):
 def next_free(sess: Session, workspace_id, channel_id, after: datetime | None = None
               ) -> datetime:
     """The channel's first slot after now with no scheduled, publishing or published post."""
-    channel = posts.channel_in_workspace(sess, workspace_id, channel_id)
+    channel = get_channel(sess, workspace_id, channel_id)
     slots = list_slots(sess, workspace_id, channel.id)
     if not slots:
         raise ValidationFailed(f"{channel.platform} {channel.handle} has no posting slots; add "
@@ -168,7 +169,7 @@ def add_to_queue(sess: Session, workspace_id, actor: str, post_id) -> Post:
 
 def queue(sess: Session, workspace_id, channel_id) -> list[Post]:
     """The channel's scheduled posts to come, in order."""
-    posts.channel_in_workspace(sess, workspace_id, channel_id)
+    get_channel(sess, workspace_id, channel_id)
     return list(sess.scalars(sa.select(Post).where(
         Post.workspace_id == workspace_id, Post.channel_id == channel_id,
         Post.state == PostState.SCHEDULED.value, Post.schedule_at > sa.func.now())
@@ -178,7 +179,7 @@ def queue(sess: Session, workspace_id, channel_id) -> list[Post]:
 def reorder(sess: Session, workspace_id, actor: str, channel_id, post_ids: list) -> list[Post]:
     """The given scheduled posts of the channel swap times: the earliest of their times goes
     to the first id, and so on. All or none."""
-    posts.channel_in_workspace(sess, workspace_id, channel_id)
+    get_channel(sess, workspace_id, channel_id)
     try:
         ids = [uuid.UUID(str(p)) for p in post_ids or []]
     except ValueError as exc:
@@ -190,10 +191,11 @@ def reorder(sess: Session, workspace_id, actor: str, channel_id, post_ids: list)
         Post.id.in_(ids), Post.workspace_id == workspace_id, Post.channel_id == channel_id)
         .with_for_update())}
     now = posts.db_now(sess)
-    for pid in ids:
+    for place, pid in enumerate(ids, 1):
         post = found.get(pid)
-        if post is None:
-            raise ValidationFailed(f"post {pid} is not in this channel's queue", field="post_ids")
+        if post is None:  # by its place: the id may be another workspace's, never echoed
+            raise ValidationFailed(f"post_ids: the post at place {place} is not in this "
+                                   "channel's queue", field="post_ids")
         if post.state != PostState.SCHEDULED or post.schedule_at <= now:
             raise Conflict(f"post {pid} is {post.state}"
                            f"{'' if post.state != 'scheduled' else ' and due'}; only posts "

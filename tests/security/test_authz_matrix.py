@@ -13,6 +13,7 @@ Bodies may use "{post}", "{channel}", "{media}"… for B's ids; url= fills non-o
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import pytest
 
@@ -166,6 +167,32 @@ MATRIX: dict[str, Row] = {
     "webhooks.enable": scoped(),
     "webhooks.rotate": scoped(),
     "webhooks.resend": scoped(),
+    "recurring.index": own(),
+    "recurring.create": refers(form={"channel_id": "{channel}", "time": "09:00",
+                                     "repeat": "daily", "text": "into B"}),
+    "recurring.edit": scoped(form={"time": "10:00", "repeat": "daily", "text": "rewritten by A"}),
+    "recurring.pause": scoped(),
+    "recurring.resume": scoped(),
+    "recurring.delete": scoped(),
+    "recurring.add_slot": scoped(form={"weekday": "wed", "time": "08:00"}),
+    "recurring.delete_slot": scoped(),
+    "recurring.reorder": scoped(form={"post_id": ["{post}", "{post}"]}),
+    "recurring.add_to_queue": scoped(),
+    "api.list_rules": own(),
+    "api.create_rule": refers(json={"channel_ids": ["{channel}"], "rule": {"hour": 9},
+                                    "text": "into B", "media_ids": ["{media}"]}),
+    "api.get_rule": scoped(),
+    "api.update_rule": scoped(json={"text": "rewritten by A", "channel_ids": ["{channel}"]}),
+    "api.delete_rule": scoped(),
+    "api.pause_rule": scoped(),
+    "api.resume_rule": scoped(),
+    "api.rule_occurrences": scoped(),
+    "api.list_slots": scoped(),
+    "api.add_slots": scoped(json={"weekdays": ["wed"], "time": "08:00"}),
+    "api.delete_slot": scoped(),
+    "api.channel_queue": scoped(),
+    "api.reorder_queue": scoped(json={"post_ids": ["{post}", "{post}"]}),
+    "api.add_to_queue": scoped(),
 }
 
 
@@ -233,8 +260,8 @@ def _check(row, answer, b, before, after) -> list[str]:
         changed = [k for k in before if before[k] != after[k]]
         problems.append(f"changed workspace B's {changed}")
     text = answer.get_data(as_text=True) if answer.mimetype != "application/zip" else ""
-    leaked = [m for m in (b["tag"], str(b["post"]), str(b["channel"]), str(b["media"]))
-              if m in text]
+    leaked = [m for m in (b["tag"], str(b["post"]), str(b["channel"]), str(b["media"]),
+                          str(b["rule"]), str(b["slot"])) if m in text]
     if leaked:
         problems.append(f"showed B's {leaked}")
     if row.kind == "scoped" and answer.status_code != 404:
@@ -269,3 +296,38 @@ def test_the_walk_would_notice_a_leak(app, db, worlds):
     answer = app.test_client().get(f"/api/v1/posts/{b['post']}",
                                    headers={"Authorization": f"Bearer {b['token']}"})
     assert answer.status_code == 200 and b["tag"] in answer.get_data(as_text=True)
+
+
+def test_a_cannot_mix_b_objects_into_its_own_rule_or_queue(app, db, worlds):
+    """The matrix's URLs name B's objects; here the URL (or the body) names A's own channel, rule
+    or post and the body also names B's: still a 4xx, B's id is not echoed, and B is unchanged."""
+    a, b = worlds
+    a = {**a, "user": SimpleNamespace(email=a["user"].email)}  # the walk expires the session
+    calls = [
+        ("POST", f"/api/v1/channels/{a['channel']}/queue/reorder",
+         refers(json={"post_ids": [str(a["post"]), "{post}"]})),
+        ("POST", f"/recurring/channels/{a['channel']}/queue/reorder",
+         refers(form={"post_id": [str(a["post"]), "{post}"]})),
+        ("POST", "/api/v1/recurring-rules",
+         refers(json={"channel_ids": [str(a["channel"]), "{channel}"], "rule": {"hour": 9},
+                      "text": "into B"})),
+        ("PATCH", f"/api/v1/recurring-rules/{a['rule']}",
+         refers(json={"channel_ids": ["{channel}"]})),
+        ("POST", "/api/v1/recurring-rules",
+         refers(json={"channel_ids": [str(a["channel"])], "rule": {"hour": 9}, "text": "x",
+                      "media_ids": ["{media}"]})),
+        ("PATCH", f"/api/v1/recurring-rules/{a['rule']}", refers(json={"media_ids": ["{media}"]})),
+        ("POST", "/api/v1/posts", refers(json={"channel_id": str(a["channel"]), "text": "x",
+                                               "media_ids": ["{media}"]})),
+        ("PATCH", f"/api/v1/posts/{a['post']}", refers(json={"media_ids": ["{media}"]})),
+        ("POST", "/recurring", refers(form={"channel_id": [str(a["channel"]), "{channel}"],
+                                            "time": "09:00", "repeat": "daily", "text": "x"})),
+    ]
+    failures = []
+    for method, url, row in calls:
+        before = snapshot(db, b["workspace_id"])
+        answer = _call(app, app.test_client(), method, url, row, a, b)
+        db.rollback()
+        for problem in _check(row, answer, b, before, snapshot(db, b["workspace_id"])):
+            failures.append(f"{method} {url}: {problem}")
+    assert not failures, "\n".join(failures)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import uuid
@@ -15,7 +16,7 @@ ARG_OBJECTS = {
     "notification_id": "notification", "webhook_id": "webhook", "endpoint_id": "webhook",
     "media_id": "media", "entry_id": "audit", "audit_id": "audit", "group_id": "group",
     "delivery_id": "delivery", "user_id": "user", "member_id": "user", "invite_id": "invite",
-    "workspace_id": "workspace",
+    "workspace_id": "workspace", "rule_id": "rule", "slot_id": "slot",
 }
 
 
@@ -30,6 +31,7 @@ def make_world(db, make_user, tag: str) -> dict:
     from app.notifications import service as notifications
     from app.notifications.models import Notification
     from app.posts import service as posts
+    from app.recurring.models import PostingSlot, RecurringRule
     from app.webhooks.models import WebhookDelivery, WebhookEndpoint
 
     user = make_user(email=f"{tag.lower()}-{uuid.uuid4().hex[:6]}@example.com")
@@ -45,7 +47,13 @@ def make_world(db, make_user, tag: str) -> dict:
     endpoint = WebhookEndpoint(id=uuid.uuid4(), workspace_id=ws, url="http://127.0.0.1:9/h",
                                description=f"{tag} hook", events=[])
     endpoint.secrets_enc = crypto.encrypt(json.dumps(["whsec_x"]).encode(), endpoint._aad())
-    db.add_all([media, endpoint])
+    rule = RecurringRule(id=uuid.uuid4(), workspace_id=ws, name=f"{tag} rule",
+                         channel_ids=[str(channel.id)], text=f"{tag} rule text", timezone="UTC",
+                         cron={"hour": 9, "minute": 0}, starts_at=posts.db_now(db),
+                         not_before=posts.db_now(db), paused=False, created_by="test")
+    slot = PostingSlot(id=uuid.uuid4(), workspace_id=ws, channel_id=channel.id, weekday=1,
+                       time=datetime.time(12, 30))
+    db.add_all([media, endpoint, rule, slot])
     db.flush()
     delivery = WebhookDelivery(workspace_id=ws, endpoint_id=endpoint.id, event_id=uuid.uuid4(),
                                event_type="post.scheduled", payload={"tag": tag})
@@ -58,7 +66,8 @@ def make_world(db, make_user, tag: str) -> dict:
         "user": user, "workspace_id": ws, "token": token, "tag": tag,
         "post": post.id, "channel": channel.id, "api_key": key.id, "media": media.id,
         "webhook": endpoint.id, "delivery": delivery.id, "group": post.group_id,
-        "user_id": user.id, "invite": invite.id, "workspace": ws,
+        "user_id": user.id, "invite": invite.id, "workspace": ws, "rule": rule.id,
+        "slot": slot.id,
         "notification": db.scalar(sa.select(Notification.id).where(
             Notification.workspace_id == ws)),
         "audit": db.scalar(sa.select(sa.func.max(AuditEntry.id)).where(
@@ -93,6 +102,9 @@ def snapshot(db, workspace_id) -> dict:
         "members": "SELECT user_id, role FROM memberships",
         "invites": "SELECT id, revoked_at, accepted_at FROM invites",
         "resets": "SELECT id, used_at FROM password_resets",
+        "rules": "SELECT id, name, channel_ids, text, cron, paused, ends_at, count, not_before "
+                 "FROM recurring_rules",
+        "slots": "SELECT id, channel_id, weekday, time FROM posting_slots",
     }
     return {name: sorted(map(tuple, db.execute(sa.text(f"{sql} WHERE workspace_id = :w"),
                                                {"w": workspace_id})), key=repr)
