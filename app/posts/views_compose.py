@@ -221,8 +221,11 @@ def save_edit(post_id: uuid.UUID) -> ResponseReturnValue:
     verb = {"save": "Saved", "schedule": "Scheduled", "now": "Publishing now"}[action]
     added = f" (and {len(posts) - 1} new post{'s' if len(posts) > 2 else ''} for the added " \
             "channels)" if len(posts) > 1 else ""
-    if request.form.get("action") == "draft":  # the new composer's button, as before autosave
-        flash(f"Saved as draft: {len(posts)} post{'s' if len(posts) != 1 else ''}.")
+    if request.form.get("action") == "draft" or request.form.getlist("autosaved_channel"):
+        # A new composer whose draft autosave made ends as a new composer does, whatever the
+        # button: back on the Posts list, counting the posts.
+        verb = {"draft": "Saved as draft"}.get(request.form.get("action", ""), verb)
+        flash(f"{verb}: {len(posts)} post{'s' if len(posts) != 1 else ''}.")
         return redirect(url_for("posts.index"))
     flash(f"{verb}: the post is {posts[0].state}{added}.")
     return redirect(url_for("posts.detail", post_id=post_id))
