@@ -17,6 +17,7 @@ from jobs.config import EngineConfig
 from jobs.maintenance import Maintenance
 
 OUTBOX_SECONDS = 1.0  # alert emails and audit sealing, as prompt as the outbox duties
+METRICS_SECONDS = 5.0  # published posts' figures: due +1 h, +24 h, +7 d, +30 d; seconds late is fine
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ DUTIES = (
          "seal new audit log entries into their hash chain"),
     Duty("recurring_jobs", "jobs.duties:recurring_jobs", lambda c: c.maintenance_seconds,
          "give every active recurring rule without a job in the store its job"),
+    Duty("metrics_collection", "jobs.duties:metrics_collection", lambda c: METRICS_SECONDS,
+         "measure the published posts whose figures are due (docs/analytics.md)"),
 )
 
 _bound: Maintenance | None = None
@@ -102,3 +105,14 @@ def outbox_housekeeping() -> str:
     if not _housekeeping():
         return OFF
     return f"{outbox.seal_audit_once()} audit log entries sealed"
+
+
+def metrics_collection() -> str:
+    from app.analytics.service import collect_due_metrics
+
+    if not _housekeeping():
+        return OFF
+    try:
+        return f"{collect_due_metrics()} post(s) measured"
+    finally:
+        db.session.remove()

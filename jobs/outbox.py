@@ -1,6 +1,5 @@
 """The outbox tick: deliver due webhooks, send due alert emails, seal new audit entries, make
-the media renditions that posts (and composer drafts) asked for, measure the published posts
-whose measurements are due (app/analytics/service.py).
+the media renditions that posts (and composer drafts) asked for.
 
 Webhook deliveries and media renditions are work queues: every worker's own scheduler runs
 each duty of EVERY_WORKER through `run_duty()` every second, each on its own schedule
@@ -19,7 +18,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 from app import db
-from app.analytics.service import collect_due_metrics
 from app.audit import chain
 from app.media import conversions
 from app.notifications import alerts
@@ -45,9 +43,8 @@ def seal_audit_once(now: datetime | None = None) -> int:
 
 
 DUTIES = (("webhook_attempts", deliver_webhooks_once), ("emails_sent", send_emails_once),
-          ("audit_sealed", seal_audit_once), ("conversions_run", conversions.run_due),
-          ("metrics_collected", collect_due_metrics))
-EVERY_WORKER = ("webhook_attempts", "conversions_run", "metrics_collected")
+          ("audit_sealed", seal_audit_once), ("conversions_run", conversions.run_due))
+EVERY_WORKER = ("webhook_attempts", "conversions_run")
 
 
 def run_duty(name: str, duty: Callable[[datetime | None], int], now: datetime | None = None) -> int:
