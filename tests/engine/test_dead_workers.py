@@ -115,10 +115,18 @@ class Partition:
                 if self.cut_off:  # a new connection gets no answer either
                     self.pairs.append((client, None))
                     continue
-                server = socket.create_connection(self.upstream)
+                server = self._connect()
                 self.pairs.append((client, server))
             for src, dst in ((client, server), (server, client)):
                 threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+
+    def _connect(self) -> socket.socket:
+        host, port = self.upstream
+        if host.startswith("/"):  # the embedded server listens on a Unix socket in this folder
+            server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            server.connect(f"{host}/.s.PGSQL.{port}")
+            return server
+        return socket.create_connection(self.upstream)
 
     def _pump(self, src: socket.socket, dst: socket.socket) -> None:
         while True:
@@ -190,8 +198,10 @@ def test_a_worker_cut_off_from_the_database_stops_publishing_before_its_posts_ar
     settings = {**FAST, "lease_seconds": 600, "tick_seconds": 0.5, "dead_after_seconds": 3.0,
                 "concurrency": 2, "channel_limit": 1}
     server = sa.engine.make_url(database_url)
-    partition = Partition(server.host or "127.0.0.1", server.port or 5432)
-    engine = db.make_engine(server.set(host="127.0.0.1", port=partition.port)
+    with pg.connect() as conn:  # where the server really is (a Unix socket for the embedded one)
+        info = conn.connection.dbapi_connection.info
+        partition = Partition(info.host, info.port)
+    engine = db.make_engine(server.set(host="127.0.0.1", port=partition.port, query={})
                             .render_as_string(hide_password=False), pool_size=8)
     # Its maintenance sweep never runs: the elected sweeps are the other worker's to run.
     cut_off = Worker(engine, EngineConfig(**{**settings, "maintenance_seconds": 3600}),
