@@ -4,6 +4,11 @@ sandbox sees change between the +1 h, +24 h, +7 d and +30 d readings.
 Not a platform behaviour (the platforms count real people): the k-th read of a post's figures
 shows k steps of growth at a per-post, per-figure rate drawn from a hash of the post id, so
 runs are reproducible. `retire(...)` makes a post as gone as a deletion on the platform.
+
+Where each behaviour comes from: the growth is OpenPost's own sandbox rule, stated in
+docs/analytics.md ("its numbers grow with every measurement so a sandbox user sees change").
+The shapes the figures are served in, and how a deleted post answers, are each platform's and
+are cited where they are served, in app/platforms/<name>/fake_metrics.py.
 """
 
 from __future__ import annotations

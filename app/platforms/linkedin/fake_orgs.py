@@ -1,5 +1,21 @@
 """The LinkedIn fake's organizations: members' roles on them (organizationAcls, the
-roleAssignee finder), organization lookups, and who may post or upload as an organization."""
+roleAssignee finder), organization lookups, and who may post or upload as an organization.
+
+Sources, behaviour by behaviour:
+- Roles and the roleAssignee finder, its `role`/`state` filters, the paging envelope and the
+  r_organization_admin / rw_organization_admin permission:
+  https://learn.microsoft.com/en-us/linkedin/marketing/community-management/organizations/organization-access-control-by-role
+  ("Find a Member's Organization Access Control Information").
+- Organization lookup by id (`localizedName`, `vanityName`; 404 for an unknown id):
+  https://learn.microsoft.com/en-us/linkedin/marketing/community-management/organizations/organization-lookup-api
+  ("Retrieve an Organization").
+- Who may post as an organization (ADMINISTRATOR, CONTENT_ADMINISTRATOR or
+  DIRECT_SPONSORED_CONTENT_POSTER, approved, with w_organization_social; otherwise 403
+  ACCESS_DENIED):
+  https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
+  ("Permissions"), and the error body of
+  https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/error-handling.
+"""
 
 from __future__ import annotations
 
