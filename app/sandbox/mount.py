@@ -2,10 +2,10 @@
 
 Not a platform fake: no platform behaviour is imitated here. Where each rule comes from:
 - when the sandbox is mounted (OPENPOST_SANDBOX on/off/unset, loopback only, never behind a
-  public OPENPOST_PUBLIC_URL): OpenPost's own rule, stated in docs/architecture.md
-  ("Environment") and docs/deploy.md ("Production checklist");
+  public OPENPOST_PUBLIC_URL): OpenPost's own rule, stated in docs/architecture.md, Environment,
+  and in docs/deploy.md, Production checklist;
 - who may use its controls (the app's session, owners and admins, the CSRF token): the app's
-  own authorization rules, docs/architecture.md ("REST API" and the sandbox paragraph);
+  own authorization rules, docs/architecture.md, REST API;
 - consent pages redirecting only to this server's callback: RFC 6749 section 3.1.2 (the
   redirection endpoint must match a registered one),
   https://datatracker.ietf.org/doc/html/rfc6749#section-3.1.2.
