@@ -240,13 +240,14 @@ def worker(concurrency: int | None) -> None:
               "only fail as outcome_unknown)")
 @click.pass_context
 def bench(ctx: click.Context, **options) -> None:
-    """The publishing benchmark; prints one JSON line of figures last.
+    """The publishing benchmark (bench/engine/); prints one JSON line of figures last.
 
-    `openpost bench web` measures the web app instead."""
+    `openpost bench web`, `media` and `metrics` measure the web app, media handling and
+    analytics collection instead."""
     if options["chaos"] and options["rolling_restart"]:
         raise click.UsageError("--chaos and --rolling-restart cannot be combined: choose one")
     if ctx.invoked_subcommand is None:
-        from app.bench import run
+        from bench.engine import run
 
         run.main(**options)
 
@@ -257,14 +258,9 @@ def bench(ctx: click.Context, **options) -> None:
               help="publish as to a platform without idempotency keys nor look-ups")
 def bench_worker(concurrency: int | None, no_idempotency: bool) -> None:
     """A worker publishing to the loopback platform (benchmark and tests)."""
-    from app.bench.publisher import LoopbackPublisher, NoKeyPublisher
-    from app.platforms.registry import PUBLISHERS
-    from jobs import runner
+    from bench.engine import worker
 
-    PUBLISHERS[LoopbackPublisher.platform] = NoKeyPublisher if no_idempotency \
-        else LoopbackPublisher
-    os.environ.setdefault("OPENPOST_HOUSEKEEPING", "0")  # measure publishing alone
-    runner.run_worker(concurrency)
+    worker.main(concurrency, no_idempotency)
 
 
 @main.command("bench-platform", hidden=True)
@@ -272,7 +268,7 @@ def bench_worker(concurrency: int | None, no_idempotency: bool) -> None:
 @click.option("--latency-ms", default=20.0)
 def bench_platform(port: int, latency_ms: float) -> None:
     """Serve the loopback platform (prints its URL first)."""
-    from app.bench import fakeplatform
+    from bench.engine import fakeplatform
 
     fakeplatform.main(port, latency_ms)
 

@@ -65,8 +65,8 @@ def seed(rows: int) -> tuple[str, str]:
     """A throwaway workspace with one channel and `rows` scheduled posts; (its name, the
     password of its owner, signed in as `<name>@bench.invalid`)."""
     from app import db
-    from app.ops.benchweb import bench_workspace
     from app.posts import service as posts
+    from bench.web import bench_workspace
 
     name, password = f"bench-live-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
     ws, channel = bench_workspace(name, password)
@@ -132,7 +132,7 @@ async def drive(base: str, email: str, password: str, tabs: int, warmup: float, 
 
 def main() -> None:
     from app.cli import _prepared_url
-    from app.ops.benchweb import _cleanup, _free_port, _start_server
+    from bench.web import _cleanup, _free_port, _start_server
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tabs", type=int, default=10)
@@ -156,7 +156,7 @@ def main() -> None:
 
 
 async def _measure(base: str, email: str, password: str, args, server) -> dict:
-    from app.ops.benchweb import _cpu_seconds, _server_pids
+    from bench.web import _cpu_seconds, _server_pids
 
     jobs, polls, samples, measure_from = await drive(base, email, password, args.tabs,
                                                      args.warmup, args.seconds)

@@ -1,5 +1,6 @@
 """Operator commands: `openpost doctor`, `openpost jobs`, `openpost export`, `openpost keys rotate`,
-`openpost bench web` and `openpost bench media`."""
+and the benchmarks `openpost bench web`, `openpost bench media` and `openpost bench metrics`
+(their code lives in bench/)."""
 
 from __future__ import annotations
 
@@ -160,17 +161,16 @@ def keys_rotate() -> None:
 def bench_web(seconds: float, clients: int, workers: int | None, threads: int,
               posts: int) -> None:
     """Drive GET /api/v1/posts and the login page over loopback; prints one JSON line last."""
-    from app.ops import benchweb
+    from bench import web
 
-    benchweb.main(seconds=seconds, clients=clients, workers=workers, threads=threads,
-                  posts=posts)
+    web.main(seconds=seconds, clients=clients, workers=workers, threads=threads, posts=posts)
 
 
 @click.command("media")
 def bench_media() -> None:
     """Peak memory of one upload check and one conversion at the media limits; prints one
     JSON line last."""
-    from app.bench import media
+    from bench import media
 
     media.main()
 
@@ -181,9 +181,9 @@ def bench_media() -> None:
 def bench_metrics(posts: int, channels: int) -> None:
     """Collect figures from the sandbox fakes of all eight platforms; prints one JSON line
     last."""
-    from app.analytics import bench
+    from bench import metrics
 
-    bench.main(posts=posts, channels_per_platform=channels)
+    metrics.main(posts=posts, channels_per_platform=channels)
 
 
 def register(main: click.Group) -> None:

@@ -3,7 +3,7 @@
 import io
 from fractions import Fraction
 
-from app.bench.media import flat_png  # noqa: F401 (the tests' image bombs)
+from bench.media import flat_png  # noqa: F401 (the tests' image bombs)
 
 
 def jpeg(width=640, height=480, noise=False, exif_gps=False, fmt="JPEG") -> bytes:

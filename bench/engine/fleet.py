@@ -17,7 +17,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-ROOT = Path(__file__).resolve().parent.parent.parent
+ROOT = Path(__file__).resolve().parents[2]  # where `app` is found: the checkout, or site-packages
 
 
 @contextlib.contextmanager

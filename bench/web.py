@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]  # where `app` is found: the checkout, or site-packages
 LOGIN_EVERY = 10  # one request in ten is the login page, the rest list posts
 WARMUP_EACH = 20  # requests each connection makes before the measured run
 

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app import config
-from app.bench import data, measure
-from app.bench.fleet import Fleet, Platform, bench_database
+from bench.engine import data, measure
+from bench.engine.fleet import Fleet, Platform, bench_database
 from jobs.config import EngineConfig
 
 CHAOS_FAULTS = {"error_5xx": 0.02, "rate_limit": 0.01, "timeout": 0.005, "cut": 0.01,

@@ -135,7 +135,7 @@ def main() -> None:
         workdir = Path(tmp)
         report = {"bench": "media", **_inputs(workdir)}
         for case in CASES:
-            done = subprocess.run([sys.executable, "-m", "app.bench.media", case, tmp],  # noqa: S603
+            done = subprocess.run([sys.executable, "-m", "bench.media", case, tmp],  # noqa: S603
                                   env=env, capture_output=True, text=True, check=True)
             found = json.loads(done.stdout.strip().splitlines()[-1])
             print(json.dumps(found), flush=True)

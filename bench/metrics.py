@@ -24,10 +24,10 @@ from app import db
 from app.analytics.collectors import collector_for
 from app.analytics.models import MetricDue, PostMetric
 from app.analytics.service import collect_due_metrics, schedule_published
-from app.bench import data
 from app.channels import service as channels
 from app.config import PLATFORMS
 from app.posts.models import Post
+from bench.engine import data
 
 HOSTED = ("x", "threads", "instagram", "facebook", "linkedin", "tiktok")
 
