@@ -16,11 +16,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app import db
-from app.bench import data, fleet
-from app.bench.fakeplatform import FakePlatform
-from app.bench.publisher import LoopbackPublisher
 from app.platforms.registry import PUBLISHERS
 from app.posts.models import Post
+from bench.engine import data, fleet
+from bench.engine.fakeplatform import FakePlatform
+from bench.engine.publisher import LoopbackPublisher
 from jobs.config import EngineConfig
 from jobs.worker import Worker
 from tests.conftest import ROOT

@@ -13,11 +13,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app import db
-from app.bench import data
-from app.bench.publisher import LoopbackPublisher
 from app.platforms.base import PartResult, PublishResult
 from app.platforms.registry import PUBLISHERS
 from app.posts.models import Post, PostEvent
+from bench.engine import data
+from bench.engine.publisher import LoopbackPublisher
 from jobs.config import EngineConfig
 from jobs.worker import Worker
 from tests.engine.conftest import FAST, Space, forget_workers, wait_until

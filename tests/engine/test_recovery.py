@@ -8,7 +8,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.bench.publisher import LoopbackPublisher
 from app.channels.models import Channel
 from app.notifications.models import Notification
 from app.outbox.models import OutboxMessage
@@ -16,6 +15,7 @@ from app.platforms.errors import OutcomeUnknown
 from app.platforms.registry import PUBLISHERS
 from app.posts import lifecycle
 from app.posts.models import Post
+from bench.engine.publisher import LoopbackPublisher
 from jobs.attempt import AttemptRunner
 from jobs.claims import Claim, load_channels
 from jobs.config import EngineConfig

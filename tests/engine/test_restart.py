@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app import db
-from app.bench import data
+from bench.engine import data
 from tests.conftest import ROOT
 
 
