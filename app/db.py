@@ -73,9 +73,6 @@ def make_engine(url: str, *, ping_idle_seconds: float | None = None, **kw) -> sa
     A busy web process reuses each connection within milliseconds, and a ping per request was
     a round trip and a statement's worth of work on both sides; a connection idle for a while
     is the one a database restart or a dropped link has most likely killed."""
-    from app import fastjson
-
-    fastjson.register_loaders()
     kw.setdefault("pool_pre_ping", ping_idle_seconds is None)
     kw.setdefault("pool_size", 10)
     kw.setdefault("max_overflow", 20)

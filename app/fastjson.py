@@ -1,15 +1,15 @@
-"""JSON at the two hot edges, API responses and JSONB columns, with orjson (same output types)."""
+"""API responses written by orjson (the same JSON as Flask's own provider writes).
+
+JSON and JSONB columns are read by psycopg's own loader (docs/performance.md says why)."""
 
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime
 
 import orjson
 from flask import Flask, Response, current_app
 from flask.json.provider import DefaultJSONProvider
-from psycopg.adapt import Loader
 
 from app.timeutil import iso
 
@@ -64,33 +64,5 @@ def _stamp(value):
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-class _JsonLoader(Loader):
-    """JSON and JSONB columns (text format) parsed by orjson straight from psycopg's buffer:
-    psycopg's own loader copies each value to bytes first, and an API page holds hundreds."""
-
-    def load(self, data) -> object:
-        # orjson reads an integer past 64 bits as a float, losing digits: a number of 19 digits
-        # or more (or a run as long in text, which costs only this detour) goes to the
-        # standard library, which keeps every digit.
-        if not _LONG_NUMBER.search(data):
-            try:
-                return orjson.loads(data)
-            except orjson.JSONDecodeError:  # what orjson refuses
-                pass
-        return json.loads(bytes(data))
-
-
-_LONG_NUMBER = re.compile(rb"(?:^|[:\[,\s])-?\d{19}")
-
-
 def init_app(app: Flask) -> None:
     app.json = OrjsonProvider(app)
-
-
-def register_loaders() -> None:
-    """Parse JSON columns with orjson on every connection made from now on. SQLAlchemy's psycopg
-    dialect copies psycopg's adapters when an engine is created, so this must come first."""
-    import psycopg
-
-    for name in ("json", "jsonb"):
-        psycopg.adapters.register_loader(name, _JsonLoader)

@@ -42,21 +42,6 @@ def compare(trick: Callable[[], object], plain: Callable[[], object], runs: int)
             "speedup": round(plain_us / trick_us, 2) if trick_us else None}
 
 
-def json_columns(runs: int) -> dict:
-    """app/fastjson.py: a JSONB value (a thread's results) parsed by orjson from psycopg's
-    buffer, against psycopg's own loader."""
-    from psycopg.types.json import JsonbLoader
-
-    from app.fastjson import _JsonLoader
-
-    value = [{"index": i, "provider_post_id": str(10**17 + i), "live_url":
-              f"https://m.example/@someone/{10**17 + i}", "extra": {"uri": f"at://did:plc:x/{i}"}}
-             for i in range(5)]
-    data = memoryview(json.dumps(value).encode())
-    fast, plain = _JsonLoader(3802, None), JsonbLoader(3802, None)
-    return compare(lambda: fast.load(data), lambda: plain.load(data), runs)
-
-
 def list_statement(runs: int) -> dict:
     """app/posts/reads.py: the post list's select taken from the cache, against building it
     (and compiling it, as SQLAlchemy must to look it up in its own cache) on every request."""
@@ -118,7 +103,7 @@ class _Answer(BaseHTTPRequestHandler):
 
 
 def http_clients(runs: int) -> dict:
-    """app/channels/http.py and transport.py: one publish-sized POST over loopback keep-alive
+    """app/platforms/http.py and transport.py: one publish-sized POST over loopback keep-alive
     through the publishers' client (libcurl, no cookie jar), through a plain httpx.Client, and
     through the publishers' client on httpx's own transport (the cookie jar's share alone)."""
     import httpx
@@ -149,8 +134,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2000, help="calls per round (HTTP: a tenth)")
     runs = parser.parse_args().runs
-    print(json.dumps({"json_columns": json_columns(runs), "list_statement": list_statement(runs),
-                      "credentials": credentials(runs),
+    print(json.dumps({"list_statement": list_statement(runs), "credentials": credentials(runs),
                       "http_post": http_clients(max(runs // 10, 20))}))
 
 

@@ -3,12 +3,6 @@
 import json
 from datetime import UTC, datetime
 
-import sqlalchemy as sa
-from psycopg.pq import Format
-
-from app import db
-from app.fastjson import _JsonLoader
-
 
 def test_huge_integers_and_unicode_round_trip_through_the_api(api, make_channel):
     channel = make_channel(api.workspace_id)
@@ -38,22 +32,3 @@ def test_api_answers_are_compact_utf8_json_with_sorted_keys(api, make_channel):
         answer.get_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
     ).encode() + b"\n"
     assert "été 🚀".encode() in answer.get_data()
-
-
-def test_every_engine_reads_json_columns_with_the_fast_loader(database_url):
-    # SQLAlchemy copies psycopg's adapters when an engine is made: the fast loader must be in
-    # place by then, for the web's engine and the workers' alike.
-    engine = db.make_engine(database_url, pool_size=1)
-    try:
-        with engine.connect() as conn:
-            raw = conn.connection.driver_connection
-            oid = raw.adapters.types["jsonb"].oid
-            assert raw.adapters.get_loader(oid, Format.TEXT) is _JsonLoader
-            value = conn.scalar(sa.text("""SELECT '{"n": 100000000000000000000000,
-                "m": [-9999999999999999999, 18446744073709551615], "id": "1790000000000000001",
-                "f": 1.5, "s": "été"}'::jsonb"""))
-        # Every digit kept: orjson alone would turn the first two numbers into floats.
-        assert value == {"n": 10**23, "m": [-9999999999999999999, 18446744073709551615],
-                         "id": "1790000000000000001", "f": 1.5, "s": "été"}
-    finally:
-        engine.dispose()
