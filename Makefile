@@ -37,8 +37,8 @@ test: $(DEV_STAMP)
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest $(XDIST) --ignore=$(ONE_ID) $(PYTEST_ARGS)
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest $(ONE_ID) $(PYTEST_ARGS)
 
-# The quick benchmarks, each printing one JSON line of figures last (docs/performance.md). Those
-# that need a database use DATABASE_URL, or the embedded server.
+# The quick benchmarks (all of them live in bench/), each printing one JSON line of figures last
+# (docs/performance.md). Those that need a database use DATABASE_URL, or the embedded server.
 bench: $(STAMP)
 	$(BIN)/python -m bench.tricks
 	$(BIN)/python -m bench.preview
@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.webhooks --endpoints 5 --events 20 --slow-ms 500
 	$(BIN)/openpost bench --posts 2000 --workers 2
 	$(BIN)/openpost bench web --seconds 5 --clients 8
+	$(BIN)/openpost bench metrics --posts 400
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
