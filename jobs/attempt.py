@@ -125,7 +125,7 @@ class AttemptRunner:
         publisher = self.publisher(channel.platform)
         job = self._job(claim, channel)
         if channel.needs_refresh:
-            job.credentials = self.refresh_channel(channel.id, channel.platform) or job.credentials
+            job.credentials = self.refresh_channel(channel.id) or job.credentials
         result = publisher.reconcile(job) if claim.source == "expired" else None
         if result is None:
             result = publisher.publish(job)
@@ -162,31 +162,12 @@ class AttemptRunner:
         with Session(self.engine) as sess:
             return publishing.held_elsewhere(sess, channel_id, post_id, provider_post_id)
 
-    def refresh_channel(self, channel_id: uuid.UUID, platform: str, margin_factor: float = 1
-                        ) -> dict[str, Any] | None:
+    def refresh_channel(self, channel_id: uuid.UUID) -> dict[str, Any] | None:
         """The channel's credentials to use, refreshed first when its platform says they are
         due (`tokens.ensure_fresh`: under the channel's row lock, so two workers never spend
         one refresh token, the rotated token committed before anything uses it). None: the
-        channel is no longer connected. A publisher may refresh itself (`refresh`, the
-        benchmark's loopback platform): then the token is due within the engine's margin."""
-        publisher = self.publisher(platform)
-        if not hasattr(publisher, "refresh"):
-            return tokens.ensure_fresh(self.engine, channel_id, self.client()["_client"])
-        margin = self.cfg.refresh_margin_seconds * margin_factor
-        with Session(self.engine) as sess, sess.begin():
-            channel = sess.scalar(sa.select(Channel).where(Channel.id == channel_id)
-                                  .with_for_update())
-            if channel is None or channel.status != "connected":
-                return None
-            near = sess.scalar(sa.select(Channel.token_expires_at < sa.func.now()
-                                         + sa.func.make_interval(0, 0, 0, 0, 0, 0, margin))
-                               .where(Channel.id == channel_id))
-            if not near:
-                return channel.credentials  # another worker refreshed it while we waited
-            tokens.store(channel, publisher.refresh(channel.credentials, channel.settings or {}))
-            creds = channel.credentials
-        log.info("refreshed the token of channel %s", channel_id)
-        return creds
+        channel is no longer connected."""
+        return tokens.ensure_fresh(self.engine, channel_id, self.client()["_client"])
 
     def _store_credentials(self, channel_id: uuid.UUID, creds: dict[str, Any]) -> None:
         with Session(self.engine) as sess, sess.begin():

@@ -79,7 +79,7 @@ class Maintenance:
             if self.refresh_held.get(channel_id, (0.0, 0))[0] > time.monotonic():
                 continue
             try:
-                self.runner.refresh_channel(channel_id, platform, margin_factor=2)
+                self.runner.refresh_channel(channel_id)
                 self.refresh_held.pop(channel_id, None)
             except AuthRevoked as exc:
                 with Session(self.engine) as sess, sess.begin():

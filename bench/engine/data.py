@@ -23,10 +23,15 @@ def make_workspace(sess: Session, name: str | None = None) -> uuid.UUID:
 def make_channel(sess: Session, workspace_id: uuid.UUID, base_url: str, *,
                  credentials: dict | None = None, token_expires_at: datetime | None = None
                  ) -> uuid.UUID:
-    """A mastodon channel whose instance is the loopback platform at base_url."""
+    """A mastodon channel whose instance is the loopback platform at base_url. With
+    `token_expires_at`, the credentials carry the expiry too, as stored credentials do
+    (`tokens.store`), so the platform's refresh rule sees it."""
+    credentials = dict(credentials or {"access_token": "bench-token"})
+    if token_expires_at is not None:
+        credentials.setdefault("expires_at", token_expires_at.timestamp())
     channel = channels.connect(sess, workspace_id, "bench", platform="mastodon",
                                handle=f"@bench{uuid.uuid4().hex[:6]}", timezone="UTC",
-                               credentials=credentials or {"access_token": "bench-token"},
+                               credentials=credentials,
                                settings={"instance_url": base_url},
                                token_expires_at=token_expires_at)
     return channel.id

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from app.errors import ValidationFailed
-from app.platforms.base import Part, PartResult, PublishJob, PublishResult
+from app.platforms.base import Part, PartResult, PublishJob, PublishResult, TokenRefresh
 from app.platforms.errors import (
     AuthRevoked,
     InvalidContent,
@@ -26,9 +26,13 @@ from app.platforms.errors import (
 LIMIT = 500
 
 
-class LoopbackPublisher:
+class LoopbackPublisher(TokenRefresh):
     platform = "mastodon"
     send_key = True  # Mastodon's Idempotency-Key; NoKeyPublisher plays a platform without one
+    # Unlike Mastodon's, the loopback platform's tokens expire (when a channel is made with
+    # token_expires_at) and are refreshed like any platform's: through tokens.ensure_fresh,
+    # within ten minutes of expiry.
+    refresh_window = 600.0
 
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
@@ -59,7 +63,11 @@ class LoopbackPublisher:
         # status the lost attempt made, or makes it now if that attempt never got through.
         return self.publish(job)
 
+    def refresh_token(self, job: PublishJob) -> None:
+        job.refresh_with(lambda credentials: self.refresh(credentials, job.settings))
+
     def refresh(self, credentials: dict, settings: dict) -> dict:
+        """The RFC 6749 refresh grant: new credentials (the refresh token rotates)."""
         response = self._send("POST", f"{settings['instance_url']}/oauth/token", data={
             "grant_type": "refresh_token", "refresh_token": credentials.get("refresh_token", "")})
         if response.status_code == 400:
