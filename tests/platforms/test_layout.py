@@ -11,10 +11,12 @@ import pytest
 
 import app.platforms
 from app.config import PLATFORMS
-from app.platforms import registry
+from app.media import specs
+from app.platforms import registry, text
 from tests.conftest import ROOT
 
 PACKAGE = ROOT / "app" / "platforms"
+THREADED = {"x", "bluesky", "mastodon", "threads"}
 
 
 def _module_names() -> list[str]:
@@ -120,6 +122,11 @@ def test_each_platform_package_declares_what_the_checklist_asks(platform):
         assert hasattr(oauth, "consent") or callable(oauth.authorize_url)
     if connect:
         assert callable(connect.direct)
+    rules = registry.module(platform, "rules")
+    assert rules, f"{platform} has no rules.py"
+    assert rules.text_rules({}, {}).platform == platform
+    assert text.rules_for(platform).threads == (platform in THREADED)
+    assert specs.IMAGES[platform] is rules.IMAGE and specs.VIDEOS[platform] is rules.VIDEO
     fakes = registry.fakes(platform)
     assert fakes[0].__name__ == f"app.platforms.{platform}.fake"
     assert fake_blueprints(fakes[0]), "fake.py serves no blueprint"

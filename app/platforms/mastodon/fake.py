@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, request
 
-from app.platforms.text import mastodon_length
+from app.platforms.mastodon.rules import mastodon_length
 from app.sandbox.core import bearer, faulty, json_response, rate_reset, state
 from app.sandbox.guard import back_to, callback, media_upload
 

@@ -8,7 +8,7 @@ import time
 
 from flask import Blueprint, request
 
-from app.platforms.text import threads_length, unique_links
+from app.platforms.threads.rules import threads_length, unique_links
 from app.sandbox.core import faulty, json_response, state
 from app.sandbox.guard import back_to, callback
 
