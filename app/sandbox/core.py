@@ -1,4 +1,5 @@
-"""What the platform fakes share: faults, bearer tokens, JSON, the masked request log."""
+"""What the platform fakes share: faults, bearer tokens, the signed-in caller, JSON, the masked
+request log."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from functools import wraps
+from typing import Any
 
 from flask import current_app, jsonify, request
 
@@ -25,6 +27,20 @@ def state() -> State:
 def bearer() -> str | None:
     header = request.headers.get("Authorization", "")
     return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+
+def signed_in(who: Callable[[], tuple[Any, Any]]):
+    """Wrap a fake endpoint that needs a caller: `who()` gives (the caller, None), or (None,
+    the platform's refusal), which is answered as it is. The view gets the caller first."""
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            caller, refusal = who()
+            if refusal:
+                return refusal
+            return view(caller, *args, **kwargs)
+        return wrapper
+    return decorate
 
 
 def json_response(body, status: int = 200, headers: dict | None = None):

@@ -18,7 +18,7 @@ from app.platforms.threads.fake import (
     graph_token,
     graph_user,
 )
-from app.sandbox.core import faulty, json_response, state
+from app.sandbox.core import faulty, json_response, signed_in, state
 from app.sandbox.pull import pull, settings, step
 from app.sandbox.versions import graph_versioned
 
@@ -101,10 +101,8 @@ def access_token():
 
 
 @bp.get("/access_token")
-def exchange():
-    user, error = _user()
-    if error:
-        return error
+@signed_in(_user)
+def exchange(user):
     return json_response({"access_token": state().mint("instagram", user["id"],
                                                        lifetime=LONG_LIFETIME),
                           "token_type": "bearer", "expires_in": LONG_LIFETIME})
@@ -112,14 +110,12 @@ def exchange():
 
 @bp.get("/refresh_access_token")
 @faulty("instagram", "refresh", ERRORS, _token)
-def refresh():
+@signed_in(_user)
+def refresh(user):
     # "Refresh a long-lived access token that is at least 24 hours old but has not expired.
     # Refreshed tokens are valid for 60 days"; grant_type must be ig_refresh_token; an expired
     # token is refused by _user (190, subcode 463).
     # https://developers.facebook.com/docs/instagram-platform/reference/refresh_access_token
-    user, error = _user()
-    if error:
-        return error
     if _param("grant_type") != "ig_refresh_token":
         return graph_error("grant_type must be ig_refresh_token", 100)
     if time.time() - _token().issued_at < 86_400:
@@ -241,10 +237,8 @@ def list_media(uid: str):
 
 @bp.get(f"{V}/<object_id>")
 @faulty("instagram", "status", ERRORS, _token)
-def get_object(object_id: str):
-    _user_, error = _user()
-    if error:
-        return error
+@signed_in(_user)
+def get_object(_user_, object_id: str):
     return describe(object_id) or graph_error(
         f"Unsupported get request. Object with ID '{object_id}' does not exist", 100,
         kind="GraphMethodException")

@@ -9,7 +9,7 @@ import time
 from flask import Blueprint, request
 
 from app.platforms.threads.rules import threads_length, unique_links
-from app.sandbox.core import faulty, json_response, state
+from app.sandbox.core import faulty, json_response, signed_in, state
 from app.sandbox.guard import back_to, callback
 
 bp = Blueprint("sandbox_threads", __name__, url_prefix="/threads")
@@ -112,10 +112,8 @@ def access_token():
 
 
 @bp.get("/access_token")
-def exchange():
-    user, error = _user()
-    if error:
-        return error
+@signed_in(_user)
+def exchange(user):
     long = state().mint("threads", user["id"], lifetime=LONG_LIFETIME)
     return json_response({"access_token": _grant(long, ",".join(sorted(_scopes()))),
                           "token_type": "bearer", "expires_in": LONG_LIFETIME})
@@ -123,14 +121,12 @@ def exchange():
 
 @bp.get("/refresh_access_token")
 @faulty("threads", "refresh", ERRORS, _token)
-def refresh():
+@signed_in(_user)
+def refresh(user):
     # "Refresh a long-lived token that is at least 24 hours old but has not expired" with
     # grant_type=th_refresh_token; an expired token is refused by _user (190, subcode 463).
     # https://developers.facebook.com/docs/threads/get-started/long-lived-tokens ("Refresh a
     # Long-Lived Token")
-    user, error = _user()
-    if error:
-        return error
     if _param("grant_type") != "th_refresh_token":
         return graph_error("grant_type must be th_refresh_token", 100)
     if time.time() - _token().issued_at < 86_400 and not state().settings("threads").get(
@@ -149,10 +145,8 @@ def me():
 
 @bp.post("/v1.0/<uid>/threads")
 @faulty("threads", "container", ERRORS, _token)
-def create_container(uid: str):
-    user, error = _user()
-    if error:
-        return error
+@signed_in(_user)
+def create_container(user, uid: str):
     if user["id"] != uid:
         return graph_error("Unsupported post request.", 100, kind="GraphMethodException")
     kind, text = _param("media_type"), _param("text") or ""
@@ -179,10 +173,8 @@ def create_container(uid: str):
 
 @bp.post("/v1.0/<uid>/threads_publish")
 @faulty("threads", "publish", ERRORS, _token)
-def publish(uid: str):
-    user, error = _user()
-    if error:
-        return error
+@signed_in(_user)
+def publish(user, uid: str):
     container = state().bucket("threads", "containers").get(_param("creation_id") or "")
     if container is None or container["owner"] != uid:
         return graph_error("Invalid parameter", 100, subcode=4279009)
@@ -217,12 +209,10 @@ def list_threads(uid: str):
 
 
 @bp.get("/v1.0/<uid>/replies")
-def list_replies(uid: str):
+@signed_in(_user)
+def list_replies(_user_, uid: str):
     """The user's replies, with the post each replies to; a GET on a reply endpoint needs
     threads_read_replies (retrieve-and-manage-replies, Permissions), else Graph error 10."""
-    _user_, error = _user()
-    if error:
-        return error
     if "threads_read_replies" not in _scopes():
         # A permission error comes as 403, as the Facebook fake answers Graph's #200.
         return graph_error("(#10) Application does not have permission for this action", 10, 403)
@@ -231,10 +221,8 @@ def list_replies(uid: str):
 
 @bp.get("/v1.0/<object_id>")
 @faulty("threads", "status", ERRORS, _token)
-def get_object(object_id: str):
-    _user_, error = _user()
-    if error:
-        return error
+@signed_in(_user)
+def get_object(_user_, object_id: str):
     container = state().bucket("threads", "containers").get(object_id)
     if container is not None:
         if container["status"] == "IN_PROGRESS":

@@ -23,7 +23,7 @@ from app.platforms.tiktok.fake_rules import (
     scope_problem,
     text_problem,
 )
-from app.sandbox.core import bearer, faulty, json_response, rate_reset, state
+from app.sandbox.core import bearer, faulty, json_response, rate_reset, signed_in, state
 from app.sandbox.guard import back_to, callback, media_upload
 from app.sandbox.pull import pull, settings, step
 
@@ -127,11 +127,9 @@ def token():
 
 
 @bp.get("/v2/user/info/")
-def user_info():
+@signed_in(_user)
+def user_info(user):
     """Only the fields the token's scopes cover (see tiktok_rules.fields_problem)."""
-    user, problem = _user()
-    if problem:
-        return problem
     fields = [f for f in request.args.get("fields", "").split(",") if f]
     refused = fields_problem(user, fields)
     if refused:

@@ -10,7 +10,7 @@ import time
 from flask import Blueprint, request
 from twitter_text import parse_tweet
 
-from app.sandbox.core import bearer, faulty, json_response, rate_reset, state
+from app.sandbox.core import bearer, faulty, json_response, rate_reset, signed_in, state
 from app.sandbox.guard import back_to, callback, media_upload
 
 bp = Blueprint("sandbox_x", __name__, url_prefix="/x")
@@ -98,20 +98,16 @@ def token():
 
 
 @bp.get("/2/users/me")
-def me():
-    user, error = _user()
-    if error:
-        return error
+@signed_in(_user)
+def me(user):
     return json_response({"data": {"id": user["id"], "name": user["name"],
                                    "username": user["username"]}})
 
 
 @bp.post("/2/tweets")
 @faulty("x", "create", ERRORS, _token)
-def create_tweet():
-    user, error = _user()
-    if error:
-        return error
+@signed_in(_user)
+def create_tweet(user):
     body = request.get_json(silent=True) or {}
     text = body.get("text", "")
     if not parse_tweet(text).valid and not (text == "" and body.get("media")):
@@ -135,10 +131,8 @@ def create_tweet():
 @bp.post("/2/media/upload")
 @media_upload
 @faulty("x", "upload", ERRORS, _token)
-def upload():
-    _user_, error = _user()
-    if error:
-        return error
+@signed_in(_user)
+def upload(_user_):
     media = request.files.get("media")
     if media is None or not request.form.get("media_category"):
         return problem(400, "Invalid Request", "media and media_category are required")
@@ -163,10 +157,8 @@ def upload():
 
 @bp.post("/2/media/metadata")
 @faulty("x", "metadata", ERRORS, _token)
-def metadata():
-    _user_, error = _user()
-    if error:
-        return error
+@signed_in(_user)
+def metadata(_user_):
     body = request.get_json(silent=True) or {}
     # Alt text applies to media from either upload (simple or chunked).
     found = state().bucket("x", "media").get(body.get("id")) \
