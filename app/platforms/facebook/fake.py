@@ -14,7 +14,7 @@ from flask import Blueprint, request
 from app.platforms.facebook import fake_video as facebook_video
 from app.platforms.instagram import fake as instagram
 from app.platforms.threads.fake import ERRORS, graph_error
-from app.sandbox.core import faulty, json_response, signed_in, state
+from app.sandbox.core import code_grant, faulty, json_response, signed_in, state
 from app.sandbox.guard import back_to, callback, media_upload
 from app.sandbox.pull import settings
 from app.sandbox.versions import graph_versioned
@@ -121,8 +121,8 @@ def access_token():
         return json_response({"access_token": state().mint("facebook", token.account,
                                                            lifetime=60 * 86_400),
                               "token_type": "bearer", "expires_in": 60 * 86_400})
-    grant = state().codes.pop(_value("code") or "", None)
-    if grant is None or grant["redirect_uri"] != _value("redirect_uri"):
+    grant = code_grant(_value("code"), _value("redirect_uri"))
+    if grant is None:
         return graph_error("Invalid verification code format.", 100)
     return json_response({"access_token": state().mint("facebook", grant["account"], lifetime=3600),
                           "token_type": "bearer", "expires_in": 3600})

@@ -12,9 +12,11 @@ from flask import Blueprint, request
 
 from app.platforms.threads.fake import (
     ERRORS,
-    graph_authorize,
     graph_error,
+    graph_long_lived,
     graph_new_account,
+    graph_refresh_refused,
+    graph_sign_in,
     graph_token,
     graph_user,
 )
@@ -85,27 +87,19 @@ def control_account(body: dict) -> dict:
             "expires_at": int(time.time()) + LONG_LIFETIME}
 
 
-@bp.get("/oauth/authorize")
-def authorize():
-    return graph_authorize("instagram")
-
-
-@bp.post("/oauth/access_token")
-def access_token():
-    grant = state().codes.pop(request.form.get("code", ""), None)
-    if grant is None or grant["redirect_uri"] != request.form.get("redirect_uri"):
-        return graph_error("Invalid verification code format.", 100)
+def _exchange_code(grant: dict):
     return json_response({"access_token": state().mint("instagram", grant["account"],
                                                        lifetime=SHORT_LIFETIME),
                           "user_id": grant["account"], "permissions": ["instagram_business_basic"]})
 
 
+graph_sign_in(bp, "instagram", _exchange_code)
+
+
 @bp.get("/access_token")
 @signed_in(_user)
 def exchange(user):
-    return json_response({"access_token": state().mint("instagram", user["id"],
-                                                       lifetime=LONG_LIFETIME),
-                          "token_type": "bearer", "expires_in": LONG_LIFETIME})
+    return graph_long_lived(state().mint("instagram", user["id"], lifetime=LONG_LIFETIME))
 
 
 @bp.get("/refresh_access_token")
@@ -116,13 +110,8 @@ def refresh(user):
     # Refreshed tokens are valid for 60 days"; grant_type must be ig_refresh_token; an expired
     # token is refused by _user (190, subcode 463).
     # https://developers.facebook.com/docs/instagram-platform/reference/refresh_access_token
-    if _param("grant_type") != "ig_refresh_token":
-        return graph_error("grant_type must be ig_refresh_token", 100)
-    if time.time() - _token().issued_at < 86_400:
-        return graph_error("The access token must be at least 24 hours old to be refreshed.", 190)
-    return json_response({"access_token": state().mint("instagram", user["id"],
-                                                       lifetime=LONG_LIFETIME),
-                          "token_type": "bearer", "expires_in": LONG_LIFETIME})
+    return graph_refresh_refused("instagram", "ig_refresh_token") or graph_long_lived(
+        state().mint("instagram", user["id"], lifetime=LONG_LIFETIME))
 
 
 @bp.get(f"{V}/me")

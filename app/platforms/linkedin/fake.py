@@ -24,7 +24,7 @@ from app.platforms.linkedin.fake_auth import (
 from app.platforms.linkedin.fake_auth import member as _member
 from app.platforms.linkedin.fake_orgs import grant as grant_role
 from app.platforms.linkedin.fake_orgs import may_act_as
-from app.sandbox.core import faulty, json_response, signed_in, state
+from app.sandbox.core import faulty, json_response, oauth_token, signed_in, state
 from app.sandbox.guard import back_to, callback, media_upload
 from app.sandbox.pull import settings, step
 
@@ -69,21 +69,21 @@ def authorize():
 @bp.post("/oauth/v2/accessToken")
 @faulty("linkedin", "token", ERRORS)
 def access_token():
-    form = request.form
-    if form.get("grant_type") == "authorization_code":
-        grant = state().codes.pop(form.get("code", ""), None)
-        if grant is None or grant["redirect_uri"] != form.get("redirect_uri"):
-            return json_response({"error": "invalid_request", "error_description":
-                                  "Unable to retrieve access token: authorization code not found"}, 400)
-        return json_response(issue(grant["account"], scope=grant["scope"]))
-    if form.get("grant_type") == "refresh_token":
-        old = state().token("linkedin", form.get("refresh_token"), "refresh")
-        if old is None or old.revoked or (old.expires_at and old.expires_at < time.time()):
-            return json_response({"error": "invalid_grant", "error_description":
-                                  "The provided authorization grant or refresh token is invalid, "
-                                  "expired or revoked"}, 400)
-        return json_response(issue(old.account, form.get("refresh_token")))
-    return json_response({"error": "unsupported_grant_type"}, 400)
+    return oauth_token(
+        "linkedin", code=lambda grant: json_response(issue(grant["account"], scope=grant["scope"])),
+        refresh=_refresh_grant,
+        bad_code=lambda: json_response({"error": "invalid_request", "error_description":
+                                        "Unable to retrieve access token: authorization code "
+                                        "not found"}, 400),
+        unsupported=lambda: json_response({"error": "unsupported_grant_type"}, 400))
+
+
+def _refresh_grant(old):
+    if old is None or old.revoked or (old.expires_at and old.expires_at < time.time()):
+        return json_response({"error": "invalid_grant", "error_description":
+                              "The provided authorization grant or refresh token is invalid, "
+                              "expired or revoked"}, 400)
+    return json_response(issue(old.account, request.form.get("refresh_token")))
 
 
 # OpenID Connect userinfo: https://learn.microsoft.com/en-us/linkedin/consumer/integrations/self-serve/sign-in-with-linkedin-v2

@@ -9,7 +9,7 @@ import time
 from flask import Blueprint, request
 
 from app.platforms.threads.rules import threads_length, unique_links
-from app.sandbox.core import faulty, json_response, signed_in, state
+from app.sandbox.core import code_grant, faulty, json_response, signed_in, state
 from app.sandbox.guard import back_to, callback
 
 bp = Blueprint("sandbox_threads", __name__, url_prefix="/threads")
@@ -74,6 +74,37 @@ def graph_authorize(platform: str):
     return back_to(back, {"code": code, "state": request.args.get("state", "")})
 
 
+def graph_sign_in(bp: Blueprint, platform: str, exchange) -> None:
+    """The consent screen (graph_authorize) and the code exchange of a Graph sign-in: a code
+    taken once, for the redirect_uri it was issued with, or Graph's error 100; then
+    `exchange(grant)` answers with the platform's short-lived token."""
+    def code():
+        grant = code_grant(request.form.get("code"), request.form.get("redirect_uri"))
+        return (grant, None) if grant else (None, graph_error("Invalid verification code "
+                                                              "format.", 100))
+
+    bp.get("/oauth/authorize", endpoint="authorize")(lambda: graph_authorize(platform))
+    bp.post("/oauth/access_token", endpoint="access_token")(signed_in(code)(exchange))
+
+
+def graph_refresh_refused(platform: str, grant_type: str, young_ok: bool = False):
+    """Graph's refusal of a long-lived token refresh, or None: Instagram and Threads both ask for
+    their own grant_type and a token "at least 24 hours old" (an expired one never gets here:
+    graph_user refuses it with 190, subcode 463)."""
+    if _param("grant_type") != grant_type:
+        return graph_error(f"grant_type must be {grant_type}", 100)
+    token = graph_token(platform)
+    if token is not None and time.time() - token.issued_at < 86_400 and not young_ok:
+        return graph_error("The access token must be at least 24 hours old to be refreshed.", 190)
+    return None
+
+
+def graph_long_lived(access_token: str):
+    """A long-lived token as Graph answers the exchange and the refresh (60 days)."""
+    return json_response({"access_token": access_token, "token_type": "bearer",
+                          "expires_in": LONG_LIFETIME})
+
+
 def _token():
     return graph_token("threads")
 
@@ -96,27 +127,20 @@ def new_account(username: str = "sandbox") -> tuple[dict, str]:
     return graph_new_account("threads", username)
 
 
-@bp.get("/oauth/authorize")
-def authorize():
-    return graph_authorize("threads")
-
-
-@bp.post("/oauth/access_token")
-def access_token():
-    grant = state().codes.pop(request.form.get("code", ""), None)
-    if grant is None or grant["redirect_uri"] != request.form.get("redirect_uri"):
-        return graph_error("Invalid verification code format.", 100, kind="OAuthException")
+def _exchange_code(grant: dict):
     short = state().mint("threads", grant["account"], lifetime=SHORT_LIFETIME)
     return json_response({"access_token": _grant(short, grant["scope"]),
                           "user_id": int(grant["account"])})
+
+
+graph_sign_in(bp, "threads", _exchange_code)
 
 
 @bp.get("/access_token")
 @signed_in(_user)
 def exchange(user):
     long = state().mint("threads", user["id"], lifetime=LONG_LIFETIME)
-    return json_response({"access_token": _grant(long, ",".join(sorted(_scopes()))),
-                          "token_type": "bearer", "expires_in": LONG_LIFETIME})
+    return graph_long_lived(_grant(long, ",".join(sorted(_scopes()))))
 
 
 @bp.get("/refresh_access_token")
@@ -127,14 +151,12 @@ def refresh(user):
     # grant_type=th_refresh_token; an expired token is refused by _user (190, subcode 463).
     # https://developers.facebook.com/docs/threads/get-started/long-lived-tokens ("Refresh a
     # Long-Lived Token")
-    if _param("grant_type") != "th_refresh_token":
-        return graph_error("grant_type must be th_refresh_token", 100)
-    if time.time() - _token().issued_at < 86_400 and not state().settings("threads").get(
-            "allow_young_refresh"):
-        return graph_error("The access token must be at least 24 hours old to be refreshed.", 190)
+    refused = graph_refresh_refused("threads", "th_refresh_token",
+                                    young_ok=state().settings("threads").get("allow_young_refresh"))
+    if refused:
+        return refused
     long = state().mint("threads", user["id"], lifetime=LONG_LIFETIME)
-    return json_response({"access_token": _grant(long, ",".join(sorted(_scopes()))),
-                          "token_type": "bearer", "expires_in": LONG_LIFETIME})
+    return graph_long_lived(_grant(long, ",".join(sorted(_scopes()))))
 
 
 @bp.get("/v1.0/me")

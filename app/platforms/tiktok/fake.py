@@ -23,7 +23,15 @@ from app.platforms.tiktok.fake_rules import (
     scope_problem,
     text_problem,
 )
-from app.sandbox.core import bearer, faulty, json_response, rate_reset, signed_in, state
+from app.sandbox.core import (
+    bearer,
+    faulty,
+    json_response,
+    oauth_token,
+    rate_reset,
+    signed_in,
+    state,
+)
 from app.sandbox.guard import back_to, callback, media_upload
 from app.sandbox.pull import pull, settings, step
 
@@ -111,19 +119,19 @@ def authorize():
 @bp.post("/v2/oauth/token/")
 @faulty("tiktok", "token", TOKEN_ERRORS)
 def token():
-    form = request.form
-    if form.get("grant_type") == "authorization_code":
-        grant = state().codes.pop(form.get("code", ""), None)
-        if grant is None or grant["redirect_uri"] != form.get("redirect_uri"):
-            return oauth_error("invalid_grant", "Authorization code is expired.")
-        return json_response(issue(grant["account"]))
-    if form.get("grant_type") == "refresh_token":
-        old = state().token("tiktok", form.get("refresh_token"), "refresh")
-        if old is None or old.revoked or old.used_at or (old.expires_at and old.expires_at < time.time()):
-            return oauth_error("invalid_grant", "Refresh token is invalid or expired.")
-        old.used_at = time.time()  # rotating: the old refresh token is spent
-        return json_response(issue(old.account))
-    return oauth_error("unsupported_grant_type", "The grant type is not supported.")
+    return oauth_token(
+        "tiktok", code=lambda grant: json_response(issue(grant["account"])),
+        refresh=_refresh_grant,
+        bad_code=lambda: oauth_error("invalid_grant", "Authorization code is expired."),
+        unsupported=lambda: oauth_error("unsupported_grant_type",
+                                        "The grant type is not supported."))
+
+
+def _refresh_grant(old):
+    if old is None or old.revoked or old.used_at or (old.expires_at and old.expires_at < time.time()):
+        return oauth_error("invalid_grant", "Refresh token is invalid or expired.")
+    old.used_at = time.time()  # rotating: the old refresh token is spent
+    return json_response(issue(old.account))
 
 
 @bp.get("/v2/user/info/")

@@ -10,7 +10,7 @@ import time
 from flask import Blueprint, request
 from twitter_text import parse_tweet
 
-from app.sandbox.core import bearer, faulty, json_response, rate_reset, signed_in, state
+from app.sandbox.core import bearer, faulty, json_response, oauth_token, rate_reset, signed_in, state
 from app.sandbox.guard import back_to, callback, media_upload
 
 bp = Blueprint("sandbox_x", __name__, url_prefix="/x")
@@ -76,25 +76,30 @@ def authorize():
 @bp.post("/2/oauth2/token")
 @faulty("x", "token", ERRORS)
 def token():
-    form = request.form
-    if form.get("grant_type") == "authorization_code":
-        grant = state().codes.pop(form.get("code", ""), None)
-        verifier = form.get("code_verifier", "")
-        digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
-        if not grant or grant["challenge"] != digest.decode() \
-                or grant["redirect_uri"] != form.get("redirect_uri"):
-            return json_response({"error": "invalid_request",
-                                  "error_description": "Value passed for the authorization code "
-                                                       "was invalid."}, 400)
-        return json_response(issue_pair(grant["account"]))
-    if form.get("grant_type") == "refresh_token":
-        old = state().token("x", form.get("refresh_token"), "refresh")
-        if old is None or old.revoked or old.used_at:
-            return json_response({"error": "invalid_request",
-                                  "error_description": "Value passed for the token was invalid."}, 400)
-        old.used_at = time.time()  # single use: X rotates on every refresh
-        return json_response(issue_pair(old.account))
-    return json_response({"error": "unsupported_grant_type"}, 400)
+    return oauth_token("x", code=_code_grant, refresh=_refresh_grant, bad_code=_bad_code,
+                       unsupported=lambda: json_response({"error": "unsupported_grant_type"}, 400))
+
+
+def _bad_code():
+    return json_response({"error": "invalid_request",
+                          "error_description": "Value passed for the authorization code "
+                                               "was invalid."}, 400)
+
+
+def _code_grant(grant: dict):
+    verifier = request.form.get("code_verifier", "")
+    digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    if grant["challenge"] != digest.decode():
+        return _bad_code()
+    return json_response(issue_pair(grant["account"]))
+
+
+def _refresh_grant(old):
+    if old is None or old.revoked or old.used_at:
+        return json_response({"error": "invalid_request",
+                              "error_description": "Value passed for the token was invalid."}, 400)
+    old.used_at = time.time()  # single use: X rotates on every refresh
+    return json_response(issue_pair(old.account))
 
 
 @bp.get("/2/users/me")
