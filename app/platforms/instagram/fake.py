@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import time
+from functools import wraps
 
 from flask import Blueprint, request
 
@@ -75,6 +76,15 @@ def _acting(uid: str):
     return graph_error(f"Unsupported request. Object with ID '{uid}' does not exist, cannot be "
                        "loaded due to missing permissions, or does not support this operation",
                        100, kind="GraphMethodException")
+
+
+def acting(view):
+    """Answer an edge of user `uid` only for a token that may act for it (_acting), else with
+    Graph's error."""
+    @wraps(view)
+    def wrapper(uid: str, **kwargs):
+        return _acting(uid) or view(uid, **kwargs)
+    return wrapper
 
 
 def new_account(username: str = "sandbox") -> tuple[dict, str]:
@@ -147,10 +157,8 @@ def _check_container(uid: str) -> str | None:
 
 @edge(f"{V}/<uid>/media", methods=["POST"])
 @faulty("instagram", "container", ERRORS, _token)
+@acting
 def create_container(uid: str):
-    error = _acting(uid)
-    if error:
-        return error
     problem = _check_container(uid)
     if problem:
         return graph_error(problem, 100)
@@ -173,10 +181,8 @@ def create_container(uid: str):
 
 @edge(f"{V}/<uid>/media_publish", methods=["POST"])
 @faulty("instagram", "publish", ERRORS, _token)
+@acting
 def publish(uid: str):
-    error = _acting(uid)
-    if error:
-        return error
     container = state().bucket("instagram", "containers").get(_param("creation_id") or "")
     if container is None or container["owner"] != uid or container["carousel_item"]:
         return graph_error("Invalid parameter", 100, subcode=4279009)
@@ -201,10 +207,8 @@ def publish(uid: str):
 
 
 @edge(f"{V}/<uid>/content_publishing_limit")
+@acting
 def publishing_limit(uid: str):
-    error = _acting(uid)
-    if error:
-        return error
     day_ago = time.time() - 86_400
     used = sum(1 for p in state().posts.get("instagram", [])
                if p["account"] == uid and p.get("at", 0) > day_ago)
@@ -214,10 +218,8 @@ def publishing_limit(uid: str):
 
 
 @edge(f"{V}/<uid>/media")
+@acting
 def list_media(uid: str):
-    error = _acting(uid)
-    if error:
-        return error
     mine = [p for p in state().posts.get("instagram", []) if p["account"] == uid]
     return json_response({"data": [{"id": p["id"], "caption": p["caption"],
                                     "permalink": p["permalink"]}

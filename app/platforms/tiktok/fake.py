@@ -148,13 +148,23 @@ def user_info(user):
     return reply({"user": {f: known.get(f) for f in fields}})
 
 
+def _user_with(any_of: tuple[str, ...]):
+    """The caller (for signed_in), refused as TikTok does when its token lacks the scopes."""
+    def who():
+        user, problem = _user()
+        return user, problem or _scope_refused(user, any_of)
+    return who
+
+
+def _scope_refused(user: dict, any_of: tuple[str, ...]):
+    refused = scope_problem(user, any_of)
+    return refused and reply(code=refused[1], message=refused[2], status=refused[0])
+
+
 @bp.post("/v2/post/publish/creator_info/query/")
 @faulty("tiktok", "creator_info", ERRORS, _token)
-def creator_info():
-    user, problem = _user()
-    refused = problem or _scope_refused(user, PUBLISH)
-    if refused:
-        return refused
+@signed_in(_user_with(PUBLISH))
+def creator_info(user):
     return reply({"creator_username": user["username"], "creator_nickname": user["nickname"],
                   "creator_avatar_url": "https://p16.tiktokcdn.com/avatar.jpeg",
                   "privacy_level_options": user["privacy"],
@@ -166,11 +176,6 @@ def _post_info_problem(user: dict, info: dict, photo: bool) -> tuple[str, str] |
     if info.get("privacy_level") not in user["privacy"]:
         return "privacy_level_option_mismatch", "privacy_level is not one of the creator's options"
     return text_problem(info, photo) or daily_cap(user)
-
-
-def _scope_refused(user: dict, any_of: tuple[str, ...]):
-    refused = scope_problem(user, any_of)
-    return refused and reply(code=refused[1], message=refused[2], status=refused[0])
 
 
 def _chunk_problem(source: dict) -> str | None:
@@ -331,11 +336,8 @@ def _advance(item: dict) -> None:
 
 @bp.post("/v2/post/publish/status/fetch/")
 @faulty("tiktok", "status", ERRORS, _token)
-def status_fetch():
-    user, problem = _user()
-    refused = problem or _scope_refused(user, EITHER)
-    if refused:
-        return refused
+@signed_in(_user_with(EITHER))
+def status_fetch(user):
     publish_id = (request.get_json(silent=True) or {}).get("publish_id", "")
     item = state().bucket("tiktok", "publishes").get(publish_id)
     if item is None or item["owner"] != user["id"]:
