@@ -13,10 +13,10 @@ import app.platforms
 from app.config import PLATFORMS
 from app.media import specs
 from app.platforms import registry, text
+from app.platforms.common import ThreadPublisher
 from tests.conftest import ROOT
 
 PACKAGE = ROOT / "app" / "platforms"
-THREADED = {"x", "bluesky", "mastodon", "threads"}
 
 
 def _module_names() -> list[str]:
@@ -125,7 +125,8 @@ def test_each_platform_package_declares_what_the_checklist_asks(platform):
     rules = registry.module(platform, "rules")
     assert rules, f"{platform} has no rules.py"
     assert rules.text_rules({}, {}).platform == platform
-    assert text.rules_for(platform).threads == (platform in THREADED)
+    # a long text becomes a thread exactly where the publisher publishes threads
+    assert text.rules_for(platform).threads == issubclass(publisher, ThreadPublisher)
     assert specs.IMAGES[platform] is rules.IMAGE and specs.VIDEOS[platform] is rules.VIDEO
     fakes = registry.fakes(platform)
     assert fakes[0].__name__ == f"app.platforms.{platform}.fake"
