@@ -1,5 +1,5 @@
-"""Per-channel composer preview: the publishers' own counting rules (app.platforms.text), so the
-dashboard never counts differently from what is published."""
+"""Per-channel composer preview: the publishers' own counting rules (app.platforms.text, from each
+platform's rules.py), so the dashboard never counts differently from what is published."""
 
 from __future__ import annotations
 

@@ -1,10 +1,17 @@
-"""What each platform accepts, for images and video (PLATFORMS.md); conversion aims at these."""
+"""What each platform accepts, for images and video; conversion aims at these. Each platform
+declares its own in its package (app/platforms/<name>/rules.py: `IMAGE`, `VIDEO`,
+`IMAGE_RENDITIONS`, `MIXED_CAROUSEL`); the tables here gather them by platform."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from app.config import PLATFORMS
 
 MB = 1024 * 1024
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -31,36 +38,55 @@ class VideoSpec:
     max_aspect: float | None = None
 
 
-IMAGES = {
-    # https://docs.x.com/x-api/media (Media types & size restrictions: Image 5 MB, GIF 15 MB)
-    "x": ImageSpec(("JPEG", "PNG", "WEBP", "GIF"), 5 * MB, max_count=4, max_gif_bytes=15 * MB),
-    "bluesky": ImageSpec(("JPEG", "PNG", "WEBP"), 2_000_000, max_side=2000, max_count=4),
-    "mastodon": ImageSpec(("JPEG", "PNG", "WEBP", "GIF"), 16 * MB, max_count=4),
-    "threads": ImageSpec(("JPEG", "PNG"), 8 * MB, max_count=20),
-    "instagram": ImageSpec(("JPEG",), 8 * MB, max_side=1440, min_aspect=4 / 5,
-                           max_aspect=1.91, max_count=10),
-    "facebook": ImageSpec(("JPEG", "PNG"), 10 * MB, max_count=10),
-    "linkedin": ImageSpec(("JPEG", "PNG", "GIF"), 10 * MB, max_count=20),
-    "tiktok": ImageSpec(("JPEG", "WEBP"), 20 * MB, max_side=1920, max_count=35),
-}
+class _ByPlatform(Mapping[str, T]):
+    """{platform: what its rules.py declares as `name`}, for the platforms that declare one
+    (read when asked, so the packages may import the spec classes from here)."""
 
-# Platforms whose publishers take images as stored renditions; the others (X, Bluesky,
-# Mastodon) re-encode an image while publishing, which takes no time worth showing.
-IMAGE_RENDITIONS = ("threads", "instagram", "facebook", "linkedin", "tiktok")
+    def __init__(self, name: str) -> None:
+        self.name = name
 
-# Carousels that may mix images and videos (counted together against max_count).
-MIXED_CAROUSELS = ("instagram", "threads")
+    def __getitem__(self, platform: str) -> T:
+        value = _declared(platform, self.name, None)
+        if value is None:
+            raise KeyError(platform)
+        return value
 
-VIDEOS = {
-    "x": VideoSpec(512 * MB, 0.5, 140, 1280, 1024, max_fps=60, min_aspect=1 / 3, max_aspect=3),
-    # app.bsky.embed.video: "May be up to 300mb, formerly limited to 100mb" (maxSize 300000000)
-    # https://github.com/bluesky-social/atproto/blob/main/lexicons/app/bsky/embed/video.json
-    "bluesky": VideoSpec(300_000_000, 0.1, 180, 1920, 1920),
-    "mastodon": VideoSpec(99 * MB, 0.1, 3600, 3840, 2160, max_fps=120),
-    "threads": VideoSpec(1024 * MB, 0.1, 300, 1920, 1920, max_fps=60, min_fps=23),
-    "instagram": VideoSpec(300 * MB, 3, 900, 1920, 1920, max_fps=60, min_fps=23,
-                           min_aspect=0.01, max_aspect=10),
-    "facebook": VideoSpec(1024 * MB, 1, 14400, 1920, 1920),
-    "linkedin": VideoSpec(500 * MB, 3, 1800, 4096, 2304),
-    "tiktok": VideoSpec(1024 * MB, 1, 600, 4096, 4096, max_fps=60, min_fps=23),
-}
+    def __iter__(self) -> Iterator[str]:
+        return (p for p in PLATFORMS if _declared(p, self.name, None) is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _Platforms(Collection[str]):
+    """The platforms whose rules.py sets the flag `name`."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __contains__(self, platform: object) -> bool:
+        return isinstance(platform, str) and bool(_declared(platform, self.name, False))
+
+    def __iter__(self) -> Iterator[str]:
+        return (p for p in PLATFORMS if p in self)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _declared(platform: str, name: str, default: Any) -> Any:
+    from app.platforms import registry
+
+    rules = registry.module(platform, "rules")
+    return getattr(rules, name, default) if rules else default
+
+
+IMAGES: Mapping[str, ImageSpec] = _ByPlatform("IMAGE")
+VIDEOS: Mapping[str, VideoSpec] = _ByPlatform("VIDEO")
+# Platforms whose publishers take images as stored renditions (rules.py sets
+# IMAGE_RENDITIONS = True); the others re-encode an image while publishing, which takes no
+# time worth showing.
+IMAGE_RENDITIONS: Collection[str] = _Platforms("IMAGE_RENDITIONS")
+# Carousels that may mix images and videos, counted together against max_count (rules.py sets
+# MIXED_CAROUSEL = True).
+MIXED_CAROUSELS: Collection[str] = _Platforms("MIXED_CAROUSEL")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.errors import ValidationFailed
+from app.media.specs import ImageSpec
 from app.platforms.errors import MediaRejected
 
 MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
@@ -21,6 +22,12 @@ class ImageLimits:
     max_alt: int | None = None
     # Animated GIFs may have their own, larger cap (X: 15 MB against 5 MB for images).
     max_gif_bytes: int | None = None
+
+
+def limits_of(spec: ImageSpec, max_alt: int | None = None) -> ImageLimits:
+    """What publishing checks and prepares, from the image spec the platform's rules.py
+    declares, and the alt text length it takes."""
+    return ImageLimits(spec.max_count, spec.max_bytes, spec.formats, max_alt, spec.max_gif_bytes)
 
 
 @dataclass

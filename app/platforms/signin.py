@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -17,7 +18,7 @@ from app import config, net
 from app.config import allow_private_hosts
 from app.errors import ValidationFailed
 from app.platforms.errors import PlatformRejected
-from app.platforms.http import json_or_empty, platform_message
+from app.platforms.http import json_or_empty, lifetime, platform_message
 
 
 @dataclass
@@ -104,3 +105,16 @@ def apply(base: Verified, choice: dict) -> Verified:
                     handle=choice.get("handle") or base.handle,
                     display_name=choice.get("display_name") or base.display_name,
                     token_expires_at=base.token_expires_at)
+
+
+def refreshed(creds: dict, body: dict, default_lifetime: int, refresh_lifetime: str) -> dict:
+    """The credentials after a refresh answer `body`: its access token and expiry (its
+    `expires_in`, else `default_lifetime` seconds), the refresh token it gives (else the one
+    sent) and, where the answer names it in `refresh_lifetime`, when that refresh token ends."""
+    now = int(time.time())
+    new = {**creds, "access_token": body["access_token"],
+           "refresh_token": body.get("refresh_token", creds["refresh_token"]),
+           "expires_at": now + lifetime(body.get("expires_in"), default_lifetime)}
+    if body.get(refresh_lifetime):
+        new["refresh_expires_at"] = now + lifetime(body[refresh_lifetime], 0)
+    return new

@@ -1,29 +1,17 @@
-"""Text length by each platform's own rules, thread splitting, and the composer's preview."""
+"""Counting text, thread splitting and the composer's preview. Each platform's limit and way of
+counting live in its package (app/platforms/<name>/rules.py, `text_rules`); `rules_for` asks
+the package. What several platforms count alike (graphemes, UTF-16 units, URLs) is here."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import grapheme
-from twitter_text.config import config as twitter_config
-from twitter_text.extract_urls import extract_urls_with_indices
-from twitter_text.get_character_weight import get_character_weight
-from twitter_text.regexp.emoji import emoji as EMOJI
 
 URL = re.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]'»”]", re.IGNORECASE)
-# Mastodon counts a remote mention "@user@domain" as "@user".
-MASTODON_MENTION = re.compile(r"(?<![\w/])(@\w+)@[\w.-]+\w", re.UNICODE)
 SENTENCE_END = re.compile(r"[.!?…。！？][\"'”’)\]]*\s*$")
-THREADS_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF\uFE0F\u200D"
-                           "\U000E0020-\U000E007F]")
-
-
-# Platforms without threads: a caption or commentary up to this many characters. The one table
-# of caption limits: the publishers' checks and the composer's preview read it via rules_for().
-SINGLE_POST_LIMITS = {"instagram": 2200, "facebook": 63_206, "linkedin": 3000, "tiktok": 2200}
 
 
 @dataclass(frozen=True)
@@ -37,113 +25,44 @@ class Rules:
     max_bytes: int | None = None
     # A cheap per-word guess of `count`, to start the splitter's search near the answer.
     estimate: Callable[[str], int] | None = None
-    # Platforms that refuse a post with more distinct links than this (Threads).
+    # Platforms that refuse a post with more distinct links than `max_links` (Threads), and how
+    # they count them.
     max_links: int | None = None
+    links: Callable[[str], int] | None = None
+    # A long text may become a thread of posts; without, a post is one caption.
+    threads: bool = False
 
 
-# twitter-text's parse_tweet runs its (slow) emoji pattern over the whole text on every call.
-# Emoji are made only of the characters below, so the same pattern runs over those runs alone;
-# URLs and weights come from twitter-text too. A property test holds this equal to parse_tweet.
-_EMOJI_RUN = re.compile("[#*0-9\u00a9\u00ae\u2000-\U0010ffff]+")
-_X = twitter_config["defaults"]
-
-
-def _emoji_spans(text: str) -> dict[int, int]:
-    spans = {}
-    for run in _EMOJI_RUN.finditer(text):
-        for match in EMOJI.finditer(run.group(0)):
-            spans[run.start() + match.start()] = run.start() + match.end()
-    return spans
-
-
-def x_length(text: str) -> int:
-    """X's weighted length (twitter-text v3): URLs 23, emoji and CJK 2, NFC first."""
-    normalized = re.sub(r"\r\n|\r", "\n", unicodedata.normalize("NFC", text))
-    urls = {e["indices"][0]: e["indices"][1] for e in extract_urls_with_indices(normalized)}
-    emoji = _emoji_spans(normalized)
-    total, index = 0, 0
-    while index < len(normalized):
-        if index in urls:
-            total, index = total + _X["transformed_url_length"] * _X["scale"], urls[index]
-        elif index in emoji:
-            total, index = total + _X["default_weight"], emoji[index]
-        else:
-            total, index = total + get_character_weight(normalized[index], _X), index + 1
-    return int(total / _X["scale"])
-
-
-def _x_estimate(word: str) -> int:
-    """Plain ASCII words weigh one per character; anything else asks the real parser."""
-    if word.isascii() and "." not in word and ":" not in word:
-        return len(word)
-    return x_length(word)
-
-
-def bluesky_length(text: str) -> int:
+def grapheme_length(text: str) -> int:
+    """Length in user-perceived characters (a flag, an emoji with its modifiers: one)."""
     return grapheme.length(text)
-
-
-def mastodon_length(text: str, url_length: int = 23) -> int:
-    text = URL.sub("x" * url_length, text)
-    text = MASTODON_MENTION.sub(r"\1", text)
-    return grapheme.length(text)
-
-
-def threads_length(text: str) -> int:
-    """Threads counts emoji by their UTF-8 bytes, everything else as one character."""
-    return sum(len(g.encode()) if THREADS_EMOJI.search(g) else 1 for g in grapheme.graphemes(text))
-
-
-def unique_links(text: str) -> int:
-    """Distinct URLs in the text, bare domains included (www.threads.com counts), as Threads
-    counts them: https://developers.facebook.com/documentation/threads/create-posts/text-attachments
-    ("All unique URLs found in the text field are counted as links"). Only the scheme and host
-    are compared without case (RFC 3986, 6.2.2.1); paths differing in case or a trailing slash
-    are different URLs, so the count never falls below Threads' own."""
-    return len({_URL_CASE.sub(lambda m: m[0].lower(), e["url"], count=1)
-                for e in extract_urls_with_indices(text)})
-
-
-_URL_CASE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?[^/?#]*", re.IGNORECASE)  # scheme and host
-
-
-def _positive_int(value, default: int) -> int:
-    """A limit an instance announced, or the default when it announced nonsense."""
-    return value if isinstance(value, int) and value > 0 else default
 
 
 def utf16_length(text: str) -> int:
-    """Length in UTF-16 code units: TikTok's limits are "UTF-16 runes" (Direct Post and Photo
-    Post references, Post Info Object), so an emoji outside the BMP counts 2."""
+    """Length in UTF-16 code units: an emoji outside the BMP counts 2."""
     return len(text.encode("utf-16-le")) // 2
 
 
 def rules_for(platform: str, settings: dict | None = None, options: dict | None = None) -> Rules:
-    settings, options = settings or {}, options or {}
-    if platform == "x":
-        return Rules("x", 280, x_length, estimate=_x_estimate)
-    if platform == "bluesky":
-        return Rules("bluesky", 300, bluesky_length, "graphemes", max_bytes=3000)
-    if platform == "mastodon":
-        per_url = _positive_int(settings.get("characters_reserved_per_url"), 23)
-        # Mastodon counts the content warning against the same limit.
-        spoiler = mastodon_length(options.get("spoiler_text") or "", per_url)
-        return Rules("mastodon", _positive_int(settings.get("max_characters"), 500),
-                     lambda t: mastodon_length(t, per_url) + spoiler)
-    if platform == "threads":
-        # Over 5 links fails at container creation with THREADS_API__LINK_LIMIT_EXCEEDED.
-        return Rules("threads", 500, threads_length, max_links=5)
-    if platform == "tiktok":
-        return Rules("tiktok", SINGLE_POST_LIMITS["tiktok"], utf16_length, "UTF-16 units")
-    if platform in SINGLE_POST_LIMITS:
-        return Rules(platform, SINGLE_POST_LIMITS[platform], grapheme.length)
-    raise LookupError(f"no text rules for {platform}")
+    """The platform's rules, from its package's rules.py (the instance's limits in `settings`,
+    the post's options in `options`)."""
+    from app.platforms import registry
+
+    package = registry.module(platform, "rules")
+    if package is None:
+        raise LookupError(f"no text rules for {platform}")
+    rules: Rules = package.text_rules(settings or {}, options or {})
+    return rules
+
+
+def _links(rules: Rules, text: str) -> int:
+    return rules.links(text) if rules.links is not None and rules.max_links is not None else 0
 
 
 def fits(rules: Rules, text: str) -> bool:
     if rules.count(text) > rules.limit:
         return False
-    if rules.max_links is not None and unique_links(text) > rules.max_links:
+    if rules.max_links is not None and _links(rules, text) > rules.max_links:
         return False
     return rules.max_bytes is None or len(text.encode()) <= rules.max_bytes
 
@@ -156,7 +75,7 @@ def problem(rules: Rules, text: str) -> str | None:
     size = len(text.encode())
     if rules.max_bytes is not None and size > rules.max_bytes:
         return f"{size}/{rules.max_bytes} bytes"
-    links = unique_links(text) if rules.max_links is not None else 0
+    links = _links(rules, text)
     if rules.max_links is not None and links > rules.max_links:
         return f"over the link limit ({links}/{rules.max_links} different links)"
     return None
@@ -260,7 +179,7 @@ def plan(platform: str, settings: dict, texts: list[str], options: dict) -> list
     """The texts to publish: explicit parts as given, or one long text split when allowed."""
     rules = rules_for(platform, settings, options)
     if len(texts) != 1 or fits(rules, texts[0].strip()) or options.get("auto_thread") is False \
-            or platform in SINGLE_POST_LIMITS:
+            or not rules.threads:
         return [t.strip() for t in texts]
     return split(rules, texts[0], bool(options.get("numbering")))
 
@@ -273,5 +192,5 @@ def preview(platform: str, settings: dict, text: str | None = None,
     texts = plan(platform, settings, [text or ""] if parts is None else list(parts), options)
     return [{"text": part, "count": rules.count(part), "limit": rules.limit, "unit": rules.unit,
              "bytes": len(part.encode()), "ok": problem(rules, part) is None,
-             **({"links": unique_links(part), "max_links": rules.max_links}
+             **({"links": _links(rules, part), "max_links": rules.max_links}
                 if rules.max_links is not None else {})} for part in texts]

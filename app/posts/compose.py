@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from app.channels.compose_options import check_options, post_options
+from app.channels.compose_options import check_options
 from app.channels.models import Channel
 from app.channels.preview import preview_for
 from app.errors import NotFound, ValidationFailed
 from app.platforms import text as text_rules
-from app.platforms.base import THREAD_OPTIONS as THREAD
 from app.platforms.registry import display_name
 from app.platforms.tiktok import creator as tiktok_creator
 from app.platforms.tiktok import options as tiktok_options
@@ -60,8 +59,8 @@ class Draft:
 
 
 def has_threads(channel: Channel) -> bool:
-    """The platform publishes a thread of several posts (X, Bluesky, Mastodon, Threads)."""
-    return set(THREAD) <= set(post_options(channel.platform, channel.settings or {}))
+    """The platform publishes a thread of several posts (its rules.py says so)."""
+    return text_rules.rules_for(channel.platform, channel.settings or {}).threads
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""What the platform fakes share: faults, bearer tokens, JSON, the masked request log."""
+"""What the platform fakes share: faults, bearer tokens, the signed-in caller, JSON, the masked
+request log."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from functools import wraps
+from typing import Any
 
 from flask import current_app, jsonify, request
 
@@ -25,6 +27,43 @@ def state() -> State:
 def bearer() -> str | None:
     header = request.headers.get("Authorization", "")
     return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+
+def signed_in(who: Callable[[], tuple[Any, Any]]):
+    """Wrap a fake endpoint that needs a caller: `who()` gives (the caller, None), or (None,
+    the platform's refusal), which is answered as it is. The view gets the caller first."""
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            caller, refusal = who()
+            if refusal:
+                return refusal
+            return view(caller, *args, **kwargs)
+        return wrapper
+    return decorate
+
+
+def code_grant(code: str | None, redirect_uri: str | None) -> dict | None:
+    """The grant behind an authorization code, taken once (RFC 6749, 4.1.2: a code is used
+    once), if the token request names the redirect_uri it was issued for (4.1.3); else None."""
+    grant = state().codes.pop(code or "", None)
+    return grant if grant is not None and grant["redirect_uri"] == redirect_uri else None
+
+
+def oauth_token(platform: str, *, code: Callable[[dict], Any],
+                refresh: Callable[[Token | None], Any], bad_code: Callable[[], Any],
+                unsupported: Callable[[], Any]):
+    """An OAuth 2 token endpoint (RFC 6749): the authorization_code grant takes the code once
+    and only for the redirect_uri it was issued with (4.1.3), then answers `code(its grant)`,
+    or `bad_code()`; the refresh_token grant (6) answers `refresh(the refresh token, or None
+    when unknown)`; any other grant type, `unsupported()`. Each platform answers in its words."""
+    form = request.form
+    if form.get("grant_type") == "authorization_code":
+        grant = code_grant(form.get("code"), form.get("redirect_uri"))
+        return bad_code() if grant is None else code(grant)
+    if form.get("grant_type") == "refresh_token":
+        return refresh(state().token(platform, form.get("refresh_token"), "refresh"))
+    return unsupported()
 
 
 def json_response(body, status: int = 200, headers: dict | None = None):

@@ -8,6 +8,9 @@ from hypothesis import strategies as st
 
 from app.platforms import text
 from app.platforms.bluesky import facets
+from app.platforms.mastodon.rules import mastodon_length
+from app.platforms.threads.rules import threads_length
+from app.platforms.x.rules import x_length
 
 FAMILY = "\U0001F468\u200D\U0001F469\u200D\U0001F467"  # ZWJ sequence: one grapheme
 THUMB = "\U0001F44D\U0001F3FD"  # emoji with a skin-tone modifier
@@ -24,15 +27,15 @@ E_ACUTE = "e\u0301"  # combining mark
     ("@alice@example.social hi", 24, 24, 9),  # Mastodon counts a remote mention as @user
 ])
 def test_counts_follow_each_platform(sample, x, bluesky, mastodon):
-    assert text.x_length(sample) == x
-    assert text.bluesky_length(sample) == bluesky
-    assert text.mastodon_length(sample) == mastodon
+    assert x_length(sample) == x
+    assert text.grapheme_length(sample) == bluesky
+    assert mastodon_length(sample) == mastodon
 
 
 def test_threads_counts_emoji_by_their_bytes():
-    assert text.threads_length("hi") == 2
-    assert text.threads_length("\U0001F600") == 4
-    assert text.threads_length(FAMILY) == len(FAMILY.encode())
+    assert threads_length("hi") == 2
+    assert threads_length("\U0001F600") == 4
+    assert threads_length(FAMILY) == len(FAMILY.encode())
 
 
 def test_bluesky_byte_limit_applies_beside_the_grapheme_limit():
@@ -57,7 +60,7 @@ def test_split_prefers_sentence_ends():
 def test_numbering_fits_inside_the_limit():
     parts = text.split(text.rules_for("x"), "word " * 400, numbering=True)
     assert parts[0].endswith(f"1/{len(parts)}") and parts[-1].endswith(f"{len(parts)}/{len(parts)}")
-    assert all(text.x_length(p) <= 280 for p in parts)
+    assert all(x_length(p) <= 280 for p in parts)
 
 
 def test_a_word_longer_than_a_post_is_cut_between_graphemes():
@@ -129,4 +132,4 @@ def test_unresolvable_mention_is_skipped_with_a_warning():
 def test_x_count_agrees_with_twitter_text(sample):
     from twitter_text import parse_tweet
 
-    assert text.x_length(sample) == parse_tweet(sample).weightedLength
+    assert x_length(sample) == parse_tweet(sample).weightedLength

@@ -12,6 +12,7 @@ from app.errors import ValidationFailed
 from app.platforms import errors, text
 from app.platforms.base import Part
 from app.platforms.registry import get_publisher
+from app.platforms.threads.rules import unique_links
 from tests.channels.jobs import client, make_job
 
 SIX = " ".join(f"see https://example{i}.com/page" for i in range(6))
@@ -19,7 +20,7 @@ LATER = (datetime.now(UTC) + timedelta(hours=2)).isoformat()
 
 
 def test_unique_links_count_bare_domains_once_each():
-    assert text.unique_links("www.threads.com and https://example.org/x, https://example.org/x") == 2
+    assert unique_links("www.threads.com and https://example.org/x, https://example.org/x") == 2
 
 
 def test_a_part_with_six_links_is_refused_by_validation():
@@ -34,7 +35,7 @@ def test_the_splitter_never_makes_a_part_with_six_links():
     long = " ".join(f"read https://example{i}.com/page" for i in range(13))
     parts = text.plan("threads", {}, [long], {})
     assert len(parts) == 3
-    assert [text.unique_links(p) for p in parts] == [5, 5, 3]
+    assert [unique_links(p) for p in parts] == [5, 5, 3]
     assert " ".join(parts) == long
 
 
@@ -118,8 +119,8 @@ def test_links_differing_only_in_path_case_are_different_links():
     """Threads counts unique URLs; a path is case-sensitive (only scheme and host are not), so
     six such links are six, and the part is refused before Threads refuses it."""
     six = " ".join(f"https://Example.com/{'A' * i}{'a' * (5 - i)}" for i in range(6))
-    assert text.unique_links(six) == 6
-    assert text.unique_links("HTTPS://EXAMPLE.com/a https://example.COM/a") == 1
+    assert unique_links(six) == 6
+    assert unique_links("HTTPS://EXAMPLE.com/a https://example.COM/a") == 1
     publisher = get_publisher("threads", None)
     with pytest.raises(ValidationFailed, match="over the link limit"):
         publisher.validate([Part("Intro"), Part(six)], {}, {})

@@ -6,12 +6,16 @@ from __future__ import annotations
 import ast
 import importlib
 import pkgutil
+import sys
+import types
 
 import pytest
 
 import app.platforms
 from app.config import PLATFORMS
-from app.platforms import registry
+from app.media import specs
+from app.platforms import registry, text
+from app.platforms.common import ThreadPublisher
 from tests.conftest import ROOT
 
 PACKAGE = ROOT / "app" / "platforms"
@@ -120,6 +124,12 @@ def test_each_platform_package_declares_what_the_checklist_asks(platform):
         assert hasattr(oauth, "consent") or callable(oauth.authorize_url)
     if connect:
         assert callable(connect.direct)
+    rules = registry.module(platform, "rules")
+    assert rules, f"{platform} has no rules.py"
+    assert rules.text_rules({}, {}).platform == platform
+    # a long text becomes a thread exactly where the publisher publishes threads
+    assert text.rules_for(platform).threads == issubclass(publisher, ThreadPublisher)
+    assert specs.IMAGES[platform] is rules.IMAGE and specs.VIDEOS[platform] is rules.VIDEO
     fakes = registry.fakes(platform)
     assert fakes[0].__name__ == f"app.platforms.{platform}.fake"
     assert fake_blueprints(fakes[0]), "fake.py serves no blueprint"
@@ -132,3 +142,28 @@ def test_the_registry_lists_the_platforms_of_the_contract_and_nothing_else():
     assert registry.module("youtube", "publisher") is None
     folders = sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists())
     assert folders == sorted(PLATFORMS)
+
+
+def test_a_new_platform_s_text_and_media_rules_come_from_its_own_package(monkeypatch):
+    """docs/platforms.md, "Adding a platform": rules.py in the folder and the name in PLATFORMS
+    are all the splitter, the preview and the media tables need."""
+    package, rules = types.ModuleType("app.platforms.demo"), types.ModuleType("app.platforms.demo.rules")
+    rules.text_rules = lambda settings, options: text.Rules(
+        "demo", int(settings.get("limit", 12)), text.grapheme_length, "letters", threads=True)
+    rules.IMAGE = specs.ImageSpec(("JPEG",), 1000, max_count=2)
+    rules.IMAGE_RENDITIONS = True
+    monkeypatch.setitem(sys.modules, "app.platforms.demo", package)
+    monkeypatch.setitem(sys.modules, "app.platforms.demo.rules", rules)
+    for module in (registry, specs):
+        monkeypatch.setattr(module, "PLATFORMS", (*PLATFORMS, "demo"))
+
+    shown = text.preview("demo", {"limit": 10}, "one two three four")
+    assert [(p["text"], p["count"], p["limit"], p["unit"]) for p in shown] == \
+        [("one two", 7, 10, "letters"), ("three four", 10, 10, "letters")]
+    assert text.plan("demo", {}, ["one two three four"], {"auto_thread": False}) == \
+        ["one two three four"]
+    assert specs.IMAGES["demo"].max_count == 2 and "demo" in specs.IMAGES
+    assert "demo" not in specs.VIDEOS and "demo" in specs.IMAGE_RENDITIONS
+    assert "demo" not in specs.MIXED_CAROUSELS
+    with pytest.raises(LookupError):
+        text.rules_for("youtube")

@@ -13,7 +13,7 @@ import grapheme
 from flask import Blueprint, request
 
 from app.platforms.bluesky.publisher import tid
-from app.sandbox.core import bearer, faulty, json_response, rate_reset, state
+from app.sandbox.core import bearer, faulty, json_response, rate_reset, signed_in, state
 from app.sandbox.guard import media_upload
 
 bp = Blueprint("sandbox_bluesky", __name__, url_prefix="/bluesky/xrpc")
@@ -103,10 +103,8 @@ def did_web(host: str) -> str:
 
 
 @bp.get("/com.atproto.server.getSession")
-def get_session():
-    token, error = _session_of()
-    if error:
-        return error
+@signed_in(_session_of)
+def get_session(token):
     account = state().account("bluesky", token.account)
     pds = {"id": "#atproto_pds", "type": "AtprotoPersonalDataServer",
            "serviceEndpoint": f"{request.url_root}bluesky"}
@@ -116,12 +114,10 @@ def get_session():
 
 @bp.get("/com.atproto.server.getServiceAuth")
 @faulty("bluesky", "service_auth", ERRORS, _token)
-def get_service_auth():
+@signed_in(_session_of)
+def get_service_auth(token):
     """A token for another service to act as the account (the video service), bound to one
     method; as the reference PDS, at most an hour long, a method-less one at most a minute."""
-    token, error = _session_of()
-    if error:
-        return error
     aud, lxm = request.args.get("aud", ""), request.args.get("lxm")
     exp = int(request.args.get("exp") or time.time() + 60)
     if not aud.startswith("did:"):
@@ -164,10 +160,8 @@ def _check_record(record: dict) -> str | None:
 
 @bp.post("/com.atproto.repo.createRecord")
 @faulty("bluesky", "create", ERRORS, _token)
-def create_record():
-    token, error = _session_of()
-    if error:
-        return error
+@signed_in(_session_of)
+def create_record(token):
     body = request.get_json(silent=True) or {}
     if body.get("repo") not in (token.account, state().account("bluesky", token.account)["handle"]):
         return xrpc_error(400, "InvalidRequest", "Input/repo must be the authenticated account")
@@ -214,10 +208,8 @@ def get_record():
 @bp.post("/com.atproto.repo.uploadBlob")
 @media_upload
 @faulty("bluesky", "upload", ERRORS, _token)
-def upload_blob():
-    _token_, error = _session_of()
-    if error:
-        return error
+@signed_in(_session_of)
+def upload_blob(_token_):
     data = request.get_data()
     # Video blobs (app.bsky.embed.video) may be far larger than images.
     limit = 100_000_000 if request.content_type == "video/mp4" else 2_000_000

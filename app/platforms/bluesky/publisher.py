@@ -10,7 +10,7 @@ import httpx
 
 from app.platforms import images
 from app.platforms.base import THREAD_OPTIONS, Part, PartResult, PublishJob, PublishResult
-from app.platforms.bluesky import facets
+from app.platforms.bluesky import facets, rules
 from app.platforms.bluesky import video as bluesky_video
 from app.platforms.bluesky.api import (
     message_of,
@@ -69,7 +69,7 @@ class BlueskyPublisher(ThreadPublisher):
     platform = "bluesky"
     name = "Bluesky"
     options = {**THREAD_OPTIONS, "langs": {"type": "list", "max_items": 3}}
-    image_limits = images.ImageLimits(4, 2_000_000, ("JPEG", "PNG", "WEBP"))
+    image_limits = images.limits_of(rules.IMAGE)
     poller = Poller()  # video jobs at the video service
 
     @staticmethod

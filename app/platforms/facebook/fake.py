@@ -14,7 +14,7 @@ from flask import Blueprint, request
 from app.platforms.facebook import fake_video as facebook_video
 from app.platforms.instagram import fake as instagram
 from app.platforms.threads.fake import ERRORS, graph_error
-from app.sandbox.core import faulty, json_response, state
+from app.sandbox.core import code_grant, faulty, json_response, signed_in, state
 from app.sandbox.guard import back_to, callback, media_upload
 from app.sandbox.pull import settings
 from app.sandbox.versions import graph_versioned
@@ -121,8 +121,8 @@ def access_token():
         return json_response({"access_token": state().mint("facebook", token.account,
                                                            lifetime=60 * 86_400),
                               "token_type": "bearer", "expires_in": 60 * 86_400})
-    grant = state().codes.pop(_value("code") or "", None)
-    if grant is None or grant["redirect_uri"] != _value("redirect_uri"):
+    grant = code_grant(_value("code"), _value("redirect_uri"))
+    if grant is None:
         return graph_error("Invalid verification code format.", 100)
     return json_response({"access_token": state().mint("facebook", grant["account"], lifetime=3600),
                           "token_type": "bearer", "expires_in": 3600})
@@ -147,10 +147,8 @@ def _page_entry(page: dict, fields: dict[str, list[str]]) -> dict:
 
 
 @bp.get(f"{V}/me/accounts")
-def my_pages():
-    user, error = _who()
-    if error:
-        return error
+@signed_in(_who)
+def my_pages(user):
     fields = _fields()
     return json_response({"data": [_page_entry(state().account("facebook", p), fields)
                                    for p in user.get("pages", [])]})
@@ -251,10 +249,8 @@ def _feed_entry(post: dict, asked: set[str]) -> dict:
 
 @bp.post(f"{V}/<app_id>/uploads")
 @faulty("facebook", "session", ERRORS, _token)
-def start_upload(app_id: str):
-    who, error = _who()
-    if error:
-        return error
+@signed_in(_who)
+def start_upload(who, app_id: str):
     if who.get("kind") != "user":
         return graph_error("(#200) Uploads need a user access token of an app user", 200, 403)
     length = _value("file_length") or ""
@@ -269,10 +265,8 @@ def start_upload(app_id: str):
 @bp.post(f"{V}/<session_id>")
 @media_upload
 @faulty("facebook", "transfer", ERRORS, _token)
-def transfer(session_id: str):
-    _who_, error = _who()
-    if error:
-        return error
+@signed_in(_who)
+def transfer(_who_, session_id: str):
     upload = state().bucket("facebook", "uploads").get(session_id)
     if upload is None:
         return graph_error("(#100) Invalid upload session", 100)
@@ -312,10 +306,8 @@ def video(page_id: str):
 
 
 @bp.get(f"{V}/<object_id>")
-def get_object(object_id: str):
-    _who_, error = _who()
-    if error:
-        return error
+@signed_in(_who)
+def get_object(_who_, object_id: str):
     upload = state().bucket("facebook", "uploads").get(object_id)
     if upload is not None:
         return json_response({"id": object_id, "file_offset": upload["received"]})

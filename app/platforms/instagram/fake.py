@@ -7,18 +7,21 @@ from __future__ import annotations
 
 import re
 import time
+from functools import wraps
 
 from flask import Blueprint, request
 
 from app.platforms.threads.fake import (
     ERRORS,
-    graph_authorize,
     graph_error,
+    graph_long_lived,
     graph_new_account,
+    graph_refresh_refused,
+    graph_sign_in,
     graph_token,
     graph_user,
 )
-from app.sandbox.core import faulty, json_response, state
+from app.sandbox.core import faulty, json_response, signed_in, state
 from app.sandbox.pull import pull, settings, step
 from app.sandbox.versions import graph_versioned
 
@@ -75,6 +78,15 @@ def _acting(uid: str):
                        100, kind="GraphMethodException")
 
 
+def acting(view):
+    """Answer an edge of user `uid` only for a token that may act for it (_acting), else with
+    Graph's error."""
+    @wraps(view)
+    def wrapper(uid: str, **kwargs):
+        return _acting(uid) or view(uid, **kwargs)
+    return wrapper
+
+
 def new_account(username: str = "sandbox") -> tuple[dict, str]:
     return graph_new_account("instagram", username)
 
@@ -85,48 +97,31 @@ def control_account(body: dict) -> dict:
             "expires_at": int(time.time()) + LONG_LIFETIME}
 
 
-@bp.get("/oauth/authorize")
-def authorize():
-    return graph_authorize("instagram")
-
-
-@bp.post("/oauth/access_token")
-def access_token():
-    grant = state().codes.pop(request.form.get("code", ""), None)
-    if grant is None or grant["redirect_uri"] != request.form.get("redirect_uri"):
-        return graph_error("Invalid verification code format.", 100)
+def _exchange_code(grant: dict):
     return json_response({"access_token": state().mint("instagram", grant["account"],
                                                        lifetime=SHORT_LIFETIME),
                           "user_id": grant["account"], "permissions": ["instagram_business_basic"]})
 
 
+graph_sign_in(bp, "instagram", _exchange_code)
+
+
 @bp.get("/access_token")
-def exchange():
-    user, error = _user()
-    if error:
-        return error
-    return json_response({"access_token": state().mint("instagram", user["id"],
-                                                       lifetime=LONG_LIFETIME),
-                          "token_type": "bearer", "expires_in": LONG_LIFETIME})
+@signed_in(_user)
+def exchange(user):
+    return graph_long_lived(state().mint("instagram", user["id"], lifetime=LONG_LIFETIME))
 
 
 @bp.get("/refresh_access_token")
 @faulty("instagram", "refresh", ERRORS, _token)
-def refresh():
+@signed_in(_user)
+def refresh(user):
     # "Refresh a long-lived access token that is at least 24 hours old but has not expired.
     # Refreshed tokens are valid for 60 days"; grant_type must be ig_refresh_token; an expired
     # token is refused by _user (190, subcode 463).
     # https://developers.facebook.com/docs/instagram-platform/reference/refresh_access_token
-    user, error = _user()
-    if error:
-        return error
-    if _param("grant_type") != "ig_refresh_token":
-        return graph_error("grant_type must be ig_refresh_token", 100)
-    if time.time() - _token().issued_at < 86_400:
-        return graph_error("The access token must be at least 24 hours old to be refreshed.", 190)
-    return json_response({"access_token": state().mint("instagram", user["id"],
-                                                       lifetime=LONG_LIFETIME),
-                          "token_type": "bearer", "expires_in": LONG_LIFETIME})
+    return graph_refresh_refused("instagram", "ig_refresh_token") or graph_long_lived(
+        state().mint("instagram", user["id"], lifetime=LONG_LIFETIME))
 
 
 @bp.get(f"{V}/me")
@@ -162,10 +157,8 @@ def _check_container(uid: str) -> str | None:
 
 @edge(f"{V}/<uid>/media", methods=["POST"])
 @faulty("instagram", "container", ERRORS, _token)
+@acting
 def create_container(uid: str):
-    error = _acting(uid)
-    if error:
-        return error
     problem = _check_container(uid)
     if problem:
         return graph_error(problem, 100)
@@ -188,10 +181,8 @@ def create_container(uid: str):
 
 @edge(f"{V}/<uid>/media_publish", methods=["POST"])
 @faulty("instagram", "publish", ERRORS, _token)
+@acting
 def publish(uid: str):
-    error = _acting(uid)
-    if error:
-        return error
     container = state().bucket("instagram", "containers").get(_param("creation_id") or "")
     if container is None or container["owner"] != uid or container["carousel_item"]:
         return graph_error("Invalid parameter", 100, subcode=4279009)
@@ -216,10 +207,8 @@ def publish(uid: str):
 
 
 @edge(f"{V}/<uid>/content_publishing_limit")
+@acting
 def publishing_limit(uid: str):
-    error = _acting(uid)
-    if error:
-        return error
     day_ago = time.time() - 86_400
     used = sum(1 for p in state().posts.get("instagram", [])
                if p["account"] == uid and p.get("at", 0) > day_ago)
@@ -229,10 +218,8 @@ def publishing_limit(uid: str):
 
 
 @edge(f"{V}/<uid>/media")
+@acting
 def list_media(uid: str):
-    error = _acting(uid)
-    if error:
-        return error
     mine = [p for p in state().posts.get("instagram", []) if p["account"] == uid]
     return json_response({"data": [{"id": p["id"], "caption": p["caption"],
                                     "permalink": p["permalink"]}
@@ -241,10 +228,8 @@ def list_media(uid: str):
 
 @bp.get(f"{V}/<object_id>")
 @faulty("instagram", "status", ERRORS, _token)
-def get_object(object_id: str):
-    _user_, error = _user()
-    if error:
-        return error
+@signed_in(_user)
+def get_object(_user_, object_id: str):
     return describe(object_id) or graph_error(
         f"Unsupported get request. Object with ID '{object_id}' does not exist", 100,
         kind="GraphMethodException")

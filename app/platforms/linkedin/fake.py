@@ -24,7 +24,7 @@ from app.platforms.linkedin.fake_auth import (
 from app.platforms.linkedin.fake_auth import member as _member
 from app.platforms.linkedin.fake_orgs import grant as grant_role
 from app.platforms.linkedin.fake_orgs import may_act_as
-from app.sandbox.core import faulty, json_response, state
+from app.sandbox.core import faulty, json_response, oauth_token, signed_in, state
 from app.sandbox.guard import back_to, callback, media_upload
 from app.sandbox.pull import settings, step
 
@@ -69,21 +69,21 @@ def authorize():
 @bp.post("/oauth/v2/accessToken")
 @faulty("linkedin", "token", ERRORS)
 def access_token():
-    form = request.form
-    if form.get("grant_type") == "authorization_code":
-        grant = state().codes.pop(form.get("code", ""), None)
-        if grant is None or grant["redirect_uri"] != form.get("redirect_uri"):
-            return json_response({"error": "invalid_request", "error_description":
-                                  "Unable to retrieve access token: authorization code not found"}, 400)
-        return json_response(issue(grant["account"], scope=grant["scope"]))
-    if form.get("grant_type") == "refresh_token":
-        old = state().token("linkedin", form.get("refresh_token"), "refresh")
-        if old is None or old.revoked or (old.expires_at and old.expires_at < time.time()):
-            return json_response({"error": "invalid_grant", "error_description":
-                                  "The provided authorization grant or refresh token is invalid, "
-                                  "expired or revoked"}, 400)
-        return json_response(issue(old.account, form.get("refresh_token")))
-    return json_response({"error": "unsupported_grant_type"}, 400)
+    return oauth_token(
+        "linkedin", code=lambda grant: json_response(issue(grant["account"], scope=grant["scope"])),
+        refresh=_refresh_grant,
+        bad_code=lambda: json_response({"error": "invalid_request", "error_description":
+                                        "Unable to retrieve access token: authorization code "
+                                        "not found"}, 400),
+        unsupported=lambda: json_response({"error": "unsupported_grant_type"}, 400))
+
+
+def _refresh_grant(old):
+    if old is None or old.revoked or (old.expires_at and old.expires_at < time.time()):
+        return json_response({"error": "invalid_grant", "error_description":
+                              "The provided authorization grant or refresh token is invalid, "
+                              "expired or revoked"}, 400)
+    return json_response(issue(old.account, request.form.get("refresh_token")))
 
 
 # OpenID Connect userinfo: https://learn.microsoft.com/en-us/linkedin/consumer/integrations/self-serve/sign-in-with-linkedin-v2
@@ -121,10 +121,8 @@ def _check_content(author: str, content: dict | None) -> str | None:
 # https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/posts-api
 @bp.post("/rest/posts")
 @faulty("linkedin", "post", ERRORS, token)
-def create_post():
-    member, problem = rest()
-    if problem:
-        return problem
+@signed_in(rest)
+def create_post(member):
     body = request.get_json(silent=True) or {}
     problem = may_act_as(member, str(body.get("author") or ""))
     if problem:
@@ -179,10 +177,8 @@ def _init(kind: str, member: dict) -> dict:
 # Images API, action=initializeUpload: https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/images-api
 @bp.post("/rest/images")
 @faulty("linkedin", "image_init", ERRORS, token)
-def images():
-    member, problem = rest()
-    if problem:
-        return problem
+@signed_in(rest)
+def images(member):
     if request.args.get("action") != "initializeUpload":
         return error(400, "action must be initializeUpload")
     asset = _init("image", member)
@@ -198,10 +194,8 @@ def images():
 # https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/videos-api
 @bp.post("/rest/videos")
 @faulty("linkedin", "video", ERRORS, token)
-def videos():
-    member, problem = rest()
-    if problem:
-        return problem
+@signed_in(rest)
+def videos(member):
     action = request.args.get("action")
     if action == "initializeUpload":
         return _video_init(member)
@@ -244,10 +238,8 @@ def _video_finalize(member: dict):
 @bp.put("/upload/<urn>/<int:index>")
 @media_upload
 @faulty("linkedin", "upload", ERRORS, token)
-def upload(urn: str, index: int):
-    member, problem = _member()
-    if problem:
-        return problem
+@signed_in(_member)
+def upload(member, urn: str, index: int):
     asset = _asset(unquote(urn))
     if asset is None or may_act_as(member, asset["owner"] or "") is not None:
         return error(404, "upload URL not found")
@@ -263,10 +255,8 @@ def upload(urn: str, index: int):
 # A video's status (PROCESSING, AVAILABLE): https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/videos-api
 @bp.get("/rest/videos/<path:urn>")
 @faulty("linkedin", "video_status", ERRORS, token)
-def video_status(urn: str):
-    _member_, problem = rest()
-    if problem:
-        return problem
+@signed_in(rest)
+def video_status(_member_, urn: str):
     asset = _asset(unquote(urn))
     if asset is None:
         return error(404, f"Not found: {urn}")

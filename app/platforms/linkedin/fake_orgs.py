@@ -22,7 +22,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from app.platforms.linkedin.fake_auth import error, rest, scopes
-from app.sandbox.core import json_response, state
+from app.sandbox.core import json_response, signed_in, state
 
 bp = Blueprint("sandbox_linkedin_orgs", __name__, url_prefix="/linkedin/rest")
 # Roles that may post for an organization.
@@ -56,10 +56,8 @@ def may_act_as(member: dict, author: str):
 
 
 @bp.get("/organizationAcls")
-def acls():
-    member, problem = rest()
-    if problem:
-        return problem
+@signed_in(rest)
+def acls(member):
     if not scopes() & {"r_organization_admin", "rw_organization_admin"}:
         return error(403, "Not enough permissions to access: organizationAcls.FINDER-roleAssignee",
                      "ACCESS_DENIED", 100)
@@ -73,9 +71,7 @@ def acls():
 
 
 @bp.get("/organizations/<org_id>")
-def organization(org_id: str):
-    _member, problem = rest()
-    if problem:
-        return problem
+@signed_in(rest)
+def organization(_member, org_id: str):
     found = state().bucket("linkedin", "organizations").get(org_id)
     return json_response(found) if found else error(404, f"Organization {org_id} not found")

@@ -21,7 +21,7 @@ from app.platforms.errors import (
     PublishError,
     RateLimited,
 )
-from app.platforms.http import check, classify, json_or_empty, lifetime, send
+from app.platforms.http import check, classify, json_or_empty, send
 from app.platforms.linkedin import media as linkedin_media
 from app.platforms.linkedin.api import (
     api_url,
@@ -31,6 +31,7 @@ from app.platforms.linkedin.api import (
     rest_headers,
 )
 from app.platforms.media_io import is_video
+from app.platforms.signin import refreshed
 from app.platforms.social import SocialPublisher, finished, progress, remember
 
 RESERVED = re.compile(r"([\\|{}@\[\]()<>#*_~])")
@@ -123,13 +124,7 @@ def _exchange(client: httpx.Client, creds: dict, post_id: str) -> dict:
         raise AuthRevoked(f"linkedin: the refresh token was refused ({message_of(response)}); "
                           "reconnect", status=response.status_code, body=response.text[:2000])
     body = check(response, "linkedin", message_of, ok=(200,)).json()
-    now = int(time.time())
-    new = {**creds, "access_token": body["access_token"],
-           "refresh_token": body.get("refresh_token", creds["refresh_token"]),
-           "expires_at": now + lifetime(body.get("expires_in"), 5_184_000)}
-    if body.get("refresh_token_expires_in"):
-        new["refresh_expires_at"] = now + lifetime(body["refresh_token_expires_in"], 0)
-    return new
+    return refreshed(creds, body, 5_184_000, "refresh_token_expires_in")
 
 
 class LinkedInPublisher(SocialPublisher):

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, request
 
-from app.platforms.text import mastodon_length
-from app.sandbox.core import bearer, faulty, json_response, rate_reset, state
+from app.platforms.mastodon.rules import mastodon_length
+from app.sandbox.core import bearer, faulty, json_response, rate_reset, signed_in, state
 from app.sandbox.guard import back_to, callback, media_upload
 
 bp = Blueprint("sandbox_mastodon", __name__, url_prefix="/mastodon")
@@ -161,10 +161,8 @@ def oauth_token():
 
 @bp.get("/api/v1/accounts/verify_credentials")
 @faulty("mastodon", "verify", ERRORS, _token)
-def verify_credentials():
-    account, error = _account()
-    if error:
-        return error
+@signed_in(_account)
+def verify_credentials(account):
     # OAuth "profile" or "read:accounts" (Mastodon OpenAPI, GET /api/v1/accounts/verify_credentials
     # security; https://docs.joinmastodon.org/methods/accounts/#verify_credentials).
     if (outside := _outside_scopes("read", "read:accounts", "profile")) is not None:
@@ -218,10 +216,8 @@ def _status_json(status: dict) -> dict:
 
 @bp.post("/api/v1/statuses")
 @faulty("mastodon", "create", ERRORS, _token)
-def create_status():
-    account, error = _account()
-    if error:
-        return error
+@signed_in(_account)
+def create_status(account):
     if (outside := _outside_scopes("write", "write:statuses")) is not None:
         return outside
     body = request.get_json(silent=True) or request.form.to_dict()
@@ -283,10 +279,8 @@ def _media_refusal(account: dict, media_ids: list):
 
 
 @bp.get("/api/v1/accounts/<account_id>/statuses")
-def account_statuses(account_id: str):
-    _account_, error = _account()
-    if error:
-        return error
+@signed_in(_account)
+def account_statuses(_account_, account_id: str):
     if (outside := _outside_scopes("read", "read:statuses")) is not None:
         return outside
     mine = [s for s in state().posts.get("mastodon", []) if s["account"] == account_id]
@@ -296,7 +290,8 @@ def account_statuses(account_id: str):
 @bp.post("/api/v2/media")
 @media_upload
 @faulty("mastodon", "upload", ERRORS, _token)
-def upload_media():
+@signed_in(_account)
+def upload_media(account):
     """https://docs.joinmastodon.org/methods/media/#v2: a type the instance does not list in
     supported_mime_types, or a file over its image_size_limit / video_size_limit
     (https://docs.joinmastodon.org/entities/Instance/#media_attachments), is refused with 422
@@ -305,9 +300,6 @@ def upload_media():
     to be processed asynchronously and return 202", with `url` null until GET
     /api/v1/media/:id answers 200 (206 while processing: https://docs.joinmastodon.org/methods/
     media/#get)."""
-    account, error = _account()
-    if error:
-        return error
     if (outside := _outside_scopes("write", "write:media")) is not None:
         return outside
     upload = request.files.get("file")
@@ -332,12 +324,10 @@ def upload_media():
 
 @bp.get("/api/v1/media/<media_id>")
 @faulty("mastodon", "media_status", ERRORS, _token)
-def get_media(media_id: str):
+@signed_in(_account)
+def get_media(_account_, media_id: str):
     # A user token with write:media (Mastodon OpenAPI, GET /api/v1/media/{id} security;
     # https://docs.joinmastodon.org/methods/media/#get).
-    _account_, error = _account()
-    if error:
-        return error
     if (outside := _outside_scopes("write", "write:media")) is not None:
         return outside
     media = state().bucket("mastodon", "media").get(media_id)

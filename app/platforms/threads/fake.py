@@ -8,8 +8,8 @@ import time
 
 from flask import Blueprint, request
 
-from app.platforms.text import threads_length, unique_links
-from app.sandbox.core import faulty, json_response, state
+from app.platforms.threads.rules import threads_length, unique_links
+from app.sandbox.core import code_grant, faulty, json_response, signed_in, state
 from app.sandbox.guard import back_to, callback
 
 bp = Blueprint("sandbox_threads", __name__, url_prefix="/threads")
@@ -74,6 +74,37 @@ def graph_authorize(platform: str):
     return back_to(back, {"code": code, "state": request.args.get("state", "")})
 
 
+def graph_sign_in(bp: Blueprint, platform: str, exchange) -> None:
+    """The consent screen (graph_authorize) and the code exchange of a Graph sign-in: a code
+    taken once, for the redirect_uri it was issued with, or Graph's error 100; then
+    `exchange(grant)` answers with the platform's short-lived token."""
+    def code():
+        grant = code_grant(request.form.get("code"), request.form.get("redirect_uri"))
+        return (grant, None) if grant else (None, graph_error("Invalid verification code "
+                                                              "format.", 100))
+
+    bp.get("/oauth/authorize", endpoint="authorize")(lambda: graph_authorize(platform))
+    bp.post("/oauth/access_token", endpoint="access_token")(signed_in(code)(exchange))
+
+
+def graph_refresh_refused(platform: str, grant_type: str, young_ok: bool = False):
+    """Graph's refusal of a long-lived token refresh, or None: Instagram and Threads both ask for
+    their own grant_type and a token "at least 24 hours old" (an expired one never gets here:
+    graph_user refuses it with 190, subcode 463)."""
+    if _param("grant_type") != grant_type:
+        return graph_error(f"grant_type must be {grant_type}", 100)
+    token = graph_token(platform)
+    if token is not None and time.time() - token.issued_at < 86_400 and not young_ok:
+        return graph_error("The access token must be at least 24 hours old to be refreshed.", 190)
+    return None
+
+
+def graph_long_lived(access_token: str):
+    """A long-lived token as Graph answers the exchange and the refresh (60 days)."""
+    return json_response({"access_token": access_token, "token_type": "bearer",
+                          "expires_in": LONG_LIFETIME})
+
+
 def _token():
     return graph_token("threads")
 
@@ -96,49 +127,36 @@ def new_account(username: str = "sandbox") -> tuple[dict, str]:
     return graph_new_account("threads", username)
 
 
-@bp.get("/oauth/authorize")
-def authorize():
-    return graph_authorize("threads")
-
-
-@bp.post("/oauth/access_token")
-def access_token():
-    grant = state().codes.pop(request.form.get("code", ""), None)
-    if grant is None or grant["redirect_uri"] != request.form.get("redirect_uri"):
-        return graph_error("Invalid verification code format.", 100, kind="OAuthException")
+def _exchange_code(grant: dict):
     short = state().mint("threads", grant["account"], lifetime=SHORT_LIFETIME)
     return json_response({"access_token": _grant(short, grant["scope"]),
                           "user_id": int(grant["account"])})
 
 
+graph_sign_in(bp, "threads", _exchange_code)
+
+
 @bp.get("/access_token")
-def exchange():
-    user, error = _user()
-    if error:
-        return error
+@signed_in(_user)
+def exchange(user):
     long = state().mint("threads", user["id"], lifetime=LONG_LIFETIME)
-    return json_response({"access_token": _grant(long, ",".join(sorted(_scopes()))),
-                          "token_type": "bearer", "expires_in": LONG_LIFETIME})
+    return graph_long_lived(_grant(long, ",".join(sorted(_scopes()))))
 
 
 @bp.get("/refresh_access_token")
 @faulty("threads", "refresh", ERRORS, _token)
-def refresh():
+@signed_in(_user)
+def refresh(user):
     # "Refresh a long-lived token that is at least 24 hours old but has not expired" with
     # grant_type=th_refresh_token; an expired token is refused by _user (190, subcode 463).
     # https://developers.facebook.com/docs/threads/get-started/long-lived-tokens ("Refresh a
     # Long-Lived Token")
-    user, error = _user()
-    if error:
-        return error
-    if _param("grant_type") != "th_refresh_token":
-        return graph_error("grant_type must be th_refresh_token", 100)
-    if time.time() - _token().issued_at < 86_400 and not state().settings("threads").get(
-            "allow_young_refresh"):
-        return graph_error("The access token must be at least 24 hours old to be refreshed.", 190)
+    refused = graph_refresh_refused("threads", "th_refresh_token",
+                                    young_ok=state().settings("threads").get("allow_young_refresh"))
+    if refused:
+        return refused
     long = state().mint("threads", user["id"], lifetime=LONG_LIFETIME)
-    return json_response({"access_token": _grant(long, ",".join(sorted(_scopes()))),
-                          "token_type": "bearer", "expires_in": LONG_LIFETIME})
+    return graph_long_lived(_grant(long, ",".join(sorted(_scopes()))))
 
 
 @bp.get("/v1.0/me")
@@ -149,10 +167,8 @@ def me():
 
 @bp.post("/v1.0/<uid>/threads")
 @faulty("threads", "container", ERRORS, _token)
-def create_container(uid: str):
-    user, error = _user()
-    if error:
-        return error
+@signed_in(_user)
+def create_container(user, uid: str):
     if user["id"] != uid:
         return graph_error("Unsupported post request.", 100, kind="GraphMethodException")
     kind, text = _param("media_type"), _param("text") or ""
@@ -179,10 +195,8 @@ def create_container(uid: str):
 
 @bp.post("/v1.0/<uid>/threads_publish")
 @faulty("threads", "publish", ERRORS, _token)
-def publish(uid: str):
-    user, error = _user()
-    if error:
-        return error
+@signed_in(_user)
+def publish(user, uid: str):
     container = state().bucket("threads", "containers").get(_param("creation_id") or "")
     if container is None or container["owner"] != uid:
         return graph_error("Invalid parameter", 100, subcode=4279009)
@@ -217,12 +231,10 @@ def list_threads(uid: str):
 
 
 @bp.get("/v1.0/<uid>/replies")
-def list_replies(uid: str):
+@signed_in(_user)
+def list_replies(_user_, uid: str):
     """The user's replies, with the post each replies to; a GET on a reply endpoint needs
     threads_read_replies (retrieve-and-manage-replies, Permissions), else Graph error 10."""
-    _user_, error = _user()
-    if error:
-        return error
     if "threads_read_replies" not in _scopes():
         # A permission error comes as 403, as the Facebook fake answers Graph's #200.
         return graph_error("(#10) Application does not have permission for this action", 10, 403)
@@ -231,10 +243,8 @@ def list_replies(uid: str):
 
 @bp.get("/v1.0/<object_id>")
 @faulty("threads", "status", ERRORS, _token)
-def get_object(object_id: str):
-    _user_, error = _user()
-    if error:
-        return error
+@signed_in(_user)
+def get_object(_user_, object_id: str):
     container = state().bucket("threads", "containers").get(object_id)
     if container is not None:
         if container["status"] == "IN_PROGRESS":

@@ -24,6 +24,7 @@ from app.platforms.errors import (
 )
 from app.platforms.http import classify, json_or_empty, platform_message
 from app.platforms.threads import media as threads_media
+from app.platforms.threads import rules
 
 # graph.threads.net has its own versioning: v1.0 is the only version and no sunset is announced.
 # https://developers.facebook.com/docs/threads/reference ("The Threads API can be accessed by
@@ -67,7 +68,7 @@ class ThreadsPublisher(graph.LongLivedTokens, ThreadPublisher):
     platform = "threads"
     name = "Threads"
     options = THREAD_OPTIONS
-    image_limits = images.ImageLimits(20, 8 * 1024 * 1024, ("JPEG", "PNG"), 1000)
+    image_limits = images.limits_of(rules.IMAGE, max_alt=1000)
     poll_interval = 1.0
     poll_timeout = 300.0
 

@@ -8,15 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from app.config import platform_api_url
-from app.platforms.errors import (
-    AuthRevoked,
-    InvalidContent,
-    MediaRejected,
-    PlatformRejected,
-    PlatformUnavailable,
-    PublishError,
-    RateLimited,
-)
+from app.platforms import errors
 from app.platforms.http import json_or_empty, plain_text, platform_message, retry_at
 
 INVALID = {"invalid_params", "privacy_level_option_mismatch", "invalid_file_upload",
@@ -50,7 +42,7 @@ def error_code(response: httpx.Response) -> str:
     return error.get("code", "") if isinstance(error, dict) else str(error or "")
 
 
-def error_of(response: httpx.Response) -> PublishError:
+def error_of(response: httpx.Response) -> errors.PublishError:
     body = json_or_empty(response)
     error = body.get("error") if isinstance(body.get("error"), dict) else {}
     code = error.get("code") or body.get("error") or ""
@@ -59,22 +51,22 @@ def error_of(response: httpx.Response) -> PublishError:
     text = f"tiktok: {message} ({plain_text(code, 100)})"
     status, raw = response.status_code, response.text[:2000]
     if code in ("access_token_invalid", "scope_not_authorized", "invalid_grant"):
-        return AuthRevoked(text, status=status, body=raw)
+        return errors.AuthRevoked(text, status=status, body=raw)
     if code in DAILY:
         return daily_cap(text, status=status, body=raw)
     if code == "rate_limit_exceeded" or status == 429:
-        return RateLimited(text, retry_at=retry_at(response.headers), status=status, body=raw)
+        return errors.RateLimited(text, retry_at=retry_at(response.headers), status=status, body=raw)
     if status >= 500 or code == "internal_error":
-        return PlatformUnavailable(text, status=status, body=raw)
+        return errors.PlatformUnavailable(text, status=status, body=raw)
     if code in MEDIA:
-        return MediaRejected(text, status=status, body=raw)
+        return errors.MediaRejected(text, status=status, body=raw)
     if code in INVALID or status == 400:
-        return InvalidContent(text, status=status, body=raw)
-    return PlatformRejected(text, status=status, body=raw)
+        return errors.InvalidContent(text, status=status, body=raw)
+    return errors.PlatformRejected(text, status=status, body=raw)
 
 
-def daily_cap(text: str, **http) -> RateLimited:
+def daily_cap(text: str, **http) -> errors.RateLimited:
     """A daily cap: the post waits DAILY_WAIT (see DAILY)."""
     lifts = datetime.now(UTC) + DAILY_WAIT
-    return RateLimited(f"{text}; TikTok's daily cap lifts by {lifts:%Y-%m-%d %H:%M} UTC",
-                       retry_at=lifts, **http)
+    return errors.RateLimited(f"{text}; TikTok's daily cap lifts by {lifts:%Y-%m-%d %H:%M} UTC",
+                              retry_at=lifts, **http)

@@ -23,7 +23,15 @@ from app.platforms.tiktok.fake_rules import (
     scope_problem,
     text_problem,
 )
-from app.sandbox.core import bearer, faulty, json_response, rate_reset, state
+from app.sandbox.core import (
+    bearer,
+    faulty,
+    json_response,
+    oauth_token,
+    rate_reset,
+    signed_in,
+    state,
+)
 from app.sandbox.guard import back_to, callback, media_upload
 from app.sandbox.pull import pull, settings, step
 
@@ -111,27 +119,25 @@ def authorize():
 @bp.post("/v2/oauth/token/")
 @faulty("tiktok", "token", TOKEN_ERRORS)
 def token():
-    form = request.form
-    if form.get("grant_type") == "authorization_code":
-        grant = state().codes.pop(form.get("code", ""), None)
-        if grant is None or grant["redirect_uri"] != form.get("redirect_uri"):
-            return oauth_error("invalid_grant", "Authorization code is expired.")
-        return json_response(issue(grant["account"]))
-    if form.get("grant_type") == "refresh_token":
-        old = state().token("tiktok", form.get("refresh_token"), "refresh")
-        if old is None or old.revoked or old.used_at or (old.expires_at and old.expires_at < time.time()):
-            return oauth_error("invalid_grant", "Refresh token is invalid or expired.")
-        old.used_at = time.time()  # rotating: the old refresh token is spent
-        return json_response(issue(old.account))
-    return oauth_error("unsupported_grant_type", "The grant type is not supported.")
+    return oauth_token(
+        "tiktok", code=lambda grant: json_response(issue(grant["account"])),
+        refresh=_refresh_grant,
+        bad_code=lambda: oauth_error("invalid_grant", "Authorization code is expired."),
+        unsupported=lambda: oauth_error("unsupported_grant_type",
+                                        "The grant type is not supported."))
+
+
+def _refresh_grant(old):
+    if old is None or old.revoked or old.used_at or (old.expires_at and old.expires_at < time.time()):
+        return oauth_error("invalid_grant", "Refresh token is invalid or expired.")
+    old.used_at = time.time()  # rotating: the old refresh token is spent
+    return json_response(issue(old.account))
 
 
 @bp.get("/v2/user/info/")
-def user_info():
+@signed_in(_user)
+def user_info(user):
     """Only the fields the token's scopes cover (see tiktok_rules.fields_problem)."""
-    user, problem = _user()
-    if problem:
-        return problem
     fields = [f for f in request.args.get("fields", "").split(",") if f]
     refused = fields_problem(user, fields)
     if refused:
@@ -142,13 +148,23 @@ def user_info():
     return reply({"user": {f: known.get(f) for f in fields}})
 
 
+def _user_with(any_of: tuple[str, ...]):
+    """The caller (for signed_in), refused as TikTok does when its token lacks the scopes."""
+    def who():
+        user, problem = _user()
+        return user, problem or _scope_refused(user, any_of)
+    return who
+
+
+def _scope_refused(user: dict, any_of: tuple[str, ...]):
+    refused = scope_problem(user, any_of)
+    return refused and reply(code=refused[1], message=refused[2], status=refused[0])
+
+
 @bp.post("/v2/post/publish/creator_info/query/")
 @faulty("tiktok", "creator_info", ERRORS, _token)
-def creator_info():
-    user, problem = _user()
-    refused = problem or _scope_refused(user, PUBLISH)
-    if refused:
-        return refused
+@signed_in(_user_with(PUBLISH))
+def creator_info(user):
     return reply({"creator_username": user["username"], "creator_nickname": user["nickname"],
                   "creator_avatar_url": "https://p16.tiktokcdn.com/avatar.jpeg",
                   "privacy_level_options": user["privacy"],
@@ -160,11 +176,6 @@ def _post_info_problem(user: dict, info: dict, photo: bool) -> tuple[str, str] |
     if info.get("privacy_level") not in user["privacy"]:
         return "privacy_level_option_mismatch", "privacy_level is not one of the creator's options"
     return text_problem(info, photo) or daily_cap(user)
-
-
-def _scope_refused(user: dict, any_of: tuple[str, ...]):
-    refused = scope_problem(user, any_of)
-    return refused and reply(code=refused[1], message=refused[2], status=refused[0])
 
 
 def _chunk_problem(source: dict) -> str | None:
@@ -325,11 +336,8 @@ def _advance(item: dict) -> None:
 
 @bp.post("/v2/post/publish/status/fetch/")
 @faulty("tiktok", "status", ERRORS, _token)
-def status_fetch():
-    user, problem = _user()
-    refused = problem or _scope_refused(user, EITHER)
-    if refused:
-        return refused
+@signed_in(_user_with(EITHER))
+def status_fetch(user):
     publish_id = (request.get_json(silent=True) or {}).get("publish_id", "")
     item = state().bucket("tiktok", "publishes").get(publish_id)
     if item is None or item["owner"] != user["id"]:

@@ -18,8 +18,9 @@ from app.platforms.errors import (
     PublishError,
     RateLimited,
 )
-from app.platforms.http import json_or_empty, lifetime, send
+from app.platforms.http import json_or_empty, send
 from app.platforms.media_io import is_video
+from app.platforms.signin import refreshed
 from app.platforms.social import SocialPublisher, finished, progress
 from app.platforms.tiktok import options as tiktok_options
 from app.platforms.tiktok import upload as tiktok_upload
@@ -78,12 +79,7 @@ def _exchange(client: httpx.Client, creds: dict, post_id: str) -> dict:
     body = json_or_empty(response)
     if response.status_code != 200 or "access_token" not in body:
         raise refresh_error(response)
-    now = int(time.time())
-    new = {**creds, "access_token": body["access_token"], "refresh_token": body["refresh_token"],
-           "expires_at": now + lifetime(body.get("expires_in"), 86_400)}
-    if body.get("refresh_expires_in"):
-        new["refresh_expires_at"] = now + lifetime(body["refresh_expires_in"], 0)
-    return new
+    return refreshed(creds, body, 86_400, "refresh_expires_in")
 
 
 class TikTokPublisher(SocialPublisher):

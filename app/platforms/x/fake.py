@@ -10,7 +10,7 @@ import time
 from flask import Blueprint, request
 from twitter_text import parse_tweet
 
-from app.sandbox.core import bearer, faulty, json_response, rate_reset, state
+from app.sandbox.core import bearer, faulty, json_response, oauth_token, rate_reset, signed_in, state
 from app.sandbox.guard import back_to, callback, media_upload
 
 bp = Blueprint("sandbox_x", __name__, url_prefix="/x")
@@ -76,42 +76,43 @@ def authorize():
 @bp.post("/2/oauth2/token")
 @faulty("x", "token", ERRORS)
 def token():
-    form = request.form
-    if form.get("grant_type") == "authorization_code":
-        grant = state().codes.pop(form.get("code", ""), None)
-        verifier = form.get("code_verifier", "")
-        digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
-        if not grant or grant["challenge"] != digest.decode() \
-                or grant["redirect_uri"] != form.get("redirect_uri"):
-            return json_response({"error": "invalid_request",
-                                  "error_description": "Value passed for the authorization code "
-                                                       "was invalid."}, 400)
-        return json_response(issue_pair(grant["account"]))
-    if form.get("grant_type") == "refresh_token":
-        old = state().token("x", form.get("refresh_token"), "refresh")
-        if old is None or old.revoked or old.used_at:
-            return json_response({"error": "invalid_request",
-                                  "error_description": "Value passed for the token was invalid."}, 400)
-        old.used_at = time.time()  # single use: X rotates on every refresh
-        return json_response(issue_pair(old.account))
-    return json_response({"error": "unsupported_grant_type"}, 400)
+    return oauth_token("x", code=_code_grant, refresh=_refresh_grant, bad_code=_bad_code,
+                       unsupported=lambda: json_response({"error": "unsupported_grant_type"}, 400))
+
+
+def _bad_code():
+    return json_response({"error": "invalid_request",
+                          "error_description": "Value passed for the authorization code "
+                                               "was invalid."}, 400)
+
+
+def _code_grant(grant: dict):
+    verifier = request.form.get("code_verifier", "")
+    digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
+    if grant["challenge"] != digest.decode():
+        return _bad_code()
+    return json_response(issue_pair(grant["account"]))
+
+
+def _refresh_grant(old):
+    if old is None or old.revoked or old.used_at:
+        return json_response({"error": "invalid_request",
+                              "error_description": "Value passed for the token was invalid."}, 400)
+    old.used_at = time.time()  # single use: X rotates on every refresh
+    return json_response(issue_pair(old.account))
 
 
 @bp.get("/2/users/me")
-def me():
-    user, error = _user()
-    if error:
-        return error
+@signed_in(_user)
+def me(user):
     return json_response({"data": {"id": user["id"], "name": user["name"],
                                    "username": user["username"]}})
 
 
 @bp.post("/2/tweets")
 @faulty("x", "create", ERRORS, _token)
-def create_tweet():
-    user, error = _user()
-    if error:
-        return error
+@signed_in(_user)
+def create_tweet(user):
     body = request.get_json(silent=True) or {}
     text = body.get("text", "")
     if not parse_tweet(text).valid and not (text == "" and body.get("media")):
@@ -135,10 +136,8 @@ def create_tweet():
 @bp.post("/2/media/upload")
 @media_upload
 @faulty("x", "upload", ERRORS, _token)
-def upload():
-    _user_, error = _user()
-    if error:
-        return error
+@signed_in(_user)
+def upload(_user_):
     media = request.files.get("media")
     if media is None or not request.form.get("media_category"):
         return problem(400, "Invalid Request", "media and media_category are required")
@@ -163,10 +162,8 @@ def upload():
 
 @bp.post("/2/media/metadata")
 @faulty("x", "metadata", ERRORS, _token)
-def metadata():
-    _user_, error = _user()
-    if error:
-        return error
+@signed_in(_user)
+def metadata(_user_):
     body = request.get_json(silent=True) or {}
     # Alt text applies to media from either upload (simple or chunked).
     found = state().bucket("x", "media").get(body.get("id")) \

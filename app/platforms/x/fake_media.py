@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from app.platforms.x.fake import ERRORS, _token, _user, problem
-from app.sandbox.core import faulty, json_response, state
+from app.sandbox.core import faulty, json_response, signed_in, state
 from app.sandbox.guard import media_upload
 from app.sandbox.pull import settings
 
@@ -26,10 +26,8 @@ def _session(media_id: str) -> dict | None:
 
 @bp.post("/2/media/upload/initialize")
 @faulty("x", "initialize", ERRORS, _token)
-def initialize():
-    user, error = _user()
-    if error:
-        return error
+@signed_in(_user)
+def initialize(user):
     body = request.get_json(silent=True) or {}
     if not isinstance(body, dict) or set(body) - INITIALIZE_FIELDS:
         return problem(400, "Invalid Request", "unknown fields: "
@@ -57,10 +55,8 @@ def initialize():
 @bp.post("/2/media/upload/<media_id>/append")
 @media_upload
 @faulty("x", "append", ERRORS, _token)
-def append(media_id: str):
-    user, error = _user()
-    if error:
-        return error
+@signed_in(_user)
+def append(user, media_id: str):
     upload, chunk = _session(media_id), request.files.get("media")
     index = request.form.get("segment_index", "")
     if upload is None or upload["owner"] != user["id"] or upload["state"] != "uploading":
@@ -75,10 +71,8 @@ def append(media_id: str):
 
 @bp.post("/2/media/upload/<media_id>/finalize")
 @faulty("x", "finalize", ERRORS, _token)
-def finalize(media_id: str):
-    _user_, error = _user()
-    if error:
-        return error
+@signed_in(_user)
+def finalize(_user_, media_id: str):
     upload = _session(media_id)
     if upload is None:
         return problem(400, "Invalid Request", "unknown media upload")
@@ -94,10 +88,8 @@ def finalize(media_id: str):
 
 @bp.get("/2/media/upload")
 @faulty("x", "status", ERRORS, _token)
-def status():
-    _user_, error = _user()
-    if error:
-        return error
+@signed_in(_user)
+def status(_user_):
     upload = _session(request.args.get("media_id", ""))
     if upload is None or request.args.get("command") != "STATUS":
         return problem(400, "Invalid Request", "media_id and command=STATUS are required")

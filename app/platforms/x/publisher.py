@@ -19,6 +19,7 @@ from app.platforms.errors import (
 from app.platforms.http import check, lifetime
 from app.platforms.media_io import is_video
 from app.platforms.polling import Poller
+from app.platforms.x import rules
 from app.platforms.x import video as x_video
 from app.platforms.x.api import (
     api_url,
@@ -60,9 +61,7 @@ class XPublisher(ThreadPublisher):
     platform = "x"
     name = "X"
     options = THREAD_OPTIONS
-    # https://docs.x.com/x-api/media (Media types & size restrictions: Image 5 MB, GIF 15 MB)
-    image_limits = images.ImageLimits(4, 5 * 1024 * 1024, ("JPEG", "PNG", "WEBP", "GIF"), 1000,
-                                      max_gif_bytes=15 * 1024 * 1024)
+    image_limits = images.limits_of(rules.IMAGE, max_alt=1000)
     poller = Poller()
     # Access tokens last 2 h: the sweep refreshes them in their last 15 minutes.
     refresh_window = 15 * 60
