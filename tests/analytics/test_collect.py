@@ -151,22 +151,55 @@ def test_tiktok_without_video_list_says_reconnect(db, workspace, sandbox, social
     assert only.status == "needs_scope" and only.detail == "reconnect to allow insights"
 
 
-def test_a_linkedin_member_without_the_partner_scope_says_reconnect(db, workspace, social):
+def test_a_linkedin_member_is_not_available_for_want_of_a_partner_grant(db, workspace, social):
+    """LinkedIn gives personal-profile figures to approved partners only: no reconnect helps,
+    so the post says so once, without a call, and its collection stops."""
+    from app.platforms.linkedin.metrics import PARTNERS_ONLY
     from tests.analytics.world import adopt
 
     account = social("linkedin")
     channel = channel_for(db, workspace[0], account)
     result, _rec = account.run("a member's post")
     post = adopt(db, channel, result, "member")
+    before = len(account.requests())
     assert collect_due_metrics(post.published_at + timedelta(hours=2)) == 1
-    assert _series(db, post)[0].status == "needs_scope"
+    (only,) = _series(db, post)
+    assert (only.status, only.metrics, only.detail) == ("not_available", {}, PARTNERS_ONLY)
+    assert "approved partners" in only.detail and "reconnect" not in only.detail
+    assert len(account.requests()) == before  # no call that cannot succeed
+    assert _due(db, post) == []  # nor any later one
+
+
+def test_the_linkedin_fake_refuses_a_members_figures_without_the_partner_scope(sandbox, social):
+    """The fake follows the Social Metadata API's permissions: a member's own posts need
+    r_member_social even with r_organization_social."""
+    import httpx
+
+    from app.platforms.linkedin.api import rest_headers
+    from app.platforms.linkedin.metrics import _list
+
+    organization = social("linkedin", organization=True)
+    token = organization.credentials["access_token"]
+    granted = sandbox.state.bucket("linkedin", "scopes")
+    granted[token] = f"{granted[token]},r_organization_social"
+    org_post, _rec = organization.run("the page's post")
+    member_post, _rec = social("linkedin").run("a member's post")
+
+    def metadata(*posts):
+        return httpx.get(f"{organization.sandbox.url}/linkedin/rest/socialMetadata?ids="
+                         f"{_list([p.provider_post_id for p in posts])}",
+                         headers=rest_headers(organization.credentials["access_token"]))
+
+    assert metadata(org_post).status_code == 200
+    refused = metadata(org_post, member_post)
+    assert refused.status_code == 403 and refused.json()["code"] == "ACCESS_DENIED"
 
 
 def test_a_post_that_keeps_failing_is_marked_unreachable_and_stops(db, workspace, platforms):
     account = platforms("mastodon")
     channel = channel_for(db, workspace[0], account)
     post = publish(db, channel, account, "the instance is down")
-    account.fault("status", "5xx", count=10)
+    account.fault("statuses", "5xx", count=10)
     now = post.published_at + timedelta(hours=1, minutes=1)
     for _attempt in range(5):
         assert collect_due_metrics(now) == 0

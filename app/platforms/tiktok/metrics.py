@@ -24,8 +24,10 @@ class MetricsCollector:
     figures: ClassVar[tuple[str, ...]] = ("views", "likes", "comments", "shares")
     batch: ClassVar[int] = 20
     # 600 requests per minute per endpoint for the app (https://developers.tiktok.com/doc/
-    # tiktok-api-v2-rate-limit); a channel takes at most 60 a minute for metrics.
+    # tiktok-api-v2-rate-limit); a channel takes at most 60 a minute for metrics, and all
+    # channels of the deployment together at most 500 (the app's 600, less a margin).
     rate: ClassVar[Limit] = Limit(60, 60)
+    app_rate: ClassVar[Limit] = Limit(500, 60)
 
     def __init__(self, client: httpx.Client) -> None:
         self.client = client

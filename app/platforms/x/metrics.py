@@ -24,9 +24,13 @@ class MetricsCollector:
     platform: ClassVar[str] = "x"
     figures: ClassVar[tuple[str, ...]] = ("impressions", "likes", "reposts", "replies", "quotes", "bookmarks")
     batch: ClassVar[int] = 100
-    # GET /2/tweets: 15 requests per 15 minutes per user on the Basic tier
-    # (https://docs.x.com/x-api/fundamentals/rate-limits, Posts lookup); metrics take 12.
+    # GET /2/tweets is limited per user and per app in 15-minute windows
+    # (https://docs.x.com/x-api/fundamentals/rate-limits, "Tweets lookup": 5,000 per 15 min
+    # per user, 3,500 per 15 min per app; the older Basic tier allowed 15 per user). A channel
+    # takes at most 12 per 15 min, whatever the tier; all channels of the deployment together
+    # at most 3,000, within the app's 3,500 (publishing does not use this endpoint).
     rate: ClassVar[Limit] = Limit(12, 900)
+    app_rate: ClassVar[Limit] = Limit(3_000, 900)
 
     def __init__(self, client: httpx.Client) -> None:
         self.publisher = XPublisher(client)
