@@ -225,3 +225,102 @@ def test_the_heatmap_counts_hours_in_the_channels_time_zone(db, workspace, platf
     assert [i.id for i in items] == [post.id]
     assert items[0].local.date().isoformat() == "2026-03-02"
     assert list(reads.heatmap(items)["grid"]) == [(0, 8)]  # Monday, 08:00
+
+
+def test_the_app_budget_stops_calls_and_the_rest_waits_for_the_next_window(
+        db, workspace, platforms, monkeypatch):
+    """X counts GET /2/tweets per app as well as per user: many channels share the app's
+    budget; past it, the rest waits for the next window, nothing failed."""
+    from app.analytics.collectors import app_key
+    from app.ops import ratelimit
+    from app.ops.ratelimit import Limit
+    from app.platforms.x.metrics import MetricsCollector
+
+    monkeypatch.setattr(MetricsCollector, "app_rate", Limit(3, 900))
+    key = app_key("x")
+
+    def next_window():  # what the end of the app's window does to its counter
+        db.execute(sa.text("DELETE FROM rate_limits WHERE key = :k"), {"k": key})
+        db.commit()
+        ratelimit._held.pop(key, None)
+
+    next_window()  # earlier tests' collection spent from the app's budget
+    made = []
+    for i in range(5):
+        account = platforms("x")
+        made.append(publish(db, channel_for(db, workspace[0], account), account, f"post {i}"))
+    lookups = len(account.requests("lookup"))
+    now = max(p.published_at for p in made) + timedelta(hours=1, minutes=1)
+
+    assert collect_due_metrics(now) == 3
+    assert len(account.requests("lookup")) - lookups == 3  # the calls stop at the budget
+    waiting = [p for p in made if not _series(db, p)]
+    assert len(waiting) == 2
+    rows = list(db.scalars(sa.select(MetricDue).where(
+        MetricDue.post_id.in_([p.id for p in waiting]), MetricDue.stage == "1h")))
+    assert len(rows) == 2 and all(r.attempts == 0 for r in rows)  # not failed
+    assert all(r.due_at > now for r in rows)  # moved to the window's end
+    assert collect_due_metrics(now) == 0  # still the same window: no call
+    assert len(account.requests("lookup")) - lookups == 3
+
+    next_window()
+    assert collect_due_metrics(max(r.due_at for r in rows) + timedelta(seconds=1)) == 2
+    assert len(account.requests("lookup")) - lookups == 5
+    assert {m.status for p in made for m in _series(db, p)} == {"ok"}
+
+
+def test_mastodon_reads_twenty_statuses_a_call_and_still_marks_a_deleted_one(
+        db, workspace, platforms, sandbox):
+    account = platforms("mastodon")
+    channel = channel_for(db, workspace[0], account)
+    made = [publish(db, channel, account, f"toot {i}") for i in range(23)]
+    with sandbox.app.app_context():
+        growth.retire("mastodon", made[4].provider_post_id)
+    batches, singles = len(account.requests("statuses")), len(account.requests("status"))
+    assert collect_due_metrics(max(p.published_at for p in made) + timedelta(hours=2)) == 23
+    assert len(account.requests("statuses")) - batches == 2  # 20 + 3 ids
+    # The status left out of its batch is looked up alone: 404, so it is gone.
+    assert len(account.requests("status")) - singles == 1
+    assert _series(db, made[4])[0].status == "deleted" and _due(db, made[4]) == []
+    assert all(_series(db, p)[0].status == "ok" and _series(db, p)[0].metrics["likes"] >= 0
+               for p in made if p is not made[4])
+
+
+def test_the_mastodon_fake_refuses_more_than_twenty_ids(platforms):
+    import httpx
+
+    account = platforms("mastodon")
+    base = account.settings["instance_url"]
+    answer = httpx.get(f"{base}/api/v1/statuses", params=[("id[]", str(i)) for i in range(21)],
+                       headers={"Authorization": f"Bearer {account.credentials['access_token']}"})
+    assert answer.status_code == 422
+
+
+def test_an_instance_before_4_3_is_read_one_status_a_call(db, workspace, platforms, sandbox,
+                                                          monkeypatch, request):
+    import httpx
+
+    from app.platforms.mastodon import metrics
+
+    monkeypatch.setattr(metrics, "_old", {})
+    account = platforms("mastodon")
+    channel = channel_for(db, workspace[0], account)
+    made = [publish(db, channel, account, f"toot {i}") for i in range(3)]
+    with sandbox.app.app_context():
+        growth.retire("mastodon", made[0].provider_post_id)
+    def version(number: str) -> None:
+        httpx.post(f"{sandbox.url}/_control/settings",
+                   json={"platform": "mastodon", "version": number}).raise_for_status()
+
+    version("4.2.0")  # no GET /api/v1/statuses route yet
+    request.addfinalizer(lambda: version("4.5.0"))
+    batches, singles = len(account.requests("statuses")), len(account.requests("status"))
+    start = max(p.published_at for p in made)
+    assert collect_due_metrics(start + timedelta(hours=1, minutes=1)) == 3
+    assert len(account.requests("statuses")) - batches == 1
+    assert len(account.requests("status")) - singles == 3
+    assert [_series(db, p)[0].status for p in made] == ["deleted", "ok", "ok"]
+    # Remembered: the next measurements go one status a call straight away.
+    assert collect_due_metrics(start + timedelta(hours=24, minutes=1)) == 2
+    assert len(account.requests("statuses")) - batches == 1
+    assert len(account.requests("status")) - singles == 5

@@ -7,16 +7,16 @@ from flask import Blueprint, request
 
 from app.platforms.mastodon.fake import ERRORS, _account, _outside_scopes, _status_json, _token
 from app.sandbox import growth
-from app.sandbox.core import faulty, json_response
+from app.sandbox.core import faulty, json_response, state
 
 bp = Blueprint("sandbox_mastodon_metrics", __name__, url_prefix="/mastodon")
 # Api::BaseController::DEFAULT_STATUSES_LIMIT, which Api::V1::StatusesController#
 # check_statuses_limit holds the ids of GET /api/v1/statuses to.
 MAX_IDS = 20
-# An instance older than 4.3 has no GET /api/v1/statuses route: the catch-all route of
-# config/routes.rb (application#raise_not_found) answers 404. A test queues the fault "404"
-# on the op "statuses" to stand for such an instance.
-INDEX_ERRORS = {**ERRORS, "404": lambda f: json_response({"error": "Record not found"}, 404)}
+# GET /api/v1/statuses was added in 4.3.0 (same page, Version history). An older instance has
+# no such route: the catch-all route of config/routes.rb (application#raise_not_found) answers
+# 404. The sandbox setting {"version": "4.2.0"} (POST /_control/settings) makes the fake one.
+ADDED_IN = (4, 3)
 
 
 def _refused():
@@ -54,12 +54,15 @@ def get_status(status_id: str):
 
 
 @bp.get("/api/v1/statuses")
-@faulty("mastodon", "statuses", INDEX_ERRORS, _token)
+@faulty("mastodon", "statuses", ERRORS, _token)
 def get_statuses():
     # https://docs.joinmastodon.org/methods/statuses/#index ("View multiple statuses", added in
     # 4.3.0): id[] is an array of status ids; "There can be fewer records than requested if the
     # requested statuses do not exist or cannot be accessed given the current credentials": a
     # deleted or unknown id is left out of the 200 answer, not an error.
+    version = str(state().settings("mastodon").get("version") or "4.5.0")
+    if tuple(int(n) for n in version.split(".")[:2]) < ADDED_IN:
+        return json_response({"error": "Record not found"}, 404)
     if (refused := _refused()) is not None:
         return refused
     ids = list(dict.fromkeys(request.args.getlist("id[]")))  # status_ids: ids.uniq
