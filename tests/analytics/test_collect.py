@@ -335,3 +335,27 @@ def test_an_instance_before_4_3_is_read_one_status_a_call(db, workspace, platfor
     assert collect_due_metrics(start + timedelta(hours=24, minutes=1)) == 2
     assert len(account.requests("statuses")) - batches == 1
     assert len(account.requests("status")) - singles == 5
+
+
+def test_a_linkedin_organization_batch_spends_its_two_calls_of_the_app_budget(
+        db, workspace, social, monkeypatch):
+    from app.analytics.collectors import app_key
+    from app.ops import ratelimit
+    from app.ops.ratelimit import Limit
+    from app.platforms.linkedin.metrics import MetricsCollector
+    from tests.analytics.world import adopt
+
+    monkeypatch.setattr(MetricsCollector, "app_rate", Limit(10, 3600))
+    key = app_key("linkedin")
+    db.execute(sa.text("DELETE FROM rate_limits WHERE key = :k"), {"k": key})
+    db.commit()
+    ratelimit._held.pop(key, None)
+    account = social("linkedin", organization=True)
+    channel = channel_for(db, workspace[0], account)
+    posts = [adopt(db, channel, account.run(f"page post {i}")[0], f"page post {i}")
+             for i in range(3)]
+    calls = len(account.requests())
+    assert collect_due_metrics(max(p.published_at for p in posts) + timedelta(hours=2)) == 3
+    assert len(account.requests()) - calls == 2  # metadata and statistics, for all three
+    assert db.scalar(sa.text("SELECT sum(count) FROM rate_limits WHERE key = :k"),
+                     {"k": key}) == 2

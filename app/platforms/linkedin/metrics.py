@@ -59,12 +59,15 @@ class MetricsCollector:
 
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
+        self.calls_made = 0  # an organization's batch takes two calls: both are counted
 
     def _get(self, channel: PublishJob, path: str) -> httpx.Response:
+        self.calls_made += 1
         return send(self.client, "GET", f"{api_url()}{path}", platform="linkedin",
                     headers=rest_headers(channel.credentials["access_token"]))
 
     def collect(self, channel: PublishJob, targets: list[Target]) -> dict[str, Snapshot]:
+        self.calls_made = 0
         if why := unmeasured(channel.settings):
             return every(targets, "not_available", why, final=True)
         urns = [t.provider_post_id for t in targets]
