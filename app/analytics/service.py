@@ -118,15 +118,15 @@ def _collect(sess: Session, now: datetime | None, client: httpx.Client, limit: i
 
 def _collect_channel(sess: Session, now: datetime, client: httpx.Client, channel: Channel,
                      posts: list[Post], by_post: dict, spent_apps: dict[str, float]) -> int:
-    if channel.status != "connected":
-        _defer(sess, [r for p in posts for r in by_post[p.id]], now + DISCONNECTED_WAIT, now,
-               "the channel is disconnected")
-        return 0
     targets = [_target(p) for p in posts]
     why = unmeasured(channel.platform, channel.settings)
     if why:  # no call can ever read these figures: say why once, without a call, and stop
         return _record(sess, now, channel, targets, every(targets, "not_available", why, True),
                        by_post)
+    if channel.status != "connected":
+        _defer(sess, [r for p in posts for r in by_post[p.id]], now + DISCONNECTED_WAIT, now,
+               "the channel is disconnected")
+        return 0
     collector = collector_for(channel.platform, client)
     job = _job(sess, channel)
     budgets = [(f"metrics:{channel.id}", collector.rate)]
