@@ -112,7 +112,7 @@ def test_a_rate_limit_waits_for_the_reset_without_recording(db, workspace, platf
     ("facebook", {"views", "reach", "reactions", "clicks"}),
     ("instagram", {"views", "reach", "likes", "comments", "saved", "shares"}),
     ("tiktok", {"views", "likes", "comments", "shares"}),
-    ("linkedin", {"impressions", "clicks", "shares", "comments"}),
+    ("linkedin", {"impressions", "reactions", "clicks", "shares", "comments"}),
 ])
 def test_the_other_platforms_grow_too(db, workspace, sandbox, platforms, social, platform,
                                       figures):
@@ -179,9 +179,6 @@ def test_the_linkedin_fake_refuses_a_members_figures_without_the_partner_scope(s
     from app.platforms.linkedin.metrics import _list
 
     organization = social("linkedin", organization=True)
-    token = organization.credentials["access_token"]
-    granted = sandbox.state.bucket("linkedin", "scopes")
-    granted[token] = f"{granted[token]},r_organization_social"
     org_post, _rec = organization.run("the page's post")
     member_post, _rec = social("linkedin").run("a member's post")
 
@@ -193,6 +190,43 @@ def test_the_linkedin_fake_refuses_a_members_figures_without_the_partner_scope(s
     assert metadata(org_post).status_code == 200
     refused = metadata(org_post, member_post)
     assert refused.status_code == 403 and refused.json()["code"] == "ACCESS_DENIED"
+
+
+def test_the_linkedin_fake_refuses_each_organization_read_without_its_scope(sandbox, social):
+    """An organization's social metadata needs r_organization_social, its share statistics
+    r_organization_admin (or rw_organization_admin): a token granted OpenPost's organization
+    scopes reads both, one without either scope is refused that endpoint with 403."""
+    from urllib.parse import quote
+
+    import httpx
+
+    from app.platforms.linkedin.api import rest_headers
+    from app.platforms.linkedin.metrics import _list
+
+    account = social("linkedin", organization=True)
+    post, _rec = account.run("the page's post")
+    token = account.credentials["access_token"]
+    granted = sandbox.state.bucket("linkedin", "scopes")
+    author = quote(account.settings["author_urn"], safe="")
+    ids = _list([post.provider_post_id])
+
+    def read(path):
+        return httpx.get(f"{account.sandbox.url}/linkedin/rest/{path}",
+                         headers=rest_headers(token))
+
+    def metadata():
+        return read(f"socialMetadata?ids={ids}")
+
+    def statistics():
+        return read("organizationalEntityShareStatistics?q=organizationalEntity"
+                    f"&organizationalEntity={author}&shares={ids}")
+
+    assert metadata().status_code == 200 and statistics().status_code == 200
+    full = granted[token]
+    granted[token] = ",".join(s for s in full.split(",") if s != "r_organization_social")
+    assert metadata().status_code == 403 and statistics().status_code == 200
+    granted[token] = ",".join(s for s in full.split(",") if s != "r_organization_admin")
+    assert metadata().status_code == 200 and statistics().status_code == 403
 
 
 def test_a_post_that_keeps_failing_is_marked_unreachable_and_stops(db, workspace, platforms):
@@ -228,16 +262,17 @@ def test_the_heatmap_counts_hours_in_the_channels_time_zone(db, workspace, platf
 
 
 def test_the_app_budget_stops_calls_and_the_rest_waits_for_the_next_window(
-        db, workspace, platforms, monkeypatch):
-    """X counts GET /2/tweets per app as well as per user: many channels share the app's
-    budget; past it, the rest waits for the next window, nothing failed."""
+        db, workspace, sandbox, social, monkeypatch):
+    """TikTok counts /v2/video/query/ per app, all its users together: many channels share the
+    app's budget; past it, the rest waits for the next window, nothing failed."""
     from app.analytics.collectors import app_key
     from app.ops import ratelimit
     from app.ops.ratelimit import Limit
-    from app.platforms.x.metrics import MetricsCollector
+    from app.platforms.tiktok.metrics import MetricsCollector
+    from tests.analytics.world import adopt, on_fake
 
-    monkeypatch.setattr(MetricsCollector, "app_rate", Limit(3, 900))
-    key = app_key("x")
+    monkeypatch.setattr(MetricsCollector, "app_rate", Limit(3, 60))
+    key = app_key("tiktok")
 
     def next_window():  # what the end of the app's window does to its counter
         db.execute(sa.text("DELETE FROM rate_limits WHERE key = :k"), {"k": key})
@@ -245,15 +280,23 @@ def test_the_app_budget_stops_calls_and_the_rest_waits_for_the_next_window(
         ratelimit._held.pop(key, None)
 
     next_window()  # earlier tests' collection spent from the app's budget
-    made = []
+    made, accounts = [], []
     for i in range(5):
-        account = platforms("x")
-        made.append(publish(db, channel_for(db, workspace[0], account), account, f"post {i}"))
-    lookups = len(account.requests("lookup"))
+        account = social("tiktok")
+        sandbox.state.account("tiktok", account.settings["account_id"])["scopes"] += ",video.list"
+        channel = channel_for(db, workspace[0], account)
+        made.append(adopt(db, channel, on_fake(sandbox, "tiktok", account.settings["account_id"]),
+                          f"video {i}"))
+        accounts.append(account)
+
+    def queries():  # the sandbox lists every TikTok request, whichever account made it
+        return len(accounts[0].requests("video_query"))
+
+    lookups = queries()
     now = max(p.published_at for p in made) + timedelta(hours=1, minutes=1)
 
     assert collect_due_metrics(now) == 3
-    assert len(account.requests("lookup")) - lookups == 3  # the calls stop at the budget
+    assert queries() - lookups == 3  # the calls stop at the budget
     waiting = [p for p in made if not _series(db, p)]
     assert len(waiting) == 2
     rows = list(db.scalars(sa.select(MetricDue).where(
@@ -261,12 +304,26 @@ def test_the_app_budget_stops_calls_and_the_rest_waits_for_the_next_window(
     assert len(rows) == 2 and all(r.attempts == 0 for r in rows)  # not failed
     assert all(r.due_at > now for r in rows)  # moved to the window's end
     assert collect_due_metrics(now) == 0  # still the same window: no call
-    assert len(account.requests("lookup")) - lookups == 3
+    assert queries() - lookups == 3
 
     next_window()
     assert collect_due_metrics(max(r.due_at for r in rows) + timedelta(seconds=1)) == 2
-    assert len(account.requests("lookup")) - lookups == 5
+    assert queries() - lookups == 5
     assert {m.status for p in made for m in _series(db, p)} == {"ok"}
+
+
+def test_x_channels_are_not_held_to_a_shared_app_budget(db, workspace, platforms):
+    """X counts GET /2/tweets per user when the call carries the user's token (OpenPost's
+    case): one channel's measurements never wait for other channels' calls."""
+    made = []
+    for i in range(3):
+        account = platforms("x")
+        made.append(publish(db, channel_for(db, workspace[0], account), account, f"x {i}"))
+    assert collect_due_metrics(max(p.published_at for p in made) + timedelta(hours=1,
+                                                                             minutes=1)) == 3
+    # Only each channel's own budget was counted, none shared by the app's channels.
+    assert db.scalar(sa.text("SELECT count(*) FROM rate_limits "
+                             "WHERE key LIKE 'metrics-app:x:%'")) == 0
 
 
 def test_mastodon_reads_twenty_statuses_a_call_and_still_marks_a_deleted_one(

@@ -37,7 +37,11 @@ def social_metadata():
         return error(400, "ids must be a List(...) of post URNs", "ILLEGAL_ARGUMENT")
     personal = [u for u in urns if not str((growth.find("linkedin", u) or {}).get(
         "author", "urn:li:organization:")).startswith("urn:li:organization:")]
+    # Each post needs its own kind's permission: a member's r_member_social, an
+    # organization's r_organization_social (same page, Permissions).
     if personal and "r_member_social" not in scopes():
+        return denied
+    if len(personal) < len(urns) and "r_organization_social" not in scopes():
         return denied
     results, errors = {}, {}
     for urn in urns:
