@@ -416,3 +416,31 @@ def test_a_linkedin_organization_batch_spends_its_two_calls_of_the_app_budget(
     assert len(account.requests()) - calls == 2  # metadata and statistics, for all three
     assert db.scalar(sa.text("SELECT sum(count) FROM rate_limits WHERE key = :k"),
                      {"k": key}) == 2
+
+
+def test_the_instagram_fake_takes_only_the_metrics_of_the_medias_product_type(sandbox, social):
+    """Meta's media insights: likes, comments and saved are FEED/REELS metrics, replies a STORY
+    one, and impressions is gone; a metric the media does not take is refused with (#100)."""
+    import httpx
+
+    from app.platforms import graph
+    from tests.analytics.world import on_fake
+
+    account = social("instagram")
+    uid = account.settings["account_id"]
+    feed = on_fake(sandbox, "instagram", uid, media_type="IMAGE").provider_post_id
+    story = on_fake(sandbox, "instagram", uid, media_type="STORIES").provider_post_id
+
+    def insights(media: str, metrics: str) -> httpx.Response:
+        return httpx.get(f"{sandbox.url}/instagram/{graph.VERSION}/{media}/insights",
+                         params={"metric": metrics,
+                                 "access_token": account.credentials["access_token"]})
+
+    assert insights(feed, "reach,views,likes,comments,saved,shares").status_code == 200
+    assert insights(story, "reach,views,replies,shares").status_code == 200
+    for media, metric in ((feed, "replies"), (story, "likes"), (story, "saved"),
+                          (feed, "impressions")):
+        refused = insights(media, metric)
+        assert refused.status_code == 400, (media, metric)
+        assert refused.json()["error"]["code"] == 100
+        assert metric in refused.json()["error"]["message"] or metric == "impressions"
