@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, Response, request
 
 from app.platforms.mastodon.fake import ERRORS, _account, _outside_scopes, _status_json, _token
 from app.sandbox import growth
@@ -62,7 +62,12 @@ def get_statuses():
     # deleted or unknown id is left out of the 200 answer, not an error.
     version = str(state().settings("mastodon").get("version") or "4.5.0")
     if tuple(int(n) for n in version.split(".")[:2]) < ADDED_IN:
-        return json_response({"error": "Record not found"}, 404)
+        # ApplicationController#respond_with_error(404): an HTML error page for any format,
+        # {"error": "Not Found"} when the client asks for JSON only.
+        if request.accept_mimetypes.best == "application/json":
+            return json_response({"error": "Not Found"}, 404)
+        return Response("<!DOCTYPE html><title>The page you are looking for isn't here.</title>",
+                        404, mimetype="text/html")
     if (refused := _refused()) is not None:
         return refused
     ids = list(dict.fromkeys(request.args.getlist("id[]")))  # status_ids: ids.uniq
