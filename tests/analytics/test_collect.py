@@ -326,6 +326,21 @@ def test_x_channels_are_not_held_to_a_shared_app_budget(db, workspace, platforms
                              "WHERE key LIKE 'metrics-app:x:%'")) == 0
 
 
+def test_the_x_fake_reports_the_lookups_per_user_window(db, workspace, platforms):
+    """GET /2/tweets with a user token answers with its own per-user limit (5,000 per 15 min),
+    not posting's 100."""
+    import httpx
+
+    account = platforms("x")
+    post = publish(db, channel_for(db, workspace[0], account), account, "looked up")
+    answer = httpx.get(f"{account.sandbox.url}/x/2/tweets",
+                       params={"ids": post.provider_post_id, "tweet.fields": "public_metrics"},
+                       headers={"Authorization": f"Bearer {account.credentials['access_token']}"})
+    assert answer.status_code == 200
+    assert answer.headers["x-rate-limit-limit"] == "5000"
+    assert int(answer.headers["x-rate-limit-remaining"]) < 5000
+
+
 def test_mastodon_reads_twenty_statuses_a_call_and_still_marks_a_deleted_one(
         db, workspace, platforms, sandbox):
     account = platforms("mastodon")
