@@ -12,6 +12,17 @@ A post the platform no longer has is a Snapshot with status "deleted"; a post it
 figures for, "not_available"; figures the connection may not read, "needs_scope". An error for
 the whole call (rate limit, outage, revoked token) is raised as the publish error tree's
 classes (app/channels/errors.py), and the duty decides when to try again.
+
+Budgets: `rate` is what one channel may spend; `app_rate` (optional) what all channels of the
+platform in the deployment may spend together, for platforms that count a limit per app
+(per client id) across all its users. Both are counted in PostgreSQL (app/ops/ratelimit.py).
+A collector whose calls per batch vary (Mastodon on an instance older than 4.3) says so with
+`one_a_call(channel)`, and counts what it made in `calls_made`.
+
+A metrics module may also define `unmeasured(settings) -> str | None`: why the platform gives
+no app like OpenPost the figures of this channel's posts at all (LinkedIn personal profiles).
+Such posts are recorded "not available" once with that reason, without a call, and their
+collection stops; pages show the reason instead of asking for a reconnect that cannot help.
 """
 
 from __future__ import annotations
@@ -58,6 +69,7 @@ class Snapshot:
     status: str = "ok"
     metrics: dict = field(default_factory=dict)
     detail: str | None = None
+    final: bool = False  # no later measurement can tell more: the post's collection stops
 
     @classmethod
     def of(cls, **figures) -> Snapshot:
@@ -73,6 +85,7 @@ class Collector(Protocol):
     # The read calls one channel may make for metrics (a share of the platform's limit that
     # leaves the rest to publishing); docs/analytics.md shows the arithmetic.
     rate: ClassVar[Limit]
+    # optional: app_rate: ClassVar[Limit], the budget all channels of the platform share
 
     def __init__(self, client: httpx.Client) -> None: ...
 
@@ -85,8 +98,34 @@ def collector_for(platform: str, client: httpx.Client) -> Collector:
     return module.MetricsCollector(client)
 
 
-def every(targets: list[Target], status: str, detail: str | None = None) -> dict[str, Snapshot]:
-    return {t.post_id: Snapshot(status, {}, detail) for t in targets}
+def every(targets: list[Target], status: str, detail: str | None = None,
+          final: bool = False) -> dict[str, Snapshot]:
+    return {t.post_id: Snapshot(status, {}, detail, final) for t in targets}
+
+
+def unmeasured(platform: str, settings: dict | None) -> str | None:
+    """Why the platform never gives OpenPost the figures of this channel's posts, or None."""
+    try:
+        module = importlib.import_module(f"app.platforms.{platform}.metrics")
+    except ImportError:
+        return None
+    why = getattr(module, "unmeasured", None)
+    return why(dict(settings or {})) if why else None
+
+
+def one_a_call(collector: Collector, channel: PublishJob) -> bool:
+    """Whether this channel's posts are read one a call (then each post spends the budget)."""
+    check = getattr(collector, "one_a_call", None)
+    return bool(check(channel)) if check else bool(getattr(collector, "per_post", False))
+
+
+def app_key(platform: str) -> str:
+    """The counter of the platform's per-app budget: one per client id and API host, so all
+    channels of the deployment share it (and the sandbox's fakes count apart)."""
+    from app import config
+
+    conf = config.settings().platform(platform)
+    return f"metrics-app:{platform}:{conf.client_id or '-'}@{conf.api_url or 'default'}"
 
 
 def engagement(metrics: dict) -> int | None:

@@ -2,7 +2,8 @@
 
 `post_metrics`: one row per post per measurement. `metrics` holds only what the platform
 reported: a metric that is absent was not available (never 0). `status` says what the
-measurement found: ok, not_available (the platform gives no figures for this post),
+measurement found: ok, not_available (the platform gives no figures for this post; for a
+LinkedIn personal profile, `detail` says LinkedIn gives them to approved partners only),
 deleted, unreachable (stopped after repeated failures), needs_scope (the connection lacks the
 permission; reconnecting asks for it).
 

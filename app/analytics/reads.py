@@ -17,15 +17,19 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from app.analytics.collectors import METRICS, NEEDS_SCOPE, engagement
+from app.analytics.collectors import METRICS, NEEDS_SCOPE, engagement, unmeasured
 from app.analytics.models import MetricDue, PostMetric
 from app.analytics.service import snapshot_json
+from app.channels.models import Channel
 from app.errors import ValidationFailed
 
 WINDOWS = (7, 30, 90)
 MAX_DAYS = 366
 MIN_SAMPLE = 5  # posts in a weekday-and-hour slot before it may be suggested
 CORE = ("impressions", "likes", "replies")  # shown for every platform, "not available" or not
+# What a post of a channel the platform never measures says instead (before its first
+# measurement, or measured as "needs scope" before OpenPost knew a reconnect cannot help).
+UNMEASURED_BEFORE = ("pending", "needs_scope")
 
 
 def figures_of(platform: str) -> tuple[str, ...]:
@@ -47,10 +51,15 @@ def post_metrics(sess: Session, post, platform: str) -> dict:
     latest_ok = next((r for r in reversed(rows) if r.status == "ok"), None)
     last = rows[-1] if rows else None
     names = figures_of(platform)
+    status, detail = (last.status, last.detail) if last else ("pending", None)
+    channel = sess.get(Channel, post.channel_id)
+    why = unmeasured(platform, channel.settings if channel else None)
+    if why and status in UNMEASURED_BEFORE:
+        # The platform never gives these figures: say so from the start (no call is made).
+        status, detail, due = "not_available", why, None
     return {
         "post_id": str(post.id), "platform": platform,
-        "status": last.status if last else "pending",
-        "detail": last.detail if last else None,
+        "status": status, "detail": detail,
         "measured_at": _iso(latest_ok.measured_at) if latest_ok else None,
         "metrics": {n: (latest_ok.metrics.get(n) if latest_ok else None) for n in names},
         "not_available": [n for n in names if not latest_ok or n not in latest_ok.metrics],
@@ -108,7 +117,7 @@ def _day(args, name: str) -> date | None:
 
 
 _POSTS = sa.text("""
-SELECT p.id, p.channel_id, c.platform, c.handle, c.timezone, p.published_at, p.text,
+SELECT p.id, p.channel_id, c.platform, c.handle, c.timezone, c.settings, p.published_at, p.text,
        p.live_url, l.status, l.metrics, l.measured_at, last.status AS last_status
 FROM posts AS p
 JOIN channels AS c ON c.id = p.channel_id
@@ -148,15 +157,20 @@ def published(sess: Session, workspace_id, filters: Filters) -> list[PostFigures
     start = datetime.combine(filters.start, datetime.min.time(), UTC) - timedelta(days=1)
     end = datetime.combine(filters.end, datetime.min.time(), UTC) + timedelta(days=2)
     out = []
+    never: dict[uuid.UUID, bool] = {}
     for r in sess.execute(_POSTS, {"ws": workspace_id, "start": start, "end": end,
                                    "channel": str(filters.channel_id) if filters.channel_id
                                    else None}):
         local = r.published_at.astimezone(_zone(r.timezone))
         if not filters.start <= local.date() <= filters.end:
             continue
+        status = r.last_status or "pending"
+        if r.channel_id not in never:
+            never[r.channel_id] = unmeasured(r.platform, r.settings) is not None
+        if never[r.channel_id] and status in UNMEASURED_BEFORE:
+            status = "not_available"
         out.append(PostFigures(r.id, r.channel_id, r.platform, r.handle, local, r.text or "",
-                               r.live_url, r.last_status or "pending", r.metrics or {},
-                               r.measured_at))
+                               r.live_url, status, r.metrics or {}, r.measured_at))
     return out
 
 
@@ -244,18 +258,43 @@ def best_by_channel(items: list[PostFigures]) -> dict[uuid.UUID, list[dict]]:
     return {channel: best for channel, best in found.items() if best}
 
 
-def channels_needing_scope(sess: Session, workspace_id) -> set[uuid.UUID]:
-    """Channels whose latest measurement found the connection without the insights permission,
-    unless the channel changed since (a reconnect): the next measurement tells again."""
+@dataclass(frozen=True)
+class InsightsNote:
+    """What a channel's row and the Analytics page say about its figures."""
+
+    text: str
+    reconnect: bool  # a reconnect (asking for the permission again) would help
+
+
+def insight_notes(sess: Session, workspace_id) -> dict[uuid.UUID, InsightsNote]:
+    """Channels whose figures are missing, and why: the platform gives them to no app like
+    OpenPost (LinkedIn personal profiles), or the latest measurement found the connection
+    without the insights permission and the channel did not change since (a reconnect: the
+    next measurement tells again)."""
+    notes: dict[uuid.UUID, InsightsNote] = {}
+    for channel_id, platform, settings in sess.execute(sa.select(
+            Channel.id, Channel.platform, Channel.settings).where(
+            Channel.workspace_id == workspace_id)):
+        why = unmeasured(platform, settings)
+        if why:
+            notes[channel_id] = InsightsNote(why, reconnect=False)
     rows = sess.execute(sa.text("""
         SELECT DISTINCT ON (m.channel_id) m.channel_id, m.status,
                m.measured_at >= c.updated_at AS current
         FROM post_metrics AS m JOIN channels AS c ON c.id = m.channel_id
         WHERE m.workspace_id = :ws ORDER BY m.channel_id, m.measured_at DESC, m.id DESC"""),
         {"ws": workspace_id})
-    return {r.channel_id for r in rows if r.status == "needs_scope" and r.current}
+    for r in rows:
+        if r.status == "needs_scope" and r.current and r.channel_id not in notes:
+            notes[r.channel_id] = InsightsNote(NEEDS_SCOPE, reconnect=True)
+    return notes
 
 
-__all__ = ["NEEDS_SCOPE", "WINDOWS", "Filters", "PostFigures", "channels_needing_scope",
+# The channels page's name for it.
+channels_needing_scope = insight_notes
+
+
+__all__ = ["NEEDS_SCOPE", "WINDOWS", "Filters", "InsightsNote", "PostFigures",
+           "channels_needing_scope", "insight_notes",
            "daily", "figures_of", "heatmap", "parse_filters", "per_day", "post_metrics",
            "published", "top", "totals", "trend"]

@@ -4,8 +4,10 @@
 after `lifecycle.finish_many`): it only adds rows to metric_schedule, never touches the post's
 state, its events or the audit log. `collect_due_metrics()` is a plain duty: it claims due rows
 (FOR UPDATE SKIP LOCKED, committed before any HTTP call), measures them per channel in the
-platform's batches within the channel's metrics budget (counted in PostgreSQL, so it holds
-across processes), and writes one post_metrics row per post measured.
+platform's batches within the channel's metrics budget and, for platforms that count a limit
+per app, the budget all channels of the platform share (both counted in PostgreSQL, so they
+hold across processes), and writes one post_metrics row per post measured. A budget used up
+moves the rest to its next window: no attempt is spent and nothing is marked failed.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app import db
-from app.analytics.collectors import Snapshot, Target, collector_for
+from app.analytics.collectors import Snapshot, Target, app_key, collector_for, every, one_a_call, unmeasured
 from app.analytics.models import MetricDue, PostMetric
 from app.channels import tokens
 from app.channels.models import Channel
@@ -107,35 +109,50 @@ def _collect(sess: Session, now: datetime | None, client: httpx.Client, limit: i
         Channel.id.in_(by_channel)))}
     sess.commit()
     measured = 0
+    spent_apps: dict[str, float] = {}  # platform -> seconds until its app budget has more
     for channel_id, channel_posts in by_channel.items():
         measured += _collect_channel(sess, now, client, channels[channel_id], channel_posts,
-                                     by_post)
+                                     by_post, spent_apps)
     return measured
 
 
 def _collect_channel(sess: Session, now: datetime, client: httpx.Client, channel: Channel,
-                     posts: list[Post], by_post: dict) -> int:
+                     posts: list[Post], by_post: dict, spent_apps: dict[str, float]) -> int:
+    targets = [_target(p) for p in posts]
+    why = unmeasured(channel.platform, channel.settings)
+    if why:  # no call can ever read these figures: say why once, without a call, and stop
+        return _record(sess, now, channel, targets, every(targets, "not_available", why, True),
+                       by_post)
     if channel.status != "connected":
         _defer(sess, [r for p in posts for r in by_post[p.id]], now + DISCONNECTED_WAIT, now,
                "the channel is disconnected")
         return 0
     collector = collector_for(channel.platform, client)
     job = _job(sess, channel)
-    targets = [_target(p) for p in posts]
+    budgets = [(f"metrics:{channel.id}", collector.rate)]
+    app_rate = getattr(collector, "app_rate", None)
+    if app_rate is not None:
+        budgets.append((app_key(channel.platform), app_rate))
     measured = 0
     start = 0
     while start < len(targets):
         batch = targets[start:start + collector.batch]
         rest = [r for t in targets[start:] for r in by_post[uuid.UUID(t.post_id)]]
-        # A call per post (Mastodon, the Graph insights) spends the budget per post.
-        allowed, wait = _spend(sess, channel, collector, len(batch) if
-                               getattr(collector, "per_post", False) else 1)
+        if channel.platform in spent_apps:  # another channel used up the app's budget
+            _release(sess, rest, now + timedelta(seconds=spent_apps[channel.platform]))
+            break
+        # A call per post (Mastodon before 4.3, the Graph insights) spends the budgets per post.
+        per_post = one_a_call(collector, job)
+        allowed, wait, refused = _spend(sess, budgets, len(batch) if per_post else 1)
         if not allowed:
+            if refused == len(budgets) - 1 and app_rate is not None:
+                spent_apps[channel.platform] = wait
             _release(sess, rest, now + timedelta(seconds=wait))
             break
-        if getattr(collector, "per_post", False):
+        if per_post:
             batch = batch[:allowed]
         start += len(batch)
+        charged = allowed if per_post else 1
         try:
             snapshots = collector.collect(job, batch)
         except RateLimited as exc:
@@ -153,17 +170,31 @@ def _collect_channel(sess: Session, now: datetime, client: httpx.Client, channel
                 _defer(sess, rest[len(rows):], now + DISCONNECTED_WAIT, now, str(exc))
                 break
             continue
+        _overspent(sess, budgets, getattr(collector, "calls_made", charged) - charged)
         measured += _record(sess, now, channel, batch, snapshots, by_post)
     return measured
 
 
-def _spend(sess: Session, channel: Channel, collector, calls: int) -> tuple[int, float]:
-    """(calls the channel's metrics budget allows now, out of `calls`; seconds until more)."""
+def _spend(sess: Session, budgets: list, calls: int) -> tuple[int, float, int]:
+    """(calls the budgets allow now, out of `calls`; seconds until more; which budget refused).
+
+    Each call is counted against the channel's budget, then the app's: a call the app's budget
+    refuses has spent one of the channel's (at most one per window, as the rows then wait for
+    the app's window)."""
     for allowed in range(calls):
-        wait = ratelimit.hit(sess, f"metrics:{channel.id}", collector.rate)
-        if wait:
-            return allowed, wait
-    return calls, 0.0
+        for which, (key, limit) in enumerate(budgets):
+            wait = ratelimit.hit(sess, key, limit)
+            if wait:
+                return allowed, wait, which
+    return calls, 0.0, -1
+
+
+def _overspent(sess: Session, budgets: list, extra: int) -> None:
+    """Count calls a collector made beyond what was charged (Mastodon learning that an
+    instance is older than 4.3 reads that batch one status a call)."""
+    for _ in range(max(extra, 0)):
+        for key, limit in budgets:
+            ratelimit.hit(sess, key, limit)
 
 
 def _job(sess: Session, channel: Channel) -> PublishJob:
@@ -219,7 +250,7 @@ def _record(sess: Session, now: datetime, channel: Channel, batch: list[Target],
                        "channel_id": channel.id, "stage": stage, "measured_at": now,
                        "status": snap.status, "metrics": snap.metrics, "detail": snap.detail})
         done += [r.id for r in rows]
-        if snap.status in FINAL:
+        if snap.status in FINAL or snap.final:
             stop.append(post_id)
     sess.execute(sa.insert(PostMetric), values)
     sess.execute(sa.delete(MetricDue).where(MetricDue.id.in_(done)))

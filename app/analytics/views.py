@@ -13,7 +13,7 @@ from flask_login import login_required
 
 from app import db
 from app.analytics import charts, reads
-from app.analytics.collectors import LABELS, METRICS
+from app.analytics.collectors import LABELS, METRICS, unmeasured
 from app.auth.web_auth import actor, current_workspace_id, roles_required
 from app.channels.models import Channel
 from app.channels.service import list_channels
@@ -88,7 +88,7 @@ def _page(filters: reads.Filters, args, status: int = 200, **context):
                   heat=heat, heat_svg=charts.heatmap(heat["grid"], heat["max"]),
                   weekdays=charts.WEEKDAYS, top=reads.top(items), labels=LABELS,
                   metric_names=[m for m in METRICS if m in trend["current"]["metrics"]],
-                  needs_scope=reads.channels_needing_scope(db.session, workspace_id),
+                  notes=reads.insight_notes(db.session, workspace_id),
                   windows=reads.WINDOWS, args=args, **context)
 
 
@@ -132,4 +132,5 @@ def post_figures(post, channel) -> dict:
     points = [(s["stage"], sum(s["metrics"].values()) if s["metrics"] else None)
               for s in figures["series"]]
     return {"figures": figures, "labels": LABELS,
+            "unmeasured": unmeasured(channel.platform, channel.settings),
             "curve": charts.line(points, label="Sum of the figures at each measurement")}

@@ -122,6 +122,49 @@ def test_missing_scope_shows_reconnect_on_the_analytics_page(signed_in, db, sand
     assert "reconnect to allow insights" not in signed_in.get("/analytics").get_data(as_text=True)
 
 
+def _linkedin_member_post(db, workspace_id, social):
+    from tests.analytics.world import adopt
+
+    account = social("linkedin")
+    channel = channel_for(db, workspace_id, account)
+    result, _rec = account.run("a member's post")
+    return channel, adopt(db, channel, result, "a member's post")
+
+
+def test_a_linkedin_member_posts_metrics_say_partners_only_in_the_api(api, db, social):
+    from app.platforms.linkedin.metrics import PARTNERS_ONLY
+
+    _channel, post = _linkedin_member_post(db, api.workspace_id, social)
+    for _when in ("before the first measurement", "after it"):
+        body = api.get(f"/posts/{post.id}/metrics").get_json()
+        assert (body["status"], body["detail"]) == ("not_available", PARTNERS_ONLY)
+        assert "reconnect" not in body["detail"]
+        assert set(body["metrics"].values()) == {None}  # not available, never 0
+        assert body["next_measurement_at"] is None  # no call will be made
+        collect_due_metrics(post.published_at + timedelta(hours=2))
+    assert [s["status"] for s in body["series"]] == ["not_available"]
+
+
+def test_a_linkedin_member_says_partners_only_on_every_page(signed_in, db, social):
+    channel, post = _linkedin_member_post(db, signed_in.workspace_id, social)
+    collect_due_metrics(post.published_at + timedelta(hours=2))
+    said = "LinkedIn gives figures for personal-profile posts to approved partners only"
+    row = signed_in.get("/channels").get_data(as_text=True).split(
+        f'id="channel-{channel.id}"')[1].split("</tr>")[0]
+    analytics = signed_in.get("/analytics").get_data(as_text=True)
+    figures = signed_in.get(f"/posts/{post.id}").get_data(as_text=True).split(
+        'id="post-metrics"')[1].split("</section>")[0]
+    for page in (row, analytics, figures):
+        assert said in page and "(organization pages are measured)" in page
+        assert "reconnect to allow insights" not in page and ">Reconnect<" not in page
+    assert "not available" in figures
+    day = post.published_at.astimezone(UTC).date().isoformat()
+    rows = list(csv.DictReader(io.StringIO(signed_in.get(
+        f"/analytics.csv?channel_id={channel.id}&from={day}&to={day}").get_data(as_text=True))))
+    assert [(r["status"], r["likes"], r["reactions"]) for r in rows] == [
+        ("not_available", "", "")]
+
+
 def test_trends_compare_with_the_range_before(db, workspace, platforms):
     from app.analytics import reads
 

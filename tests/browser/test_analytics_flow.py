@@ -6,7 +6,8 @@ asks for and posted with a chosen privacy level; all over real HTTP to the mount
 measured on their schedule, the figures grow between the +1 h and +24 h measurements, the post
 page shows them with their time and "not available" where the platform gives none, the
 Analytics page shows totals, top posts and the heatmap with table views, and exports the CSV
-(with the media posts' latest figures); nothing scrolls sideways at 390 px."""
+(with the media posts' latest figures); a LinkedIn personal profile's row says LinkedIn gives
+its figures to approved partners only; nothing scrolls sideways at 390 px."""
 
 from __future__ import annotations
 
@@ -162,6 +163,22 @@ def _publish_all(base, engine, workspace_name: str, accounts: list) -> dict:
     return posts
 
 
+def _member_channel(page, base, engine, workspace_name: str) -> uuid.UUID:
+    """A LinkedIn channel posting as the member (a personal profile), connected."""
+    from app.auth.models import Workspace
+    from app.channels import service as channels
+
+    li = _control(page, base, {"platform": "linkedin"})
+    with Session(engine, expire_on_commit=False) as sess:
+        workspace_id = sess.scalar(sa.select(Workspace.id).where(Workspace.name == workspace_name))
+        channel = channels.connect(
+            sess, workspace_id, "test", platform="linkedin", handle=li["username"],
+            credentials={k: li[k] for k in ("access_token", "expires_at") if li.get(k)},
+            settings={"account_id": li["account_id"], "author_urn": li["author_urn"]})
+        sess.commit()
+        return channel.id
+
+
 def _views(page, base, post) -> int:
     """The views a post's page shows."""
     page.goto(base + f"/posts/{post.id}")
@@ -242,6 +259,20 @@ def test_figures_arrive_grow_and_export(browser, live_server, instance, monkeypa
                 if r["platform"] in media_views} == media_views
         toot = next(r for r in rows if r["platform"] == "mastodon")
         assert toot["impressions"] == "" and int(toot["likes"]) == second
+
+        # A LinkedIn personal profile: its row says why it has no figures, without asking for
+        # a reconnect that cannot help.
+        member = _member_channel(page, base, engine, workspace)
+        page.goto(base + "/channels")
+        row = page.locator(f"#channel-{member}")
+        assert "approved partners only" in row.inner_text()
+        assert "organization pages are measured" in row.inner_text()
+        assert "reconnect to allow insights" not in row.inner_text()
+        assert row.get_by_role("link", name="Reconnect").count() == 0
+        page.goto(base + "/analytics?days=7")
+        note = page.get_by_role("status").filter(has_text="approved partners only")
+        assert note.count() == 1 and "reconnect" not in note.inner_text()
+        assert page.evaluate(FITS)
         assert not page.script_errors
     finally:
         context.close()

@@ -22,9 +22,19 @@ V = "/<graph_version:version>"
 PAGE_POST = {"post_media_view": "views", "post_total_media_view_unique": "reach",
              "post_reactions_by_type_total": "reactions", "post_clicks": "clicks"}
 # https://developers.facebook.com/docs/instagram-platform/reference/instagram-media/insights
-# ("Metrics"), FEED/REELS and STORY.
+# ("Metrics", with the media product types each metric supports): likes, comments and saved
+# are FEED and REELS metrics, replies a STORY one; reach, views and shares all three take.
+# impressions, plays and video_views are gone ("views" replaced them), so they are refused.
 INSTAGRAM = {"reach": "reach", "views": "views", "likes": "likes", "comments": "comments",
              "saved": "saved", "shares": "shares", "replies": "replies"}
+INSTAGRAM_STORY = {m: INSTAGRAM[m] for m in ("reach", "views", "replies", "shares")}
+INSTAGRAM_FEED = {m: INSTAGRAM[m] for m in INSTAGRAM if m != "replies"}
+
+
+def instagram_metrics(object_id: str) -> dict[str, str]:
+    """The metrics the media's product type takes (a story's, or a feed post's and reel's)."""
+    post = growth.find("instagram", object_id) or {}
+    return INSTAGRAM_STORY if post.get("media_type") == "STORIES" else INSTAGRAM_FEED
 PERMISSION = "(#10) Application does not have permission for this action"
 
 
@@ -51,6 +61,10 @@ def graph_insights(platform: str, object_id: str, allowed: dict[str, str]):
         # Same page, "Reading": code 100 when no metric is given.
         return graph_error("(#100) The parameter metric is required", 100)
     wrong = [m for m in asked if m not in allowed]
+    if wrong and platform == "instagram" and wrong[0] in INSTAGRAM:
+        # A metric of another media product type (same page, "Metrics").
+        return graph_error(f"(#100) The Media Insights API does not support the {wrong[0]} "
+                           "metric for this media product type.", 100)
     if wrong:
         return graph_error(f"(#100) metric[0] must be one of the following values: "
                            f"{', '.join(allowed)}", 100)
@@ -78,7 +92,7 @@ def insights(object_id: str):
         # Instagram with Facebook Login: instagram_manage_insights.
         if not granted(_token(), {"instagram_manage_insights"}):
             return graph_error(PERMISSION, 10, 403)
-        return graph_insights("instagram", object_id, INSTAGRAM)
+        return graph_insights("instagram", object_id, instagram_metrics(object_id))
     # A Page token with read_insights (same page, "Permissions").
     if not granted(_token(), {"read_insights"}):
         return graph_error("(#200) Requires read_insights permission", 200, 403)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from app.platforms.facebook.fake_metrics import INSTAGRAM, PERMISSION, granted, graph_insights
+from app.platforms.facebook.fake_metrics import PERMISSION, granted, graph_insights, instagram_metrics
 from app.platforms.instagram.fake import _token, _user
 from app.platforms.threads.fake import ERRORS, graph_error
 from app.sandbox.core import faulty
@@ -24,4 +24,4 @@ def insights(object_id: str):
         return error
     if not granted(_token(), {"instagram_business_manage_insights"}):
         return graph_error(PERMISSION, 10, 403)
-    return graph_insights("instagram", object_id, INSTAGRAM)
+    return graph_insights("instagram", object_id, instagram_metrics(object_id))

@@ -30,7 +30,7 @@ from app.sandbox.pull import settings, step
 
 bp = Blueprint("sandbox_linkedin", __name__, url_prefix="/linkedin")
 PART_BYTES = 4 * 1024 * 1024
-ORG_SCOPES = "w_organization_social,r_organization_admin"
+ORG_SCOPES = "w_organization_social,r_organization_admin,r_organization_social"
 # The member's roles the consent page hands out, unless a test sets "consent_organizations".
 CONSENT_ORGANIZATIONS = (("Sandbox Co", "ADMINISTRATOR", "APPROVED"),
                          ("Sandbox Labs", "ADMINISTRATOR", "APPROVED"),

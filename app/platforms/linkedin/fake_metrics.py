@@ -22,17 +22,27 @@ def _urns(name: str) -> list[str] | None:
 @faulty("linkedin", "social_metadata", ERRORS, token)
 def social_metadata():
     # https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/
-    # social-metadata-api ("Batch Get": ids=List(...); permissions r_member_social or
-    # r_organization_social, else 403 ACCESS_DENIED).
+    # social-metadata-api ("Batch Get": ids=List(...); Permissions: r_organization_social for
+    # an organization's posts, r_member_social, "Restricted ... granted to select developers
+    # only", for a member's own posts; else 403 ACCESS_DENIED).
     _member, problem = rest()
     if problem:
         return problem
+    denied = error(403, "Not enough permissions to access: socialMetadata.BATCH_GET.20240101",
+                   "ACCESS_DENIED", 100)
     if not scopes() & {"r_member_social", "r_organization_social"}:
-        return error(403, "Not enough permissions to access: socialMetadata.BATCH_GET.20240101",
-                     "ACCESS_DENIED", 100)
+        return denied
     urns = _urns("ids")
     if not urns:
         return error(400, "ids must be a List(...) of post URNs", "ILLEGAL_ARGUMENT")
+    personal = [u for u in urns if not str((growth.find("linkedin", u) or {}).get(
+        "author", "urn:li:organization:")).startswith("urn:li:organization:")]
+    # Each post needs its own kind's permission: a member's r_member_social, an
+    # organization's r_organization_social (same page, Permissions).
+    if personal and "r_member_social" not in scopes():
+        return denied
+    if len(personal) < len(urns) and "r_organization_social" not in scopes():
+        return denied
     results, errors = {}, {}
     for urn in urns:
         if growth.find("linkedin", urn) is None:

@@ -1,11 +1,19 @@
-"""LinkedIn figures. Member posts: social metadata, GET /rest/socialMetadata?ids=List(...)
-(https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/
-social-metadata-api: reactionSummaries by type and commentSummary; scope r_member_social,
-which LinkedIn grants only to approved partners, or r_organization_social for an
-organization's posts). Organization posts also get share statistics,
+"""LinkedIn figures, for organization pages. Social metadata,
+GET /rest/socialMetadata?ids=List(...) (https://learn.microsoft.com/en-us/linkedin/marketing/
+community-management/shares/social-metadata-api: reactionSummaries by type and commentSummary;
+scope r_organization_social for an organization's posts), and share statistics,
 GET /rest/organizationalEntityShareStatistics?q=organizationalEntity&shares=List(...)
 (https://learn.microsoft.com/en-us/linkedin/marketing/community-management/organizations/
 share-statistics: impressions, clicks, likes, comments, shares; scope r_organization_admin).
+
+Personal profiles are not measured: their posts' social metadata needs r_member_social, which
+the Social Metadata API page (Permissions) marks "Restricted ... granted to select developers
+only", and their post statistics (GET /rest/memberCreatorPostAnalytics, https://
+learn.microsoft.com/en-us/linkedin/marketing/community-management/members/post-statistics)
+need r_member_postAnalytics of the Community Management API, for which LinkedIn approves
+partners (https://learn.microsoft.com/en-us/linkedin/shared/authentication/getting-access:
+only profile, email and w_member_social are open to every app). OpenPost asks for neither, so a
+reconnect cannot help: such posts are "not available" with the reason, and no call is made.
 """
 
 from __future__ import annotations
@@ -15,11 +23,19 @@ from urllib.parse import quote
 
 import httpx
 
-from app.analytics.collectors import NEEDS_SCOPE, Snapshot, Target
+from app.analytics.collectors import NEEDS_SCOPE, Snapshot, Target, every
 from app.ops.ratelimit import Limit
 from app.platforms.base import PublishJob
 from app.platforms.http import send
 from app.platforms.linkedin.publisher import api_url, author_urn, error_of, rest_headers
+
+PARTNERS_ONLY = ("LinkedIn gives figures for personal-profile posts to approved partners only, "
+                 "so they are not available here (organization pages are measured)")
+
+
+def unmeasured(settings: dict) -> str | None:
+    """A personal profile's posts: LinkedIn gives their figures to approved partners only."""
+    return None if author_urn(settings).startswith("urn:li:organization:") else PARTNERS_ONLY
 
 
 def _list(urns: list[str]) -> str:
@@ -33,19 +49,27 @@ class MetricsCollector:
     figures: ClassVar[tuple[str, ...]] = ("impressions", "reactions", "comments", "shares",
                                           "clicks")
     batch: ClassVar[int] = 50
-    # Community Management API: member and application daily limits per endpoint (shown in
-    # the developer portal's Analytics tab, https://learn.microsoft.com/en-us/linkedin/shared/
-    # api-guide/concepts/rate-limits); metrics keep to 500 calls a day per channel.
+    # Daily limits per member and per application (all members together), reset at midnight
+    # UTC; LinkedIn does not publish the figures, the developer portal's Analytics tab shows
+    # them (https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/rate-limits).
+    # Metrics keep to 500 calls a day per channel, and to 200 an hour for all channels of the
+    # deployment (4,800 a day, paced by the hour so that what waits, waits an hour at most).
     rate: ClassVar[Limit] = Limit(500, 86_400)
+    app_rate: ClassVar[Limit] = Limit(200, 3_600)
 
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
+        self.calls_made = 0  # an organization's batch takes two calls: both are counted
 
     def _get(self, channel: PublishJob, path: str) -> httpx.Response:
+        self.calls_made += 1
         return send(self.client, "GET", f"{api_url()}{path}", platform="linkedin",
                     headers=rest_headers(channel.credentials["access_token"]))
 
     def collect(self, channel: PublishJob, targets: list[Target]) -> dict[str, Snapshot]:
+        self.calls_made = 0
+        if why := unmeasured(channel.settings):
+            return every(targets, "not_available", why, final=True)
         urns = [t.provider_post_id for t in targets]
         found: dict[str, Snapshot] = {}
         social = self._get(channel, f"/rest/socialMetadata?ids={_list(urns)}")

@@ -10,6 +10,7 @@ from app.sandbox.core import faulty, json_response
 
 bp = Blueprint("sandbox_x_metrics", __name__, url_prefix="/x")
 MAX_IDS = 100
+LOOKUP_LIMIT = 5_000
 NOT_FOUND = "https://api.x.com/2/problems/resource-not-found"
 
 
@@ -59,4 +60,8 @@ def lookup():
     body = {"data": data} if data else {}
     if errors:
         body["errors"] = errors
-    return json_response(body, 200, _rate_headers())
+    # The lookup's own window with a user token: 5,000 per 15 min per user
+    # (https://docs.x.com/x-api/fundamentals/rate-limits, "Tweets lookup"), not posting's.
+    headers = {**_rate_headers(), "x-rate-limit-limit": str(LOOKUP_LIMIT),
+               "x-rate-limit-remaining": str(LOOKUP_LIMIT - 1)}
+    return json_response(body, 200, headers)

@@ -24,8 +24,16 @@ class MetricsCollector:
     platform: ClassVar[str] = "x"
     figures: ClassVar[tuple[str, ...]] = ("impressions", "likes", "reposts", "replies", "quotes", "bookmarks")
     batch: ClassVar[int] = 100
-    # GET /2/tweets: 15 requests per 15 minutes per user on the Basic tier
-    # (https://docs.x.com/x-api/fundamentals/rate-limits, Posts lookup); metrics take 12.
+    # GET /2/tweets: 5,000 per 15 min per user, 3,500 per 15 min per app
+    # (https://docs.x.com/x-api/fundamentals/rate-limits, "Tweets lookup"). Which one counts
+    # depends on the token (same page, "How rate limits work": per-user limits apply with
+    # OAuth 1.0a or OAuth 2.0 user tokens, per-app limits with an app-only Bearer Token).
+    # OpenPost reads with each channel's OAuth 2.0 user token, so only the per-user limit
+    # applies and there is no per-app rate budget to share. A channel takes at most 12 per
+    # 15 min, whatever the user's tier. What X counts per app is billing: every post returned
+    # is a Post read, charged per post and deduplicated per UTC day, and pay-per-usage plans are
+    # capped at 2 million Post reads a month (https://docs.x.com/x-api/fundamentals/post-cap,
+    # "How billing works", "Deduplication"); docs/analytics.md shows the arithmetic.
     rate: ClassVar[Limit] = Limit(12, 900)
 
     def __init__(self, client: httpx.Client) -> None:
