@@ -8,7 +8,7 @@ from flask import Blueprint, request
 
 from app.platforms.bluesky.fake import ERRORS, _cid, _session_of, _token, xrpc_error
 from app.sandbox import growth
-from app.sandbox.core import faulty, json_response, state
+from app.sandbox.core import faulty, json_response, signed_in, state
 
 bp = Blueprint("sandbox_bluesky_metrics", __name__, url_prefix="/bluesky/xrpc")
 MAX_URIS = 25
@@ -16,13 +16,11 @@ MAX_URIS = 25
 
 @bp.get("/app.bsky.feed.getPosts")
 @faulty("bluesky", "get_posts", ERRORS, _token)
-def get_posts():
+@signed_in(_session_of)
+def get_posts(_token_):
     # https://docs.bsky.app/docs/api/app-bsky-feed-get-posts: "uris" (required, at most 25);
     # posts not found are left out. The PDS asks for a session when proxying (401 AuthMissing,
     # as the reference PDS answers without one).
-    _token_, error = _session_of()
-    if error:
-        return error
     uris = request.args.getlist("uris")
     if not uris:
         return xrpc_error(400, "InvalidRequest", 'Error: Params must have the property "uris"')

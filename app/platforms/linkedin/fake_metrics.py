@@ -6,7 +6,7 @@ from flask import Blueprint, request
 
 from app.platforms.linkedin.fake_auth import ERRORS, error, rest, scopes, token
 from app.sandbox import growth
-from app.sandbox.core import faulty, json_response
+from app.sandbox.core import faulty, json_response, signed_in
 
 bp = Blueprint("sandbox_linkedin_metrics", __name__, url_prefix="/linkedin")
 
@@ -20,14 +20,12 @@ def _urns(name: str) -> list[str] | None:
 
 @bp.get("/rest/socialMetadata")
 @faulty("linkedin", "social_metadata", ERRORS, token)
-def social_metadata():
+@signed_in(rest)
+def social_metadata(_member):
     # https://learn.microsoft.com/en-us/linkedin/marketing/community-management/shares/
     # social-metadata-api ("Batch Get": ids=List(...); Permissions: r_organization_social for
     # an organization's posts, r_member_social, "Restricted ... granted to select developers
     # only", for a member's own posts; else 403 ACCESS_DENIED).
-    _member, problem = rest()
-    if problem:
-        return problem
     denied = error(403, "Not enough permissions to access: socialMetadata.BATCH_GET.20240101",
                    "ACCESS_DENIED", 100)
     if not scopes() & {"r_member_social", "r_organization_social"}:
@@ -61,14 +59,12 @@ def social_metadata():
 
 @bp.get("/rest/organizationalEntityShareStatistics")
 @faulty("linkedin", "share_statistics", ERRORS, token)
-def share_statistics():
+@signed_in(rest)
+def share_statistics(member):
     # https://learn.microsoft.com/en-us/linkedin/marketing/community-management/organizations/
     # share-statistics ("Retrieve Statistics for Specific Shares": q=organizationalEntity,
     # shares=List(...); permissions rw_organization_admin or r_organization_admin, and the
     # member an ADMINISTRATOR or ANALYST of the organization).
-    member, problem = rest()
-    if problem:
-        return problem
     org = request.args.get("organizationalEntity", "")
     roles = {r["organization"] for r in member.get("roles", []) if r["state"] == "APPROVED"}
     if request.args.get("q") != "organizationalEntity" or not org:

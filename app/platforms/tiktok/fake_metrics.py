@@ -6,7 +6,7 @@ from flask import Blueprint, request
 
 from app.platforms.tiktok.fake import ERRORS, _scope_refused, _token, _user, reply
 from app.sandbox import growth
-from app.sandbox.core import faulty
+from app.sandbox.core import faulty, signed_in
 
 bp = Blueprint("sandbox_tiktok_metrics", __name__, url_prefix="/tiktok")
 MAX_IDS = 20
@@ -18,12 +18,10 @@ NAMES = {"view_count": "views", "like_count": "likes", "comment_count": "comment
 
 @bp.post("/v2/video/query/")
 @faulty("tiktok", "video_query", ERRORS, _token)
-def video_query():
+@signed_in(_user)
+def video_query(user):
     # https://developers.tiktok.com/doc/tiktok-api-v2-video-query: scope video.list; `fields`
     # in the query; filters.video_ids up to 20; only the user's own videos come back.
-    user, error = _user()
-    if error:
-        return error
     refused = _scope_refused(user, ("video.list",))
     if refused:
         return refused

@@ -6,7 +6,7 @@ from flask import Blueprint, request
 
 from app.platforms.x.fake import ERRORS, _rate_headers, _token, _user, problem
 from app.sandbox import growth
-from app.sandbox.core import faulty, json_response
+from app.sandbox.core import faulty, json_response, signed_in
 
 bp = Blueprint("sandbox_x_metrics", __name__, url_prefix="/x")
 MAX_IDS = 100
@@ -16,12 +16,10 @@ NOT_FOUND = "https://api.x.com/2/problems/resource-not-found"
 
 @bp.get("/2/tweets")
 @faulty("x", "lookup", ERRORS, _token)
-def lookup():
+@signed_in(_user)
+def lookup(_user_):
     # https://docs.x.com/x-api/posts/get-posts-by-ids: OAuth 2 user token with tweet.read and
     # users.read (the OpenAPI's security of GET /2/tweets); ids 1..100, comma-separated.
-    _user_, error = _user()
-    if error:
-        return error
     token = _token()
     if token.scopes is not None and not {"tweet.read", "users.read"} <= token.scopes:
         # https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code (Scopes):
