@@ -3,7 +3,8 @@ platforms, one process; prints one JSON line of figures last.
 
 Every post is published two hours ago with its +1 h measurement due; the run collects until
 nothing is due and reports posts measured per second, calls made per platform and what the
-per-channel budgets deferred. docs/analytics.md puts the figures beside the platforms' limits.
+per-channel and per-app budgets deferred. docs/analytics.md puts the figures beside the
+platforms' limits.
 """
 
 from __future__ import annotations
@@ -156,6 +157,8 @@ def _figures(engine, workspace_id, made: dict, measured: int, seconds: float, ro
                                   "batch": collector.batch,
                                   "budget": f"{collector.rate.count}/{collector.rate.window_s}s"
                                             " per channel",
+                                  "app_budget": f"{app.count}/{app.window_s}s per app"
+                                  if (app := getattr(collector, "app_rate", None)) else None,
                                   "calls_needed": n if getattr(collector, "per_post", False)
                                   else math.ceil(n / collector.batch)}
     return {"bench": "metrics", "posts": sum(made.values()), "measured": measured,
