@@ -5,7 +5,7 @@ A destination's name is resolved once per request; every address it resolves to 
 public (an IPv6 form that embeds an IPv4 address is judged by that address too), and the
 request then connects to the checked address while keeping the name in the Host header and
 TLS SNI, so a second, different DNS answer cannot redirect it. Redirects are never followed.
-The publishers' libcurl transport uses the same check (app/platforms/transport.py).
+The publishers' libcurl transport uses the same check (app/platforms/curl_guard.py).
 OPENPOST_ALLOW_PRIVATE_HOSTS lifts the address check for development and tests only.
 """
 
