@@ -77,12 +77,15 @@ def test_a_database_restart_reclaims_no_live_workers_posts(private_server, platf
         ids = space.posts(channels, n=24)
         # A platform without idempotency keys: a live worker's post taken over by mistake
         # would fail as outcome_unknown instead of being published.
-        platform.latency = 6.0  # every post is inside its platform call across the restart
-        settings = {**LONG_LEASE, "dead_after_seconds": 3.0}
+        platform.paused = True  # every post is inside its platform call across the restart
+        # Room in either worker for all 24 calls at once (no channel or platform cap below it).
+        settings = {**LONG_LEASE, "dead_after_seconds": 3.0, "http_timeout_seconds": 600,
+                    "channel_limit": 6, "platform_share": 1.0}
         for _ in range(2):
-            spawn(concurrency=12, args=["--no-idempotency"], url=url, **settings)
-        wait_until(lambda: platform.requests >= 24, 30)
+            spawn(concurrency=25, args=["--no-idempotency"], url=url, **settings)
+        wait_until(lambda: platform.requests >= 24, 30)  # (no keys: counted as they come)
         restart()
+        platform.paused = False
         assert space.wait_terminal(ids, timeout=90) == {"published": 24}
         assert set(platform.created_counts().values()) == {1}
         assert len(platform.created_counts()) == 24
@@ -192,11 +195,11 @@ def test_a_worker_cut_off_from_the_database_stops_publishing_before_its_posts_ar
         space, platform, monkeypatch, workers, pg, database_url):
     monkeypatch.setitem(PUBLISHERS, "mastodon", LookupPublisher)
     monkeypatch.setattr(LookupPublisher, "platform_records", platform.records)
-    platform.latency = 0.05
+    platform.paused = True  # the calls wait inside the platform until the test lets them end
     channels = [space.channel(platform.base_url) for _ in range(4)]
     ids = space.posts(channels, n=80)
     settings = {**FAST, "lease_seconds": 600, "tick_seconds": 0.5, "dead_after_seconds": 3.0,
-                "concurrency": 2, "channel_limit": 1}
+                "concurrency": 2, "channel_limit": 1, "http_timeout_seconds": 600}
     server = sa.engine.make_url(database_url)
     with pg.connect() as conn:  # where the server really is (a Unix socket for the embedded one)
         info = conn.connection.dbapi_connection.info
@@ -208,11 +211,16 @@ def test_a_worker_cut_off_from_the_database_stops_publishing_before_its_posts_ar
                      worker_id=f"test-{uuid.uuid4().hex[:6]}")
     try:
         cut_off.start()
-        # It holds every post (two publish at a time, the rest wait in its queue).
-        wait_until(lambda: len(platform.records) >= 4
-                   and set(_claimed_by(space, ids).values()) == {cut_off.id}, 30)
+        # It holds every post: one inside its platform call (a platform may not take every
+        # thread), the rest in its queue.
+        wait_until(lambda: platform.in_flight()
+                   and list(_claimed_by(space, ids).values()) == [cut_off.id] * 80, 30)
         partition.cut()  # it can still reach the platform, no longer the database
         workers(1, **settings)
+        # Its own clock passes its fence (no beat confirmed since the cut) before the queued
+        # posts' turn comes: it sends none of them.
+        wait_until(lambda: not cut_off._unfenced(), 30)
+        platform.paused = False
         assert space.wait_terminal(ids, timeout=60) == {"published": 80}
         taken_over = _reclaimed(space, ids)
         assert taken_over  # its queued posts went to the other worker, in seconds

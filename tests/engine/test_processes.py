@@ -2,7 +2,6 @@
 
 import random
 import signal
-import time
 
 import pytest
 import sqlalchemy as sa
@@ -51,8 +50,8 @@ def test_sigkill_chaos_loses_nothing_and_duplicates_nothing(space, platform, spa
     channels = [space.channel(platform.base_url) for _ in range(6)]
     ids = [i for due in (1, 2, 3, 4) for i in space.posts(channels, n=100, due_in=due)]
     procs = [spawn(concurrency=8, **settings) for _ in range(3)]
-    for _ in range(4):
-        time.sleep(1.0)
+    for kill in range(4):  # a kill after every 60 posts out, while the burst goes on
+        wait_until(lambda k=kill: len(platform.records) >= 60 * (k + 1), 60)
         victim = random.randrange(len(procs))
         procs[victim].send_signal(signal.SIGKILL)
         procs[victim].wait()
