@@ -30,7 +30,7 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.concurrency
 
 FAST = {"tick_seconds": 0.2, "lease_seconds": 3.0, "retry_base_seconds": 0.2,
-        "grace_seconds": 3.0, "maintenance_seconds": 0.5, "http_timeout_seconds": 2.0,
+        "grace_seconds": 3.0, "maintenance_seconds": 0.5, "http_timeout_seconds": 10.0,
         "housekeeping": False}  # the outbox and alarm have tests of their own
 
 

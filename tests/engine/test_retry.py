@@ -31,12 +31,13 @@ TABLE = [
 @pytest.mark.parametrize("answers,expected", TABLE, ids=["-".join(a) for a, _e in TABLE])
 def test_platform_answer_decides_the_outcome(space, platform, loopback, workers, answers,
                                              expected):
-    platform.faults = {"reset_seconds": 0.3, "hang_seconds": 2.5}
+    # A timeout: the platform acts, then answers long after the engine has given up.
+    platform.faults = {"reset_seconds": 0.3, "hang_seconds": 300}
     platform.script.extend(answers)
     channel = space.channel(platform.base_url)
     [post_id] = space.posts([channel])
-    workers(1, http_timeout_seconds=1.0, retry_base_seconds=0.1)
-    space.wait_terminal([post_id], timeout=30)
+    workers(1, http_timeout_seconds=3.0, retry_base_seconds=0.1)
+    space.wait_terminal([post_id])
     post = space.post(post_id)
     state, code, attempts, made = expected
     assert (post.state, post.error_code, post.attempts) == (state, code, attempts)
