@@ -34,7 +34,7 @@ def test_a_post_is_never_claimed_before_its_time(space, platform, loopback, work
     channel = space.channel(platform.base_url)
     [post_id] = space.posts([channel], due_in=1.5)
     workers(1)
-    assert space.wait_terminal([post_id], timeout=20) == {"published": 1}
+    assert space.wait_terminal([post_id]) == {"published": 1}
     post = space.post(post_id)
     [(_text, created_at, *_rest)] = platform.records
     assert created_at >= post.schedule_at.timestamp()

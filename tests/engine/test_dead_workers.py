@@ -8,7 +8,6 @@ import socket
 import threading
 import uuid
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -47,7 +46,6 @@ def _worker_of(space, pid: int) -> str | None:
                            {"pid": pid, "host": socket.gethostname()})
 
 
-@pytest.mark.timeout(120)
 def test_a_killed_workers_posts_are_published_long_before_its_lease_ends(space, platform, spawn):
     channels = [space.channel(platform.base_url) for _ in range(4)]
     ids = space.posts(channels, n=20)
@@ -66,7 +64,6 @@ def test_a_killed_workers_posts_are_published_long_before_its_lease_ends(space, 
     assert set(platform.created_counts().values()) == {1}  # the Idempotency-Key settled them
 
 
-@pytest.mark.timeout(150)
 def test_a_database_restart_reclaims_no_live_workers_posts(private_server, platform, spawn):
     url, restart = private_server
     engine = db.make_engine(url, pool_size=2)
@@ -190,7 +187,6 @@ class LookupPublisher(LoopbackPublisher):
         return None
 
 
-@pytest.mark.timeout(120)
 def test_a_worker_cut_off_from_the_database_stops_publishing_before_its_posts_are_taken_over(
         space, platform, monkeypatch, workers, pg, database_url):
     monkeypatch.setitem(PUBLISHERS, "mastodon", LookupPublisher)

@@ -5,7 +5,6 @@ import subprocess
 import sys
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -15,7 +14,6 @@ from tests.conftest import ROOT
 from tests.engine.conftest import wait_until
 
 
-@pytest.mark.timeout(120)
 def test_workers_survive_a_database_restart(private_server, platform, tmp_path):
     url, restart = private_server
     platform.latency = 0.05
@@ -25,19 +23,16 @@ def test_workers_survive_a_database_restart(private_server, platform, tmp_path):
         channel = data.make_channel(sess, workspace_id, platform.base_url)
         now = sess.scalar(sa.select(sa.func.now()))
         ids = data.make_posts(sess, workspace_id, [channel],
-                              [now + timedelta(seconds=1 + i / 40) for i in range(120)])
+                              [now + timedelta(seconds=1 + i / 10) for i in range(120)])
     log = tmp_path / "worker.log"
     env = {**os.environ, "DATABASE_URL": url, "OPENPOST_TICK_SECONDS": "0.2",
-           "OPENPOST_LEASE_SECONDS": "3", "OPENPOST_RETRY_BASE_SECONDS": "0.1",
-           "OPENPOST_HTTP_TIMEOUT_SECONDS": "600"}
+           "OPENPOST_LEASE_SECONDS": "3", "OPENPOST_RETRY_BASE_SECONDS": "0.1"}
     with open(log, "w") as out:
         worker = subprocess.Popen([sys.executable, "-m", "app.cli", "bench-worker"],  # noqa: S603
                                   cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             wait_until(lambda: len(platform.records) >= 20, 30)
-            platform.paused = True  # the calls under way stay inside the platform ...
-            restart()
-            platform.paused = False  # ... until the server is back
+            restart()  # posts keep falling due for seconds more: the engine meets the outage
 
             def states():
                 engine.dispose()

@@ -4,7 +4,6 @@ import re
 import signal
 from collections import defaultdict
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -58,7 +57,6 @@ def _handovers(space, ids) -> tuple[dict, dict, dict]:
     return released, ended, published
 
 
-@pytest.mark.timeout(180)
 def test_a_rolling_restart_of_every_worker_loses_and_duplicates_nothing(space, platform, spawn):
     platform.latency = 0.25
     channels = [space.channel(platform.base_url) for _ in range(16)]

@@ -85,14 +85,13 @@ def holders(pg):
         holder.stop()
 
 
-@pytest.mark.timeout(60)
 def test_one_of_two_processes_holds_the_scheduler_and_the_duties_show_their_next_runs(
         spawn, pg):
     procs = [spawn(concurrency=2, maintenance_seconds=0.5) for _ in range(2)]
     pids = {p.pid for p in procs}
     holder = wait_until(lambda: schedule_store.holder(pg), 30)
     assert holder.pid in pids and holder.host == socket.gethostname()
-    wait_until(lambda: _swept_by(pg, holder.pid), 15)
+    wait_until(lambda: _swept_by(pg, holder.pid), 30)
     assert _holders_of_the_lock(pg) == 1
     logs = [p.log_path.read_text() for p in procs]
     assert sum("holds the scheduler" in text for text in logs) == 1, logs
@@ -110,7 +109,6 @@ def test_one_of_two_processes_holds_the_scheduler_and_the_duties_show_their_next
     assert jobs["retention"].trigger == "interval[1:00:00]"
 
 
-@pytest.mark.timeout(90)
 def test_a_sigkilled_holder_is_replaced_within_seconds_and_the_burst_loses_nothing(
         spawn, pg, space, platform):
     platform.latency = 0.05
@@ -119,7 +117,7 @@ def test_a_sigkilled_holder_is_replaced_within_seconds_and_the_burst_loses_nothi
     procs = {p.pid: p for p in (spawn(concurrency=4, **settings) for _ in range(2))}
     first = wait_until(lambda: schedule_store.holder(pg), 30).pid
     [other] = set(procs) - {first}
-    wait_until(lambda: _swept_by(pg, first), 15)
+    wait_until(lambda: _swept_by(pg, first), 30)
     ids = space.posts(channels, n=300, due_in=0.5)
     wait_until(lambda: len(platform.records) >= 20, 30)  # the burst is under way
     killed, published = time.monotonic(), len(platform.records)
@@ -128,21 +126,20 @@ def test_a_sigkilled_holder_is_replaced_within_seconds_and_the_burst_loses_nothi
     took = time.monotonic() - killed
     print(f"\nscheduler takeover after SIGKILL of the holder: {took:.2f} s "
           f"({published} of {len(ids)} posts out at the kill)")
-    wait_until(lambda: _swept_by(pg, other), 15)  # and the new holder runs the duties
+    wait_until(lambda: _swept_by(pg, other), 30)  # and the new holder runs the duties
     assert _holders_of_the_lock(pg) == 1
-    assert space.wait_terminal(ids, timeout=40) == {"published": len(ids)}
+    assert space.wait_terminal(ids) == {"published": len(ids)}
     assert set(platform.created_counts().values()) == {1}  # no post twice
     assert not [j.id for j in _jobs(pg).values() if j.last_outcome not in (None, "ok")]
 
 
-@pytest.mark.timeout(60)
 def test_a_duty_keeps_its_next_run_when_every_process_restarts(spawn, pg):
     first = spawn(concurrency=2, maintenance_seconds=0.5)
     wait_until(lambda: _swept_by(pg, first.pid), 30)
     before = _jobs(pg)["retention"].next_run_at  # an hour ahead
     first.send_signal(signal.SIGKILL)
     first.wait()
-    wait_until(lambda: schedule_store.holder(pg) is None, 10)
+    wait_until(lambda: schedule_store.holder(pg) is None, 30)
     second = spawn(concurrency=2, maintenance_seconds=0.5)
     wait_until(lambda: _swept_by(pg, second.pid), 30)
     assert _jobs(pg)["retention"].next_run_at == before, "a restart must not push a duty back"
@@ -150,32 +147,32 @@ def test_a_duty_keeps_its_next_run_when_every_process_restarts(spawn, pg):
 
 def test_only_the_holder_runs_a_scheduler_and_a_stopped_holder_hands_over(holders, pg):
     one, two = holders(), holders()
-    wait_until(lambda: one.holding.is_set() or two.holding.is_set(), 10)
+    wait_until(lambda: one.holding.is_set() or two.holding.is_set(), 30)
     held, waiting = (one, two) if one.holding.is_set() else (two, one)
     assert held.scheduler is not None and waiting.scheduler is None
     assert _holders_of_the_lock(pg) == 1
     held.stop()
     assert held.scheduler is None
-    wait_until(lambda: waiting.holding.is_set(), 10)
+    wait_until(lambda: waiting.holding.is_set(), 30)
     assert schedule_store.holder(pg).pid == os.getpid()
 
 
 def test_a_job_written_by_a_process_without_the_scheduler_runs_in_the_holder(holders, pg):
     holder = holders()
-    wait_until(holder.holding.is_set, 10)
+    wait_until(holder.holding.is_set, 30)
     soon = datetime.now(UTC) + timedelta(milliseconds=300)
     # written as another process would: straight into the store, then a NOTIFY
     schedule_store.add_job(pg, "tests.engine.test_scheduler:probe", "date", id="test-probe-once",
                            args=("once",), run_date=soon)
-    assert PROBED.get(timeout=10) == "once"
+    assert PROBED.get(timeout=30) == "once"
 
     def recorded():
         with pg.connect() as conn:
             return conn.execute(sa.text("SELECT outcome, detail, ran_by FROM scheduler_runs "
                                         "WHERE job_id = 'test-probe-once'")).first()
 
-    assert tuple(wait_until(recorded, 10)) == ("ok", "probed once", f"{socket.gethostname()}:{os.getpid()}")
-    wait_until(lambda: "test-probe-once" not in _jobs(pg), 10)  # a date job, once run, is gone
+    assert tuple(wait_until(recorded, 30)) == ("ok", "probed once", f"{socket.gethostname()}:{os.getpid()}")
+    wait_until(lambda: "test-probe-once" not in _jobs(pg), 30)  # a date job, once run, is gone
 
 
 def test_jobs_are_added_and_removed_from_any_process_and_bad_ones_refused(pg):
@@ -232,7 +229,6 @@ def test_a_change_written_while_the_holder_runs_the_job_is_not_overwritten(pg):
         schedule_store.remove_job(pg, "test-edit")
 
 
-@pytest.mark.timeout(60)
 def test_openpost_jobs_lists_the_holder_and_each_duty_with_its_last_and_next_run(
         spawn, pg, database_url):
     proc = spawn(concurrency=2, maintenance_seconds=0.5)
@@ -266,21 +262,21 @@ def test_openpost_jobs_lists_the_holder_and_each_duty_with_its_last_and_next_run
     assert f"scheduler: held by {socket.gethostname()} pid {proc.pid} since " in doctor.stdout
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    wait_until(lambda: schedule_store.holder(pg) is None, 10)
+    wait_until(lambda: schedule_store.holder(pg) is None, 30)
     assert openpost_jobs().startswith("holder: none")
 
 
 def test_a_holder_whose_connection_is_cut_stops_its_scheduler_and_one_holder_remains(
         holders, pg, caplog):
     one, two = holders(), holders()
-    wait_until(lambda: one.holding.is_set() or two.holding.is_set(), 10)
+    wait_until(lambda: one.holding.is_set() or two.holding.is_set(), 30)
     held = one if one.holding.is_set() else two
     with pg.connect() as conn:  # as a PostgreSQL restart or a cut link would
         conn.execute(sa.text("SELECT pg_terminate_backend(backend_pid) FROM scheduler_holder"))
-    wait_until(lambda: not held.holding.is_set(), 10)
+    wait_until(lambda: not held.holding.is_set(), 30)
     assert held.scheduler is None
     assert "this process no longer holds the scheduler" in caplog.text
-    wait_until(lambda: one.holding.is_set() or two.holding.is_set(), 10)
+    wait_until(lambda: one.holding.is_set() or two.holding.is_set(), 30)
     assert sum(h.scheduler is not None for h in (one, two)) == 1
     assert _holders_of_the_lock(pg) == 1 and schedule_store.holder(pg) is not None
 
