@@ -51,7 +51,7 @@ def test_a_killed_workers_posts_are_published_long_before_its_lease_ends(space, 
     ids = space.posts(channels, n=20)
     platform.paused = True  # the victim's calls reach the platform and hang there
     victim = spawn(concurrency=4, **LONG_LEASE)
-    wait_until(lambda: platform.requests >= 3 and len(_claimed_by(space, ids)) == 20, 30)
+    wait_until(lambda: platform.requests >= 3 and len(_claimed_by(space, ids)) == 20, 120)
     victim_id = _worker_of(space, victim.pid)
     assert set(_claimed_by(space, ids).values()) == {victim_id}
     victim.send_signal(signal.SIGKILL)
@@ -80,7 +80,7 @@ def test_a_database_restart_reclaims_no_live_workers_posts(private_server, platf
                     "channel_limit": 6, "platform_share": 1.0}
         for _ in range(2):
             spawn(concurrency=25, args=["--no-idempotency"], url=url, **settings)
-        wait_until(lambda: platform.requests >= 24, 30)  # (no keys: counted as they come)
+        wait_until(lambda: platform.requests >= 24, 120)  # (no keys: counted as they come)
         restart()
         platform.paused = False
         assert space.wait_terminal(ids, timeout=90) == {"published": 24}
@@ -210,12 +210,12 @@ def test_a_worker_cut_off_from_the_database_stops_publishing_before_its_posts_ar
         # It holds every post: one inside its platform call (a platform may not take every
         # thread), the rest in its queue.
         wait_until(lambda: platform.in_flight()
-                   and list(_claimed_by(space, ids).values()) == [cut_off.id] * 80, 30)
+                   and list(_claimed_by(space, ids).values()) == [cut_off.id] * 80, 120)
         partition.cut()  # it can still reach the platform, no longer the database
         workers(1, **settings)
         # Its own clock passes its fence (no beat confirmed since the cut) before the queued
         # posts' turn comes: it sends none of them.
-        wait_until(lambda: not cut_off._unfenced(), 30)
+        wait_until(lambda: not cut_off._unfenced(), 120)
         platform.paused = False
         assert space.wait_terminal(ids, timeout=60) == {"published": 80}
         taken_over = _reclaimed(space, ids)
@@ -223,7 +223,7 @@ def test_a_worker_cut_off_from_the_database_stops_publishing_before_its_posts_ar
         assert set(platform.created_counts().values()) == {1}  # and none went out twice
         assert cut_off.fenced > 0
         partition.heal()  # back: whatever it reports now is refused (its tokens are stale)
-        wait_until(lambda: cut_off.results.empty() and cut_off.liveness.conn is not None, 30)
+        wait_until(lambda: cut_off.results.empty() and cut_off.liveness.conn is not None, 120)
         assert space.wait_terminal(ids) == {"published": 80}
         assert set(platform.created_counts().values()) == {1}
     finally:

@@ -21,9 +21,9 @@ def test_sigterm_finishes_in_flight_posts_and_releases_the_rest(space, platform,
     proc = spawn(concurrency=3, channel_limit=2, grace_seconds=120, tick_seconds=0.2,
                  http_timeout_seconds=600)
     # two posts are inside their HTTP call (the channel allows two), the others wait their turn
-    wait_until(lambda: len(platform.in_flight()) == 2 and _publishing(space, ids) >= 4, 30)
+    wait_until(lambda: len(platform.in_flight()) == 2 and _publishing(space, ids) >= 4, 120)
     proc.send_signal(signal.SIGTERM)
-    wait_until(lambda: "stopping (grace" in proc.log_path.read_text(), 30)
+    wait_until(lambda: "stopping (grace" in proc.log_path.read_text(), 120)
     platform.paused = False  # within its grace period
     assert proc.wait(60) == 0
     states = space.states(ids)
@@ -50,7 +50,7 @@ def test_sigkill_chaos_loses_nothing_and_duplicates_nothing(space, platform, spa
     ids = [i for due in (1, 2, 3, 4) for i in space.posts(channels, n=100, due_in=due)]
     procs = [spawn(concurrency=8, **settings) for _ in range(3)]
     for kill in range(4):  # a kill after every 60 posts out, while the burst goes on
-        wait_until(lambda k=kill: len(platform.records) >= 60 * (k + 1), 60)
+        wait_until(lambda k=kill: len(platform.records) >= 60 * (k + 1), 120)
         victim = random.randrange(len(procs))
         procs[victim].send_signal(signal.SIGKILL)
         procs[victim].wait()

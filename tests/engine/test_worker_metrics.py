@@ -44,7 +44,7 @@ def test_a_worker_process_serves_what_it_published_on_its_metrics_port(space, pl
     ids = space.posts([channel], n=3)
     proc = spawn(concurrency=2, tick_seconds=0.2, worker_metrics_port=port)
     assert space.wait_terminal(ids) == {"published": 3}
-    wait_until(lambda: _published(port) == 3, 30)
+    wait_until(lambda: _published(port) == 3, 120)
     samples = _scrape(port)
     assert samples[("openpost_claim_batch_size_count", ())] >= 1
     assert proc.poll() is None
@@ -73,7 +73,7 @@ def test_openpost_worker_itself_starts_the_exporter(database_url, pg, tmp_path):
         proc = subprocess.Popen([sys.executable, "-m", "app.cli", "worker", "--concurrency", "1"],
                                 cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        samples = wait_until(lambda: _scrape(port), 60)
+        samples = wait_until(lambda: _scrape(port), 120)
         assert ("openpost_claim_batch_size_count", ()) in samples
     finally:
         proc.send_signal(signal.SIGTERM)
