@@ -6,18 +6,21 @@ from __future__ import annotations
 import threading
 from collections import defaultdict, deque
 from collections.abc import Callable, Hashable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
+
+from jobs.clock import SYSTEM
 
 
 class Dispatcher:
     def __init__(self, concurrency: int, channel_limit: int, platform_share: float,
-                 start: Callable[[Any], None]):
+                 start: Callable[[Any], None], now: Callable[[], datetime] = SYSTEM.now):
         self.concurrency = concurrency
         self.channel_limit = channel_limit
         self.platform_cap = max(1, min(concurrency - 1, int(concurrency * platform_share))
                                 if concurrency > 1 else 1)
         self.start = start                                  # runs one item on a free thread
+        self.now = now                                      # the wall clock (jobs/clock.py)
         self.lock = threading.Lock()
         self.pending: dict[str, deque[tuple[Any, Hashable]]] = defaultdict(deque)  # platform -> items
         self.running_platform: dict[str, int] = defaultdict(int)
@@ -48,7 +51,7 @@ class Dispatcher:
     def blocked_until(self, channel_id: Hashable) -> datetime | None:
         with self.lock:
             until = self.blocked.get(channel_id)
-            if until and until <= datetime.now(UTC):
+            if until and until <= self.now():
                 del self.blocked[channel_id]
                 return None
             return until

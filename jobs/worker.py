@@ -26,6 +26,7 @@ from jobs import heartbeat, outbox
 from jobs.attempt import AttemptRunner, Outcome, release
 from jobs.backoff import Backoff
 from jobs.claims import ChannelInfo, Claim, load_channels, load_media
+from jobs.clock import SYSTEM, Clock
 from jobs.config import EngineConfig
 from jobs.dispatch import Dispatcher
 from jobs.listener import listen
@@ -41,8 +42,9 @@ class Worker:
     """One process's engine; several (anywhere) share the work through the database claim."""
 
     def __init__(self, engine: sa.Engine, cfg: EngineConfig | None = None,
-                 worker_id: str | None = None):
+                 worker_id: str | None = None, clock: Clock = SYSTEM):
         self.engine, self.cfg = engine, cfg or EngineConfig.from_env()
+        self.clock = clock  # lease ages, the fence, rate limits (jobs/clock.py)
         self.id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.actor = f"worker:{self.id}"
         self.runner = AttemptRunner(engine, self.cfg)
@@ -50,9 +52,9 @@ class Worker:
         self.jobs: queue.SimpleQueue[Work | None] = queue.SimpleQueue()
         self.publishers: list[threading.Thread] = []
         self.dispatcher = Dispatcher(self.cfg.concurrency, self.cfg.channel_limit,
-                                     self.cfg.platform_share, self._start)
+                                     self.cfg.platform_share, self._start, clock.now)
         self.results: queue.SimpleQueue[Outcome] = queue.SimpleQueue()
-        self.held: dict[uuid.UUID, float] = {}  # claim token -> monotonic time its lease was last set
+        self.held: dict[uuid.UUID, float] = {}  # claim token -> clock time its lease was last set
         self.held_lock = threading.Lock()
         self.claimed = 0
         self.lost_races, self.expect_due = 0, False  # due posts another worker claimed first
@@ -67,8 +69,8 @@ class Worker:
         # This process's own wake-ups (tick, outbox work queues), in memory; the deployment's
         # duties are jobs of the one scheduler on the job store, run where it is held.
         self.liveness = Liveness(engine, self.id)
-        # Monotonic time until which this worker may start platform calls: its last confirmed
-        # beat plus the fence (jobs/config.py); past it, others may soon reclaim its posts.
+        # Time (self.clock.monotonic) until which this worker may start platform calls: its last
+        # confirmed beat plus the fence (jobs/config.py); past it, others may soon reclaim its posts.
         self.fence_until = 0.0
         self.fenced = 0  # claims given back because the fence had passed
         self.revoked: set[uuid.UUID] = set()  # tokens found taken over after the fence had passed
@@ -216,7 +218,7 @@ class Worker:
                                   self.cfg.refresh_margin_seconds)
         log.debug("claimed %d/%d in %.1f ms", len(rows), limit, (time.monotonic() - began) * 1000)
         metrics.observe_claim_batch(len(rows))
-        now = time.monotonic()
+        now = self.clock.monotonic()
         with self.held_lock:
             self.held.update((r.claim_token, now) for r in rows)
         self.claimed += len(rows)
@@ -336,10 +338,10 @@ class Worker:
         self.wake.set()
 
     def _unfenced(self) -> bool:
-        return time.monotonic() < self.fence_until
+        return self.clock.monotonic() < self.fence_until
 
     def _beat(self) -> None:
-        now = time.monotonic()
+        now = self.clock.monotonic()
         # The lock first: a worker back from a PostgreSQL restart or a lost link retakes it
         # before it beats or renews anything (liveness.py).
         if not self.liveness.confirm():
@@ -349,7 +351,7 @@ class Worker:
         lapsed = now >= self.fence_until
         try:
             kept, stale = self._renew(now, lapsed, beat=True)
-            if not lapsed and time.monotonic() >= self.fence_until:
+            if not lapsed and self.clock.monotonic() >= self.fence_until:
                 lapsed = True  # it ran out while this beat waited for the database
                 kept, stale = self._renew(now, lapsed)
             self.fence_until = now + self.cfg.fence_seconds

@@ -7,9 +7,10 @@ import os
 import secrets
 import subprocess
 import sys
+import threading
 import time
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -21,6 +22,7 @@ from app.posts.models import Post
 from bench.engine import data, fleet
 from bench.engine.fakeplatform import FakePlatform
 from bench.engine.publisher import LoopbackPublisher
+from jobs.clock import Clock
 from jobs.config import EngineConfig
 from jobs.worker import Worker
 from tests.conftest import ROOT
@@ -28,7 +30,7 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.concurrency
 
 FAST = {"tick_seconds": 0.2, "lease_seconds": 3.0, "retry_base_seconds": 0.2,
-        "grace_seconds": 3.0, "maintenance_seconds": 0.5, "http_timeout_seconds": 2.0,
+        "grace_seconds": 3.0, "maintenance_seconds": 0.5, "http_timeout_seconds": 10.0,
         "housekeeping": False}  # the outbox and alarm have tests of their own
 
 
@@ -99,7 +101,7 @@ class Space:
         with Session(self.engine, expire_on_commit=False) as sess:
             return sess.get(Post, post_id)
 
-    def wait_terminal(self, ids, timeout: float = 20.0) -> dict[str, int]:
+    def wait_terminal(self, ids, timeout: float = 60.0) -> dict[str, int]:
         deadline = time.monotonic() + timeout
         while True:
             states = self.states(ids)
@@ -119,10 +121,14 @@ def workers(pg):
     def noop():
         yield
 
-    def start(n: int = 1, **overrides) -> list[Worker]:
+    def start(n: int = 1, clock: Clock | None = None, prepare=None, **overrides) -> list[Worker]:
+        """`clock`: the workers' own clock (a MovedClock); `prepare(worker)` runs before start."""
         cfg = EngineConfig(**{**FAST, **overrides})
         for _ in range(n):
-            worker = Worker(pg, cfg, worker_id=f"test-{uuid.uuid4().hex[:6]}")
+            worker = Worker(pg, cfg, worker_id=f"test-{uuid.uuid4().hex[:6]}",
+                            **({"clock": clock} if clock else {}))
+            if prepare is not None:
+                prepare(worker)
             worker.start()
             started.append(worker)
         return started[-n:]
@@ -165,6 +171,49 @@ def private_server():
                               "restart") as (url, restart):
         db.upgrade(url)
         yield url, restart
+
+
+class MovedClock(Clock):
+    """A worker's clock that a test moves forward: the system clock plus the seconds the test
+    made pass at once (`advance`), instead of sleeping until they have."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self.offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self.offset)
+
+
+class Sleeps(threading.Event):
+    """A worker's wake-up event (`worker.wake`) that tells when its claim loop has gone to sleep,
+    and for how long it meant to."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asleep = threading.Event()
+        self.timeouts: list[float | None] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.timeouts.append(timeout)
+        self.asleep.set()
+        return super().wait(timeout)
+
+
+def leases_pass(engine, ids, seconds: float | None = None) -> None:
+    """Make `seconds` of the posts' leases pass at once, as waiting would (the database decides
+    expiry: `lease_until < now()`); without `seconds`, their leases run out."""
+    shift = "now() - interval '1 second'" if seconds is None else \
+        "lease_until - make_interval(secs => :s)"
+    with Session(engine) as sess, sess.begin():
+        sess.execute(sa.text(f"UPDATE posts SET lease_until = {shift} "  # noqa: S608
+                             "WHERE id = ANY(:ids) AND lease_until IS NOT NULL"),
+                     {"ids": list(ids), "s": seconds})
 
 
 def wait_until(predicate, timeout: float):

@@ -1,6 +1,5 @@
 """Racing workers, leases and fencing, with real commits."""
 
-import time
 import uuid
 
 import sqlalchemy as sa
@@ -8,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.posts import lifecycle, publishing
 from app.posts.models import Post, PostEvent
+from tests.engine.conftest import MovedClock, Sleeps, leases_pass, wait_until
 
 
 def test_racing_workers_publish_every_post_exactly_once(space, platform, loopback, workers):
@@ -34,7 +34,7 @@ def test_a_post_is_never_claimed_before_its_time(space, platform, loopback, work
     channel = space.channel(platform.base_url)
     [post_id] = space.posts([channel], due_in=1.5)
     workers(1)
-    assert space.wait_terminal([post_id], timeout=20) == {"published": 1}
+    assert space.wait_terminal([post_id]) == {"published": 1}
     post = space.post(post_id)
     [(_text, created_at, *_rest)] = platform.records
     assert created_at >= post.schedule_at.timestamp()
@@ -43,10 +43,12 @@ def test_a_post_is_never_claimed_before_its_time(space, platform, loopback, work
 def test_a_post_due_before_the_next_tick_does_not_wait_for_it(space, platform, loopback,
                                                               workers):
     channel = space.channel(platform.base_url)
-    workers(1, tick_seconds=60)   # only LISTEN/NOTIFY or the due-time sleep can wake it
-    time.sleep(0.5)
+    sleeps = Sleeps()
+    # only LISTEN/NOTIFY or the due-time sleep can wake it
+    workers(1, tick_seconds=300, prepare=lambda w: setattr(w, "wake", sleeps))
+    assert sleeps.asleep.wait(30)  # nothing to do: its claim loop sleeps
     ids = space.posts([channel], due_in=0.5)
-    assert space.wait_terminal(ids, timeout=15) == {"published": 1}
+    assert space.wait_terminal(ids, timeout=60) == {"published": 1}
 
 
 def test_an_expired_lease_is_taken_over_and_the_old_owner_is_fenced(space, platform, loopback,
@@ -54,9 +56,9 @@ def test_an_expired_lease_is_taken_over_and_the_old_owner_is_fenced(space, platf
     channel = space.channel(platform.base_url)
     [post_id] = space.posts([channel])
     with Session(space.engine) as sess:  # a worker that claims, then stalls past its lease
-        [stale] = lifecycle.claim_due(sess, "paused-worker", 10, 0.5)
+        [stale] = lifecycle.claim_due(sess, "paused-worker", 10, 600)
         sess.commit()
-    time.sleep(0.8)
+    leases_pass(space.engine, [post_id])
     workers(1)
     assert space.wait_terminal([post_id]) == {"published": 1}
     with Session(space.engine) as sess:  # it resumes and tries to write its own outcome
@@ -102,12 +104,32 @@ def test_claim_sets_the_lease_from_the_database_clock(space, platform):
         assert lifecycle.claim_due(sess, "w2", 5, 30) == []  # leased: nobody else gets it
 
 
+def _lease_left(engine, ids) -> float:
+    """Seconds until the first of these posts' leases ends (database clock)."""
+    with Session(engine) as sess:
+        return sess.scalar(sa.select(sa.func.extract(
+            "epoch", sa.func.min(Post.lease_until) - sa.func.now())).where(Post.id.in_(ids)))
+
+
 def test_a_publish_longer_than_the_lease_keeps_its_lease(space, platform, loopback, workers):
-    platform.latency = 1.5
+    lease = 60.0
+    platform.paused = True  # every call stays inside the platform until the test lets it answer
     channel = space.channel(platform.base_url)
     ids = space.posts([channel], n=3)
-    workers(2, lease_seconds=1.0, tick_seconds=0.1)
-    assert space.wait_terminal(ids, timeout=20) == {"published": 3}
+    clock = MovedClock()
+    # The fence is longer than a step below, so the leases are renewed for their age alone.
+    workers(2, clock=clock, lease_seconds=lease, tick_seconds=0.1, dead_after_seconds=600,
+            http_timeout_seconds=600)
+    wait_until(lambda: len(platform.in_flight()) == 3, 30)
+    for _ in range(3):  # 63 s in all: the leases the claim set would have run out
+        leases_pass(space.engine, ids, 21)  # for the database ...
+        clock.advance(21)                   # ... and for the workers: a third of a lease is past
+        wait_until(lambda: _lease_left(space.engine, ids) > lease - 10, 30)  # renewed by a tick
+    with Session(space.engine) as sess:
+        assert lifecycle.claim_due(sess, "rival", 10, lease) == []  # nothing to take over
+        sess.rollback()
+    platform.paused = False
+    assert space.wait_terminal(ids) == {"published": 3}
     assert platform.requests == 3  # renewed in time: nobody reconciled a live attempt
     with Session(space.engine) as sess:
         claims = sess.scalar(sa.select(sa.func.count()).select_from(Post).where(

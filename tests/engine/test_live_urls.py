@@ -11,7 +11,7 @@ def test_a_hostile_live_url_is_dropped_with_a_warning(space, platform, loopback,
     channel = space.channel(platform.base_url)
     [post_id] = space.posts([channel], parts=2)
     workers(1)
-    space.wait_terminal([post_id], timeout=30)
+    space.wait_terminal([post_id])
     post = space.post(post_id)
     assert post.state == "published" and post.provider_post_id
     assert post.live_url is None

@@ -3,7 +3,6 @@ row of its own."""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.analytics.models import MetricDue
 from app.posts.models import Post, PostEvent
 from jobs import outbox, schedule_store
+from tests.engine.conftest import wait_until
 
 
 def test_a_published_post_gets_its_four_measurements(space, platform, loopback, workers):
@@ -39,13 +39,12 @@ def test_measuring_is_a_job_of_the_deployments_durable_schedule(space, platform,
     """The holder of the scheduler runs the collection every few seconds, as a job of the job
     store in PostgreSQL that `openpost jobs` lists, not as a timer of each process."""
     workers(1)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        jobs = {j.id: j for j in schedule_store.list_jobs(space.engine)}
-        job = jobs.get("metrics_collection")
-        if job is not None and job.last_run_at is not None:
-            break
-        time.sleep(0.2)
+
+    def collected():
+        job = {j.id: j for j in schedule_store.list_jobs(space.engine)}.get("metrics_collection")
+        return job if job is not None and job.last_run_at is not None else None
+
+    job = wait_until(collected, 30)
     assert job is not None and job.func == "jobs.duties:metrics_collection"
     assert job.last_outcome == "ok" and job.next_run_at is not None
     assert "metrics_collected" not in outbox.EVERY_WORKER + tuple(n for n, _ in outbox.DUTIES)

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy.orm import Session
 
 from app.channels import service as channels
 from app.channels.models import Channel
 from app.sandbox.core import mask
-
-pytestmark = pytest.mark.timeout(60)
 
 
 def test_two_workers_meeting_one_expired_x_token_refresh_it_once(space, platforms, workers):
@@ -31,7 +28,7 @@ def test_two_workers_meeting_one_expired_x_token_refresh_it_once(space, platform
     p.fault("token", "lost", delay=1.0)
     ids = space.posts([channel_id], n=2)
     workers(2, batch=1)
-    assert space.wait_terminal(ids, timeout=30) == {"published": 2}
+    assert space.wait_terminal(ids) == {"published": 2}
     assert len(p.requests("token")) == 1, "the single-use refresh token was spent once"
     assert len(p.posts()) == 2
     with Session(space.engine) as sess:

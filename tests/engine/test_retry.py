@@ -1,6 +1,5 @@
 """The retry policy: platform response -> outcome, over real HTTP to the loopback platform."""
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,9 +8,10 @@ from sqlalchemy.orm import Session
 
 from app.channels.models import Channel
 from app.platforms import errors
-from app.posts.models import PostEvent
+from app.posts.models import Post, PostEvent
 from jobs.config import EngineConfig
 from jobs.retry import backoff, decide
+from tests.engine.conftest import MovedClock, wait_until
 
 # (answers of the platform, in order) -> (final state, error code, attempts, statuses made)
 TABLE = [
@@ -31,12 +31,13 @@ TABLE = [
 @pytest.mark.parametrize("answers,expected", TABLE, ids=["-".join(a) for a, _e in TABLE])
 def test_platform_answer_decides_the_outcome(space, platform, loopback, workers, answers,
                                              expected):
-    platform.faults = {"reset_seconds": 0.3, "hang_seconds": 2.5}
+    # A timeout: the platform acts, then answers long after the engine has given up.
+    platform.faults = {"reset_seconds": 0.3, "hang_seconds": 300}
     platform.script.extend(answers)
     channel = space.channel(platform.base_url)
     [post_id] = space.posts([channel])
-    workers(1, http_timeout_seconds=1.0, retry_base_seconds=0.1)
-    space.wait_terminal([post_id], timeout=30)
+    workers(1, http_timeout_seconds=3.0, retry_base_seconds=0.1)
+    space.wait_terminal([post_id])
     post = space.post(post_id)
     state, code, attempts, made = expected
     assert (post.state, post.error_code, post.attempts) == (state, code, attempts)
@@ -72,11 +73,8 @@ def test_while_retrying_the_post_stays_publishing_with_its_attempts_visible(
     channel = space.channel(platform.base_url)
     [post_id] = space.posts([channel])
     workers(1, retry_base_seconds=20)
-    deadline = time.monotonic() + 10
-    while space.post(post_id).attempts < 1 or space.post(post_id).next_attempt_at is None:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    post = space.post(post_id)
+    post = wait_until(lambda: (p := space.post(post_id)).attempts >= 1
+                      and p.next_attempt_at is not None and p, 30)
     assert (post.state, post.attempts, post.lease_until, post.claim_token) == (
         "publishing", 1, None, None)
     assert post.error_code == "platform_error"
@@ -132,18 +130,35 @@ def test_backoff_grows_exponentially_with_jitter():
         assert len(delays) > 1
 
 
+def _given_back(space, ids) -> int:
+    """Posts released to wait for a later attempt: no claim, a next attempt set."""
+    with Session(space.engine) as sess:
+        return sess.scalar(sa.select(sa.func.count()).select_from(Post).where(
+            Post.id.in_(ids), Post.state == "publishing", Post.claim_token.is_(None),
+            Post.next_attempt_at.is_not(None)))
+
+
 def test_a_rate_limited_channel_waits_without_holding_up_the_others(space, platform, loopback,
                                                                     workers):
-    platform.limited["limited-token"] = datetime.now(UTC) + timedelta(seconds=1.5)
+    platform.limited["limited-token"] = datetime.now(UTC) + timedelta(minutes=10)
     limited = space.channel(platform.base_url, credentials={"access_token": "limited-token"})
     free = space.channel(platform.base_url, credentials={"access_token": "free-token"})
     slow = space.posts([limited], n=5, prefix="limited")
     fast = space.posts([free], n=5, prefix="free")
-    workers(1, channel_limit=1)
-    assert space.wait_terminal(fast, timeout=10) == {"published": 5}
+    clock = MovedClock()
+    workers(1, clock=clock, channel_limit=1)
+    assert space.wait_terminal(fast) == {"published": 5}
+    wait_until(lambda: _given_back(space, slow) == 5, 30)
     assert space.states(slow) == {"publishing": 5}   # waiting for the reset, not failed
-    assert space.wait_terminal(slow, timeout=20) == {"published": 5}
-    assert platform.calls["limited-token"] == 1 + 5  # one 429, then no call until the reset
+    assert platform.calls["limited-token"] == 1      # one 429, then no call before the reset
+    # The reset comes, for the platform, the worker's clock and the posts' next attempts.
+    del platform.limited["limited-token"]
+    clock.advance(601)
+    with Session(space.engine) as sess, sess.begin():
+        sess.execute(sa.update(Post).where(Post.id.in_(slow)).values(
+            next_attempt_at=sa.func.now()))
+    assert space.wait_terminal(slow) == {"published": 5}
+    assert platform.calls["limited-token"] == 1 + 5
     first_free = min(r[1] for r in platform.records if r[0].startswith("free"))
     first_limited = min(r[1] for r in platform.records if r[0].startswith("limited"))
     assert first_free < first_limited

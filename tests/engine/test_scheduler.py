@@ -58,6 +58,16 @@ def _swept_by(pg, pid: int) -> bool:
     return bool(job and job.last_outcome == "ok" and job.ran_by == f"{socket.gethostname()}:{pid}")
 
 
+def _ahead_of_their_last_runs(pg) -> dict[str, schedule_store.JobView] | None:
+    """The duties, if each has a next run later than the run it last made was scheduled for."""
+    jobs = _jobs(pg)
+    with pg.connect() as conn:
+        ran = dict(conn.execute(sa.text("SELECT job_id, scheduled_for FROM scheduler_runs")).all())
+    ahead = all(jobs[d].next_run_at is not None and (ran.get(d) is None or jobs[d].next_run_at > ran[d])
+                for d in DUTY_IDS)
+    return jobs if ahead else None
+
+
 @pytest.fixture
 def holders(pg):
     """In-process candidates for the scheduler; all stopped at the end."""
@@ -75,97 +85,94 @@ def holders(pg):
         holder.stop()
 
 
-@pytest.mark.timeout(60)
 def test_one_of_two_processes_holds_the_scheduler_and_the_duties_show_their_next_runs(
         spawn, pg):
     procs = [spawn(concurrency=2, maintenance_seconds=0.5) for _ in range(2)]
     pids = {p.pid for p in procs}
-    holder = wait_until(lambda: schedule_store.holder(pg), 30)
+    holder = wait_until(lambda: schedule_store.holder(pg), 120)
     assert holder.pid in pids and holder.host == socket.gethostname()
-    wait_until(lambda: _swept_by(pg, holder.pid), 15)
+    wait_until(lambda: _swept_by(pg, holder.pid), 120)
     assert _holders_of_the_lock(pg) == 1
     logs = [p.log_path.read_text() for p in procs]
     assert sum("holds the scheduler" in text for text in logs) == 1, logs
-    jobs = _jobs(pg)
-    assert set(jobs) >= DUTY_IDS
+    assert set(_jobs(pg)) >= DUTY_IDS
+    # Each duty's next run comes after the run it last made (the time that run was scheduled
+    # for: a loaded runner may finish a run after the next one is due). A duty that has just
+    # run may not have its next run written yet, so this waits for a moment when all have.
+    jobs = wait_until(lambda: _ahead_of_their_last_runs(pg), 120)
     now = datetime.now(UTC)
     for duty in duties.DUTIES:
         job = jobs[duty.id]
         assert job.func == duty.func
-        # Scheduled ahead of its last run (a loaded runner may leave it a little overdue, so
-        # not against the wall clock), and within its period.
-        assert job.next_run_at is not None and job.next_run_at < now + timedelta(hours=2), job
-        assert job.last_run_at is None or job.next_run_at > job.last_run_at, job
+        assert job.next_run_at < now + timedelta(hours=2), job  # within its period
     assert jobs["lease_reconciliation"].trigger == "interval[0:00:00.500000]"
     assert jobs["retention"].trigger == "interval[1:00:00]"
 
 
-@pytest.mark.timeout(90)
 def test_a_sigkilled_holder_is_replaced_within_seconds_and_the_burst_loses_nothing(
         spawn, pg, space, platform):
     platform.latency = 0.05
     channels = [space.channel(platform.base_url) for _ in range(4)]
     settings = {"maintenance_seconds": 0.5, "lease_seconds": 3, "tick_seconds": 0.2}
     procs = {p.pid: p for p in (spawn(concurrency=4, **settings) for _ in range(2))}
-    first = wait_until(lambda: schedule_store.holder(pg), 30).pid
+    first = wait_until(lambda: schedule_store.holder(pg), 120).pid
     [other] = set(procs) - {first}
-    wait_until(lambda: _swept_by(pg, first), 15)
+    wait_until(lambda: _swept_by(pg, first), 120)
     ids = space.posts(channels, n=300, due_in=0.5)
-    wait_until(lambda: len(platform.records) >= 20, 30)  # the burst is under way
+    wait_until(lambda: len(platform.records) >= 20, 120)  # the burst is under way
     killed, published = time.monotonic(), len(platform.records)
     procs[first].send_signal(signal.SIGKILL)
     wait_until(lambda: _held_by(pg, other), 15)
     took = time.monotonic() - killed
     print(f"\nscheduler takeover after SIGKILL of the holder: {took:.2f} s "
           f"({published} of {len(ids)} posts out at the kill)")
-    wait_until(lambda: _swept_by(pg, other), 15)  # and the new holder runs the duties
+    wait_until(lambda: _swept_by(pg, other), 120)  # and the new holder runs the duties
     assert _holders_of_the_lock(pg) == 1
-    assert space.wait_terminal(ids, timeout=40) == {"published": len(ids)}
+    assert space.wait_terminal(ids) == {"published": len(ids)}
     assert set(platform.created_counts().values()) == {1}  # no post twice
     assert not [j.id for j in _jobs(pg).values() if j.last_outcome not in (None, "ok")]
 
 
-@pytest.mark.timeout(60)
 def test_a_duty_keeps_its_next_run_when_every_process_restarts(spawn, pg):
     first = spawn(concurrency=2, maintenance_seconds=0.5)
-    wait_until(lambda: _swept_by(pg, first.pid), 30)
+    wait_until(lambda: _swept_by(pg, first.pid), 120)
     before = _jobs(pg)["retention"].next_run_at  # an hour ahead
     first.send_signal(signal.SIGKILL)
     first.wait()
-    wait_until(lambda: schedule_store.holder(pg) is None, 10)
+    wait_until(lambda: schedule_store.holder(pg) is None, 120)
     second = spawn(concurrency=2, maintenance_seconds=0.5)
-    wait_until(lambda: _swept_by(pg, second.pid), 30)
+    wait_until(lambda: _swept_by(pg, second.pid), 120)
     assert _jobs(pg)["retention"].next_run_at == before, "a restart must not push a duty back"
 
 
 def test_only_the_holder_runs_a_scheduler_and_a_stopped_holder_hands_over(holders, pg):
     one, two = holders(), holders()
-    wait_until(lambda: one.holding.is_set() or two.holding.is_set(), 10)
+    wait_until(lambda: one.holding.is_set() or two.holding.is_set(), 120)
     held, waiting = (one, two) if one.holding.is_set() else (two, one)
     assert held.scheduler is not None and waiting.scheduler is None
     assert _holders_of_the_lock(pg) == 1
     held.stop()
     assert held.scheduler is None
-    wait_until(lambda: waiting.holding.is_set(), 10)
+    wait_until(lambda: waiting.holding.is_set(), 120)
     assert schedule_store.holder(pg).pid == os.getpid()
 
 
 def test_a_job_written_by_a_process_without_the_scheduler_runs_in_the_holder(holders, pg):
     holder = holders()
-    wait_until(holder.holding.is_set, 10)
+    wait_until(holder.holding.is_set, 120)
     soon = datetime.now(UTC) + timedelta(milliseconds=300)
     # written as another process would: straight into the store, then a NOTIFY
     schedule_store.add_job(pg, "tests.engine.test_scheduler:probe", "date", id="test-probe-once",
                            args=("once",), run_date=soon)
-    assert PROBED.get(timeout=10) == "once"
+    assert PROBED.get(timeout=30) == "once"
 
     def recorded():
         with pg.connect() as conn:
             return conn.execute(sa.text("SELECT outcome, detail, ran_by FROM scheduler_runs "
                                         "WHERE job_id = 'test-probe-once'")).first()
 
-    assert tuple(wait_until(recorded, 10)) == ("ok", "probed once", f"{socket.gethostname()}:{os.getpid()}")
-    wait_until(lambda: "test-probe-once" not in _jobs(pg), 10)  # a date job, once run, is gone
+    assert tuple(wait_until(recorded, 120)) == ("ok", "probed once", f"{socket.gethostname()}:{os.getpid()}")
+    wait_until(lambda: "test-probe-once" not in _jobs(pg), 120)  # a date job, once run, is gone
 
 
 def test_jobs_are_added_and_removed_from_any_process_and_bad_ones_refused(pg):
@@ -222,16 +229,15 @@ def test_a_change_written_while_the_holder_runs_the_job_is_not_overwritten(pg):
         schedule_store.remove_job(pg, "test-edit")
 
 
-@pytest.mark.timeout(60)
 def test_openpost_jobs_lists_the_holder_and_each_duty_with_its_last_and_next_run(
         spawn, pg, database_url):
     proc = spawn(concurrency=2, maintenance_seconds=0.5)
-    wait_until(lambda: _swept_by(pg, proc.pid), 30)
+    wait_until(lambda: _swept_by(pg, proc.pid), 120)
     env = {**os.environ, "DATABASE_URL": database_url, "OPENPOST_LOG_LEVEL": "WARNING"}
 
     def openpost_jobs(*args):
         done = subprocess.run([sys.executable, "-m", "app.cli", "jobs", *args],  # noqa: S603
-                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
         assert done.returncode == 0, done.stderr
         return done.stdout
 
@@ -252,25 +258,25 @@ def test_openpost_jobs_lists_the_holder_and_each_duty_with_its_last_and_next_run
     assert listed["retention"]["next_run_at"] and listed["retention"]["trigger"] == \
         "interval[1:00:00]"
     doctor = subprocess.run([sys.executable, "-m", "app.cli", "doctor"],  # noqa: S603
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
     assert f"scheduler: held by {socket.gethostname()} pid {proc.pid} since " in doctor.stdout
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    wait_until(lambda: schedule_store.holder(pg) is None, 10)
+    wait_until(lambda: schedule_store.holder(pg) is None, 120)
     assert openpost_jobs().startswith("holder: none")
 
 
 def test_a_holder_whose_connection_is_cut_stops_its_scheduler_and_one_holder_remains(
         holders, pg, caplog):
     one, two = holders(), holders()
-    wait_until(lambda: one.holding.is_set() or two.holding.is_set(), 10)
+    wait_until(lambda: one.holding.is_set() or two.holding.is_set(), 120)
     held = one if one.holding.is_set() else two
     with pg.connect() as conn:  # as a PostgreSQL restart or a cut link would
         conn.execute(sa.text("SELECT pg_terminate_backend(backend_pid) FROM scheduler_holder"))
-    wait_until(lambda: not held.holding.is_set(), 10)
+    wait_until(lambda: not held.holding.is_set(), 120)
     assert held.scheduler is None
     assert "this process no longer holds the scheduler" in caplog.text
-    wait_until(lambda: one.holding.is_set() or two.holding.is_set(), 10)
+    wait_until(lambda: one.holding.is_set() or two.holding.is_set(), 120)
     assert sum(h.scheduler is not None for h in (one, two)) == 1
     assert _holders_of_the_lock(pg) == 1 and schedule_store.holder(pg) is not None
 

@@ -2,14 +2,13 @@
 at once, the shutdown is recorded and logged, and nothing the worker runs late undoes it."""
 
 import logging
-import time
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app.ops.models import WorkerHeartbeat
 from app.posts.models import Post, PostEvent
-from tests.engine.conftest import wait_until
+from tests.engine.conftest import MovedClock, wait_until
 
 
 def _listeners(engine) -> int:
@@ -30,18 +29,19 @@ def _events(engine, ids) -> list[PostEvent]:
 def test_what_a_stopping_worker_will_not_finish_goes_to_another_worker_at_once(
         space, platform, loopback, workers, caplog):
     caplog.set_level(logging.INFO, logger="jobs.worker")
-    platform.latency = 3.0                    # the platform answers later than the grace period
+    platform.paused = True                    # the platform answers later than the grace period
     channel = space.channel(platform.base_url)
     ids = space.posts([channel], n=10)
-    [stopping] = workers(1, lease_seconds=600)
-    wait_until(lambda: len(platform.in_flight()) == 4, 10)  # the channel's limit: 6 wait
-    # Another worker sleeps meanwhile: nothing is due before its next tick, 30 s away.
-    [other] = workers(1, lease_seconds=600, tick_seconds=30)
-    wait_until(lambda: _listeners(space.engine) >= 2, 10)
+    [stopping] = workers(1, lease_seconds=600, http_timeout_seconds=600)
+    wait_until(lambda: len(platform.in_flight()) == 4, 30)  # the channel's limit: 6 wait
+    # Another worker sleeps meanwhile: nothing is due before its next tick, 300 s away.
+    [other] = workers(1, lease_seconds=600, tick_seconds=300)
+    wait_until(lambda: _listeners(space.engine) >= 2, 30)
 
+    sent = set(platform.in_flight())
     stopping.stop(grace=0.2)
-    platform.latency = 0.0
-    assert not platform.records               # it did not wait for the platform's answers
+    assert sent <= set(platform.in_flight())  # it did not wait for the platform's answers
+    platform.paused = False
     events = _events(space.engine, ids)
     assert sorted(e.detail.get("released") or e.detail.get("lease_ended") for e in events) == \
         ["shutdown"] * 10
@@ -53,7 +53,7 @@ def test_what_a_stopping_worker_will_not_finish_goes_to_another_worker_at_once(
                        "reconciles them with the platform)"]
 
     # Woken by the shutdown, not by its tick nor by a lease running out.
-    assert space.wait_terminal(ids, timeout=10) == {"published": 10}
+    assert space.wait_terminal(ids, timeout=60) == {"published": 10}
     assert set(platform.created_counts().values()) == {1} and len(platform.records) == 10
     with Session(space.engine) as sess:
         keys = sess.scalars(sa.select(Post.idempotency_key).where(Post.id.in_(ids))).all()
@@ -63,12 +63,15 @@ def test_what_a_stopping_worker_will_not_finish_goes_to_another_worker_at_once(
 
 
 def test_a_tick_running_late_does_not_undo_the_shutdown(space, platform, loopback, workers):
-    platform.latency = 3.0
+    platform.paused = True                    # the post stays inside its platform call
     channel = space.channel(platform.base_url)
     [post_id] = space.posts([channel])
-    [worker] = workers(1, lease_seconds=3, tick_seconds=30)
-    wait_until(lambda: platform.in_flight(), 10)
-    time.sleep(1.1)                           # its lease is now due for renewal
+    clock = MovedClock()
+    # No tick of its own before the end (the fence outlasts the clock's move below).
+    [worker] = workers(1, clock=clock, lease_seconds=600, tick_seconds=300,
+                       dead_after_seconds=3600, http_timeout_seconds=600)
+    wait_until(lambda: platform.in_flight(), 30)
+    clock.advance(201)                        # its lease is now due for renewal
     worker.stop(grace=0.1)
     worker._tick()                            # as a tick already under way would
     with Session(space.engine) as sess:
@@ -76,3 +79,4 @@ def test_a_tick_running_late_does_not_undo_the_shutdown(space, platform, loopbac
         post, now = sess.get(Post, post_id), sess.scalar(sa.select(sa.func.now()))
     assert beat.stopped_at is not None        # still shown as stopped
     assert post.state == "publishing" and post.lease_until <= now  # the lease stays ended
+    platform.paused = False

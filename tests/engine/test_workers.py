@@ -1,11 +1,10 @@
 """Per-channel and per-platform limits, heartbeats, and the engine inside `openpost serve`."""
 
-import time
-
 from sqlalchemy.orm import Session
 
 from app.ops.models import WorkerHeartbeat
 from jobs.dispatch import Dispatcher
+from tests.engine.conftest import wait_until
 
 
 def _dispatcher(concurrency=4, channel_limit=2, share=0.75):
@@ -40,19 +39,20 @@ def test_a_slow_platform_leaves_threads_for_the_others():
 
 def test_heartbeats_show_each_worker_and_its_work(space, platform, loopback, workers):
     channel = space.channel(platform.base_url)
-    platform.latency = 2.0
+    platform.paused = True  # the three stay inside their platform calls until the test is done
     ids = space.posts([channel], n=3)
-    [worker] = workers(1)
-    deadline = time.monotonic() + 10
-    while True:
+    [worker] = workers(1, http_timeout_seconds=600)
+
+    def heartbeat():
         with Session(space.engine) as sess:
             beat = sess.get(WorkerHeartbeat, worker.id)
-            if beat and beat.in_flight == 3 or time.monotonic() > deadline:
-                break
-        time.sleep(0.05)
+        return beat if beat and beat.in_flight == 3 else None
+
+    beat = wait_until(heartbeat, 30)
     assert beat.pid > 0 and beat.host and beat.version and beat.stopped_at is None
     assert (beat.in_flight, beat.posts_claimed) == (3, 3)
-    space.wait_terminal(ids)
+    platform.paused = False
+    assert space.wait_terminal(ids) == {"published": 3}
     worker.stop(grace=1)
     with Session(space.engine) as sess:
         beat = sess.get(WorkerHeartbeat, worker.id)
