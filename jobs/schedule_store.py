@@ -64,7 +64,15 @@ class JobStore(SQLAlchemyJobStore):
         # The holder writes a job back after each run (its next run time). Another process may
         # have replaced, paused or removed it meanwhile: then theirs stands, and the write
         # neither overwrites it nor stops the scheduler's loop (APScheduler would raise).
-        if not self.write_back(job):
+        # A database that cannot be reached leaves the row as it was, so the job runs again
+        # when next due; raising here would end APScheduler's loop and with it every duty.
+        try:
+            written = self.write_back(job)
+        except sa.exc.DBAPIError:
+            log.warning("job %s: its next run could not be written (database unavailable); "
+                        "it runs again when due", job.id, exc_info=True)
+            return
+        if not written:
             log.info("job %s was changed or removed by another process; its new version "
                      "stands", job.id)
 

@@ -229,6 +229,26 @@ def test_a_change_written_while_the_holder_runs_the_job_is_not_overwritten(pg):
         schedule_store.remove_job(pg, "test-edit")
 
 
+def test_a_run_written_back_while_the_database_is_unreachable_keeps_the_scheduler_going(pg):
+    """After a run the holder writes the job's next run back; when PostgreSQL cannot be reached
+    that write fails, and the scheduler's loop (which every duty runs on) must survive it: the
+    job keeps its stored next run and runs again when due."""
+    schedule_store.add_job(pg, "tests.engine.test_scheduler:probe", "interval", id="test-cut",
+                           args=("cut",), minutes=5)
+    try:
+        [job] = [j for j in schedule_store.store_for(pg).get_all_jobs() if j.id == "test-cut"]
+        before = _jobs(pg)["test-cut"].next_run_at
+        unreachable = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:1/none",
+                                       connect_args={"connect_timeout": 2})
+        cut_off = schedule_store.store_for(unreachable)
+        job._modify(next_run_time=job.next_run_time + timedelta(minutes=5))
+        cut_off.update_job(job)  # logged, not raised
+        assert _jobs(pg)["test-cut"].next_run_at == before
+        unreachable.dispose()
+    finally:
+        schedule_store.remove_job(pg, "test-cut")
+
+
 def test_openpost_jobs_lists_the_holder_and_each_duty_with_its_last_and_next_run(
         spawn, pg, database_url):
     proc = spawn(concurrency=2, maintenance_seconds=0.5)
