@@ -459,3 +459,30 @@ def test_the_instagram_fake_takes_only_the_metrics_of_the_medias_product_type(sa
         assert refused.status_code == 400, (media, metric)
         assert refused.json()["error"]["code"] == 100
         assert metric in refused.json()["error"]["message"] or metric == "impressions"
+
+
+def test_a_facebook_permission_the_person_declined_is_refused_the_platforms_way(
+        db, workspace, sandbox, social):
+    """Facebook Login lets the person decline any permission asked for, and the Page token
+    lacks it: without read_insights the post's figures ask for a reconnect (not a failure),
+    without pages_manage_posts the Page refuses a post with Graph's (#200)."""
+    import httpx
+
+    from app.platforms import graph
+    from tests.analytics.world import adopt
+
+    account = social("facebook")
+    result, _rec = account.run("measured before the permission went")
+    channel = channel_for(db, workspace[0], account)
+    post = adopt(db, channel, result, "on facebook")
+    token_value = account.credentials["access_token"]
+    token = sandbox.state.token("facebook", token_value)
+    token.scopes = frozenset({"pages_show_list", "pages_read_engagement", "pages_manage_posts"})
+    assert collect_due_metrics(post.published_at + timedelta(hours=1, minutes=1)) == 1
+    (only,) = _series(db, post)
+    assert only.status == "needs_scope" and "reconnect to allow insights" in only.detail
+    token.scopes = frozenset({"pages_show_list", "pages_read_engagement", "read_insights"})
+    refused = httpx.post(f"{sandbox.url}/facebook/{graph.VERSION}/{account.settings['page_id']}"
+                         "/feed", data={"message": "no permission", "access_token": token_value})
+    assert refused.status_code == 403
+    assert "pages_manage_posts" in refused.json()["error"]["message"]

@@ -107,8 +107,12 @@ def authorize():
         if wanted.get("instagram"):
             link_instagram(page, wanted["instagram"])
         user["pages"].append(page["id"])
+    # The tokens carry the permissions the person granted: here, every one asked for
+    # (https://developers.facebook.com/docs/facebook-login/guides/permissions/request-revoke).
+    asked = (request.args.get("scope") or "").replace(",", " ").split()
     code = secrets.token_urlsafe(16)
-    state().codes[code] = {"account": user["id"], "redirect_uri": request.args.get("redirect_uri")}
+    state().codes[code] = {"account": user["id"], "redirect_uri": request.args.get("redirect_uri"),
+                           "scope": " ".join(asked)}
     return back_to(back, {"code": code, "state": request.args.get("state", "")})
 
 
@@ -119,12 +123,14 @@ def access_token():
         if token is None or token.revoked:
             return graph_error("Error validating access token.", 190)
         return json_response({"access_token": state().mint("facebook", token.account,
-                                                           lifetime=60 * 86_400),
+                                                           lifetime=60 * 86_400,
+                                                           scopes=_granted(token)),
                               "token_type": "bearer", "expires_in": 60 * 86_400})
     grant = code_grant(_value("code"), _value("redirect_uri"))
     if grant is None:
         return graph_error("Invalid verification code format.", 100)
-    return json_response({"access_token": state().mint("facebook", grant["account"], lifetime=3600),
+    return json_response({"access_token": state().mint("facebook", grant["account"], lifetime=3600,
+                                                       scopes=grant.get("scope") or None),
                           "token_type": "bearer", "expires_in": 3600})
 
 
@@ -134,9 +140,16 @@ def _fields() -> dict[str, list[str]]:
     return {m[1]: (m[2] or "id").split(",") for m in re.finditer(r"(\w+)(?:\{([^}]*)\})?", raw)}
 
 
-def _page_entry(page: dict, fields: dict[str, list[str]]) -> dict:
+def _granted(token) -> str | None:
+    """A token's permissions as mint() takes them (None: every permission)."""
+    return " ".join(sorted(token.scopes)) if token is not None and token.scopes else None
+
+
+def _page_entry(page: dict, fields: dict[str, list[str]], scopes: str | None = None) -> dict:
+    # A Page token holds the permissions the person granted the app (Pages API overview,
+    # https://developers.facebook.com/docs/pages-api/overview "Page access tokens").
     entry = {"id": page["id"], "name": page["name"], "category": "Brand",
-             "access_token": state().mint("facebook", page["id"]),
+             "access_token": state().mint("facebook", page["id"], scopes=scopes),
              "tasks": ["CREATE_CONTENT", "MANAGE"]}
     linked = state().account("instagram", page.get("instagram") or "")
     if linked:
@@ -150,7 +163,8 @@ def _page_entry(page: dict, fields: dict[str, list[str]]) -> dict:
 @signed_in(_who)
 def my_pages(user):
     fields = _fields()
-    return json_response({"data": [_page_entry(state().account("facebook", p), fields)
+    return json_response({"data": [_page_entry(state().account("facebook", p), fields,
+                                               _granted(_token()))
                                    for p in user.get("pages", [])]})
 
 
@@ -164,11 +178,29 @@ def _page(page_id: str):
     return page, None
 
 
+# Publishing on a Page needs pages_manage_posts and pages_read_engagement
+# (https://developers.facebook.com/docs/pages-api/posts "Before you start";
+# https://developers.facebook.com/docs/video-api/guides/publishing "Requirements").
+PUBLISH_SCOPES = frozenset({"pages_manage_posts", "pages_read_engagement"})
+NOT_ALLOWED_TO_POST = ("(#200) If posting to a page, requires both pages_read_engagement and "
+                       "pages_manage_posts as an admin with sufficient administrative permission")
+
+
+def _publishing(page_id: str):
+    page, error = _page(page_id)
+    if error:
+        return None, error
+    token = _token()
+    if token.scopes is not None and not token.scopes >= PUBLISH_SCOPES:
+        return None, graph_error(NOT_ALLOWED_TO_POST, 200, 403, kind="OAuthException")
+    return page, None
+
+
 @bp.post(f"{V}/<page_id>/photos")
 @media_upload
 @faulty("facebook", "photo", ERRORS, _token)
 def photo(page_id: str):
-    _page_, error = _page(page_id)
+    _page_, error = _publishing(page_id)
     if error:
         return error
     upload = request.files.get("source")
@@ -201,7 +233,7 @@ def _attached(page_id: str) -> tuple[list[str], str | None]:
 @bp.post(f"{V}/<page_id>/feed")
 @faulty("facebook", "feed", ERRORS, _token)
 def feed(page_id: str):
-    _page_, error = _page(page_id)
+    _page_, error = _publishing(page_id)
     if error:
         return error
     ids, problem = _attached(page_id)
@@ -287,7 +319,7 @@ def transfer(_who_, session_id: str):
 @media_upload
 @faulty("facebook", "video", ERRORS, _token)
 def video(page_id: str):
-    _page_, error = _page(page_id)  # a Page access token of this Page, nothing else
+    _page_, error = _publishing(page_id)  # a Page access token of this Page, nothing else
     if error:
         return error
     if _value("upload_phase"):

@@ -93,7 +93,12 @@ def insights(object_id: str):
         if not granted(_token(), {"instagram_manage_insights"}):
             return graph_error(PERMISSION, 10, 403)
         return graph_insights("instagram", object_id, instagram_metrics(object_id))
-    # A Page token with read_insights (same page, "Permissions").
+    # A Page token with read_insights (same page, "Permissions") and pages_read_engagement
+    # (https://developers.facebook.com/blog/post/2022/11/08/getting-started-with-page-insights-api/
+    # "Generate a token": read_insights, pages_show_list, pages_read_engagement).
     if not granted(_token(), {"read_insights"}):
         return graph_error("(#200) Requires read_insights permission", 200, 403)
+    if not granted(_token(), {"pages_read_engagement"}):
+        return graph_error("(#10) This endpoint requires the 'pages_read_engagement' permission "
+                           "or the 'Page Public Content Access' feature", 10, 403)
     return graph_insights("facebook", object_id, PAGE_POST)
