@@ -86,6 +86,8 @@ class Collector(Protocol):
     # leaves the rest to publishing); docs/analytics.md shows the arithmetic.
     rate: ClassVar[Limit]
     # optional: app_rate: ClassVar[Limit], the budget all channels of the platform share
+    # optional: budget_owner(settings) -> str | None, who `rate` counts for when that is not
+    # the channel (LinkedIn: the member whose token every page they connected uses)
 
     def __init__(self, client: httpx.Client) -> None: ...
 
@@ -117,6 +119,14 @@ def one_a_call(collector: Collector, channel: PublishJob) -> bool:
     """Whether this channel's posts are read one a call (then each post spends the budget)."""
     check = getattr(collector, "one_a_call", None)
     return bool(check(channel)) if check else bool(getattr(collector, "per_post", False))
+
+
+def rate_key(collector: Collector, channel_id, settings: dict) -> str:
+    """The counter of the `rate` budget a channel's calls spend: the channel's own, or the one
+    its collector names for every channel of the same owner."""
+    owner = getattr(collector, "budget_owner", None)
+    named = owner(settings) if owner is not None else None
+    return f"metrics:{named}" if named else f"metrics:{channel_id}"
 
 
 def app_key(platform: str) -> str:

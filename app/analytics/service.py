@@ -23,7 +23,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from app import db
-from app.analytics.collectors import Snapshot, Target, app_key, collector_for, every, one_a_call, unmeasured
+from app.analytics.collectors import (
+    Snapshot,
+    Target,
+    app_key,
+    collector_for,
+    every,
+    one_a_call,
+    rate_key,
+    unmeasured,
+)
 from app.analytics.models import MetricDue, PostMetric
 from app.channels import tokens
 from app.channels.models import Channel
@@ -129,7 +138,7 @@ def _collect_channel(sess: Session, now: datetime, client: httpx.Client, channel
         return 0
     collector = collector_for(channel.platform, client)
     job = _job(sess, channel)
-    budgets = [(f"metrics:{channel.id}", collector.rate)]
+    budgets = [(rate_key(collector, channel.id, channel.settings or {}), collector.rate)]
     app_rate = getattr(collector, "app_rate", None)
     if app_rate is not None:
         budgets.append((app_key(channel.platform), app_rate))

@@ -486,3 +486,39 @@ def test_a_facebook_permission_the_person_declined_is_refused_the_platforms_way(
                          "/feed", data={"message": "no permission", "access_token": token_value})
     assert refused.status_code == 403
     assert "pages_manage_posts" in refused.json()["error"]["message"]
+
+
+def test_the_pages_one_linkedin_member_connected_share_the_members_daily_budget(
+        db, workspace, sandbox, social, monkeypatch):
+    """LinkedIn counts a member's daily calls over every call made with their token: two
+    organization pages connected by one member spend one budget; past it, the second page's
+    figures wait for the next day instead of failing."""
+    from app.channels import service as channels
+    from app.ops.ratelimit import Limit
+    from app.platforms.linkedin.fake_orgs import grant
+    from app.platforms.linkedin.metrics import MetricsCollector
+    from tests.analytics.world import adopt
+
+    monkeypatch.setattr(MetricsCollector, "rate", Limit(2, 86_400))  # one page's batch: 2 calls
+    account = social("linkedin", organization=True)
+    with sandbox.app.app_context():
+        member = sandbox.state.account("linkedin", account.settings["account_id"])
+        second_urn = grant(member, "Second Co")
+    first = channel_for(db, workspace[0], account)
+    second = channels.connect(db, workspace[0], "test", platform="linkedin", handle="Second Co",
+                              credentials=dict(account.credentials),
+                              settings={**account.settings, "author_urn": second_urn})
+    result, _rec = account.run("the first page's post")
+    posts = [adopt(db, first, result, "first page")]
+    account.settings["author_urn"] = second_urn
+    result, _rec = account.run("the second page's post")
+    posts.append(adopt(db, second, result, "second page"))
+
+    now = max(p.published_at for p in posts) + timedelta(hours=1, minutes=1)
+    assert collect_due_metrics(now) == 1
+    measured = [p for p in posts if _series(db, p)]
+    [waiting] = [p for p in posts if not _series(db, p)]
+    assert [m.status for m in _series(db, measured[0])] == ["ok"]
+    row = db.scalar(sa.select(MetricDue).where(MetricDue.post_id == waiting.id,
+                                               MetricDue.stage == "1h"))
+    assert row.attempts == 0 and row.due_at > now + timedelta(hours=1)  # not failed: tomorrow

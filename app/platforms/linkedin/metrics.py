@@ -52,10 +52,17 @@ class MetricsCollector:
     # Daily limits per member and per application (all members together), reset at midnight
     # UTC; LinkedIn does not publish the figures, the developer portal's Analytics tab shows
     # them (https://learn.microsoft.com/en-us/linkedin/shared/api-guide/concepts/rate-limits).
-    # Metrics keep to 500 calls a day per channel, and to 200 an hour for all channels of the
-    # deployment (4,800 a day, paced by the hour so that what waits, waits an hour at most).
+    # Metrics keep to 500 calls a day per member (the pages one member connected share it:
+    # "Member" is the LinkedIn user whose token makes the calls, same page), and to 200 an hour
+    # for all channels of the deployment (4,800 a day, paced by the hour so that what waits,
+    # waits an hour at most).
     rate: ClassVar[Limit] = Limit(500, 86_400)
     app_rate: ClassVar[Limit] = Limit(200, 3_600)
+
+    @staticmethod
+    def budget_owner(settings: dict) -> str | None:
+        member = settings.get("account_id")  # the member who connected the page
+        return f"linkedin-member:{member}" if member else None
 
     def __init__(self, client: httpx.Client) -> None:
         self.client = client
