@@ -103,6 +103,21 @@ def test_the_fake_lists_replies_apart_and_only_with_the_permission(platforms):
     assert refused.status_code == 403 and refused.json()["error"]["code"] == 10
 
 
+def test_without_threads_content_publish_the_fake_refuses_to_post(platforms):
+    """A person who declined threads_content_publish cannot be posted for: the container and
+    the publish step both answer Graph's (#10), and nothing is published."""
+    p = platforms("threads")
+    base = f"{p.sandbox.url}/threads/v1.0/{p.settings['account_id']}"
+    p.sandbox.state.bucket("threads", "scopes")[p.token] = "threads_basic,threads_read_replies"
+    container = p.http.post(f"{base}/threads", data={"media_type": "TEXT", "text": "hello",
+                                                     "access_token": p.token})
+    assert container.status_code == 403 and container.json()["error"]["code"] == 10
+    published = p.http.post(f"{base}/threads_publish", data={"creation_id": "1",
+                                                             "access_token": p.token})
+    assert published.status_code == 403 and published.json()["error"]["code"] == 10
+    assert p.posts() == []
+
+
 @pytest.mark.parametrize("status", [400, 403])
 def test_a_missing_permission_is_known_by_its_graph_code_whatever_the_status(status):
     """Graph names permission errors by code (10, 200-299), not by HTTP status."""

@@ -98,9 +98,35 @@ def control_account(body: dict) -> dict:
 
 
 def _exchange_code(grant: dict):
+    # The token holds the permissions asked for at consent, and the answer lists them
+    # (https://developers.facebook.com/docs/instagram-platform/instagram-api-with-instagram-login/
+    # business-login, Step 2: "permissions"); no scope asked: every permission.
+    asked = (grant.get("scope") or "").replace(",", " ").split()
     return json_response({"access_token": state().mint("instagram", grant["account"],
-                                                       lifetime=SHORT_LIFETIME),
-                          "user_id": grant["account"], "permissions": ["instagram_business_basic"]})
+                                                       lifetime=SHORT_LIFETIME,
+                                                       scopes=" ".join(asked) or None),
+                          "user_id": grant["account"],
+                          "permissions": asked or ["instagram_business_basic"]})
+
+
+def _granted() -> str | None:
+    """The request's token's permissions as mint() takes them, for the tokens it trades for."""
+    token = _token()
+    return " ".join(sorted(token.scopes)) if token is not None and token.scopes else None
+
+
+def _publish_refused():
+    """Graph's permission error when the token lacks the publishing permission, else None:
+    instagram_business_content_publish with Instagram Login, instagram_content_publish with
+    Facebook Login. https://developers.facebook.com/docs/instagram-platform/content-publishing
+    (Requirements: "Permissions").
+    The refusal is Graph's #10, as the insights edges answer a missing permission."""
+    needed = "instagram_content_publish" if _via_facebook() else \
+        "instagram_business_content_publish"
+    token = _token()
+    if token is None or token.scopes is None or needed in token.scopes:
+        return None  # a token minted without a consent screen holds every permission
+    return graph_error("(#10) Application does not have permission for this action", 10, 403)
 
 
 graph_sign_in(bp, "instagram", _exchange_code)
@@ -109,7 +135,8 @@ graph_sign_in(bp, "instagram", _exchange_code)
 @bp.get("/access_token")
 @signed_in(_user)
 def exchange(user):
-    return graph_long_lived(state().mint("instagram", user["id"], lifetime=LONG_LIFETIME))
+    return graph_long_lived(state().mint("instagram", user["id"], lifetime=LONG_LIFETIME,
+                                         scopes=_granted()))
 
 
 @bp.get("/refresh_access_token")
@@ -121,7 +148,7 @@ def refresh(user):
     # token is refused by _user (190, subcode 463).
     # https://developers.facebook.com/docs/instagram-platform/reference/refresh_access_token
     return graph_refresh_refused("instagram", "ig_refresh_token") or graph_long_lived(
-        state().mint("instagram", user["id"], lifetime=LONG_LIFETIME))
+        state().mint("instagram", user["id"], lifetime=LONG_LIFETIME, scopes=_granted()))
 
 
 @bp.get(f"{V}/me")
@@ -159,6 +186,8 @@ def _check_container(uid: str) -> str | None:
 @faulty("instagram", "container", ERRORS, _token)
 @acting
 def create_container(uid: str):
+    if (refused := _publish_refused()) is not None:
+        return refused
     problem = _check_container(uid)
     if problem:
         return graph_error(problem, 100)
@@ -183,6 +212,8 @@ def create_container(uid: str):
 @faulty("instagram", "publish", ERRORS, _token)
 @acting
 def publish(uid: str):
+    if (refused := _publish_refused()) is not None:
+        return refused
     container = state().bucket("instagram", "containers").get(_param("creation_id") or "")
     if container is None or container["owner"] != uid or container["carousel_item"]:
         return graph_error("Invalid parameter", 100, subcode=4279009)

@@ -47,7 +47,13 @@ def grant(member: dict, name: str, role: str = "ADMINISTRATOR", status: str = "A
 def may_act_as(member: dict, author: str):
     """None when the request's token may post or upload as `author`, else LinkedIn's 403."""
     if author == member["urn"]:
-        return None
+        # Posting or uploading as the member needs w_member_social ("Post, comment, and like
+        # posts on behalf of an authenticated member"), refused as an organization without
+        # w_organization_social is. https://learn.microsoft.com/en-us/linkedin/marketing/
+        # usecases/page-management/organic-posts-usecase (Permissions)
+        if "w_member_social" in scopes():
+            return None
+        return error(403, f"Not enough permissions to act as {author}", "ACCESS_DENIED", 100)
     allowed = any(r["organization"] == author and r["role"] in POSTING_ROLES
                   and r["state"] == "APPROVED" for r in member.get("roles", []))
     if allowed and "w_organization_social" in scopes():

@@ -165,10 +165,22 @@ def me():
     return error or json_response({"id": user["id"], "username": user["username"]})
 
 
+def _publish_refused():
+    """Graph's permission error when the token lacks threads_content_publish, else None:
+    "threads_content_publish — Required for Threads publishing endpoints" (POST /threads and
+    /threads_publish). https://developers.facebook.com/docs/threads/create-posts (Permissions);
+    the refusal is Graph's #10, with 403 as list_replies answers it."""
+    if "threads_content_publish" in _scopes():
+        return None
+    return graph_error("(#10) Application does not have permission for this action", 10, 403)
+
+
 @bp.post("/v1.0/<uid>/threads")
 @faulty("threads", "container", ERRORS, _token)
 @signed_in(_user)
 def create_container(user, uid: str):
+    if (refused := _publish_refused()) is not None:
+        return refused
     if user["id"] != uid:
         return graph_error("Unsupported post request.", 100, kind="GraphMethodException")
     kind, text = _param("media_type"), _param("text") or ""
@@ -197,6 +209,8 @@ def create_container(user, uid: str):
 @faulty("threads", "publish", ERRORS, _token)
 @signed_in(_user)
 def publish(user, uid: str):
+    if (refused := _publish_refused()) is not None:
+        return refused
     container = state().bucket("threads", "containers").get(_param("creation_id") or "")
     if container is None or container["owner"] != uid:
         return graph_error("Invalid parameter", 100, subcode=4279009)

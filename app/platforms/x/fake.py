@@ -52,11 +52,25 @@ def new_account(username: str = "sandbox_user") -> dict:
     return state().add_account("x", state().next_id(), username=username, name="Sandbox User")
 
 
-def issue_pair(account_id: str) -> dict:
+def issue_pair(account_id: str, scope: str | None = None) -> dict:
+    """Tokens holding the scopes the app asked for at consent (None: every scope)."""
     return {"token_type": "bearer", "expires_in": ACCESS_LIFETIME,
-            "access_token": state().mint("x", account_id, lifetime=ACCESS_LIFETIME),
-            "refresh_token": state().mint("x", account_id, "refresh"),
-            "scope": "tweet.read tweet.write users.read offline.access media.write"}
+            "access_token": state().mint("x", account_id, lifetime=ACCESS_LIFETIME, scopes=scope),
+            "refresh_token": state().mint("x", account_id, "refresh", scopes=scope),
+            "scope": scope or "tweet.read tweet.write users.read offline.access media.write"}
+
+
+def missing_scopes(*needed: str):
+    """The 403 X gives a token lacking one of the endpoint's OAuth 2 scopes, else None.
+    The scopes per operation are the OpenAPI's security (OAuth2UserToken) of each path:
+    POST /2/tweets tweet.read tweet.write users.read, every /2/media/upload* and
+    /2/media/metadata media.write; https://docs.x.com/fundamentals/authentication/oauth-2-0/
+    authorization-code (Scopes): a token without the endpoint's scopes is refused with 403."""
+    token = _token()
+    if token is None or token.scopes is None or set(needed) <= token.scopes:
+        return None
+    return problem(403, "Forbidden", f"Missing required OAuth scope: {' '.join(needed)}",
+                   "https://api.x.com/2/problems/client-forbidden")
 
 
 @bp.get("/i/oauth2/authorize")
@@ -69,7 +83,10 @@ def authorize():
     code = secrets.token_urlsafe(16)
     state().codes[code] = {"platform": "x", "challenge": args["code_challenge"],
                            "redirect_uri": args.get("redirect_uri"),
-                           "account": new_account()["id"]}
+                           "account": new_account()["id"],
+                           # https://docs.x.com/fundamentals/authentication/oauth-2-0/
+                           # authorization-code (Scopes): the token holds the scopes asked for.
+                           "scope": args.get("scope") or None}
     return back_to(back, {"code": code, "state": args.get("state", "")})
 
 
@@ -91,7 +108,7 @@ def _code_grant(grant: dict):
     digest = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=")
     if grant["challenge"] != digest.decode():
         return _bad_code()
-    return json_response(issue_pair(grant["account"]))
+    return json_response(issue_pair(grant["account"], grant.get("scope")))
 
 
 def _refresh_grant(old):
@@ -99,7 +116,7 @@ def _refresh_grant(old):
         return json_response({"error": "invalid_request",
                               "error_description": "Value passed for the token was invalid."}, 400)
     old.used_at = time.time()  # single use: X rotates on every refresh
-    return json_response(issue_pair(old.account))
+    return json_response(issue_pair(old.account, " ".join(sorted(old.scopes)) if old.scopes else None))
 
 
 @bp.get("/2/users/me")
@@ -113,6 +130,8 @@ def me(user):
 @faulty("x", "create", ERRORS, _token)
 @signed_in(_user)
 def create_tweet(user):
+    if (refused := missing_scopes("tweet.read", "tweet.write", "users.read")) is not None:
+        return refused
     body = request.get_json(silent=True) or {}
     text = body.get("text", "")
     if not parse_tweet(text).valid and not (text == "" and body.get("media")):
@@ -138,6 +157,8 @@ def create_tweet(user):
 @faulty("x", "upload", ERRORS, _token)
 @signed_in(_user)
 def upload(_user_):
+    if (refused := missing_scopes("media.write")) is not None:
+        return refused
     media = request.files.get("media")
     if media is None or not request.form.get("media_category"):
         return problem(400, "Invalid Request", "media and media_category are required")
@@ -164,6 +185,8 @@ def upload(_user_):
 @faulty("x", "metadata", ERRORS, _token)
 @signed_in(_user)
 def metadata(_user_):
+    if (refused := missing_scopes("media.write")) is not None:
+        return refused
     body = request.get_json(silent=True) or {}
     # Alt text applies to media from either upload (simple or chunked).
     found = state().bucket("x", "media").get(body.get("id")) \

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from app.platforms.x.fake import ERRORS, _token, _user, problem
+from app.platforms.x.fake import ERRORS, _token, _user, missing_scopes, problem
 from app.sandbox.core import faulty, json_response, signed_in, state
 from app.sandbox.guard import media_upload
 from app.sandbox.pull import settings
@@ -28,6 +28,8 @@ def _session(media_id: str) -> dict | None:
 @faulty("x", "initialize", ERRORS, _token)
 @signed_in(_user)
 def initialize(user):
+    if (refused := missing_scopes("media.write")) is not None:
+        return refused
     body = request.get_json(silent=True) or {}
     if not isinstance(body, dict) or set(body) - INITIALIZE_FIELDS:
         return problem(400, "Invalid Request", "unknown fields: "
@@ -57,6 +59,8 @@ def initialize(user):
 @faulty("x", "append", ERRORS, _token)
 @signed_in(_user)
 def append(user, media_id: str):
+    if (refused := missing_scopes("media.write")) is not None:
+        return refused
     upload, chunk = _session(media_id), request.files.get("media")
     index = request.form.get("segment_index", "")
     if upload is None or upload["owner"] != user["id"] or upload["state"] != "uploading":
@@ -73,6 +77,8 @@ def append(user, media_id: str):
 @faulty("x", "finalize", ERRORS, _token)
 @signed_in(_user)
 def finalize(_user_, media_id: str):
+    if (refused := missing_scopes("media.write")) is not None:
+        return refused
     upload = _session(media_id)
     if upload is None:
         return problem(400, "Invalid Request", "unknown media upload")
@@ -90,6 +96,8 @@ def finalize(_user_, media_id: str):
 @faulty("x", "status", ERRORS, _token)
 @signed_in(_user)
 def status(_user_):
+    if (refused := missing_scopes("media.write")) is not None:
+        return refused
     upload = _session(request.args.get("media_id", ""))
     if upload is None or request.args.get("command") != "STATUS":
         return problem(400, "Invalid Request", "media_id and command=STATUS are required")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 
-from app.platforms.x.fake import ERRORS, _rate_headers, _token, _user, problem
+from app.platforms.x.fake import ERRORS, _rate_headers, _token, _user, missing_scopes
 from app.sandbox import growth
 from app.sandbox.core import faulty, json_response, signed_in
 
@@ -20,12 +20,8 @@ NOT_FOUND = "https://api.x.com/2/problems/resource-not-found"
 def lookup(_user_):
     # https://docs.x.com/x-api/posts/get-posts-by-ids: OAuth 2 user token with tweet.read and
     # users.read (the OpenAPI's security of GET /2/tweets); ids 1..100, comma-separated.
-    token = _token()
-    if token.scopes is not None and not {"tweet.read", "users.read"} <= token.scopes:
-        # https://docs.x.com/fundamentals/authentication/oauth-2-0/authorization-code (Scopes):
-        # a token without the endpoint's scopes is refused with 403.
-        return problem(403, "Forbidden", "Missing required OAuth scope: tweet.read users.read",
-                       "https://api.x.com/2/problems/client-forbidden")
+    if (refused := missing_scopes("tweet.read", "users.read")) is not None:
+        return refused
     ids = [i for i in request.args.get("ids", "").split(",") if i]
     if not ids or len(ids) > MAX_IDS or not all(i.isdigit() for i in ids):
         return json_response({"errors": [{"parameters": {"ids": [request.args.get("ids", "")]},

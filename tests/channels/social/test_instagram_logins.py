@@ -41,3 +41,27 @@ def test_each_host_takes_only_tokens_that_may_act_for_the_account(social):
     assert container("facebook", linked.credentials["access_token"]).status_code == 200
     assert container("facebook", linked.credentials["user_access_token"]).status_code == 200, \
         "the token of a user who manages the page acts for its account too"
+
+
+@pytest.mark.parametrize("login,host,publish", [
+    (None, "instagram", "instagram_business_content_publish"),
+    ("facebook", "facebook", "instagram_content_publish")])
+def test_a_token_without_the_publishing_permission_is_refused(social, login, host, publish):
+    """Each login has its own publishing permission; a person who declined it gets Graph's
+    (#10) on the container and the publish step, and nothing is published."""
+    p = social("instagram", **({"login": login} if login else {}))
+    uid, base, value = p.settings["account_id"], p.sandbox.url, p.credentials["access_token"]
+    token = p.sandbox.state.token(host, value)
+    basic = "instagram_business_basic" if login is None else "instagram_basic"
+    token.scopes = frozenset({basic})
+    made = p.http.post(f"{base}/{host}/{GRAPH}/{uid}/media", data={
+        "image_url": "https://example.com/a.jpg", "access_token": value})
+    assert made.status_code == 403 and made.json()["error"]["code"] == 10
+    published = p.http.post(f"{base}/{host}/{GRAPH}/{uid}/media_publish", data={
+        "creation_id": "1", "access_token": value})
+    assert published.status_code == 403 and published.json()["error"]["code"] == 10
+    token.scopes = frozenset({basic, publish})
+    made = p.http.post(f"{base}/{host}/{GRAPH}/{uid}/media", data={
+        "image_url": "https://example.com/a.jpg", "access_token": value})
+    assert made.status_code == 200, made.text
+    assert p.posts() == []

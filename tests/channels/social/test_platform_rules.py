@@ -57,6 +57,20 @@ def test_linkedin_repeating_an_earlier_post_is_still_refused(social):
     assert "duplicate" in caught.value.message and len(p.posts()) == 1
 
 
+def test_linkedin_member_without_w_member_social_cannot_post(social):
+    """A member who did not grant w_member_social is refused a post as themselves with
+    LinkedIn's 403 ACCESS_DENIED, and nothing is posted."""
+    p = social("linkedin")
+    token = p.credentials["access_token"]
+    p.sandbox.state.bucket("linkedin", "scopes")[token] = "openid,profile"
+    refused = p.http.post(f"{p.sandbox.url}/linkedin/rest/posts",
+                          headers=linkedin_api.rest_headers(token),
+                          json={"author": p.settings["author_urn"], "commentary": "hello",
+                                "lifecycleState": "PUBLISHED", "visibility": "PUBLIC"})
+    assert refused.status_code == 403 and refused.json()["code"] == "ACCESS_DENIED"
+    assert p.posts() == []
+
+
 def test_linkedin_first_429_is_tried_again_soon_not_at_midnight(social):
     """A 429 may be LinkedIn's passing infrastructure protection ("API service will return to
     normal automatically", rate-limits page): the post is not held until midnight for it."""
