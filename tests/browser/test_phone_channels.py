@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from app.platforms import registry
-from tests.browser.conftest import shot
+from tests.browser.conftest import new_page, shot, sign_in
 
 pytestmark = pytest.mark.browser
 EMAIL, PASSWORD = "channels-phone@example.com", "a long password"
@@ -53,14 +53,8 @@ def seeded(live_server):
 @pytest.mark.parametrize("width", [390, 360])
 def test_the_channels_page_fits_a_phone(browser, live_server, seeded, width):
     base, _engine = live_server
-    context = browser.new_context(viewport={"width": width, "height": 844})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.goto(base + "/login")
-    page.fill("#email", EMAIL)
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
+    context, page = new_page(browser, width, 844)
+    sign_in(page, base, EMAIL, PASSWORD)
     page.goto(base + "/channels")
     shot(page, f"channels-phone-{width}")
     assert page.evaluate(PAGE_FITS), page.evaluate(WIDEST)
