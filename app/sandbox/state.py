@@ -50,6 +50,15 @@ class Token:
     workspace: str | None = None
     scopes: frozenset[str] | None = None  # the OAuth scopes granted (None: every scope)
 
+    def holds(self, *needed: str) -> bool:
+        """Whether every one of `needed` was granted (a token minted without a consent screen
+        holds every scope)."""
+        return self.scopes is None or set(needed) <= self.scopes
+
+    def granted(self) -> str | None:
+        """The scopes as mint() takes them, for the tokens this one is traded for."""
+        return " ".join(sorted(self.scopes)) if self.scopes else None
+
 
 @dataclass
 class Fault:

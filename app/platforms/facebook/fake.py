@@ -124,7 +124,7 @@ def access_token():
             return graph_error("Error validating access token.", 190)
         return json_response({"access_token": state().mint("facebook", token.account,
                                                            lifetime=60 * 86_400,
-                                                           scopes=_granted(token)),
+                                                           scopes=token.granted()),
                               "token_type": "bearer", "expires_in": 60 * 86_400})
     grant = code_grant(_value("code"), _value("redirect_uri"))
     if grant is None:
@@ -138,11 +138,6 @@ def _fields() -> dict[str, list[str]]:
     """`fields`, with nested ones: "id,instagram_business_account{id,username}"."""
     raw = _value("fields") or PAGE_FIELDS
     return {m[1]: (m[2] or "id").split(",") for m in re.finditer(r"(\w+)(?:\{([^}]*)\})?", raw)}
-
-
-def _granted(token) -> str | None:
-    """A token's permissions as mint() takes them (None: every permission)."""
-    return " ".join(sorted(token.scopes)) if token is not None and token.scopes else None
 
 
 def _page_entry(page: dict, fields: dict[str, list[str]], scopes: str | None = None) -> dict:
@@ -162,9 +157,8 @@ def _page_entry(page: dict, fields: dict[str, list[str]], scopes: str | None = N
 @bp.get(f"{V}/me/accounts")
 @signed_in(_who)
 def my_pages(user):
-    fields = _fields()
-    return json_response({"data": [_page_entry(state().account("facebook", p), fields,
-                                               _granted(_token()))
+    fields, scopes = _fields(), _token().granted()
+    return json_response({"data": [_page_entry(state().account("facebook", p), fields, scopes)
                                    for p in user.get("pages", [])]})
 
 
@@ -191,7 +185,7 @@ def _publishing(page_id: str):
     if error:
         return None, error
     token = _token()
-    if token.scopes is not None and not token.scopes >= PUBLISH_SCOPES:
+    if not token.holds(*PUBLISH_SCOPES):
         return None, graph_error(NOT_ALLOWED_TO_POST, 200, 403, kind="OAuthException")
     return page, None
 

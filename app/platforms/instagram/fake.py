@@ -112,7 +112,7 @@ def _exchange_code(grant: dict):
 def _granted() -> str | None:
     """The request's token's permissions as mint() takes them, for the tokens it trades for."""
     token = _token()
-    return " ".join(sorted(token.scopes)) if token is not None and token.scopes else None
+    return token.granted() if token is not None else None
 
 
 def _publish_refused():
@@ -124,7 +124,7 @@ def _publish_refused():
     needed = "instagram_content_publish" if _via_facebook() else \
         "instagram_business_content_publish"
     token = _token()
-    if token is None or token.scopes is None or needed in token.scopes:
+    if token is None or token.holds(needed):
         return None  # a token minted without a consent screen holds every permission
     return graph_error("(#10) Application does not have permission for this action", 10, 403)
 

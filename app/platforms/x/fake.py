@@ -67,7 +67,7 @@ def missing_scopes(*needed: str):
     /2/media/metadata media.write; https://docs.x.com/fundamentals/authentication/oauth-2-0/
     authorization-code (Scopes): a token without the endpoint's scopes is refused with 403."""
     token = _token()
-    if token is None or token.scopes is None or set(needed) <= token.scopes:
+    if token is None or token.holds(*needed):
         return None
     return problem(403, "Forbidden", f"Missing required OAuth scope: {' '.join(needed)}",
                    "https://api.x.com/2/problems/client-forbidden")
@@ -116,7 +116,7 @@ def _refresh_grant(old):
         return json_response({"error": "invalid_request",
                               "error_description": "Value passed for the token was invalid."}, 400)
     old.used_at = time.time()  # single use: X rotates on every refresh
-    return json_response(issue_pair(old.account, " ".join(sorted(old.scopes)) if old.scopes else None))
+    return json_response(issue_pair(old.account, old.granted()))
 
 
 @bp.get("/2/users/me")
