@@ -290,11 +290,6 @@ def insight_notes(sess: Session, workspace_id) -> dict[uuid.UUID, InsightsNote]:
     return notes
 
 
-# The channels page's name for it.
-channels_needing_scope = insight_notes
-
-
-__all__ = ["NEEDS_SCOPE", "WINDOWS", "Filters", "InsightsNote", "PostFigures",
-           "channels_needing_scope", "insight_notes",
+__all__ = ["NEEDS_SCOPE", "WINDOWS", "Filters", "InsightsNote", "PostFigures", "insight_notes",
            "daily", "figures_of", "heatmap", "parse_filters", "per_day", "post_metrics",
            "published", "top", "totals", "trend"]

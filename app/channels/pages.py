@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, redirect, request, url_for
 from flask_login import login_required
 
 from app import db
-from app.analytics.reads import channels_needing_scope
+from app.analytics.reads import insight_notes
 from app.auth.web_auth import actor, current_workspace_id, require_setup_done, roles_required
 from app.channels import service
 from app.channels.models import Channel
@@ -59,7 +59,7 @@ def index():
     channels = service.list_channels(db.session, current_workspace_id())
     return render("channels/index.html", channels=channels, zones=timezone_names(),
                   sandbox_url=sandbox_link(),
-                  needs_insights=channels_needing_scope(db.session, current_workspace_id()))
+                  needs_insights=insight_notes(db.session, current_workspace_id()))
 
 
 def _row(channel: Channel, error: str | None = None, status: int = 200, field: str = "actions"):
